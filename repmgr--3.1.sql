@@ -1,0 +1,320 @@
+/*
+ * repmgr--3.1.sql
+ *	  Schema of the repmgr extension: the cluster metadata (repl_nodes,
+ *	  repl_events, repl_monitor and their views) and the SQL API.
+ *
+ * The metadata lives on the primary and reaches the standbys by streaming
+ * replication; a witness keeps its own copy, refreshed by its worker.
+ * No function is executable by PUBLIC: the administrative functions are
+ * for superusers, the read-only ones are also granted to pg_monitor.
+ */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION repmgr" to load this file. \quit
+
+/* ---------------------------------------------------------------------
+ * Tables
+ * ---------------------------------------------------------------------
+ */
+
+CREATE TABLE repl_nodes (
+	id					integer		PRIMARY KEY
+									CONSTRAINT repl_nodes_id_check CHECK (id > 0),
+	type				text		NOT NULL
+									CONSTRAINT repl_nodes_type_check
+									CHECK (type IN ('primary', 'standby', 'witness')),
+	upstream_node_id	integer		NULL
+									CONSTRAINT repl_nodes_upstream_fkey
+									REFERENCES repl_nodes (id),
+	cluster				text		NOT NULL,
+	name				text		NOT NULL
+									CONSTRAINT repl_nodes_name_key UNIQUE,
+	conninfo			text		NOT NULL,
+	slot_name			text		NULL
+									CONSTRAINT repl_nodes_slot_name_key UNIQUE,
+	priority			integer		NOT NULL DEFAULT 100
+									CONSTRAINT repl_nodes_priority_check
+									CHECK (priority >= 0),
+	location			text		NOT NULL DEFAULT 'default',
+	active				boolean		NOT NULL DEFAULT true,
+	CONSTRAINT repl_nodes_upstream_not_self CHECK (upstream_node_id <> id),
+	CONSTRAINT repl_nodes_primary_no_upstream
+		CHECK (type <> 'primary' OR upstream_node_id IS NULL)
+);
+
+/* At most one active primary. */
+CREATE UNIQUE INDEX repl_nodes_one_active_primary
+	ON repl_nodes ((type)) WHERE type = 'primary' AND active;
+
+COMMENT ON TABLE repl_nodes IS
+	'one row per node of the replication cluster';
+
+CREATE TABLE repl_events (
+	node_id				integer		NOT NULL,
+	event				text		NOT NULL,
+	successful			boolean		NOT NULL DEFAULT true,
+	event_timestamp		timestamptz	NOT NULL DEFAULT pg_catalog.now(),
+	details				text		NULL
+);
+
+CREATE INDEX repl_events_timestamp_idx ON repl_events (event_timestamp);
+
+COMMENT ON TABLE repl_events IS
+	'events of interest recorded by repmgr and its workers';
+
+CREATE TABLE repl_monitor (
+	primary_node				integer		NOT NULL,
+	standby_node				integer		NOT NULL,
+	last_monitor_time			timestamptz	NOT NULL,
+	last_apply_time				timestamptz	NULL,
+	last_wal_primary_location	pg_lsn		NOT NULL,
+	last_wal_standby_location	pg_lsn		NULL,
+	replication_lag				bigint		NOT NULL,
+	apply_lag					bigint		NOT NULL
+);
+
+CREATE INDEX repl_monitor_standby_time_idx
+	ON repl_monitor (standby_node, last_monitor_time);
+
+COMMENT ON TABLE repl_monitor IS
+	'monitoring history written by the workers of the standbys';
+
+/* pg_dump keeps the metadata of the cluster */
+SELECT pg_catalog.pg_extension_config_dump('repl_nodes', '');
+SELECT pg_catalog.pg_extension_config_dump('repl_events', '');
+SELECT pg_catalog.pg_extension_config_dump('repl_monitor', '');
+
+/* ---------------------------------------------------------------------
+ * Views
+ * ---------------------------------------------------------------------
+ */
+
+CREATE VIEW repl_show_nodes AS
+	SELECT rn.id, rn.conninfo, rn.type, rn.name, rn.cluster,
+		   rn.priority, rn.active, rn.location, rn.slot_name,
+		   rn.upstream_node_id, un.name AS upstream_node_name
+	  FROM repl_nodes rn
+	  LEFT JOIN repl_nodes un ON un.id = rn.upstream_node_id;
+
+CREATE VIEW repl_status AS
+	SELECT m.primary_node, m.standby_node, n.name AS standby_name,
+		   n.type AS node_type, n.active, m.last_monitor_time,
+		   m.last_wal_primary_location, m.last_wal_standby_location,
+		   pg_catalog.pg_size_pretty(m.replication_lag) AS replication_lag,
+		   m.replication_lag AS replication_lag_bytes,
+		   pg_catalog.age(m.last_monitor_time, m.last_apply_time)
+			   AS replication_time_lag,
+		   pg_catalog.pg_size_pretty(m.apply_lag) AS apply_lag,
+		   m.apply_lag AS apply_lag_bytes,
+		   pg_catalog.age(pg_catalog.now(), m.last_monitor_time)
+			   AS communication_time_lag
+	  FROM repl_monitor m
+	  JOIN repl_nodes n ON n.id = m.standby_node
+	 WHERE (m.standby_node, m.last_monitor_time) IN
+		   (SELECT m1.standby_node, max(m1.last_monitor_time)
+			  FROM repl_monitor m1
+			 GROUP BY m1.standby_node);
+
+/* ---------------------------------------------------------------------
+ * Registration
+ * ---------------------------------------------------------------------
+ */
+
+CREATE FUNCTION primary_register(
+	node_id integer,
+	node_name text,
+	conninfo text,
+	priority integer DEFAULT 100,
+	location text DEFAULT 'default',
+	force boolean DEFAULT false)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'repmgr_primary_register'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION primary_register(integer, text, text, integer, text, boolean) IS
+	'register this server as the primary of the cluster';
+
+CREATE FUNCTION master_register(
+	node_id integer,
+	node_name text,
+	conninfo text,
+	priority integer DEFAULT 100,
+	location text DEFAULT 'default',
+	force boolean DEFAULT false)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'repmgr_primary_register'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION master_register(integer, text, text, integer, text, boolean) IS
+	'alias of primary_register';
+
+CREATE FUNCTION standby_register(
+	node_id integer,
+	node_name text,
+	conninfo text,
+	upstream_node_id integer DEFAULT NULL,
+	priority integer DEFAULT 100,
+	location text DEFAULT 'default',
+	slot_name text DEFAULT NULL,
+	force boolean DEFAULT false)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'repmgr_standby_register'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION standby_register(integer, text, text, integer, integer, text, text, boolean) IS
+	'register this server as a standby; upstream NULL means the primary';
+
+CREATE FUNCTION standby_unregister(node_id integer DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'repmgr_standby_unregister'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION standby_unregister(integer) IS
+	'remove a standby from the metadata; NULL means this node';
+
+CREATE FUNCTION witness_register(
+	node_id integer,
+	node_name text,
+	conninfo text,
+	primary_conninfo text,
+	location text DEFAULT 'default',
+	force boolean DEFAULT false)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'repmgr_witness_register'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION witness_register(integer, text, text, text, text, boolean) IS
+	'register this separate instance as the witness of the cluster';
+
+/* ---------------------------------------------------------------------
+ * Cluster
+ * ---------------------------------------------------------------------
+ */
+
+CREATE FUNCTION cluster_show(
+	OUT id integer,
+	OUT name text,
+	OUT role text,
+	OUT status text,
+	OUT upstream text,
+	OUT location text,
+	OUT priority integer,
+	OUT timeline integer,
+	OUT lsn pg_lsn,
+	OUT conninfo text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'repmgr_cluster_show'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION cluster_show() IS
+	'poll every registered node in parallel and show its state';
+
+/* argument names would clash with OUT parameters, so the row is a type */
+CREATE TYPE cluster_event_row AS (
+	node_id integer,
+	name text,
+	event text,
+	ok boolean,
+	event_timestamp timestamptz,
+	details text);
+
+CREATE FUNCTION cluster_event(
+	event text DEFAULT NULL,
+	node_id integer DEFAULT NULL,
+	lim integer DEFAULT 20)
+RETURNS SETOF cluster_event_row
+AS 'MODULE_PATHNAME', 'repmgr_cluster_event'
+LANGUAGE C STABLE;
+
+COMMENT ON FUNCTION cluster_event(text, integer, integer) IS
+	'recorded events, newest first';
+
+CREATE FUNCTION cluster_cleanup(keep_history_days integer DEFAULT 0)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'repmgr_cluster_cleanup'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION cluster_cleanup(integer) IS
+	'delete monitoring history older than the given number of days';
+
+/* ---------------------------------------------------------------------
+ * Node
+ * ---------------------------------------------------------------------
+ */
+
+CREATE FUNCTION node_status(
+	OUT node_id integer,
+	OUT node_name text,
+	OUT type text,
+	OUT role text,
+	OUT active boolean,
+	OUT upstream_node_id integer,
+	OUT upstream_node_name text,
+	OUT location text,
+	OUT priority integer,
+	OUT pg_version text,
+	OUT data_directory text,
+	OUT timeline integer,
+	OUT lsn pg_lsn,
+	OUT replication_lag bigint,
+	OUT replay_lag interval,
+	OUT wal_receiver_status text,
+	OUT archive_mode text,
+	OUT archive_ready_files integer,
+	OUT replication_connections integer,
+	OUT max_wal_senders integer,
+	OUT replication_slots integer,
+	OUT max_replication_slots integer,
+	OUT worker_running boolean,
+	OUT conninfo text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'repmgr_node_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION node_status() IS
+	'facts about this node';
+
+/* ---------------------------------------------------------------------
+ * Peer calls between nodes
+ * ---------------------------------------------------------------------
+ */
+
+CREATE FUNCTION node_state(
+	OUT node_id integer,
+	OUT in_recovery boolean,
+	OUT timeline integer,
+	OUT lsn pg_lsn,
+	OUT receive_lsn pg_lsn,
+	OUT replay_lsn pg_lsn,
+	OUT timeline_switch_lsn pg_lsn,
+	OUT system_identifier text,
+	OUT term bigint,
+	OUT voted_for integer,
+	OUT worker_state text,
+	OUT paused boolean,
+	OUT fenced boolean,
+	OUT failover text,
+	OUT primary_node_id integer,
+	OUT primary_last_seen timestamptz,
+	OUT primary_visible boolean,
+	OUT wal_receiver_streaming boolean)
+RETURNS record
+AS 'MODULE_PATHNAME', 'repmgr_node_state'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION node_state() IS
+	'this node as its peers see it: role, position, term and worker view';
+
+/* ---------------------------------------------------------------------
+ * Privileges
+ * ---------------------------------------------------------------------
+ */
+
+REVOKE ALL ON ALL TABLES IN SCHEMA repmgr FROM PUBLIC;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA repmgr FROM PUBLIC;
+
+GRANT USAGE ON SCHEMA repmgr TO pg_monitor;
+GRANT SELECT ON repl_nodes, repl_events, repl_monitor,
+				repl_show_nodes, repl_status TO pg_monitor;
+GRANT EXECUTE ON FUNCTION cluster_show(), cluster_event(text, integer, integer),
+				node_status() TO pg_monitor;

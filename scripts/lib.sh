@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+#
+# lib.sh - helpers shared by test.sh and demo.sh: dependencies, build,
+# install, and the unprivileged user that runs PostgreSQL when we are root.
+#
+PG_MAJOR=15
+PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
+PG_CONFIG=$PG_BINDIR/pg_config
+TEST_USER=${TEST_USER:-repmgrtest}
+PACKAGES=(
+	make gcc libc6-dev perl
+	postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-contrib
+	libpq-dev libipc-run-perl
+	rsync openssh-server openssh-client iproute2 procps
+)
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		echo "error: '$*' needs root; run as root or install sudo" >&2
+		return 1
+	fi
+}
+
+install_dependencies() {
+	local missing=() pkg
+	for pkg in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "installing: ${missing[*]}"
+	# no default cluster on port 5432: tests and demo make their own
+	if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+		as_root mkdir -p /etc/postgresql-common
+		echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
+	fi
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "${missing[@]}"
+}
+
+build_and_install() {
+	make -C "$here" -s PG_CONFIG="$PG_CONFIG"
+	as_root make -C "$here" -s PG_CONFIG="$PG_CONFIG" install
+}
+
+ensure_test_user() {
+	id -u "$TEST_USER" >/dev/null 2>&1 ||
+		useradd --create-home --shell /bin/bash "$TEST_USER"
+}
+
+# a copy of the tree owned by the test user; prints its path
+make_test_copy() {
+	local dir=/tmp/repmgr-test
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	tar -C "$here" --exclude=.git -cf - . | tar -C "$dir" -xf -
+	chown -R "$TEST_USER": "$dir"
+	echo "$dir"
+}
+
+show_failure_logs() {
+	local dir=$1 f
+	if [ -f "$dir/regression.diffs" ]; then
+		echo "==== regression.diffs"
+		head -n 300 "$dir/regression.diffs"
+	fi
+	for f in "$dir"/tmp_check/log/regress_log_*; do
+		[ -f "$f" ] || continue
+		grep -q "^not ok" "$f" || continue
+		echo "==== $f (last 150 lines)"
+		tail -n 150 "$f"
+	done
+}

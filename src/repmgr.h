@@ -1,0 +1,245 @@
+/*-------------------------------------------------------------------------
+ *
+ * repmgr.h
+ *	  Types, limits and prototypes shared by the modules of the repmgr
+ *	  extension, grouped by the module that implements them.
+ *
+ * No data is defined here: the shared-memory struct is private to shmem.c,
+ * GUC variables are defined in bgworker.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef REPMGR_H
+#define REPMGR_H
+
+#include "access/xlogdefs.h"
+#include "datatype/timestamp.h"
+#include "libpq-fe.h"
+#include "nodes/pg_list.h"
+
+#define REPMGR_SCHEMA			"repmgr"
+#define REPMGR_EXTENSION		"repmgr"
+
+/* upper bound of nodes in one cluster (sizes the per-node arrays in shmem) */
+#define REPMGR_MAX_NODES		64
+#define REPMGR_MAX_NAME_LEN		63	/* a node name is also an application_name */
+#define REPMGR_ERROR_LEN		256
+#define REPMGR_EVENT_NAME_LEN	64
+#define REPMGR_EVENT_DETAIL_LEN 512
+#define REPMGR_EVENT_QUEUE_LEN	128
+
+/* how long a SQL function waits for a change on the primary to replay here */
+#define REPMGR_METADATA_WAIT_MS 10000
+
+#define InvalidNodeId 0
+
+/* ----------
+ * Node records (nodes.c)
+ * ----------
+ */
+typedef enum RepmgrNodeType
+{
+	NODE_TYPE_UNKNOWN = 0,
+	NODE_TYPE_PRIMARY,
+	NODE_TYPE_STANDBY,
+	NODE_TYPE_WITNESS
+} RepmgrNodeType;
+
+typedef struct NodeInfo
+{
+	int			node_id;
+	RepmgrNodeType type;
+	int			upstream_node_id;	/* InvalidNodeId: none */
+	char	   *cluster;
+	char	   *name;
+	char	   *conninfo;
+	char	   *slot_name;		/* NULL: no slot */
+	int			priority;
+	char	   *location;
+	bool		active;
+} NodeInfo;
+
+extern const char *node_type_name(RepmgrNodeType type);
+extern RepmgrNodeType node_type_from_name(const char *name);
+extern List *nodes_fetch_all(void);
+extern NodeInfo *nodes_lookup(List *nodes, int node_id);
+extern NodeInfo *nodes_lookup_name(List *nodes, const char *name);
+extern NodeInfo *nodes_active_primary(List *nodes);
+extern int	nodes_count_active(List *nodes);
+extern bool nodes_local_is_witness(List *nodes);
+extern bool repmgr_extension_ready(void);
+
+/*
+ * A change of the metadata: statements with text parameters, applied in one
+ * transaction, locally through SPI when this server is the writable primary,
+ * or on the primary over libpq otherwise.
+ */
+#define METADATA_MAX_PARAMS 12
+
+typedef struct MetadataStmt
+{
+	const char *sql;
+	int			nparams;
+	const char *params[METADATA_MAX_PARAMS];
+	char	   *result;			/* out: first value returned, if any */
+} MetadataStmt;
+
+typedef struct MetadataBatch
+{
+	List	   *stmts;			/* of MetadataStmt * */
+	const char *primary_conninfo;	/* explicit target, or NULL: registry */
+} MetadataBatch;
+
+extern void metadata_add(MetadataBatch *batch, const char *sql, int nparams,...);
+extern bool metadata_write_is_remote(List *nodes);
+extern void metadata_apply(MetadataBatch *batch, List *nodes);
+extern void nodes_copy_from_primary(const char *primary_conninfo);
+
+/* ----------
+ * Talking to other nodes (remote.c)
+ * ----------
+ */
+typedef enum RemoteStatus
+{
+	REMOTE_OK = 0,
+	REMOTE_REFUSED,				/* nothing listens there: the server is down */
+	REMOTE_UNREACHABLE,			/* other network failure: no route, DNS */
+	REMOTE_TIMEOUT,				/* no answer before the deadline */
+	REMOTE_REJECTED,			/* the server answered but refused the session */
+	REMOTE_CONN_LOST,			/* an established connection broke */
+	REMOTE_QUERY_FAILED,		/* the server ran the query and it failed */
+	REMOTE_BAD_CONNINFO,		/* the connection string does not parse */
+	REMOTE_INTERRUPTED			/* this process was asked to shut down */
+} RemoteStatus;
+
+typedef struct RemoteConn
+{
+	PGconn	   *conn;
+	bool		fd_reserved;
+	bool		transient;		/* closed at end of transaction */
+	RemoteStatus status;		/* of the last operation */
+	char		sqlstate[6];	/* of a failed query */
+	char		error[REPMGR_ERROR_LEN];
+} RemoteConn;
+
+/* one operation of a parallel round: connect if needed, then run sql */
+typedef struct RemoteOp
+{
+	RemoteConn *rc;				/* in: an open connection, or NULL */
+	const char *conninfo;		/* in: used when rc is NULL or broken */
+	const char *sql;			/* in: NULL to only connect */
+	int			nparams;
+	const char *const *params;
+	PGresult   *result;			/* out: on REMOTE_OK with sql */
+	long		elapsed_ms;		/* out */
+	/* private to remote.c */
+	int			phase;
+	bool		owns_conn;
+} RemoteOp;
+
+extern RemoteConn *remote_connect(const char *conninfo, int timeout_ms,
+								  bool transient);
+extern PGresult *remote_query(RemoteConn *rc, const char *sql, int nparams,
+							  const char *const *params, int timeout_ms);
+extern bool remote_command(RemoteConn *rc, const char *sql, int nparams,
+						   const char *const *params, int timeout_ms);
+extern void remote_close(RemoteConn *rc);
+extern bool remote_is_open(RemoteConn *rc);
+extern void remote_run(RemoteOp *ops, int nops, int timeout_ms);
+extern void remote_op_release(RemoteOp *op);
+extern bool remote_status_is_definitive(RemoteStatus status);
+extern const char *remote_status_name(RemoteStatus status);
+extern void remote_raise_error(RemoteConn *rc, const char *what);
+extern bool conninfo_validate(const char *conninfo, char **errmsg);
+extern char *conninfo_mask_password(const char *conninfo);
+extern char *conninfo_with_option(const char *conninfo, const char *keyword,
+								  const char *value);
+extern void remote_init(void);
+
+/* ----------
+ * Events (events.c, shell.c)
+ * ----------
+ */
+typedef struct EventInfo
+{
+	int			node_id;
+	const char *event;
+	bool		successful;
+	TimestampTz timestamp;
+	const char *details;
+	const char *node_name;		/* %a */
+	int			primary_node_id;	/* %p, InvalidNodeId if unknown */
+	const char *primary_conninfo;	/* %c */
+} EventInfo;
+
+extern void events_add(MetadataBatch *batch, const EventInfo *ev);
+extern void events_init(void);
+extern void events_notify(const EventInfo *ev);
+extern void events_notify_at_commit(const EventInfo *ev);
+extern bool events_notification_wanted(const char *event);
+
+extern char *shell_expand_template(const char *template, char ***envp,
+								   const EventInfo *ev);
+extern bool shell_spawn_detached(const char *command, char **envp,
+								 int timeout_ms);
+
+/* ----------
+ * Durable node state in the data directory (statefile.c)
+ * ----------
+ */
+typedef struct RepmgrDurableState
+{
+	int64		term;			/* highest electoral term seen */
+	int64		voted_term;		/* term of the last vote granted */
+	int32		voted_for;		/* node that vote went to */
+	bool		paused;			/* worker takes no action */
+	bool		fenced;			/* old primary: never accept writes */
+	int64		fenced_term;	/* the newer term that fenced it */
+} RepmgrDurableState;
+
+extern void statefile_read(RepmgrDurableState *state);
+extern void statefile_write(const RepmgrDurableState *state);
+
+/* ----------
+ * Shared state (shmem.c)
+ * ----------
+ */
+extern void shmem_request(void);
+extern void shmem_startup(void);
+extern bool shmem_available(void);
+extern void shmem_require_notice(const char *what);
+extern void shmem_get_durable(RepmgrDurableState *out);
+extern void shmem_set_paused(bool paused);
+
+/* ----------
+ * GUC variables (bgworker.c)
+ * ----------
+ */
+typedef enum FailoverMode
+{
+	FAILOVER_AUTOMATIC,
+	FAILOVER_MANUAL
+} FailoverMode;
+
+extern int	repmgr_node_id;
+extern char *repmgr_database;
+extern char *repmgr_cluster;
+extern int	repmgr_failover_mode;
+extern int	repmgr_monitor_interval_ms;
+extern int	repmgr_connect_timeout_ms;
+extern int	repmgr_reconnect_attempts;
+extern int	repmgr_reconnect_interval_ms;
+extern bool repmgr_monitoring_history;
+extern char *repmgr_event_notification_command;
+extern char *repmgr_event_notifications;
+extern int	repmgr_event_notification_timeout_ms;
+
+extern const char *failover_mode_name(int mode);
+
+/* ----------
+ * Helpers for SQL functions (sqlfuncs.c)
+ * ----------
+ */
+extern void require_superuser(const char *action);
+
+#endif							/* REPMGR_H */

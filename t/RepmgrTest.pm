@@ -1,0 +1,123 @@
+
+# RepmgrTest.pm
+#    Helpers shared by the TAP tests of repmgr: nodes with the extension
+#    loaded and configured, standbys cloned with pg_basebackup, SQL errors
+#    with their SQLSTATE, and polling with a deadline.
+
+package RepmgrTest;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+
+our @EXPORT = qw(
+  new_primary new_standby repmgr_conf conninfo
+  sql_error poll_until register_primary register_standby
+);
+
+# settings every node of a test cluster gets
+sub repmgr_conf
+{
+	my ($id, %opts) = @_;
+	my $conf = <<"EOF";
+shared_preload_libraries = 'repmgr'
+max_connections = 40
+repmgr.node_id = $id
+repmgr.database = 'repmgr'
+repmgr.connect_timeout = '1s'
+EOF
+	foreach my $k (sort keys %{ $opts{conf} // {} })
+	{
+		(my $v = $opts{conf}{$k}) =~ s/'/''/g;
+		$conf .= "$k = '$v'\n";
+	}
+	return $conf;
+}
+
+# a running primary with database "repmgr" and the extension in it
+sub new_primary
+{
+	my ($name, $id, %opts) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init(allows_streaming => 1);
+	$node->append_conf('postgresql.conf', repmgr_conf($id, %opts));
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE DATABASE repmgr');
+	$node->safe_psql('repmgr', 'CREATE EXTENSION repmgr');
+	return $node;
+}
+
+# a running standby cloned with pg_basebackup from $upstream
+sub new_standby
+{
+	my ($upstream, $name, $id, %opts) = @_;
+	my $backup = "for_$name";
+	$upstream->backup($backup);
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init_from_backup($upstream, $backup, has_streaming => 1);
+	$node->append_conf('postgresql.conf', repmgr_conf($id, %opts));
+	$node->append_conf('postgresql.conf',
+		"primary_conninfo = '" . $upstream->connstr . " application_name=$name'");
+	$node->start;
+	return $node;
+}
+
+# the connection string other nodes use to reach this node's repmgr database
+sub conninfo
+{
+	my ($node) = @_;
+	return sprintf("host=%s port=%d dbname=repmgr", $node->host, $node->port);
+}
+
+# run SQL that must fail; returns (SQLSTATE, message)
+sub sql_error
+{
+	my ($node, $sql) = @_;
+	my ($ret, $stdout, $stderr) =
+	  $node->psql('repmgr', "\\set VERBOSITY verbose\n$sql");
+	return ('00000', '') if $ret == 0;
+	if ($stderr =~ /ERROR:\s+([0-9A-Z]{5}):\s+(.*)/)
+	{
+		return ($1, $2);
+	}
+	return ('?????', $stderr);
+}
+
+# poll a Perl condition every 50 ms until it holds or the deadline passes
+sub poll_until
+{
+	my ($what, $timeout, $cond) = @_;
+	my $deadline = time() + $timeout;
+	while (time() < $deadline)
+	{
+		return 1 if $cond->();
+		usleep(50_000);
+	}
+	diag("timed out after ${timeout}s waiting for: $what");
+	return 0;
+}
+
+sub register_primary
+{
+	my ($node, $id, %opts) = @_;
+	my $extra = join('', map { ", $_ => '$opts{$_}'" } sort keys %opts);
+	return $node->safe_psql('repmgr',
+		sprintf("SELECT repmgr.primary_register(%d, '%s', '%s'%s)",
+			$id, $node->name, conninfo($node), $extra));
+}
+
+sub register_standby
+{
+	my ($node, $id, %opts) = @_;
+	my $extra = join('', map { ", $_ => '$opts{$_}'" } sort keys %opts);
+	return $node->safe_psql('repmgr',
+		sprintf("SELECT repmgr.standby_register(%d, '%s', '%s'%s)",
+			$id, $node->name, conninfo($node), $extra));
+}
+
+1;
