@@ -76,13 +76,15 @@ define_settings(void)
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 
-	DefineCustomStringVariable("repmgr.database",
-							   "Database in which the repmgr extension is installed.",
-							   "The worker connects to it.",
-							   &repmgr_database,
-							   "repmgr",
-							   PGC_POSTMASTER, 0,
-							   NULL, NULL, NULL);
+	/* a postmaster setting can only be defined while preloading */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomStringVariable("repmgr.database",
+								   "Database in which the repmgr extension is installed.",
+								   "The worker connects to it.",
+								   &repmgr_database,
+								   "repmgr",
+								   PGC_POSTMASTER, 0,
+								   NULL, NULL, NULL);
 
 	DefineCustomStringVariable("repmgr.cluster",
 							   "Name of the cluster recorded by primary_register.",

@@ -117,6 +117,8 @@ node_status_collect(NodeStatus *st)
 	st->replication_slots = spi_count("SELECT pg_catalog.count(*) FROM pg_catalog.pg_replication_slots");
 	st->max_replication_slots = max_replication_slots;
 	st->worker_running = false;
+	if (!shmem_available())
+		shmem_require_notice("the worker's state is unknown");
 }
 
 void
