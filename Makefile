@@ -10,11 +10,15 @@
 
 MODULE_big = repmgr
 OBJS = \
+	src/actions.o \
 	src/bgworker.o \
+	src/check.o \
 	src/cluster.o \
 	src/events.o \
+	src/fsm.o \
 	src/localnode.o \
 	src/nodes.o \
+	src/peers.o \
 	src/register.o \
 	src/remote.o \
 	src/shell.o \

@@ -275,6 +275,122 @@ COMMENT ON FUNCTION node_status() IS
 	'facts about this node';
 
 /* ---------------------------------------------------------------------
+ * Node actions
+ * ---------------------------------------------------------------------
+ */
+
+CREATE FUNCTION promote(force boolean DEFAULT false)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'repmgr_promote'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION promote(boolean) IS
+	'promote this standby; refused while a primary is running, or (without force) when another standby has more WAL';
+
+CREATE FUNCTION follow(upstream_node_id integer DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'repmgr_follow'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION follow(integer) IS
+	'stream from another node (NULL: the running primary), by ALTER SYSTEM and reload';
+
+CREATE FUNCTION node_check(
+	lag_warning integer DEFAULT 300,
+	lag_critical integer DEFAULT 600,
+	archive_ready_warning integer DEFAULT 16,
+	archive_ready_critical integer DEFAULT 128,
+	OUT name text,
+	OUT status text,
+	OUT details text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'repmgr_node_check'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION node_check(integer, integer, integer, integer) IS
+	'health checks of this node: OK, WARNING, CRITICAL or UNKNOWN each';
+
+CREATE FUNCTION record_event(
+	node_id integer,
+	event text,
+	successful boolean DEFAULT true,
+	details text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'repmgr_record_event'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION record_event(integer, text, boolean, text) IS
+	'record an event on the primary and run the notification command';
+
+/* ---------------------------------------------------------------------
+ * The worker
+ * ---------------------------------------------------------------------
+ */
+
+CREATE FUNCTION daemon_status(
+	OUT pid integer,
+	OUT node_id integer,
+	OUT role text,
+	OUT state text,
+	OUT upstream_node_id integer,
+	OUT upstream_last_seen timestamptz,
+	OUT primary_node_id integer,
+	OUT primary_last_seen timestamptz,
+	OUT term bigint,
+	OUT voted_for integer,
+	OUT paused boolean,
+	OUT fenced boolean,
+	OUT failover text,
+	OUT started_at timestamptz,
+	OUT loops bigint,
+	OUT upstream_failures bigint,
+	OUT elections bigint,
+	OUT promotions bigint,
+	OUT follows bigint,
+	OUT events_queued integer,
+	OUT events_dropped bigint,
+	OUT last_error text,
+	OUT last_error_at timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'repmgr_daemon_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION daemon_status() IS
+	'the monitoring worker of this node, from shared memory';
+
+CREATE FUNCTION daemon_pause(
+	OUT node_id integer,
+	OUT node_name text,
+	OUT success boolean,
+	OUT detail text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'repmgr_daemon_pause'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION daemon_pause() IS
+	'pause the workers of every node: they keep monitoring but take no action';
+
+CREATE FUNCTION daemon_unpause(
+	OUT node_id integer,
+	OUT node_name text,
+	OUT success boolean,
+	OUT detail text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'repmgr_daemon_unpause'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION daemon_unpause() IS
+	'unpause the workers of every node';
+
+CREATE FUNCTION daemon_set_paused(paused boolean)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'repmgr_daemon_set_paused'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION daemon_set_paused(boolean) IS
+	'pause or unpause the worker of this node only (used by daemon_pause)';
+
+/* ---------------------------------------------------------------------
  * Peer calls between nodes
  * ---------------------------------------------------------------------
  */
@@ -317,4 +433,5 @@ GRANT USAGE ON SCHEMA repmgr TO pg_monitor;
 GRANT SELECT ON repl_nodes, repl_events, repl_monitor,
 				repl_show_nodes, repl_status TO pg_monitor;
 GRANT EXECUTE ON FUNCTION cluster_show(), cluster_event(text, integer, integer),
-				node_status() TO pg_monitor;
+				node_status(), daemon_status(),
+				node_check(integer, integer, integer, integer) TO pg_monitor;

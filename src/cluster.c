@@ -16,14 +16,11 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
-#include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
 
 #include "repmgr.h"
 #include "cluster.h"
-
-#define NODE_STATE_SQL \
-	"SELECT in_recovery, timeline, lsn, fenced FROM repmgr.node_state()"
+#include "peers.h"
 
 /*
  * The status column of cluster_show: what the node is registered as,
@@ -61,15 +58,6 @@ cluster_node_status(RepmgrNodeType type, bool active, RemoteStatus status,
 	return "? unknown";
 }
 
-static XLogRecPtr
-lsn_from_text(const char *text)
-{
-	bool		have_error = false;
-	XLogRecPtr	lsn = pg_lsn_in_internal(text, &have_error);
-
-	return have_error ? InvalidXLogRecPtr : lsn;
-}
-
 /*
  * One ClusterShowRow per registered node, in id order.
  */
@@ -78,56 +66,30 @@ cluster_show_rows(void)
 {
 	List	   *nodes = nodes_fetch_all();
 	List	   *rows = NIL;
-	RemoteOp   *ops;
-	ListCell   *lc;
-	int			n = list_length(nodes);
+	PeerState  *peers;
+	int			npeers;
 	int			i;
 
-	if (n == 0)
-		return NIL;
-
-	ops = palloc0(sizeof(RemoteOp) * n);
-	i = 0;
-	foreach(lc, nodes)
+	peers = peers_poll(nodes, InvalidNodeId, false, &npeers);
+	for (i = 0; i < npeers; i++)
 	{
-		NodeInfo   *node = (NodeInfo *) lfirst(lc);
-
-		ops[i].conninfo = node->conninfo;
-		ops[i].sql = NODE_STATE_SQL;
-		i++;
-	}
-	remote_run(ops, n, repmgr_connect_timeout_ms);
-
-	i = 0;
-	foreach(lc, nodes)
-	{
-		NodeInfo   *node = (NodeInfo *) lfirst(lc);
+		PeerState  *peer = &peers[i];
+		NodeInfo   *node = peer->node;
 		NodeInfo   *upstream = nodes_lookup(nodes, node->upstream_node_id);
 		ClusterShowRow *row = palloc0(sizeof(ClusterShowRow));
-		RemoteOp   *op = &ops[i++];
-		bool		in_recovery = false;
-		bool		fenced = false;
 
 		row->node = node;
 		row->upstream_name = upstream ? upstream->name : NULL;
 		row->conninfo = conninfo_mask_password(node->conninfo);
-		row->reachable = (op->rc->status == REMOTE_OK && op->result != NULL &&
-						  PQntuples(op->result) == 1);
-		if (row->reachable)
-		{
-			in_recovery = strcmp(PQgetvalue(op->result, 0, 0), "t") == 0;
-			row->timeline = atoi(PQgetvalue(op->result, 0, 1));
-			row->lsn = lsn_from_text(PQgetvalue(op->result, 0, 2));
-			fenced = strcmp(PQgetvalue(op->result, 0, 3), "t") == 0;
-		}
+		row->reachable = peer->reachable;
+		row->timeline = peer->timeline;
+		row->lsn = peer->lsn;
 		row->status = cluster_node_status(node->type, node->active,
-										  row->reachable ? REMOTE_OK : op->rc->status,
-										  in_recovery, fenced);
-		row->error = row->reachable ? NULL : pstrdup(op->rc->error);
-		remote_op_release(op);
+										  peer->reachable ? REMOTE_OK : peer->status,
+										  peer->in_recovery, peer->fenced);
+		row->error = peer->reachable ? NULL : pstrdup(peer->error);
 		rows = lappend(rows, row);
 	}
-	pfree(ops);
 	return rows;
 }
 
@@ -268,4 +230,63 @@ cluster_cleanup(int keep_days)
 	else
 		events_notify_at_commit(&ev);
 	return deleted;
+}
+
+/*
+ * Pause or unpause the workers of every active node: this one directly,
+ * the others through repmgr.daemon_set_paused().  A node that cannot be
+ * reached is reported, not waited for.
+ */
+List *
+cluster_set_paused(bool paused)
+{
+	List	   *nodes = nodes_fetch_all();
+	List	   *results = NIL;
+	RemoteOp   *ops;
+	ListCell   *lc;
+	const char *params[1] = {paused ? "true" : "false"};
+	int			n = 0;
+	int			i;
+
+	ops = palloc0(sizeof(RemoteOp) * Max(list_length(nodes), 1));
+	foreach(lc, nodes)
+	{
+		NodeInfo   *node = (NodeInfo *) lfirst(lc);
+		PauseResult *r;
+
+		if (!node->active)
+			continue;
+		r = palloc0(sizeof(PauseResult));
+		r->node = node;
+		results = lappend(results, r);
+		if (node->node_id == repmgr_node_id)
+		{
+			shmem_set_paused(paused);
+			r->ok = true;
+			r->detail = "this node";
+			continue;
+		}
+		ops[n].conninfo = node->conninfo;
+		ops[n].sql = "SELECT repmgr.daemon_set_paused($1::boolean)";
+		ops[n].nparams = 1;
+		ops[n].params = params;
+		n++;
+	}
+	remote_run(ops, n, repmgr_connect_timeout_ms);
+
+	i = 0;
+	foreach(lc, results)
+	{
+		PauseResult *r = (PauseResult *) lfirst(lc);
+
+		if (r->node->node_id == repmgr_node_id)
+			continue;
+		r->ok = (ops[i].rc->status == REMOTE_OK);
+		r->detail = r->ok ? "" : psprintf("%s: %s",
+										  remote_status_name(ops[i].rc->status),
+										  ops[i].rc->error);
+		remote_op_release(&ops[i]);
+		i++;
+	}
+	return results;
 }

@@ -24,6 +24,13 @@ typedef struct ClusterShowRow
 	char	   *error;			/* why it could not be polled */
 } ClusterShowRow;
 
+typedef struct PauseResult
+{
+	NodeInfo   *node;
+	bool		ok;
+	const char *detail;
+} PauseResult;
+
 extern const char *cluster_node_status(RepmgrNodeType type, bool active,
 									   RemoteStatus status, bool in_recovery,
 									   bool fenced);
@@ -31,5 +38,6 @@ extern List *cluster_show_rows(void);
 extern void cluster_events(FunctionCallInfo fcinfo, const char *event,
 						   int node_id, int limit);
 extern int64 cluster_cleanup(int keep_days);
+extern List *cluster_set_paused(bool paused);
 
 #endif							/* REPMGR_CLUSTER_H */

@@ -196,3 +196,22 @@ events_xact_callback(XactEvent event, void *arg)
 	pending = NIL;
 	MemoryContextReset(pending_context);
 }
+
+/*
+ * Record one event where the metadata is written (the primary) and run its
+ * notification: repmgr.record_event(), for the steps of bin/repmgr.
+ */
+void
+events_record(const EventInfo *ev)
+{
+	List	   *nodes = nodes_fetch_all();
+	MetadataBatch batch = {0};
+	bool		remote = metadata_write_is_remote(nodes);
+
+	events_add(&batch, ev);
+	metadata_apply(&batch, nodes);
+	if (remote)
+		events_notify(ev);
+	else
+		events_notify_at_commit(ev);
+}

@@ -361,7 +361,7 @@ apply_remotely(MetadataBatch *batch, const char *conninfo)
 	}
 	remote_close(rc);
 
-	if (RecoveryInProgress() && lsn != InvalidXLogRecPtr)
+	if (RecoveryInProgress() && lsn != InvalidXLogRecPtr && !batch->no_wait)
 		wait_for_local_replay(lsn);
 }
 

@@ -88,6 +88,7 @@ typedef struct MetadataBatch
 {
 	List	   *stmts;			/* of MetadataStmt * */
 	const char *primary_conninfo;	/* explicit target, or NULL: registry */
+	bool		no_wait;		/* do not wait for the change to replay here */
 } MetadataBatch;
 
 extern void metadata_add(MetadataBatch *batch, const char *sql, int nparams,...);
@@ -173,6 +174,7 @@ typedef struct EventInfo
 } EventInfo;
 
 extern void events_add(MetadataBatch *batch, const EventInfo *ev);
+extern void events_record(const EventInfo *ev);
 extern void events_init(void);
 extern void events_notify(const EventInfo *ev);
 extern void events_notify_at_commit(const EventInfo *ev);
@@ -201,6 +203,63 @@ extern void statefile_read(RepmgrDurableState *state);
 extern void statefile_write(const RepmgrDurableState *state);
 
 /* ----------
+ * The worker's state, as daemon_status() shows it (the states and their
+ * transitions are the table in fsm.c)
+ * ----------
+ */
+typedef enum WorkerState
+{
+	WS_NONE = 0,				/* no worker */
+	WS_STARTING,				/* connecting, reading its node record */
+	WS_UNREGISTERED,			/* no record, database or extension yet */
+	WS_PRIMARY,					/* primary: watching downstream, holding the lease */
+	WS_STANDBY,					/* standby: watching its upstream */
+	WS_WITNESS,					/* witness: watching the primary, copying metadata */
+	WS_SUSPECT,					/* upstream not answering: reconnect attempts */
+	WS_DEGRADED,				/* upstream lost; no failover allowed or possible */
+	WS_ELECTION,				/* candidate: asking the others for votes */
+	WS_WAITING_PRIMARY,			/* another node is being promoted */
+	WS_CANNOT_FOLLOW,			/* ahead of the new primary: needs node rejoin */
+	WS_FENCED,					/* primary that lost its majority or was replaced */
+	WS_COUNT
+} WorkerState;
+
+extern const char *worker_state_name(int state);
+
+typedef struct WorkerStatus
+{
+	pid_t		pid;			/* 0: no worker */
+	TimestampTz started_at;
+	int			node_id;
+	RepmgrNodeType role;
+	int			state;			/* WorkerState */
+	int			upstream_node_id;
+	TimestampTz upstream_last_seen;
+	int			primary_node_id;
+	TimestampTz primary_last_seen;
+	bool		primary_visible;	/* the worker can see the primary now */
+	uint64		loops;
+	uint64		upstream_failures;
+	uint64		elections;
+	uint64		promotions;
+	uint64		follows;
+	int			events_queued;	/* filled in by shmem_worker_status */
+	uint64		events_dropped; /* likewise */
+	char		last_error[REPMGR_ERROR_LEN];
+	TimestampTz last_error_at;
+} WorkerStatus;
+
+/* an event waiting in shared memory for a writable primary */
+typedef struct QueuedEvent
+{
+	int			node_id;
+	bool		successful;
+	TimestampTz timestamp;
+	char		event[REPMGR_EVENT_NAME_LEN];
+	char		details[REPMGR_EVENT_DETAIL_LEN];
+} QueuedEvent;
+
+/* ----------
  * Shared state (shmem.c)
  * ----------
  */
@@ -210,6 +269,25 @@ extern bool shmem_available(void);
 extern void shmem_require_notice(const char *what);
 extern void shmem_get_durable(RepmgrDurableState *out);
 extern void shmem_set_paused(bool paused);
+extern void shmem_observe_term(int64 term);
+extern void shmem_set_fenced(bool fenced, int64 term);
+extern bool shmem_request_vote(int64 term, int candidate, bool may_grant,
+							   const char *deny_reason, char *reason,
+							   size_t reasonlen);
+extern void shmem_worker_attach(void);
+extern void shmem_worker_detach(void);
+extern void shmem_worker_publish(const WorkerStatus *status);
+extern bool shmem_worker_status(WorkerStatus *out);
+extern void shmem_wake_worker(void);
+extern bool shmem_heartbeat(int primary_id, int64 term, int64 *our_term);
+extern TimestampTz shmem_last_heartbeat(int *primary_id, int64 *term);
+extern void shmem_set_follow_notice(int primary_id, int64 term);
+extern int	shmem_take_follow_notice(int64 *term);
+extern void shmem_set_lease(bool enforced, TimestampTz expiry);
+extern bool shmem_writes_allowed(TimestampTz now, bool *fenced);
+extern void shmem_event_push(const QueuedEvent *ev);
+extern int	shmem_event_peek(QueuedEvent *out, int max);
+extern void shmem_event_consume(int n);
 
 /* ----------
  * GUC variables (bgworker.c)

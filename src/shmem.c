@@ -5,6 +5,15 @@
  *	  functions of every backend: one struct in shared memory, its lock,
  *	  and the accessors through which all other modules reach it.
  *
+ * What lives here:
+ *	- the durable state (term, vote, pause, fence), mirrored from the state
+ *	  file and written through on every change;
+ *	- the worker's published status (daemon_status());
+ *	- what peers tell this node between two worker iterations: the last
+ *	  heartbeat of the primary, a notice to follow a new primary;
+ *	- the primary's write lease (the fence);
+ *	- events that could not be written yet, with their original time.
+ *
  * The struct exists only when repmgr is in shared_preload_libraries.
  * Otherwise shmem_available() is false and callers degrade with a notice.
  *
@@ -14,8 +23,11 @@
 
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/lwlock.h"
+#include "storage/proc.h"
 #include "storage/shmem.h"
+#include "utils/timestamp.h"
 
 #include "repmgr.h"
 
@@ -25,6 +37,28 @@ typedef struct RepmgrShared
 
 	/* mirror of the durable state file; written through on change */
 	RepmgrDurableState durable;
+	TimestampTz voted_at;		/* when the last vote was granted */
+
+	/* the worker */
+	Latch	   *worker_latch;
+	WorkerStatus worker;
+
+	/* from peers */
+	int			heartbeat_primary_id;
+	int64		heartbeat_term;
+	TimestampTz heartbeat_at;
+	int			follow_primary_id;	/* notify_follow(); InvalidNodeId: none */
+	int64		follow_term;
+
+	/* the primary's write lease: commits are refused after it */
+	bool		lease_enforced;
+	TimestampTz lease_expiry;
+
+	/* events waiting for a writable primary */
+	int			event_head;
+	int			event_count;
+	uint64		events_dropped;
+	QueuedEvent events[REPMGR_EVENT_QUEUE_LEN];
 } RepmgrShared;
 
 static RepmgrShared *shared = NULL;
@@ -66,7 +100,7 @@ shmem_available(void)
 }
 
 /*
- * Say once per call site that what was asked needs the shared state.
+ * Say that what was asked needs the shared state.
  */
 void
 shmem_require_notice(const char *what)
@@ -75,6 +109,11 @@ shmem_require_notice(const char *what)
 			(errmsg("repmgr shared state is not available; %s", what),
 			 errhint("Add \"repmgr\" to shared_preload_libraries and restart the server.")));
 }
+
+/* ----------
+ * Durable state
+ * ----------
+ */
 
 void
 shmem_get_durable(RepmgrDurableState *out)
@@ -87,6 +126,14 @@ shmem_get_durable(RepmgrDurableState *out)
 	LWLockAcquire(shared->lock, LW_SHARED);
 	*out = shared->durable;
 	LWLockRelease(shared->lock);
+}
+
+/* write to disk first: if that fails, memory stays as it was */
+static void
+durable_store(const RepmgrDurableState *state)
+{
+	statefile_write(state);
+	shared->durable = *state;
 }
 
 void
@@ -104,8 +151,335 @@ shmem_set_paused(bool paused)
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	copy = shared->durable;
 	copy.paused = paused;
-	/* on disk first: if that fails, memory stays as it was */
-	statefile_write(&copy);
-	shared->durable = copy;
+	durable_store(&copy);
+	LWLockRelease(shared->lock);
+	shmem_wake_worker();
+}
+
+/*
+ * Raise the term to at least term (a new primary, an election seen).
+ */
+void
+shmem_observe_term(int64 term)
+{
+	RepmgrDurableState copy;
+
+	if (shared == NULL)
+	{
+		statefile_read(&copy);
+		if (term > copy.term)
+		{
+			copy.term = term;
+			statefile_write(&copy);
+		}
+		return;
+	}
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (term > shared->durable.term)
+	{
+		copy = shared->durable;
+		copy.term = term;
+		durable_store(&copy);
+	}
+	LWLockRelease(shared->lock);
+}
+
+void
+shmem_set_fenced(bool fenced, int64 term)
+{
+	RepmgrDurableState copy;
+
+	if (shared == NULL)
+	{
+		statefile_read(&copy);
+		copy.fenced = fenced;
+		copy.fenced_term = fenced ? term : 0;
+		statefile_write(&copy);
+		return;
+	}
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	copy = shared->durable;
+	if (copy.fenced != fenced || (fenced && copy.fenced_term != term))
+	{
+		copy.fenced = fenced;
+		copy.fenced_term = fenced ? term : 0;
+		durable_store(&copy);
+	}
+	LWLockRelease(shared->lock);
+}
+
+/*
+ * Grant or deny a vote for candidate in term, atomically with recording
+ * it on disk.  may_grant is the caller's verdict on everything but the
+ * term (the primary is gone, the candidate is not behind).  On denial,
+ * *reason says why; the term is not raised by a denied request, so a
+ * candidate that should not have run changes nothing here.
+ */
+bool
+shmem_request_vote(int64 term, int candidate, bool may_grant,
+				   const char *deny_reason, char *reason, size_t reasonlen)
+{
+	RepmgrDurableState copy;
+	bool		granted = false;
+
+	Assert(shared != NULL);
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	copy = shared->durable;
+	if (term < copy.term)
+		snprintf(reason, reasonlen, "term " INT64_FORMAT " is older than our term " INT64_FORMAT,
+				 term, copy.term);
+	else if (copy.voted_term == term && copy.voted_for != candidate)
+		snprintf(reason, reasonlen, "already voted for node %d in term " INT64_FORMAT,
+				 copy.voted_for, term);
+	else if (copy.voted_term == term && copy.voted_for == candidate)
+	{
+		/* the same request again: the same answer */
+		granted = true;
+		snprintf(reason, reasonlen, "vote already granted");
+	}
+	else if (!may_grant)
+		snprintf(reason, reasonlen, "%s", deny_reason);
+	else
+	{
+		copy.term = term;
+		copy.voted_term = term;
+		copy.voted_for = candidate;
+		durable_store(&copy);
+		shared->voted_at = GetCurrentTimestamp();
+		granted = true;
+		snprintf(reason, reasonlen, "vote granted");
+	}
+	LWLockRelease(shared->lock);
+	return granted;
+}
+
+/* ----------
+ * The worker
+ * ----------
+ */
+
+void
+shmem_worker_attach(void)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	memset(&shared->worker, 0, sizeof(WorkerStatus));
+	shared->worker.pid = MyProcPid;
+	shared->worker.started_at = GetCurrentTimestamp();
+	shared->worker_latch = &MyProc->procLatch;
+	LWLockRelease(shared->lock);
+}
+
+void
+shmem_worker_detach(void)
+{
+	if (shared == NULL)
+		return;
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (shared->worker.pid == MyProcPid)
+	{
+		shared->worker.pid = 0;
+		shared->worker.state = 0;
+		shared->worker_latch = NULL;
+	}
+	LWLockRelease(shared->lock);
+}
+
+/* the worker publishes its status, keeping the counters it does not own */
+void
+shmem_worker_publish(const WorkerStatus *status)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	shared->worker = *status;
+	shared->worker.pid = MyProcPid;
+	LWLockRelease(shared->lock);
+}
+
+/*
+ * Copy the worker status; false when there is no shared state.  A worker
+ * that died without detaching is reported as not running.
+ */
+bool
+shmem_worker_status(WorkerStatus *out)
+{
+	if (shared == NULL)
+	{
+		memset(out, 0, sizeof(*out));
+		return false;
+	}
+	LWLockAcquire(shared->lock, LW_SHARED);
+	*out = shared->worker;
+	out->events_queued = shared->event_count;
+	out->events_dropped = shared->events_dropped;
+	LWLockRelease(shared->lock);
+	if (out->pid != 0 && kill(out->pid, 0) != 0 && errno == ESRCH)
+		out->pid = 0;
+	return true;
+}
+
+void
+shmem_wake_worker(void)
+{
+	Latch	   *latch = NULL;
+
+	if (shared == NULL)
+		return;
+	LWLockAcquire(shared->lock, LW_SHARED);
+	if (shared->worker.pid != 0)
+		latch = shared->worker_latch;
+	LWLockRelease(shared->lock);
+	if (latch)
+		SetLatch(latch);
+}
+
+/* ----------
+ * Messages from peers
+ * ----------
+ */
+
+/*
+ * A heartbeat from the primary.  Refused when its term is older than a
+ * term this node voted in or saw: that primary has been replaced, or is
+ * being.  Returns whether it was accepted; *our_term gets our term.
+ */
+bool
+shmem_heartbeat(int primary_id, int64 term, int64 *our_term)
+{
+	bool		accepted;
+
+	Assert(shared != NULL);
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	accepted = (term >= shared->durable.term);
+	if (accepted)
+	{
+		shared->heartbeat_primary_id = primary_id;
+		shared->heartbeat_term = term;
+		shared->heartbeat_at = GetCurrentTimestamp();
+	}
+	*our_term = shared->durable.term;
+	LWLockRelease(shared->lock);
+	return accepted;
+}
+
+/* when the primary's heartbeat last arrived (0: never) */
+TimestampTz
+shmem_last_heartbeat(int *primary_id, int64 *term)
+{
+	TimestampTz at;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	at = shared->heartbeat_at;
+	if (primary_id)
+		*primary_id = shared->heartbeat_primary_id;
+	if (term)
+		*term = shared->heartbeat_term;
+	LWLockRelease(shared->lock);
+	return at;
+}
+
+void
+shmem_set_follow_notice(int primary_id, int64 term)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (term >= shared->follow_term)
+	{
+		shared->follow_primary_id = primary_id;
+		shared->follow_term = term;
+	}
+	LWLockRelease(shared->lock);
+	shmem_wake_worker();
+}
+
+/* take (and clear) a pending notice to follow a new primary */
+int
+shmem_take_follow_notice(int64 *term)
+{
+	int			id;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	id = shared->follow_primary_id;
+	*term = shared->follow_term;
+	shared->follow_primary_id = InvalidNodeId;
+	LWLockRelease(shared->lock);
+	return id;
+}
+
+/* ----------
+ * The write lease of a primary (the fence)
+ * ----------
+ */
+
+void
+shmem_set_lease(bool enforced, TimestampTz expiry)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	shared->lease_enforced = enforced;
+	shared->lease_expiry = expiry;
+	LWLockRelease(shared->lock);
+}
+
+/*
+ * May this primary commit a write now?  Read without the lock: two aligned
+ * words written by one process, checked on every commit.
+ */
+bool
+shmem_writes_allowed(TimestampTz now, bool *fenced)
+{
+	if (shared == NULL)
+		return true;
+	*fenced = shared->durable.fenced;
+	if (*fenced)
+		return false;
+	if (!shared->lease_enforced)
+		return true;
+	return now < shared->lease_expiry;
+}
+
+/* ----------
+ * Events waiting for a writable primary
+ * ----------
+ */
+
+/* queue an event; the oldest is dropped (and counted) when full */
+void
+shmem_event_push(const QueuedEvent *ev)
+{
+	int			slot;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (shared->event_count == REPMGR_EVENT_QUEUE_LEN)
+	{
+		shared->event_head = (shared->event_head + 1) % REPMGR_EVENT_QUEUE_LEN;
+		shared->event_count--;
+		shared->events_dropped++;
+	}
+	slot = (shared->event_head + shared->event_count) % REPMGR_EVENT_QUEUE_LEN;
+	shared->events[slot] = *ev;
+	shared->event_count++;
+	LWLockRelease(shared->lock);
+}
+
+/* copy up to max queued events, oldest first, without removing them */
+int
+shmem_event_peek(QueuedEvent *out, int max)
+{
+	int			n;
+	int			i;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	n = Min(max, shared->event_count);
+	for (i = 0; i < n; i++)
+		out[i] = shared->events[(shared->event_head + i) % REPMGR_EVENT_QUEUE_LEN];
+	LWLockRelease(shared->lock);
+	return n;
+}
+
+/* remove the n oldest events, once they are written */
+void
+shmem_event_consume(int n)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	n = Min(n, shared->event_count);
+	shared->event_head = (shared->event_head + n) % REPMGR_EVENT_QUEUE_LEN;
+	shared->event_count -= n;
 	LWLockRelease(shared->lock);
 }

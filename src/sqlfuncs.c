@@ -21,6 +21,8 @@
 #include "utils/timestamp.h"
 
 #include "repmgr.h"
+#include "actions.h"
+#include "check.h"
 #include "cluster.h"
 #include "localnode.h"
 #include "register.h"
@@ -37,6 +39,14 @@ PG_FUNCTION_INFO_V1(repmgr_cluster_event);
 PG_FUNCTION_INFO_V1(repmgr_cluster_cleanup);
 PG_FUNCTION_INFO_V1(repmgr_node_status);
 PG_FUNCTION_INFO_V1(repmgr_node_state);
+PG_FUNCTION_INFO_V1(repmgr_promote);
+PG_FUNCTION_INFO_V1(repmgr_follow);
+PG_FUNCTION_INFO_V1(repmgr_node_check);
+PG_FUNCTION_INFO_V1(repmgr_record_event);
+PG_FUNCTION_INFO_V1(repmgr_daemon_status);
+PG_FUNCTION_INFO_V1(repmgr_daemon_pause);
+PG_FUNCTION_INFO_V1(repmgr_daemon_unpause);
+PG_FUNCTION_INFO_V1(repmgr_daemon_set_paused);
 
 /* ----------
  * Argument checks
@@ -447,4 +457,218 @@ repmgr_node_state(PG_FUNCTION_ARGS)
 	values[17] = BoolGetDatum(st.walreceiver_streaming);
 
 	PG_RETURN_DATUM(make_result_tuple(fcinfo, values, nulls));
+}
+
+/*
+ * promote(force): promote this standby, refusing while a primary runs
+ */
+Datum
+repmgr_promote(PG_FUNCTION_ARGS)
+{
+	require_superuser("promote a standby");
+	PG_RETURN_INT32(node_promote(arg_bool(fcinfo, 0, "force")));
+}
+
+/*
+ * follow(upstream_node_id): stream from another node; NULL: the primary
+ */
+Datum
+repmgr_follow(PG_FUNCTION_ARGS)
+{
+	int			upstream;
+
+	require_superuser("re-point a standby");
+	upstream = PG_ARGISNULL(0) ? InvalidNodeId :
+		arg_node_id(fcinfo, 0, "upstream_node_id");
+	PG_RETURN_INT32(node_follow(upstream));
+}
+
+static int
+arg_threshold(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	int			v;
+
+	require_not_null(fcinfo, argno, name);
+	v = PG_GETARG_INT32(argno);
+	if (v < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument \"%s\" must be zero or greater, not %d", name, v)));
+	return v;
+}
+
+/*
+ * node_check(lag_warning, lag_critical, archive_ready_warning,
+ *			  archive_ready_critical)
+ */
+Datum
+repmgr_node_check(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	List	   *checks;
+	ListCell   *lc;
+	int			lag_warning = arg_threshold(fcinfo, 0, "lag_warning");
+	int			lag_critical = arg_threshold(fcinfo, 1, "lag_critical");
+	int			archive_warning = arg_threshold(fcinfo, 2, "archive_ready_warning");
+	int			archive_critical = arg_threshold(fcinfo, 3, "archive_ready_critical");
+
+	if (lag_warning > lag_critical || archive_warning > archive_critical)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a warning threshold must not be above its critical threshold")));
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	checks = node_checks(lag_warning, lag_critical, archive_warning, archive_critical);
+	foreach(lc, checks)
+	{
+		NodeCheck  *c = (NodeCheck *) lfirst(lc);
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(c->name);
+		values[1] = CStringGetTextDatum(check_status_name(c->status));
+		values[2] = CStringGetTextDatum(c->details);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * record_event(node_id, event, successful, details): for bin/repmgr's steps
+ */
+Datum
+repmgr_record_event(PG_FUNCTION_ARGS)
+{
+	EventInfo	ev;
+	List	   *nodes;
+	NodeInfo   *node;
+	NodeInfo   *primary;
+
+	require_superuser("record an event");
+	memset(&ev, 0, sizeof(ev));
+	ev.node_id = arg_node_id(fcinfo, 0, "node_id");
+	ev.event = arg_text(fcinfo, 1, "event");
+	if (strlen(ev.event) >= REPMGR_EVENT_NAME_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("event name \"%s\" is too long", ev.event)));
+	ev.successful = arg_bool(fcinfo, 2, "successful");
+	ev.details = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	ev.timestamp = GetCurrentTimestamp();
+
+	nodes = nodes_fetch_all();
+	node = nodes_lookup(nodes, ev.node_id);
+	primary = nodes_active_primary(nodes);
+	ev.node_name = node ? node->name : NULL;
+	ev.primary_node_id = primary ? primary->node_id : InvalidNodeId;
+	ev.primary_conninfo = primary ? primary->conninfo : NULL;
+	events_record(&ev);
+	PG_RETURN_VOID();
+}
+
+/*
+ * daemon_status(): the worker, from shared memory
+ */
+Datum
+repmgr_daemon_status(PG_FUNCTION_ARGS)
+{
+	WorkerStatus ws;
+	RepmgrDurableState durable;
+	Datum		values[23];
+	bool		nulls[23];
+	bool		have_shmem = shmem_worker_status(&ws);
+	bool		running = have_shmem && ws.pid != 0;
+
+	if (!have_shmem)
+		shmem_require_notice("there is no worker");
+	shmem_get_durable(&durable);
+	memset(nulls, 0, sizeof(nulls));
+
+#define SET_TS(i, v) do { if ((v) != 0) values[i] = TimestampTzGetDatum(v); else nulls[i] = true; } while (0)
+
+	SET_INT(0, running, ws.pid);
+	SET_INT(1, repmgr_node_id != InvalidNodeId, repmgr_node_id);
+	SET_TEXT(2, running && ws.role != NODE_TYPE_UNKNOWN ? node_type_name(ws.role) : NULL);
+	values[3] = CStringGetTextDatum(worker_state_name(running ? ws.state : WS_NONE));
+	SET_INT(4, running && ws.upstream_node_id != InvalidNodeId, ws.upstream_node_id);
+	SET_TS(5, running ? ws.upstream_last_seen : 0);
+	SET_INT(6, running && ws.primary_node_id != InvalidNodeId, ws.primary_node_id);
+	SET_TS(7, running ? ws.primary_last_seen : 0);
+	values[8] = Int64GetDatum(durable.term);
+	SET_INT(9, durable.voted_for != InvalidNodeId, durable.voted_for);
+	values[10] = BoolGetDatum(durable.paused);
+	values[11] = BoolGetDatum(durable.fenced);
+	values[12] = CStringGetTextDatum(failover_mode_name(repmgr_failover_mode));
+	SET_TS(13, running ? ws.started_at : 0);
+	values[14] = Int64GetDatum(ws.loops);
+	values[15] = Int64GetDatum(ws.upstream_failures);
+	values[16] = Int64GetDatum(ws.elections);
+	values[17] = Int64GetDatum(ws.promotions);
+	values[18] = Int64GetDatum(ws.follows);
+	values[19] = Int32GetDatum(ws.events_queued);
+	values[20] = Int64GetDatum(ws.events_dropped);
+	SET_TEXT(21, ws.last_error[0] ? ws.last_error : NULL);
+	SET_TS(22, ws.last_error_at);
+
+	PG_RETURN_DATUM(make_result_tuple(fcinfo, values, nulls));
+}
+
+static Datum
+pause_results(FunctionCallInfo fcinfo, bool paused)
+{
+	ReturnSetInfo *rsinfo;
+	List	   *results;
+	ListCell   *lc;
+
+	require_superuser(paused ? "pause the workers" : "unpause the workers");
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	results = cluster_set_paused(paused);
+	foreach(lc, results)
+	{
+		PauseResult *r = (PauseResult *) lfirst(lc);
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		values[0] = Int32GetDatum(r->node->node_id);
+		values[1] = CStringGetTextDatum(r->node->name);
+		values[2] = BoolGetDatum(r->ok);
+		values[3] = CStringGetTextDatum(r->detail);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		if (!r->ok)
+			ereport(WARNING,
+					(errmsg("could not %s the worker of node %d (\"%s\")",
+							paused ? "pause" : "unpause", r->node->node_id, r->node->name),
+					 errdetail_internal("%s", r->detail)));
+	}
+	return (Datum) 0;
+}
+
+/* daemon_pause(): every node of the cluster */
+Datum
+repmgr_daemon_pause(PG_FUNCTION_ARGS)
+{
+	return pause_results(fcinfo, true);
+}
+
+/* daemon_unpause(): every node of the cluster */
+Datum
+repmgr_daemon_unpause(PG_FUNCTION_ARGS)
+{
+	return pause_results(fcinfo, false);
+}
+
+/*
+ * daemon_set_paused(paused): this node only (the peer call of daemon_pause)
+ */
+Datum
+repmgr_daemon_set_paused(PG_FUNCTION_ARGS)
+{
+	bool		paused;
+
+	require_superuser("pause the worker");
+	paused = arg_bool(fcinfo, 0, "paused");
+	shmem_set_paused(paused);
+	PG_RETURN_BOOL(paused);
 }

@@ -116,17 +116,32 @@ node_status_collect(NodeStatus *st)
 	st->max_wal_senders = max_wal_senders;
 	st->replication_slots = spi_count("SELECT pg_catalog.count(*) FROM pg_catalog.pg_replication_slots");
 	st->max_replication_slots = max_replication_slots;
-	st->worker_running = false;
-	if (!shmem_available())
-		shmem_require_notice("the worker's state is unknown");
+	{
+		WorkerStatus ws;
+
+		if (shmem_worker_status(&ws))
+			st->worker_running = (ws.pid != 0);
+		else
+			shmem_require_notice("the worker's state is unknown");
+	}
 }
 
 void
 node_state_collect(NodeState *st)
 {
+	WorkerStatus ws;
+
 	memset(st, 0, sizeof(*st));
 	local_position(&st->position);
 	st->system_identifier = GetSystemIdentifier();
 	shmem_get_durable(&st->durable);
 	st->walreceiver_streaming = local_walreceiver_streaming();
+	if (shmem_worker_status(&ws) && ws.pid != 0)
+	{
+		st->worker_state = worker_state_name(ws.state);
+		st->primary_node_id = ws.primary_node_id;
+		st->primary_last_seen = ws.primary_last_seen;
+		st->primary_visible_known = true;
+		st->primary_visible = ws.primary_visible;
+	}
 }

@@ -1,0 +1,462 @@
+/*-------------------------------------------------------------------------
+ *
+ * actions.c
+ *	  The two actions that change a node's role in the cluster, shared by
+ *	  the SQL functions and the failover engine:
+ *	  - promote: pg_promote(), a new term, the metadata and the events;
+ *	  - follow: point primary_conninfo (and the slot) at another node by
+ *		ALTER SYSTEM and a reload, without a restart.
+ *
+ * Plus repmgr.promote() and repmgr.follow(): the checks that make them
+ * refuse a dangerous request, then the action.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <signal.h>
+
+#include "access/xlog.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+#include "actions.h"
+#include "localnode.h"
+
+#define PROMOTE_WAIT_MS 60000
+
+#define ENSURE_SLOT_SQL \
+	"SELECT pg_catalog.pg_create_physical_replication_slot($1, true) " \
+	"WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots " \
+	"WHERE slot_name = $1)"
+
+/*
+ * ALTER SYSTEM SET name = value; NULL value: ALTER SYSTEM RESET name.
+ * Written to postgresql.auto.conf at once, not transactionally.
+ */
+static void
+alter_system_set(const char *name, const char *value)
+{
+	AlterSystemStmt *stmt = makeNode(AlterSystemStmt);
+	VariableSetStmt *set = makeNode(VariableSetStmt);
+
+	set->name = pstrdup(name);
+	if (value != NULL)
+	{
+		A_Const    *c = makeNode(A_Const);
+
+		c->val.sval.type = T_String;
+		c->val.sval.sval = pstrdup(value);
+		c->location = -1;
+		set->kind = VAR_SET_VALUE;
+		set->args = list_make1(c);
+	}
+	else
+		set->kind = VAR_RESET;
+	stmt->setstmt = set;
+	AlterSystemSetConfigFile(stmt);
+}
+
+static void
+reload_configuration(void)
+{
+	if (kill(PostmasterPid, SIGHUP) != 0)
+		ereport(WARNING,
+				(errmsg("could not signal the postmaster to reload the configuration: %m")));
+}
+
+/*
+ * Can this standby, at position me, stream from a node on target_tli
+ * whose timeline began at target_switch?  If not, *reason says why.
+ */
+bool
+follow_possible(const LocalPosition *me, TimeLineID target_tli,
+				XLogRecPtr target_switch, char **reason)
+{
+	if (target_tli < me->timeline)
+	{
+		*reason = psprintf("this node is on timeline %u, newer than the timeline %u of the new upstream",
+						   me->timeline, target_tli);
+		return false;
+	}
+	if (target_tli > me->timeline && target_switch != InvalidXLogRecPtr &&
+		me->lsn > target_switch)
+	{
+		*reason = psprintf("this node has WAL up to %X/%X on timeline %u, beyond %X/%X where timeline %u of the new upstream began",
+						   LSN_FORMAT_ARGS(me->lsn), me->timeline,
+						   LSN_FORMAT_ARGS(target_switch), target_tli);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Make sure slot_name exists on the node at conninfo.
+ */
+static void
+ensure_slot_on(const char *conninfo, const char *slot_name)
+{
+	RemoteConn *rc = remote_connect(conninfo, repmgr_connect_timeout_ms, true);
+	const char *params[1] = {slot_name};
+
+	if (rc->status != REMOTE_OK)
+		remote_raise_error(rc, "could not connect to the new upstream to create the replication slot");
+	if (!remote_command(rc, ENSURE_SLOT_SQL, 1, params, repmgr_connect_timeout_ms))
+		remote_raise_error(rc, "could not create the replication slot on the new upstream");
+	remote_close(rc);
+}
+
+/*
+ * Stream from target from now on: slot, primary_conninfo, reload.  Then
+ * record it on the primary at primary_conninfo.  event_extra, when given,
+ * is recorded with the standby_follow event (the worker's own event).
+ */
+void
+action_follow(NodeInfo *self, NodeInfo *target, const char *primary_conninfo,
+			  List *nodes, const char *worker_event)
+{
+	MetadataBatch batch = {0};
+	EventInfo	ev;
+	char	   *conninfo;
+
+	if (self->slot_name != NULL)
+		ensure_slot_on(target->conninfo, self->slot_name);
+
+	conninfo = conninfo_with_option(target->conninfo, "application_name", self->name);
+	alter_system_set("primary_conninfo", conninfo);
+	alter_system_set("primary_slot_name", self->slot_name);
+	reload_configuration();
+
+	metadata_add(&batch,
+				 "UPDATE repmgr.repl_nodes SET upstream_node_id = $2::integer, "
+				 "type = 'standby', active = true WHERE id = $1::integer",
+				 2, psprintf("%d", self->node_id), psprintf("%d", target->node_id));
+	memset(&ev, 0, sizeof(ev));
+	ev.node_id = self->node_id;
+	ev.event = "standby_follow";
+	ev.successful = true;
+	ev.timestamp = GetCurrentTimestamp();
+	ev.details = psprintf("node %d is now attached to node %d",
+						  self->node_id, target->node_id);
+	ev.node_name = self->name;
+	ev.primary_node_id = target->node_id;
+	ev.primary_conninfo = target->conninfo;
+	events_add(&batch, &ev);
+	if (worker_event)
+	{
+		EventInfo	wev = ev;
+
+		wev.event = worker_event;
+		wev.details = psprintf("node %d now following new upstream node %d",
+							   self->node_id, target->node_id);
+		events_add(&batch, &wev);
+	}
+
+	batch.primary_conninfo = primary_conninfo;
+	batch.no_wait = true;
+	metadata_apply(&batch, nodes);
+	events_notify(&ev);
+	if (worker_event)
+	{
+		ev.event = worker_event;
+		events_notify(&ev);
+	}
+}
+
+/*
+ * Promote this standby and wait until it accepts writes.
+ */
+static void
+promote_and_wait(void)
+{
+	TimestampTz deadline;
+
+	if (!DatumGetBool(DirectFunctionCall2(pg_promote, BoolGetDatum(false),
+										  Int32GetDatum(60))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not signal the postmaster to promote")));
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), PROMOTE_WAIT_MS);
+	while (RecoveryInProgress())
+	{
+		if (GetCurrentTimestamp() >= deadline)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("server did not finish promotion within %d seconds",
+							PROMOTE_WAIT_MS / 1000)));
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 5, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Promote this standby, mark it primary in term and the old primary
+ * inactive, create the slots its future standbys use, record the events.
+ * The metadata is written here through self_conninfo when the caller's
+ * transaction began in recovery (and so cannot write), locally otherwise.
+ * worker_event, when given, is recorded too (the worker's own event).
+ */
+void
+action_promote(NodeInfo *self, NodeInfo *old_primary, int64 term,
+			   List *nodes, bool via_connection, const char *worker_event)
+{
+	MetadataBatch batch = {0};
+	EventInfo	ev;
+	ListCell   *lc;
+
+	promote_and_wait();
+	shmem_observe_term(term);
+
+	if (old_primary != NULL && old_primary->node_id != self->node_id)
+		metadata_add(&batch,
+					 "UPDATE repmgr.repl_nodes SET active = false WHERE id = $1::integer",
+					 1, psprintf("%d", old_primary->node_id));
+	metadata_add(&batch,
+				 "UPDATE repmgr.repl_nodes SET type = 'primary', upstream_node_id = NULL, "
+				 "active = true WHERE id = $1::integer",
+				 1, psprintf("%d", self->node_id));
+
+	/* slots for the standbys that will follow us */
+	foreach(lc, nodes)
+	{
+		NodeInfo   *n = (NodeInfo *) lfirst(lc);
+
+		if (n->slot_name == NULL || n->node_id == self->node_id ||
+			n->type == NODE_TYPE_WITNESS)
+			continue;
+		if (old_primary == NULL || n->upstream_node_id == old_primary->node_id ||
+			n->node_id == old_primary->node_id)
+			metadata_add(&batch, ENSURE_SLOT_SQL, 1, n->slot_name);
+	}
+
+	memset(&ev, 0, sizeof(ev));
+	ev.node_id = self->node_id;
+	ev.event = "standby_promote";
+	ev.successful = true;
+	ev.timestamp = GetCurrentTimestamp();
+	ev.details = psprintf("node %d was successfully promoted to primary",
+						  self->node_id);
+	ev.node_name = self->name;
+	ev.primary_node_id = self->node_id;
+	ev.primary_conninfo = self->conninfo;
+	events_add(&batch, &ev);
+	if (worker_event)
+	{
+		EventInfo	wev = ev;
+
+		wev.event = worker_event;
+		wev.details = old_primary ?
+			psprintf("node %d promoted to primary; old primary %d marked as failed",
+					 self->node_id, old_primary->node_id) :
+			psprintf("node %d promoted to primary", self->node_id);
+		events_add(&batch, &wev);
+	}
+
+	if (via_connection)
+		batch.primary_conninfo = self->conninfo;
+	metadata_apply(&batch, nodes);
+
+	events_notify(&ev);
+	if (worker_event)
+	{
+		ev.event = worker_event;
+		events_notify(&ev);
+	}
+}
+
+/* ----------
+ * repmgr.promote() and repmgr.follow()
+ * ----------
+ */
+
+static NodeInfo *
+require_self(List *nodes)
+{
+	NodeInfo   *self = nodes_lookup(nodes, repmgr_node_id);
+
+	if (repmgr_node_id == InvalidNodeId || self == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this node is not registered"),
+				 repmgr_node_id == InvalidNodeId ?
+				 errhint("Set repmgr.node_id in postgresql.conf and register the node.") :
+				 errhint("Register node %d with repmgr.standby_register().", repmgr_node_id)));
+	return self;
+}
+
+static void
+require_standby(const char *action)
+{
+	if (!RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot %s: this server is not a standby", action),
+				 errhint("Run it on a standby.")));
+}
+
+int
+node_promote(bool force)
+{
+	List	   *nodes;
+	NodeInfo   *self;
+	PeerState  *peers;
+	PeerState  *conflict;
+	PeerState  *running;
+	LocalPosition me;
+	RepmgrDurableState durable;
+	int			npeers;
+	int			i;
+	int64		term;
+
+	require_standby("promote");
+	nodes = nodes_fetch_all();
+	self = require_self(nodes);
+	if (self->type == NODE_TYPE_WITNESS)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("node %d is the witness and cannot be promoted", self->node_id)));
+
+	peers = peers_poll(nodes, self->node_id, true, &npeers);
+
+	/* never while a primary is running */
+	running = peers_find_primary(peers, npeers, &conflict);
+	if (running != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("node %d (\"%s\") is running as primary",
+						running->node->node_id, running->node->name),
+				 errhint("A standby is promoted only when the primary is down: stop it first, or use \"repmgr standby switchover\".")));
+	for (i = 0; i < npeers; i++)
+		if (peers[i].node->type == NODE_TYPE_PRIMARY && !peers[i].reachable &&
+			!remote_status_is_definitive(peers[i].status))
+			ereport(WARNING,
+					(errmsg("primary node %d (\"%s\") is %s, not known to be down",
+							peers[i].node->node_id, peers[i].node->name,
+							remote_status_name(peers[i].status)),
+					 errdetail("Make sure it is not running and accepting writes.")));
+
+	/* a sibling with more WAL would be lost, and could not follow */
+	local_position(&me);
+	for (i = 0; i < npeers && !force; i++)
+	{
+		PeerState  *p = &peers[i];
+
+		if (p->reachable && p->in_recovery && p->node->type == NODE_TYPE_STANDBY &&
+			p->timeline == me.timeline && p->lsn > me.lsn)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("node %d (\"%s\") has received more WAL (%X/%X) than this node (%X/%X)",
+							p->node->node_id, p->node->name,
+							LSN_FORMAT_ARGS(p->lsn), LSN_FORMAT_ARGS(me.lsn)),
+					 errhint("Promote node %d instead, or pass force => true: the WAL it has beyond this node would be lost and it would need \"repmgr node rejoin\".",
+							 p->node->node_id)));
+	}
+
+	shmem_get_durable(&durable);
+	term = Max(durable.term, peers_max_term(peers, npeers)) + 1;
+	action_promote(self, nodes_active_primary(nodes), term, nodes, true, NULL);
+	return self->node_id;
+}
+
+/* would target stream, directly or not, from self? */
+static bool
+is_downstream_of(List *nodes, NodeInfo *target, int self_id)
+{
+	NodeInfo   *n = target;
+	int			hops = 0;
+
+	while (n != NULL && hops++ < REPMGR_MAX_NODES)
+	{
+		if (n->upstream_node_id == self_id)
+			return true;
+		n = nodes_lookup(nodes, n->upstream_node_id);
+	}
+	return false;
+}
+
+int
+node_follow(int upstream_node_id)
+{
+	List	   *nodes;
+	NodeInfo   *self;
+	PeerState  *peers;
+	PeerState  *primary;
+	PeerState  *conflict;
+	PeerState  *target;
+	LocalPosition me;
+	char	   *reason;
+	int			npeers;
+
+	require_standby("follow");
+	nodes = nodes_fetch_all();
+	self = require_self(nodes);
+	peers = peers_poll(nodes, self->node_id, true, &npeers);
+
+	primary = peers_find_primary(peers, npeers, &conflict);
+	if (conflict != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("more than one primary is running: nodes %d and %d",
+						primary->node->node_id, conflict->node->node_id),
+				 errhint("Stop or fence one of them before re-pointing standbys.")));
+	if (primary == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no running primary found"),
+				 errhint("Promote a standby first.")));
+
+	if (upstream_node_id == InvalidNodeId)
+		target = primary;
+	else
+	{
+		if (upstream_node_id == self->node_id)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a node cannot follow itself")));
+		target = peers_find(peers, npeers, upstream_node_id);
+		if (target == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("node %d is not registered or not active", upstream_node_id)));
+		if (target->node->type == NODE_TYPE_WITNESS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("node %d is the witness", upstream_node_id),
+					 errhint("A standby follows the primary or another standby.")));
+		if (!target->reachable)
+			ereport(ERROR,
+					(errcode(ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION),
+					 errmsg("node %d (\"%s\") is %s", upstream_node_id,
+							target->node->name, remote_status_name(target->status)),
+					 errdetail_internal("%s", target->error)));
+		if (is_downstream_of(nodes, target->node, self->node_id))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("node %d streams from this node, directly or not",
+							upstream_node_id),
+					 errhint("Following it would make a replication loop.")));
+	}
+
+	local_position(&me);
+	if (!follow_possible(&me, target->timeline,
+						 target == primary ? primary->switch_lsn : InvalidXLogRecPtr,
+						 &reason))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this node cannot follow node %d (\"%s\")",
+						target->node->node_id, target->node->name),
+				 errdetail("%s.", reason),
+				 errhint("Rejoin it with \"repmgr node rejoin --force-rewind\".")));
+
+	action_follow(self, target->node, primary->node->conninfo, nodes, NULL);
+	return target->node->node_id;
+}

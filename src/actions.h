@@ -1,0 +1,26 @@
+/*-------------------------------------------------------------------------
+ *
+ * actions.h
+ *	  Promote and follow (actions.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef REPMGR_ACTIONS_H
+#define REPMGR_ACTIONS_H
+
+#include "repmgr.h"
+#include "localnode.h"
+#include "peers.h"
+
+extern bool follow_possible(const LocalPosition *me, TimeLineID target_tli,
+							XLogRecPtr target_switch, char **reason);
+extern void action_follow(NodeInfo *self, NodeInfo *target,
+						  const char *primary_conninfo, List *nodes,
+						  const char *worker_event);
+extern void action_promote(NodeInfo *self, NodeInfo *old_primary, int64 term,
+						   List *nodes, bool via_connection,
+						   const char *worker_event);
+extern int	node_promote(bool force);
+extern int	node_follow(int upstream_node_id);
+
+#endif							/* REPMGR_ACTIONS_H */

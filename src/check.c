@@ -1,0 +1,250 @@
+/*-------------------------------------------------------------------------
+ *
+ * check.c
+ *	  node_check(): the health checks of this node, each with a status a
+ *	  monitoring system understands (OK, WARNING, CRITICAL, UNKNOWN) and a
+ *	  sentence saying why.  The CLI turns them into Nagios output.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xlog.h"
+#include "access/xlogrecovery.h"
+#include "executor/spi.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+#include "check.h"
+#include "status.h"
+
+static void
+add_check(List **checks, const char *name, CheckStatus status, char *details)
+{
+	NodeCheck  *c = palloc(sizeof(NodeCheck));
+
+	c->name = name;
+	c->status = status;
+	c->details = details;
+	*checks = lappend(*checks, c);
+}
+
+const char *
+check_status_name(CheckStatus status)
+{
+	switch (status)
+	{
+		case CHECK_OK:
+			return "OK";
+		case CHECK_WARNING:
+			return "WARNING";
+		case CHECK_CRITICAL:
+			return "CRITICAL";
+		case CHECK_UNKNOWN:
+			break;
+	}
+	return "UNKNOWN";
+}
+
+static CheckStatus
+against_thresholds(double value, double warning, double critical)
+{
+	if (value >= critical)
+		return CHECK_CRITICAL;
+	if (value >= warning)
+		return CHECK_WARNING;
+	return CHECK_OK;
+}
+
+static void
+check_role(List **checks, NodeStatus *st)
+{
+	const char *registered;
+
+	if (st->node == NULL)
+	{
+		add_check(checks, "role", CHECK_UNKNOWN,
+				  psprintf("node %d is not registered; running as %s",
+						   st->node_id, st->role));
+		return;
+	}
+	registered = node_type_name(st->node->type);
+	if (strcmp(registered, st->role) != 0)
+		add_check(checks, "role", CHECK_CRITICAL,
+				  psprintf("node is registered as %s but running as %s",
+						   registered, st->role));
+	else if (!st->node->active)
+		add_check(checks, "role", CHECK_WARNING,
+				  psprintf("node is %s but marked inactive", st->role));
+	else
+		add_check(checks, "role", CHECK_OK, psprintf("node is %s", st->role));
+}
+
+static void
+check_upstream_and_lag(List **checks, NodeStatus *st, int lag_warning,
+					   int lag_critical)
+{
+	double		lag_seconds = 0;
+
+	if (!st->position.in_recovery)
+		return;
+
+	if (st->walreceiver_state != NULL && strcmp(st->walreceiver_state, "streaming") == 0)
+		add_check(checks, "upstream", CHECK_OK,
+				  st->upstream_name ?
+				  psprintf("streaming from node \"%s\"", st->upstream_name) :
+				  pstrdup("streaming"));
+	else
+		add_check(checks, "upstream", CHECK_CRITICAL,
+				  psprintf("WAL receiver is not streaming (%s)",
+						   st->walreceiver_state ? st->walreceiver_state : "not running"));
+
+	if (st->replay_lag_known)
+		lag_seconds = (double) (st->replay_lag->time / USECS_PER_SEC) +
+			st->replay_lag->day * (double) SECS_PER_DAY;
+	add_check(checks, "replication_lag",
+			  st->replay_lag_known ?
+			  against_thresholds(lag_seconds, lag_warning, lag_critical) : CHECK_UNKNOWN,
+			  psprintf("%.0f seconds, " INT64_FORMAT " bytes behind (warning %d s, critical %d s)",
+					   lag_seconds, st->replication_lag_bytes, lag_warning, lag_critical));
+}
+
+static void
+check_archive_ready(List **checks, NodeStatus *st, int warning, int critical)
+{
+	if (strcmp(st->archive_mode, "off") == 0)
+	{
+		add_check(checks, "archive_ready", CHECK_OK, pstrdup("WAL archiving is off"));
+		return;
+	}
+	add_check(checks, "archive_ready",
+			  against_thresholds(st->archive_ready_files, warning, critical),
+			  psprintf("%d WAL files waiting to be archived (warning %d, critical %d)",
+					   st->archive_ready_files, warning, critical));
+}
+
+/* downstream nodes that should stream from us, and whether they do */
+static void
+check_downstream(List **checks, NodeStatus *st)
+{
+	int			expected = 0;
+	int			attached = 0;
+	StringInfoData missing;
+	uint64		i;
+
+	if (st->node == NULL)
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT n.name, EXISTS (SELECT 1 FROM pg_catalog.pg_stat_replication r "
+							  "WHERE r.application_name = n.name AND r.state = 'streaming') "
+							  "FROM repmgr.repl_nodes n WHERE n.upstream_node_id = $1 AND n.active "
+							  "ORDER BY n.id",
+							  1, (Oid[]) {INT4OID}, (Datum[]) {Int32GetDatum(st->node_id)},
+							  NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the downstream nodes");
+
+	initStringInfo(&missing);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char	   *ok = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+
+		expected++;
+		if (strcmp(ok, "t") == 0)
+			attached++;
+		else
+			appendStringInfo(&missing, "%s%s", missing.len ? ", " : "", name);
+	}
+	SPI_finish();
+
+	if (expected == 0)
+		add_check(checks, "downstream", CHECK_OK, pstrdup("no downstream nodes"));
+	else if (attached == expected)
+		add_check(checks, "downstream", CHECK_OK,
+				  psprintf("%d of %d downstream nodes attached", attached, expected));
+	else
+		add_check(checks, "downstream", CHECK_CRITICAL,
+				  psprintf("%d of %d downstream nodes attached; missing: %s",
+						   attached, expected, missing.data));
+}
+
+static void
+check_slots(List **checks)
+{
+	int			total = 0;
+	StringInfoData inactive;
+	int			ninactive = 0;
+	uint64		i;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT slot_name, active FROM pg_catalog.pg_replication_slots "
+					"WHERE slot_type = 'physical' ORDER BY slot_name", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the replication slots");
+	initStringInfo(&inactive);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		total++;
+		if (strcmp(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2), "t") != 0)
+		{
+			ninactive++;
+			appendStringInfo(&inactive, "%s%s", inactive.len ? ", " : "",
+							 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		}
+	}
+	SPI_finish();
+
+	if (ninactive == 0)
+		add_check(checks, "slots", CHECK_OK,
+				  psprintf("%d physical replication slots, none inactive", total));
+	else
+		add_check(checks, "slots", CHECK_CRITICAL,
+				  psprintf("%d of %d physical replication slots are inactive: %s",
+						   ninactive, total, inactive.data));
+}
+
+static void
+check_worker(List **checks)
+{
+	WorkerStatus ws;
+	RepmgrDurableState durable;
+
+	if (!shmem_worker_status(&ws))
+	{
+		add_check(checks, "worker", CHECK_WARNING,
+				  pstrdup("repmgr is not in shared_preload_libraries: no worker"));
+		return;
+	}
+	shmem_get_durable(&durable);
+	if (ws.pid == 0)
+		add_check(checks, "worker", CHECK_CRITICAL, pstrdup("the repmgr worker is not running"));
+	else if (durable.paused)
+		add_check(checks, "worker", CHECK_WARNING,
+				  psprintf("worker (pid %d) is paused", (int) ws.pid));
+	else
+		add_check(checks, "worker", CHECK_OK,
+				  psprintf("worker (pid %d) is %s", (int) ws.pid,
+						   worker_state_name(ws.state)));
+	if (durable.fenced)
+		add_check(checks, "fence", CHECK_CRITICAL,
+				  psprintf("node is fenced: a newer primary exists (term " INT64_FORMAT "); run \"repmgr node rejoin\"",
+						   durable.fenced_term));
+}
+
+List *
+node_checks(int lag_warning, int lag_critical, int archive_warning,
+			int archive_critical)
+{
+	NodeStatus	st;
+	List	   *checks = NIL;
+
+	node_status_collect(&st);
+	check_role(&checks, &st);
+	check_upstream_and_lag(&checks, &st, lag_warning, lag_critical);
+	check_archive_ready(&checks, &st, archive_warning, archive_critical);
+	check_downstream(&checks, &st);
+	check_slots(&checks);
+	check_worker(&checks);
+	return checks;
+}

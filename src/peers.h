@@ -1,0 +1,46 @@
+/*-------------------------------------------------------------------------
+ *
+ * peers.h
+ *	  The other nodes' node_state(), polled in parallel (peers.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef REPMGR_PEERS_H
+#define REPMGR_PEERS_H
+
+#include "access/xlogdefs.h"
+
+#include "repmgr.h"
+
+typedef struct PeerState
+{
+	NodeInfo   *node;
+	RemoteStatus status;
+	char		error[REPMGR_ERROR_LEN];
+	bool		reachable;		/* node_state() answered */
+	/* what it answered */
+	int			reported_node_id;
+	bool		in_recovery;
+	TimeLineID	timeline;
+	XLogRecPtr	lsn;
+	XLogRecPtr	switch_lsn;		/* where its timeline began, if a primary */
+	int64		term;
+	bool		fenced;
+	bool		paused;
+	bool		automatic;		/* repmgr.failover = automatic */
+	int			primary_node_id;	/* whom its worker sees as primary */
+	bool		primary_visible_known;
+	bool		primary_visible;
+	bool		streaming;		/* WAL receiver streaming */
+	char		worker_state[32];
+} PeerState;
+
+extern PeerState *peers_poll(List *nodes, int skip_id, bool active_only,
+							 int *npeers);
+extern PeerState *peers_find(PeerState *peers, int npeers, int node_id);
+extern bool peer_is_primary(const PeerState *peer);
+extern PeerState *peers_find_primary(PeerState *peers, int npeers,
+									 PeerState **conflict);
+extern int64 peers_max_term(PeerState *peers, int npeers);
+
+#endif							/* REPMGR_PEERS_H */
