@@ -15,8 +15,11 @@ OBJS = \
 	src/check.o \
 	src/cluster.o \
 	src/events.o \
+	src/failover.o \
+	src/fence.o \
 	src/fsm.o \
 	src/localnode.o \
+	src/monitor.o \
 	src/nodes.o \
 	src/peers.o \
 	src/register.o \
@@ -24,6 +27,7 @@ OBJS = \
 	src/shell.o \
 	src/shmem.o \
 	src/sqlfuncs.o \
+	src/sqlpeer.o \
 	src/statefile.o \
 	src/status.o
 PGFILEDESC = "repmgr - replication manager for PostgreSQL"
@@ -31,7 +35,7 @@ PGFILEDESC = "repmgr - replication manager for PostgreSQL"
 EXTENSION = repmgr
 DATA = repmgr--3.1.sql
 
-REGRESS = repmgr_setup repmgr_register repmgr_cluster repmgr_privileges
+REGRESS = repmgr_setup repmgr_register repmgr_cluster repmgr_worker repmgr_privileges
 REGRESS_OPTS = --temp-instance=tmp_check_regress \
 	--temp-config=$(srcdir)/sql/regress.conf --load-extension=repmgr
 

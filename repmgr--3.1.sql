@@ -421,6 +421,87 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION node_state() IS
 	'this node as its peers see it: role, position, term and worker view';
 
+CREATE FUNCTION heartbeat(
+	primary_id integer,
+	term bigint,
+	OUT accepted boolean,
+	OUT term bigint,
+	OUT in_recovery boolean)
+RETURNS record
+AS 'MODULE_PATHNAME', 'repmgr_heartbeat'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION heartbeat(integer, bigint) IS
+	'the primary''s heartbeat; refused by a node that knows a newer term';
+
+CREATE FUNCTION request_vote(
+	term bigint,
+	candidate_id integer,
+	candidate_lsn pg_lsn,
+	OUT granted boolean,
+	OUT term bigint,
+	OUT reason text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'repmgr_request_vote'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION request_vote(bigint, integer, pg_lsn) IS
+	'a candidate asks this node for its vote in a term';
+
+CREATE FUNCTION notify_follow(primary_id integer, term bigint)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'repmgr_notify_follow'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION notify_follow(integer, bigint) IS
+	'a newly promoted primary tells this node to follow it';
+
+/* ---------------------------------------------------------------------
+ * The worker's state machine and the failover decisions, for tests and
+ * for people
+ * ---------------------------------------------------------------------
+ */
+
+CREATE FUNCTION worker_transitions(
+	OUT state text,
+	OUT event text,
+	OUT action text,
+	OUT next_state text,
+	OUT state_observed boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'repmgr_worker_transitions'
+LANGUAGE C IMMUTABLE;
+
+CREATE FUNCTION decide_candidate(
+	node_ids integer[],
+	lsns pg_lsn[],
+	priorities integer[],
+	eligible boolean[])
+RETURNS integer
+AS 'MODULE_PATHNAME', 'repmgr_decide_candidate'
+LANGUAGE C IMMUTABLE;
+
+CREATE FUNCTION decide_quorum(visible integer, total integer)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'repmgr_decide_quorum'
+LANGUAGE C IMMUTABLE;
+
+CREATE FUNCTION decide_fence(acked integer, total integer)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'repmgr_decide_fence'
+LANGUAGE C IMMUTABLE;
+
+CREATE FUNCTION failover_timing(
+	OUT name text,
+	OUT milliseconds integer,
+	OUT formula text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'repmgr_failover_timing'
+LANGUAGE C STABLE;
+
+COMMENT ON FUNCTION failover_timing() IS
+	'detection, lease and worst-case failover times that the current settings give';
+
 /* ---------------------------------------------------------------------
  * Privileges
  * ---------------------------------------------------------------------

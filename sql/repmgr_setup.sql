@@ -30,6 +30,20 @@ BEGIN
     RETURN lines;
 END $$;
 
+-- wait (up to 10 s) until the worker runs in a state
+CREATE FUNCTION public.wait_for_worker(want text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+    st text;
+BEGIN
+    FOR i IN 1..1000 LOOP
+        SELECT state INTO st FROM repmgr.daemon_status();
+        EXIT WHEN st = want;
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+    RETURN st;
+END $$;
+
 SELECT extname, extversion, nspname AS schema
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
  WHERE extname = 'repmgr';
@@ -40,14 +54,11 @@ SELECT extname, extversion, nspname AS schema
 \d+ repmgr.repl_show_nodes
 \d repmgr.repl_status
 
--- functions, with their arguments
-\x on
-SELECT p.proname, pg_get_function_arguments(p.oid) AS arguments,
-       pg_get_function_result(p.oid) AS result
+-- functions, with their argument types
+SELECT p.oid::regprocedure AS function, pg_get_function_result(p.oid) AS result
   FROM pg_proc p
  WHERE p.pronamespace = 'repmgr'::regnamespace
- ORDER BY p.proname, arguments;
-\x off
+ ORDER BY p.proname, 1;
 
 -- nothing is executable by PUBLIC
 SELECT p.proname

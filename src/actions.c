@@ -172,8 +172,8 @@ action_follow(NodeInfo *self, NodeInfo *target, const char *primary_conninfo,
 /*
  * Promote this standby and wait until it accepts writes.
  */
-static void
-promote_and_wait(void)
+void
+promote_server(void)
 {
 	TimestampTz deadline;
 
@@ -199,21 +199,20 @@ promote_and_wait(void)
 }
 
 /*
- * Promote this standby, mark it primary in term and the old primary
- * inactive, create the slots its future standbys use, record the events.
- * The metadata is written here through self_conninfo when the caller's
- * transaction began in recovery (and so cannot write), locally otherwise.
- * worker_event, when given, is recorded too (the worker's own event).
+ * After promote_server(): this node is primary in term, the old primary
+ * inactive; create the slots its future standbys use, record the events.
+ * The metadata is written through a connection to this server when the
+ * caller's transaction began in recovery (and so cannot write), locally
+ * otherwise.  worker_event, when given, is recorded too (the worker's).
  */
 void
-action_promote(NodeInfo *self, NodeInfo *old_primary, int64 term,
+promote_record(NodeInfo *self, NodeInfo *old_primary, int64 term,
 			   List *nodes, bool via_connection, const char *worker_event)
 {
 	MetadataBatch batch = {0};
 	EventInfo	ev;
 	ListCell   *lc;
 
-	promote_and_wait();
 	shmem_observe_term(term);
 
 	if (old_primary != NULL && old_primary->node_id != self->node_id)
@@ -363,7 +362,8 @@ node_promote(bool force)
 
 	shmem_get_durable(&durable);
 	term = Max(durable.term, peers_max_term(peers, npeers)) + 1;
-	action_promote(self, nodes_active_primary(nodes), term, nodes, true, NULL);
+	promote_server();
+	promote_record(self, nodes_active_primary(nodes), term, nodes, true, NULL);
 	return self->node_id;
 }
 

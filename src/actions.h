@@ -17,7 +17,8 @@ extern bool follow_possible(const LocalPosition *me, TimeLineID target_tli,
 extern void action_follow(NodeInfo *self, NodeInfo *target,
 						  const char *primary_conninfo, List *nodes,
 						  const char *worker_event);
-extern void action_promote(NodeInfo *self, NodeInfo *old_primary, int64 term,
+extern void promote_server(void);
+extern void promote_record(NodeInfo *self, NodeInfo *old_primary, int64 term,
 						   List *nodes, bool via_connection,
 						   const char *worker_event);
 extern int	node_promote(bool force);

@@ -2,7 +2,14 @@
  *
  * bgworker.c
  *	  Entry point of the repmgr library: _PG_init, the repmgr.* settings,
- *	  the shared-memory hooks and the registration of the monitoring worker.
+ *	  the shared-memory and fence hooks, and the monitoring worker: its
+ *	  registration, signal handling and main loop.
+ *
+ * The loop does one step of the state machine (fsm.c) per iteration,
+ * then sleeps on its latch until the next check is due, the upstream's
+ * socket stirs (a server that dies closes it at once), or a peer wakes it.
+ * Memory is reset at every iteration.  An error ends the worker and the
+ * postmaster restarts it a second later.
  *
  * All settings are declared here, in one place, with their units.
  *
@@ -12,25 +19,41 @@
 
 #include <limits.h>
 
+#include "access/xact.h"
+#include "commands/dbcommands.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
-#include "repmgr.h"
+#include "fence.h"
+#include "worker.h"
 
 /* settings */
 int			repmgr_node_id = InvalidNodeId;
-char	   *repmgr_database = NULL;
+char	   *repmgr_database = "repmgr";
 char	   *repmgr_cluster = NULL;
 int			repmgr_failover_mode = FAILOVER_AUTOMATIC;
 int			repmgr_monitor_interval_ms = 1000;
-int			repmgr_connect_timeout_ms = 2000;
+int			repmgr_connect_timeout_ms = 1000;
 int			repmgr_reconnect_attempts = 3;
 int			repmgr_reconnect_interval_ms = 1000;
 bool		repmgr_monitoring_history = false;
 char	   *repmgr_event_notification_command = NULL;
 char	   *repmgr_event_notifications = NULL;
 int			repmgr_event_notification_timeout_ms = 30000;
+bool		repmgr_fence = true;
+bool		repmgr_primary_visibility_consensus = true;
+char	   *repmgr_promote_command = NULL;
+char	   *repmgr_follow_command = NULL;
+char	   *repmgr_failover_validation_command = NULL;
 
 static const struct config_enum_entry failover_options[] = {
 	{"automatic", FAILOVER_AUTOMATIC, false},
@@ -63,6 +86,23 @@ repmgr_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	shmem_startup();
+}
+
+static void
+define_int_ms(const char *name, const char *desc, int *var, int def, int min,
+			  int max)
+{
+	DefineCustomIntVariable(name, desc, NULL, var, def, min, max,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+}
+
+static void
+define_command(const char *name, const char *desc, char **var)
+{
+	DefineCustomStringVariable(name, desc,
+							   "Placeholders: %n node id, %a node name, %e event, %s success (1/0), "
+							   "%t timestamp, %d details, %p primary node id, %c primary conninfo, %% a percent sign.",
+							   var, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
 }
 
 static void
@@ -102,22 +142,12 @@ define_settings(void)
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
 
-	DefineCustomIntVariable("repmgr.monitor_interval",
-							"Time between two checks of the upstream node.",
-							NULL,
-							&repmgr_monitor_interval_ms,
-							1000, 100, 3600 * 1000,
-							PGC_SIGHUP, GUC_UNIT_MS,
-							NULL, NULL, NULL);
-
-	DefineCustomIntVariable("repmgr.connect_timeout",
-							"Deadline of a connection or query to another node.",
-							NULL,
-							&repmgr_connect_timeout_ms,
-							2000, 100, 600 * 1000,
-							PGC_SIGHUP, GUC_UNIT_MS,
-							NULL, NULL, NULL);
-
+	define_int_ms("repmgr.monitor_interval",
+				  "Time between two checks of the upstream node (and two heartbeats of the primary).",
+				  &repmgr_monitor_interval_ms, 1000, 100, 3600 * 1000);
+	define_int_ms("repmgr.connect_timeout",
+				  "Deadline of a connection or query to another node.",
+				  &repmgr_connect_timeout_ms, 1000, 100, 600 * 1000);
 	DefineCustomIntVariable("repmgr.reconnect_attempts",
 							"Attempts to reach a lost upstream before it is declared failed.",
 							NULL,
@@ -125,14 +155,9 @@ define_settings(void)
 							3, 1, 1000,
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
-
-	DefineCustomIntVariable("repmgr.reconnect_interval",
-							"Time between two attempts to reach a lost upstream.",
-							NULL,
-							&repmgr_reconnect_interval_ms,
-							1000, 10, 3600 * 1000,
-							PGC_SIGHUP, GUC_UNIT_MS,
-							NULL, NULL, NULL);
+	define_int_ms("repmgr.reconnect_interval",
+				  "Time between the starts of two attempts to reach a lost upstream.",
+				  &repmgr_reconnect_interval_ms, 1000, 10, 3600 * 1000);
 
 	DefineCustomBoolVariable("repmgr.monitoring_history",
 							 "Whether standbys write a repl_monitor row every monitor_interval.",
@@ -142,15 +167,9 @@ define_settings(void)
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
 
-	DefineCustomStringVariable("repmgr.event_notification_command",
-							   "Shell command run for each event.",
-							   "Placeholders: %n node id, %a node name, %e event, %s success (1/0), "
-							   "%t timestamp, %d details, %p primary node id, %c primary conninfo, %% a percent sign.",
-							   &repmgr_event_notification_command,
-							   "",
-							   PGC_SIGHUP, 0,
-							   NULL, NULL, NULL);
-
+	define_command("repmgr.event_notification_command",
+				   "Shell command run for each event.",
+				   &repmgr_event_notification_command);
 	DefineCustomStringVariable("repmgr.event_notifications",
 							   "Comma-separated events passed to event_notification_command; empty: all.",
 							   NULL,
@@ -158,16 +177,53 @@ define_settings(void)
 							   "",
 							   PGC_SIGHUP, GUC_LIST_INPUT,
 							   NULL, NULL, NULL);
+	define_int_ms("repmgr.event_notification_timeout",
+				  "Time after which a notification command is killed.",
+				  &repmgr_event_notification_timeout_ms, 30000, 100, 3600 * 1000);
 
-	DefineCustomIntVariable("repmgr.event_notification_timeout",
-							"Time after which a notification command is killed.",
-							NULL,
-							&repmgr_event_notification_timeout_ms,
-							30000, 100, 3600 * 1000,
-							PGC_SIGHUP, GUC_UNIT_MS,
-							NULL, NULL, NULL);
+	DefineCustomBoolVariable("repmgr.fence",
+							 "Whether a primary that cannot reach enough of the cluster stops committing writes.",
+							 "With automatic failover, a primary that loses contact with the nodes that could "
+							 "elect a new primary refuses commits before they can; a replaced primary never "
+							 "accepts writes until it rejoins.",
+							 &repmgr_fence,
+							 true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("repmgr.primary_visibility_consensus",
+							 "Whether a failover waits until no other node can see the primary.",
+							 NULL,
+							 &repmgr_primary_visibility_consensus,
+							 true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	define_command("repmgr.promote_command",
+				   "Command that promotes this node instead of the built-in promotion (%n: this node).",
+				   &repmgr_promote_command);
+	define_command("repmgr.follow_command",
+				   "Command that re-points this node instead of the built-in follow (%n: the node to follow).",
+				   &repmgr_follow_command);
+	define_command("repmgr.failover_validation_command",
+				   "Command run before an automatic promotion; a non-zero exit vetoes it (%n: this node).",
+				   &repmgr_failover_validation_command);
 
 	MarkGUCPrefixReserved("repmgr");
+}
+
+static void
+register_worker(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState;
+	worker.bgw_restart_time = 1;
+	strlcpy(worker.bgw_library_name, "repmgr", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "repmgr_worker_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "repmgr worker", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "repmgr worker", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
 }
 
 void
@@ -184,4 +240,281 @@ _PG_init(void)
 	shmem_request_hook = repmgr_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = repmgr_shmem_startup;
+	fence_init();
+	register_worker();
+}
+
+/* ----------
+ * The worker
+ * ----------
+ */
+
+static WorkerCtx ctx;
+static bool connected = false;
+
+void
+worker_set_error(WorkerCtx *c, const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	vsnprintf(c->status.last_error, sizeof(c->status.last_error), fmt, args);
+	va_end(args);
+	c->status.last_error_at = GetCurrentTimestamp();
+}
+
+/* a text of the settings that matter to the worker, to see what a reload changed */
+static char *
+settings_text(void)
+{
+	return psprintf("failover=%s monitor_interval=%dms connect_timeout=%dms "
+					"reconnect_attempts=%d reconnect_interval=%dms "
+					"monitoring_history=%s fence=%s",
+					failover_mode_name(repmgr_failover_mode),
+					repmgr_monitor_interval_ms, repmgr_connect_timeout_ms,
+					repmgr_reconnect_attempts, repmgr_reconnect_interval_ms,
+					repmgr_monitoring_history ? "on" : "off",
+					repmgr_fence ? "on" : "off");
+}
+
+static void
+reload_settings(void)
+{
+	char	   *before = settings_text();
+	char	   *after;
+
+	ConfigReloadPending = false;
+	ProcessConfigFile(PGC_SIGHUP);
+	after = settings_text();
+	if (strcmp(before, after) != 0)
+	{
+		ereport(LOG, (errmsg("repmgr worker: configuration reloaded: %s", after)));
+		worker_record_event(&ctx, "repmgrd_reload", true,
+							psprintf("configuration reloaded: %s", after));
+	}
+	ctx.next_check = 0;
+	pfree(before);
+	pfree(after);
+}
+
+/*
+ * Read what every iteration works from: the node records, this node,
+ * its position and durable state.
+ */
+static void
+load_facts(void)
+{
+	ctx.nodes = NIL;
+	ctx.self = NULL;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	MemoryContextSwitchTo(ctx.loop_context);
+	ctx.extension_ready = repmgr_extension_ready();
+	if (ctx.extension_ready)
+	{
+		ctx.nodes = nodes_fetch_all();
+		ctx.self = nodes_lookup(ctx.nodes, repmgr_node_id);
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(ctx.loop_context);
+
+	local_position(&ctx.position);
+	shmem_get_durable(&ctx.durable);
+}
+
+/* how long to sleep: until the next check, shorter in the busy states */
+static long
+wait_time_ms(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz next = ctx.next_check;
+	long		ms;
+
+	switch (ctx.state)
+	{
+		case WS_SUSPECT:
+			next = ctx.next_attempt;
+			break;
+		case WS_ELECTION:
+			return 50;
+		case WS_DEGRADED:
+		case WS_WAITING_PRIMARY:
+			next = Min(ctx.next_check, ctx.next_decision);
+			break;
+		case WS_PRIMARY:
+		case WS_FENCED:
+			next = ctx.next_heartbeat;
+			break;
+		default:
+			break;
+	}
+	ms = TimestampDifferenceMilliseconds(now, next);
+	/* a standby looks at its WAL receiver often: it is only shared memory */
+	if (ctx.position.in_recovery)
+		ms = Min(ms, 200);
+	return Max(ms, 1);
+}
+
+static void
+wait_for_work(void)
+{
+	pgsocket	sock = PGINVALID_SOCKET;
+	int			events = WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH;
+	int			rc;
+
+	if (remote_is_open(ctx.upstream_conn))
+	{
+		sock = PQsocket(ctx.upstream_conn->conn);
+		events |= WL_SOCKET_READABLE;
+	}
+	rc = WaitLatchOrSocket(MyLatch, events, sock, wait_time_ms(), PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+
+	/* the upstream spoke between checks: most likely it went away */
+	if ((rc & WL_SOCKET_READABLE) && remote_is_open(ctx.upstream_conn))
+	{
+		if (!PQconsumeInput(ctx.upstream_conn->conn) ||
+			PQstatus(ctx.upstream_conn->conn) != CONNECTION_OK)
+		{
+			ereport(LOG,
+					(errmsg("repmgr worker: connection to upstream node %d closed",
+							ctx.upstream_id)));
+			remote_close(ctx.upstream_conn);
+			ctx.upstream_conn = NULL;
+			ctx.next_check = 0;
+		}
+	}
+}
+
+/*
+ * Called when the worker exits, cleanly or not.
+ */
+static void
+worker_on_exit(int code, Datum arg)
+{
+	shmem_worker_detach();
+}
+
+static void
+worker_shutdown(void)
+{
+	ereport(LOG, (errmsg("repmgr worker: shutting down")));
+	MemoryContextSwitchTo(ctx.loop_context);
+	if (ctx.self != NULL)
+	{
+		worker_record_event(&ctx, "repmgrd_shutdown", true,
+							psprintf("repmgr worker on node %d (\"%s\") shutting down",
+									 ctx.self->node_id, ctx.self->name));
+		worker_flush_events(&ctx);
+	}
+	monitor_close_links(&ctx);
+	/* exit code 1: restarted if terminated by pg_terminate_backend() */
+	proc_exit(1);
+}
+
+/*
+ * Wait (without spinning) for repmgr.database to be created, connected to
+ * no database; then exit, so the next start connects to it.
+ */
+static void
+wait_for_database(void)
+{
+	bool		said = false;
+
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	for (;;)
+	{
+		Oid			dboid;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ShutdownRequestPending)
+			proc_exit(1);
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		StartTransactionCommand();
+		dboid = get_database_oid(repmgr_database, true);
+		CommitTransactionCommand();
+		if (OidIsValid(dboid))
+			break;
+		if (!said)
+			ereport(LOG,
+					(errmsg("repmgr worker: database \"%s\" does not exist; waiting for it to be created",
+							repmgr_database),
+					 errhint("Create it and the extension in it, or set repmgr.database.")));
+		said = true;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	ereport(LOG, (errmsg("repmgr worker: database \"%s\" exists now; restarting to connect to it",
+						 repmgr_database)));
+	shmem_set_database_missing(false);
+	proc_exit(1);
+}
+
+/* a connection attempt that ends in FATAL remembers the database is missing */
+static void
+note_missing_database(int code, Datum arg)
+{
+	if (!connected)
+		shmem_set_database_missing(true);
+}
+
+void
+repmgr_worker_main(Datum main_arg)
+{
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	BackgroundWorkerUnblockSignals();
+
+	if (shmem_database_missing())
+		wait_for_database();
+
+	before_shmem_exit(note_missing_database, (Datum) 0);
+	BackgroundWorkerInitializeConnection(repmgr_database, NULL, 0);
+	connected = true;
+	pgstat_report_appname("repmgr worker");
+
+	shmem_worker_attach();
+	before_shmem_exit(worker_on_exit, (Datum) 0);
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.state = WS_STARTING;
+	ctx.loop_context = AllocSetContextCreate(TopMemoryContext,
+											 "repmgr worker iteration",
+											 ALLOCSET_DEFAULT_SIZES);
+	ereport(LOG,
+			(errmsg("repmgr worker started for node %d in database \"%s\"",
+					repmgr_node_id, repmgr_database)));
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(ctx.loop_context);
+		MemoryContextSwitchTo(ctx.loop_context);
+		if (ConfigReloadPending)
+			reload_settings();
+		load_facts();
+		if (ShutdownRequestPending)
+			worker_shutdown();
+
+		pgstat_report_activity(STATE_RUNNING, worker_state_name(ctx.state));
+		fsm_step(&ctx);
+		MemoryContextSwitchTo(ctx.loop_context);
+
+		worker_flush_events(&ctx);
+		ctx.status.loops++;
+		ctx.status.node_id = repmgr_node_id;
+		shmem_worker_publish(&ctx.status);
+		pgstat_report_activity(STATE_IDLE, worker_state_name(ctx.state));
+
+		if (ShutdownRequestPending)
+			worker_shutdown();
+		wait_for_work();
+	}
 }

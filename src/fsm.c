@@ -1,13 +1,27 @@
 /*-------------------------------------------------------------------------
  *
  * fsm.c
- *	  The worker's states and their names.
+ *	  The worker's behaviour as data: for each state, the observer that
+ *	  looks at the world and names what it found (an event), and the table
+ *	  of (state, event) -> (action, next state).
+ *
+ * One iteration of the worker is fsm_step(): observe, look the pair up,
+ * act, move.  A pair missing from the table is a bug and ends the worker
+ * (the postmaster restarts it); pg_regress walks the table through
+ * repmgr.worker_transitions() to check every state has a way out and
+ * every event a handler.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "repmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+#include "worker.h"
+
+/* next-state values that are not states */
+#define NEXT_MONITORING	(-1)	/* the monitoring state of this node's role */
 
 static const char *const state_names[WS_COUNT] = {
 	[WS_NONE] = "not running",
@@ -24,10 +38,235 @@ static const char *const state_names[WS_COUNT] = {
 	[WS_FENCED] = "fenced",
 };
 
+static const char *const event_names[EV_COUNT] = {
+	[EV_OK] = "ok",
+	[EV_NOT_READY] = "not ready",
+	[EV_IS_PRIMARY] = "is primary",
+	[EV_IS_STANDBY] = "is standby",
+	[EV_IS_WITNESS] = "is witness",
+	[EV_IS_FENCED] = "is fenced",
+	[EV_UPSTREAM_LOST] = "upstream lost",
+	[EV_UPSTREAM_PENDING] = "reconnect attempt failed",
+	[EV_UPSTREAM_FAILED] = "upstream failed",
+	[EV_UPSTREAM_OK] = "upstream ok",
+	[EV_UPSTREAM_CHANGED] = "upstream changed",
+	[EV_CANDIDATE] = "best candidate",
+	[EV_NOT_CANDIDATE] = "not best candidate",
+	[EV_ELECTION_WON] = "election won",
+	[EV_ELECTION_LOST] = "election lost",
+	[EV_NEW_PRIMARY] = "new primary",
+	[EV_CANNOT_FOLLOW] = "cannot follow",
+	[EV_TIMEOUT] = "timeout",
+	[EV_PROMOTED] = "promoted",
+	[EV_DEMOTED] = "demoted",
+	[EV_LEASE_LOST] = "lease lost",
+	[EV_LEASE_OK] = "lease ok",
+	[EV_SUPERSEDED] = "superseded",
+};
+
+typedef struct StateDef
+{
+	int			state;
+	WorkerObserver observe;
+} StateDef;
+
+static const StateDef state_defs[] = {
+	{WS_STARTING, observe_startup},
+	{WS_UNREGISTERED, observe_startup},
+	{WS_PRIMARY, observe_primary},
+	{WS_FENCED, observe_fenced},
+	{WS_STANDBY, observe_standby},
+	{WS_WITNESS, observe_witness},
+	{WS_SUSPECT, observe_suspect},
+	{WS_DEGRADED, observe_degraded},
+	{WS_ELECTION, observe_election},
+	{WS_WAITING_PRIMARY, observe_waiting},
+	{WS_CANNOT_FOLLOW, observe_cannot_follow},
+};
+
+typedef struct Transition
+{
+	int			state;
+	WorkerEvent event;
+	WorkerAction action;
+	const char *action_name;
+	int			next;
+} Transition;
+
+#define T(s, e, a, n) {s, e, a, #a, n}
+
+/* *INDENT-OFF* */
+static const Transition transitions[] = {
+	/* state              event                 action                  next */
+	T(WS_STARTING,        EV_NOT_READY,         act_none,               WS_UNREGISTERED),
+	T(WS_STARTING,        EV_IS_PRIMARY,        act_start_primary,      WS_PRIMARY),
+	T(WS_STARTING,        EV_IS_STANDBY,        act_start_standby,      WS_STANDBY),
+	T(WS_STARTING,        EV_IS_WITNESS,        act_start_witness,      WS_WITNESS),
+	T(WS_STARTING,        EV_IS_FENCED,         act_start_fenced,       WS_FENCED),
+
+	T(WS_UNREGISTERED,    EV_NOT_READY,         act_none,               WS_UNREGISTERED),
+	T(WS_UNREGISTERED,    EV_IS_PRIMARY,        act_start_primary,      WS_PRIMARY),
+	T(WS_UNREGISTERED,    EV_IS_STANDBY,        act_start_standby,      WS_STANDBY),
+	T(WS_UNREGISTERED,    EV_IS_WITNESS,        act_start_witness,      WS_WITNESS),
+	T(WS_UNREGISTERED,    EV_IS_FENCED,         act_start_fenced,       WS_FENCED),
+
+	T(WS_PRIMARY,         EV_OK,                act_none,               WS_PRIMARY),
+	T(WS_PRIMARY,         EV_LEASE_LOST,        act_fence_lease,        WS_FENCED),
+	T(WS_PRIMARY,         EV_SUPERSEDED,        act_fence_superseded,   WS_FENCED),
+	T(WS_PRIMARY,         EV_DEMOTED,           act_start_standby,      WS_STANDBY),
+	T(WS_PRIMARY,         EV_NOT_READY,         act_none,               WS_UNREGISTERED),
+
+	T(WS_FENCED,          EV_OK,                act_none,               WS_FENCED),
+	T(WS_FENCED,          EV_LEASE_OK,          act_unfence,            WS_PRIMARY),
+	T(WS_FENCED,          EV_SUPERSEDED,        act_fence_superseded,   WS_FENCED),
+	T(WS_FENCED,          EV_DEMOTED,           act_clear_fence,        WS_STANDBY),
+	T(WS_FENCED,          EV_NOT_READY,         act_none,               WS_UNREGISTERED),
+
+	T(WS_STANDBY,         EV_OK,                act_none,               WS_STANDBY),
+	T(WS_STANDBY,         EV_UPSTREAM_LOST,     act_suspect_begin,      WS_SUSPECT),
+	T(WS_STANDBY,         EV_UPSTREAM_CHANGED,  act_reconnect_upstream, WS_STANDBY),
+	T(WS_STANDBY,         EV_NEW_PRIMARY,       act_follow,             NEXT_MONITORING),
+	T(WS_STANDBY,         EV_CANNOT_FOLLOW,     act_cannot_follow,      WS_CANNOT_FOLLOW),
+	T(WS_STANDBY,         EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
+	T(WS_STANDBY,         EV_NOT_READY,         act_none,               WS_UNREGISTERED),
+
+	T(WS_WITNESS,         EV_OK,                act_none,               WS_WITNESS),
+	T(WS_WITNESS,         EV_UPSTREAM_LOST,     act_suspect_begin,      WS_SUSPECT),
+	T(WS_WITNESS,         EV_NEW_PRIMARY,       act_follow,             WS_WITNESS),
+	T(WS_WITNESS,         EV_NOT_READY,         act_none,               WS_UNREGISTERED),
+
+	T(WS_SUSPECT,         EV_UPSTREAM_PENDING,  act_none,               WS_SUSPECT),
+	T(WS_SUSPECT,         EV_UPSTREAM_OK,       act_upstream_back,      NEXT_MONITORING),
+	T(WS_SUSPECT,         EV_UPSTREAM_FAILED,   act_upstream_failed,    WS_DEGRADED),
+	T(WS_SUSPECT,         EV_NEW_PRIMARY,       act_follow,             NEXT_MONITORING),
+	T(WS_SUSPECT,         EV_CANNOT_FOLLOW,     act_cannot_follow,      WS_CANNOT_FOLLOW),
+	T(WS_SUSPECT,         EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
+
+	T(WS_DEGRADED,        EV_OK,                act_none,               WS_DEGRADED),
+	T(WS_DEGRADED,        EV_UPSTREAM_OK,       act_upstream_back,      NEXT_MONITORING),
+	T(WS_DEGRADED,        EV_NEW_PRIMARY,       act_follow,             NEXT_MONITORING),
+	T(WS_DEGRADED,        EV_CANNOT_FOLLOW,     act_cannot_follow,      WS_CANNOT_FOLLOW),
+	T(WS_DEGRADED,        EV_CANDIDATE,         act_election_begin,     WS_ELECTION),
+	T(WS_DEGRADED,        EV_NOT_CANDIDATE,     act_wait_primary_begin, WS_WAITING_PRIMARY),
+	T(WS_DEGRADED,        EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
+	T(WS_DEGRADED,        EV_NOT_READY,         act_none,               WS_UNREGISTERED),
+
+	T(WS_ELECTION,        EV_ELECTION_WON,      act_promote,            WS_PRIMARY),
+	T(WS_ELECTION,        EV_ELECTION_LOST,     act_election_lost,      WS_DEGRADED),
+	T(WS_ELECTION,        EV_NEW_PRIMARY,       act_follow,             NEXT_MONITORING),
+	T(WS_ELECTION,        EV_CANNOT_FOLLOW,     act_cannot_follow,      WS_CANNOT_FOLLOW),
+	T(WS_ELECTION,        EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
+
+	T(WS_WAITING_PRIMARY, EV_OK,                act_none,               WS_WAITING_PRIMARY),
+	T(WS_WAITING_PRIMARY, EV_NEW_PRIMARY,       act_follow,             NEXT_MONITORING),
+	T(WS_WAITING_PRIMARY, EV_CANNOT_FOLLOW,     act_cannot_follow,      WS_CANNOT_FOLLOW),
+	T(WS_WAITING_PRIMARY, EV_UPSTREAM_OK,       act_upstream_back,      NEXT_MONITORING),
+	T(WS_WAITING_PRIMARY, EV_TIMEOUT,           act_none,               WS_DEGRADED),
+	T(WS_WAITING_PRIMARY, EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
+
+	T(WS_CANNOT_FOLLOW,   EV_OK,                act_none,               WS_CANNOT_FOLLOW),
+	T(WS_CANNOT_FOLLOW,   EV_UPSTREAM_OK,       act_upstream_back,      NEXT_MONITORING),
+	T(WS_CANNOT_FOLLOW,   EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
+	T(WS_CANNOT_FOLLOW,   EV_NOT_READY,         act_none,               WS_UNREGISTERED),
+};
+/* *INDENT-ON* */
+
 const char *
 worker_state_name(int state)
 {
 	if (state < 0 || state >= WS_COUNT || state_names[state] == NULL)
 		return "unknown";
 	return state_names[state];
+}
+
+const char *
+worker_event_name(WorkerEvent event)
+{
+	if (event < 0 || event >= EV_COUNT)
+		return "unknown";
+	return event_names[event];
+}
+
+static const StateDef *
+state_def(int state)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(state_defs); i++)
+		if (state_defs[i].state == state)
+			return &state_defs[i];
+	return NULL;
+}
+
+static const Transition *
+lookup(int state, WorkerEvent event)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(transitions); i++)
+		if (transitions[i].state == state && transitions[i].event == event)
+			return &transitions[i];
+	return NULL;
+}
+
+/*
+ * One iteration: observe, act, move.
+ */
+void
+fsm_step(WorkerCtx *ctx)
+{
+	const StateDef *def = state_def(ctx->state);
+	const Transition *t;
+	WorkerEvent event;
+	int			next;
+
+	if (def == NULL)
+		elog(ERROR, "repmgr worker in state %d has no observer", ctx->state);
+
+	event = def->observe(ctx);
+	t = lookup(ctx->state, event);
+	if (t == NULL)
+		elog(ERROR, "repmgr worker: no transition from state \"%s\" on event \"%s\"",
+			 worker_state_name(ctx->state), worker_event_name(event));
+
+	t->action(ctx);
+	next = (t->next == NEXT_MONITORING) ? monitoring_state_for_role(ctx) : t->next;
+	if (next != ctx->state)
+		elog(DEBUG1, "repmgr worker: \"%s\" --%s--> \"%s\"",
+			 worker_state_name(ctx->state), worker_event_name(event),
+			 worker_state_name(next));
+	ctx->state = next;
+	ctx->status.state = next;
+}
+
+/*
+ * repmgr.worker_transitions(): the table, for people and for the test
+ * that walks it.
+ */
+PG_FUNCTION_INFO_V1(repmgr_worker_transitions);
+
+Datum
+repmgr_worker_transitions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	for (i = 0; i < lengthof(transitions); i++)
+	{
+		const Transition *t = &transitions[i];
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		values[0] = CStringGetTextDatum(worker_state_name(t->state));
+		values[1] = CStringGetTextDatum(worker_event_name(t->event));
+		values[2] = CStringGetTextDatum(t->action_name + strlen("act_"));
+		values[3] = CStringGetTextDatum(t->next == NEXT_MONITORING ?
+										"(monitoring state of the role)" :
+										worker_state_name(t->next));
+		values[4] = BoolGetDatum(state_def(t->state) != NULL);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

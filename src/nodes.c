@@ -407,29 +407,44 @@ nodes_copy_from_primary(const char *primary_conninfo)
 	RemoteConn *rc;
 	PGresult   *res;
 	char	   *rows;
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
-	int			ret;
 
 	rc = remote_connect(primary_conninfo, repmgr_connect_timeout_ms, true);
 	if (rc->status != REMOTE_OK)
 		remote_raise_error(rc, "could not connect to the primary to copy the metadata");
-	res = remote_query(rc,
-					   "SELECT coalesce(pg_catalog.json_agg(n), '[]')::text "
-					   "FROM repmgr.repl_nodes n",
-					   0, NULL, REPMGR_METADATA_WAIT_MS);
+	res = remote_query(rc, NODES_AS_JSON_SQL, 0, NULL, REPMGR_METADATA_WAIT_MS);
 	if (res == NULL)
 		remote_raise_error(rc, "could not read the metadata of the primary");
 	rows = pstrdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	remote_close(rc);
+	nodes_replace_all(rows);
+}
 
+/*
+ * Replace the local repl_nodes with the rows of a JSON array (as
+ * NODES_AS_JSON_SQL gives them), unless they are already the same.
+ */
+void
+nodes_replace_all(const char *json_rows)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	int			ret;
+
+	values[0] = CStringGetTextDatum(json_rows);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args("SELECT " NODES_AS_JSON_SQL_EXPR " = $1::text FROM repmgr.repl_nodes n",
+								1, types, values, NULL, true, 0);
+	if (ret == SPI_OK_SELECT && SPI_processed == 1 &&
+		strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") == 0)
+	{
+		SPI_finish();
+		return;
+	}
 	ret = SPI_execute("DELETE FROM repmgr.repl_nodes", false, 0);
 	if (ret != SPI_OK_DELETE)
 		elog(ERROR, "could not clear repmgr.repl_nodes");
-	values[0] = CStringGetTextDatum(rows);
 	ret = SPI_execute_with_args("INSERT INTO repmgr.repl_nodes "
 								"SELECT * FROM pg_catalog.json_populate_recordset("
 								"NULL::repmgr.repl_nodes, $1::json)",

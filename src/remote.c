@@ -145,6 +145,16 @@ rc_disconnect(RemoteConn *rc)
 }
 
 /*
+ * A connection object that stays until remote_close(), not connected yet:
+ * give it to remote_run() with a conninfo, it connects when it must.
+ */
+RemoteConn *
+remote_conn_new(void)
+{
+	return rc_alloc(false);
+}
+
+/*
  * Open a connection; check rc->status for REMOTE_OK.  Never throws for a
  * connection failure.
  */

@@ -95,6 +95,11 @@ extern void metadata_add(MetadataBatch *batch, const char *sql, int nparams,...)
 extern bool metadata_write_is_remote(List *nodes);
 extern void metadata_apply(MetadataBatch *batch, List *nodes);
 extern void nodes_copy_from_primary(const char *primary_conninfo);
+extern void nodes_replace_all(const char *json_rows);
+#define NODES_AS_JSON_SQL_EXPR \
+	"coalesce(pg_catalog.json_agg(n ORDER BY n.id), '[]')::text"
+#define NODES_AS_JSON_SQL \
+	"SELECT " NODES_AS_JSON_SQL_EXPR " FROM repmgr.repl_nodes n"
 
 /* ----------
  * Talking to other nodes (remote.c)
@@ -138,6 +143,7 @@ typedef struct RemoteOp
 	bool		owns_conn;
 } RemoteOp;
 
+extern RemoteConn *remote_conn_new(void);
 extern RemoteConn *remote_connect(const char *conninfo, int timeout_ms,
 								  bool transient);
 extern PGresult *remote_query(RemoteConn *rc, const char *sql, int nparams,
@@ -184,6 +190,7 @@ extern char *shell_expand_template(const char *template, char ***envp,
 								   const EventInfo *ev);
 extern bool shell_spawn_detached(const char *command, char **envp,
 								 int timeout_ms);
+extern int	shell_run_sync(const char *command, char **envp, int timeout_ms);
 
 /* ----------
  * Durable node state in the data directory (statefile.c)
@@ -197,6 +204,7 @@ typedef struct RepmgrDurableState
 	bool		paused;			/* worker takes no action */
 	bool		fenced;			/* old primary: never accept writes */
 	int64		fenced_term;	/* the newer term that fenced it */
+	bool		lease_armed;	/* primary: writes need a lease, also after a restart */
 } RepmgrDurableState;
 
 extern void statefile_read(RepmgrDurableState *state);
@@ -238,6 +246,8 @@ typedef struct WorkerStatus
 	int			primary_node_id;
 	TimestampTz primary_last_seen;
 	bool		primary_visible;	/* the worker can see the primary now */
+	bool		primary_lost;	/* ... and has confirmed it lost */
+	bool		lost_definitive;	/* ... by refused connections only */
 	uint64		loops;
 	uint64		upstream_failures;
 	uint64		elections;
@@ -284,6 +294,9 @@ extern TimestampTz shmem_last_heartbeat(int *primary_id, int64 *term);
 extern void shmem_set_follow_notice(int primary_id, int64 term);
 extern int	shmem_take_follow_notice(int64 *term);
 extern void shmem_set_lease(bool enforced, TimestampTz expiry);
+extern void shmem_arm_lease(bool armed);
+extern bool shmem_database_missing(void);
+extern void shmem_set_database_missing(bool missing);
 extern bool shmem_writes_allowed(TimestampTz now, bool *fenced);
 extern void shmem_event_push(const QueuedEvent *ev);
 extern int	shmem_event_peek(QueuedEvent *out, int max);
@@ -311,6 +324,11 @@ extern bool repmgr_monitoring_history;
 extern char *repmgr_event_notification_command;
 extern char *repmgr_event_notifications;
 extern int	repmgr_event_notification_timeout_ms;
+extern bool repmgr_fence;
+extern bool repmgr_primary_visibility_consensus;
+extern char *repmgr_promote_command;
+extern char *repmgr_follow_command;
+extern char *repmgr_failover_validation_command;
 
 extern const char *failover_mode_name(int mode);
 

@@ -27,6 +27,9 @@
 #include <unistd.h>
 
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "utils/timestamp.h"
 
 #include "repmgr.h"
@@ -300,4 +303,51 @@ shell_spawn_detached(const char *command, char **envp, int timeout_ms)
 			break;
 	}
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/*
+ * Run command and wait for it, at most timeout_ms (then kill its process
+ * group).  Returns its exit status, or -1 if it could not run, was killed
+ * or timed out.  The wait sleeps on the latch, so interrupts are served.
+ */
+int
+shell_run_sync(const char *command, char **envp, int timeout_ms)
+{
+	pid_t		pid;
+	int			status;
+	long		deadline = monotonic_ms() + timeout_ms;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+	{
+		child_reset_signals();
+		setpgid(0, 0);
+		closefrom(STDERR_FILENO + 1);
+		execle("/bin/sh", "sh", "-c", command, (char *) NULL, envp);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+
+	for (;;)
+	{
+		pid_t		r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (monotonic_ms() >= deadline)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	kill(-pid, SIGKILL);
+	(void) waitpid(pid, &status, 0);
+	ereport(WARNING,
+			(errmsg("command killed after its timeout of %d ms: %s", timeout_ms, command)));
+	return -1;
 }

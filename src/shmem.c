@@ -54,6 +54,9 @@ typedef struct RepmgrShared
 	bool		lease_enforced;
 	TimestampTz lease_expiry;
 
+	/* the worker found repmgr.database missing: wait before connecting */
+	bool		database_missing;
+
 	/* events waiting for a writable primary */
 	int			event_head;
 	int			event_count;
@@ -89,6 +92,9 @@ shmem_startup(void)
 		memset(shared, 0, sizeof(RepmgrShared));
 		shared->lock = &(GetNamedLWLockTranche("repmgr"))->lock;
 		statefile_read(&shared->durable);
+		/* a primary that needed a lease needs one again before writing */
+		shared->lease_enforced = shared->durable.lease_armed;
+		shared->lease_expiry = 0;
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -415,6 +421,37 @@ shmem_set_lease(bool enforced, TimestampTz expiry)
 	shared->lease_enforced = enforced;
 	shared->lease_expiry = expiry;
 	LWLockRelease(shared->lock);
+}
+
+/*
+ * Make the need of a lease survive a restart (or stop it doing so).
+ */
+void
+shmem_arm_lease(bool armed)
+{
+	RepmgrDurableState copy;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (shared->durable.lease_armed != armed)
+	{
+		copy = shared->durable;
+		copy.lease_armed = armed;
+		durable_store(&copy);
+	}
+	LWLockRelease(shared->lock);
+}
+
+bool
+shmem_database_missing(void)
+{
+	return shared != NULL && shared->database_missing;
+}
+
+void
+shmem_set_database_missing(bool missing)
+{
+	if (shared != NULL)
+		shared->database_missing = missing;
 }
 
 /*

@@ -83,6 +83,8 @@ statefile_read(RepmgrDurableState *state)
 			state->fenced = parse_bool_value(value);
 		else if (strcmp(line, "fenced_term") == 0)
 			state->fenced_term = strtoll(value, NULL, 10);
+		else if (strcmp(line, "lease_armed") == 0)
+			state->lease_armed = parse_bool_value(value);
 	}
 	FreeFile(f);
 }
@@ -105,11 +107,13 @@ statefile_write(const RepmgrDurableState *state)
 				   "voted_for=%d\n"
 				   "paused=%s\n"
 				   "fenced=%s\n"
-				   "fenced_term=" INT64_FORMAT "\n",
+				   "fenced_term=" INT64_FORMAT "\n"
+				   "lease_armed=%s\n",
 				   state->term, state->voted_term, state->voted_for,
 				   state->paused ? "true" : "false",
 				   state->fenced ? "true" : "false",
-				   state->fenced_term);
+				   state->fenced_term,
+				   state->lease_armed ? "true" : "false");
 
 	fd = OpenTransientFile(STATE_FILE_TMP, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
 	if (fd < 0)

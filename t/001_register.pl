@@ -72,7 +72,7 @@ is(register_standby($node2, 2, force => 'true', priority => 50), '2',
 $node1->wait_for_catchup($node2);
 $node1->wait_for_catchup($node3);
 is($node3->safe_psql('repmgr',
-		"SELECT string_agg(node_id || ':' || event, ',' ORDER BY event_timestamp) FROM repmgr.repl_events"),
+		"SELECT string_agg(node_id || ':' || event, ',' ORDER BY event_timestamp) FROM repmgr.repl_events WHERE event LIKE '%register'"),
 	'1:primary_register,2:standby_register,3:standby_register,2:standby_register',
 	'events replicated to the standbys');
 

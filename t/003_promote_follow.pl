@@ -11,10 +11,12 @@ use PostgreSQL::Test::Utils;
 use RepmgrTest;
 use Test::More;
 
-my $node1 = new_primary('node1', 1);
+# the workers must not fail over on their own here
+my %manual = (conf => { 'repmgr.failover' => 'manual' });
+my $node1 = new_primary('node1', 1, %manual);
 register_primary($node1, 1);
-my $node2 = new_standby($node1, 'node2', 2);
-my $node3 = new_standby($node1, 'node3', 3);
+my $node2 = new_standby($node1, 'node2', 2, %manual);
+my $node3 = new_standby($node1, 'node3', 3, %manual);
 register_standby($node2, 2);
 register_standby($node3, 3, slot_name => 'repmgr_slot_3');
 $node1->safe_psql('repmgr', "SELECT pg_create_physical_replication_slot('repmgr_slot_3')");

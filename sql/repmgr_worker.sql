@@ -1,0 +1,53 @@
+--
+-- The worker on one instance: daemon_status(), pausing, the state machine
+-- table, and the pure failover decisions through their SQL wrappers.
+--
+
+-- the worker runs, waiting for this node to have an id
+SELECT wait_for_worker('waiting for registration');
+SELECT pid IS NOT NULL AS running, state, paused, fenced, failover
+  FROM repmgr.daemon_status();
+
+-- pausing this node survives in the data directory; daemon_pause() acts on
+-- every registered node (here node1 is this very instance)
+SELECT repmgr.daemon_set_paused(true);
+SELECT paused FROM repmgr.daemon_status();
+SELECT pg_read_file('repmgr.state') ~ 'paused=true' AS paused_on_disk;
+SELECT repmgr.daemon_set_paused(false);
+SELECT node_id, node_name, success FROM repmgr.daemon_pause();
+SELECT paused FROM repmgr.daemon_status();
+SELECT node_id, node_name, success FROM repmgr.daemon_unpause();
+SELECT paused FROM repmgr.daemon_status();
+SELECT * FROM try($$SELECT repmgr.daemon_set_paused(NULL)$$);
+
+-- the state machine, as a table
+SELECT state, event, action, next_state FROM repmgr.worker_transitions();
+
+-- every state has an observer and a way out, every event a handler
+SELECT bool_and(state_observed) AS all_observed FROM repmgr.worker_transitions();
+SELECT state AS stuck_state FROM repmgr.worker_transitions()
+ GROUP BY state HAVING bool_and(next_state = state);
+SELECT DISTINCT next_state AS unknown_next FROM repmgr.worker_transitions()
+ WHERE next_state NOT IN (SELECT state FROM repmgr.worker_transitions())
+   AND next_state <> '(monitoring state of the role)';
+SELECT count(DISTINCT event) AS events_handled FROM repmgr.worker_transitions();
+
+-- candidate ranking: highest LSN, then priority, then lowest id
+SELECT repmgr.decide_candidate('{2,3}', '{0/3000000,0/3000100}', '{100,100}', '{t,t}') AS most_advanced;
+SELECT repmgr.decide_candidate('{2,3}', '{0/3000000,0/3000000}', '{100,150}', '{t,t}') AS higher_priority;
+SELECT repmgr.decide_candidate('{3,2}', '{0/3000000,0/3000000}', '{100,100}', '{t,t}') AS lowest_id;
+SELECT repmgr.decide_candidate('{2,3}', '{0/3000000,0/3000100}', '{100,0}', '{t,t}') AS priority_zero_never;
+SELECT repmgr.decide_candidate('{2,3}', '{0/3000000,0/3000100}', '{100,100}', '{t,f}') AS ineligible_never;
+SELECT repmgr.decide_candidate('{2}', '{0/3000000}', '{0}', '{t}') IS NULL AS nobody;
+SELECT * FROM try($$SELECT repmgr.decide_candidate('{2,3}', '{0/3000000}', '{100,100}', '{t,t}')$$);
+
+-- quorum: a strict majority of all active nodes, the lost primary counted
+SELECT v AS visible, t AS total, repmgr.decide_quorum(v, t) AS quorum
+  FROM (VALUES (1, 1), (1, 2), (2, 3), (1, 3), (2, 4), (3, 4), (3, 5), (2, 5)) AS x(v, t);
+
+-- fence: a primary that reaches fewer than half the nodes (itself counted)
+SELECT a AS acked, t AS total, repmgr.decide_fence(a, t) AS fence
+  FROM (VALUES (1, 1), (1, 2), (2, 3), (1, 3), (2, 4), (1, 4), (3, 5), (2, 5)) AS x(a, t);
+
+-- the timings the default settings give
+SELECT name, milliseconds FROM repmgr.failover_timing();

@@ -1,0 +1,793 @@
+/*-------------------------------------------------------------------------
+ *
+ * monitor.c
+ *	  What the worker watches in each role, and the actions of monitoring:
+ *	  - startup: is this node ready (node id, extension, record), and in
+ *		which role;
+ *	  - standby: its upstream over a persistent connection, its WAL
+ *		receiver, the monitoring history on the primary;
+ *	  - suspect: the reconnect attempts to a lost upstream;
+ *	  - primary: heartbeats and lease (failover.c), its downstream nodes;
+ *	  - witness: the primary, and the copy of its metadata;
+ *	  - events: recorded through a queue in shared memory, written when a
+ *		primary is writable, with their original time.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlogrecovery.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/pg_lsn.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "worker.h"
+
+#define PROBE_SQL "SELECT in_recovery, lsn, term FROM repmgr.node_state()"
+
+#define INSERT_EVENTS_SQL \
+	"INSERT INTO repmgr.repl_events (node_id, event, successful, event_timestamp, details) " \
+	"SELECT r.node_id, r.event, r.successful, pg_catalog.to_timestamp(r.ts), r.details " \
+	"FROM pg_catalog.json_to_recordset($1::json) " \
+	"AS r(node_id integer, event text, successful boolean, ts float8, details text)"
+
+#define INSERT_MONITOR_SQL \
+	"INSERT INTO repmgr.repl_monitor (primary_node, standby_node, last_monitor_time, " \
+	"last_apply_time, last_wal_primary_location, last_wal_standby_location, " \
+	"replication_lag, apply_lag) VALUES ($1::integer, $2::integer, " \
+	"pg_catalog.to_timestamp($3::float8), pg_catalog.to_timestamp($4::float8), " \
+	"$5::pg_lsn, $6::pg_lsn, $7::bigint, $8::bigint)"
+
+#define WITNESS_COPY_INTERVAL_MS 5000
+
+static double
+epoch_seconds(TimestampTz ts)
+{
+	return (double) ts / USECS_PER_SEC +
+		((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
+}
+
+static NodeInfo *
+node_of(WorkerCtx *ctx, int node_id)
+{
+	return nodes_lookup(ctx->nodes, node_id);
+}
+
+PeerLink *
+peer_link(WorkerCtx *ctx, int node_id)
+{
+	int			i;
+
+	for (i = 0; i < ctx->npeers; i++)
+		if (ctx->peers[i].node_id == node_id)
+			return &ctx->peers[i];
+	if (ctx->npeers == REPMGR_MAX_NODES)
+		elog(ERROR, "repmgr worker: more than %d nodes", REPMGR_MAX_NODES);
+	memset(&ctx->peers[ctx->npeers], 0, sizeof(PeerLink));
+	ctx->peers[ctx->npeers].node_id = node_id;
+	return &ctx->peers[ctx->npeers++];
+}
+
+void
+monitor_close_links(WorkerCtx *ctx)
+{
+	int			i;
+
+	remote_close(ctx->upstream_conn);
+	ctx->upstream_conn = NULL;
+	for (i = 0; i < ctx->npeers; i++)
+	{
+		remote_close(ctx->peers[i].conn);
+		ctx->peers[i].conn = NULL;
+	}
+}
+
+int
+monitoring_state_for_role(WorkerCtx *ctx)
+{
+	if (ctx->position.in_recovery)
+		return WS_STANDBY;
+	if (ctx->self != NULL && ctx->self->type == NODE_TYPE_WITNESS)
+		return WS_WITNESS;
+	return WS_PRIMARY;
+}
+
+/* ----------
+ * Events
+ * ----------
+ */
+
+/*
+ * Record an event: queue it in shared memory (written by
+ * worker_flush_events when a primary is writable, with this timestamp)
+ * and run the notification command now, in the background.
+ */
+void
+worker_record_event(WorkerCtx *ctx, const char *event, bool ok,
+					const char *details)
+{
+	QueuedEvent q;
+	EventInfo	ev;
+	NodeInfo   *primary = ctx->nodes ? nodes_active_primary(ctx->nodes) : NULL;
+
+	memset(&q, 0, sizeof(q));
+	q.node_id = repmgr_node_id;
+	q.successful = ok;
+	q.timestamp = GetCurrentTimestamp();
+	strlcpy(q.event, event, sizeof(q.event));
+	strlcpy(q.details, details ? details : "", sizeof(q.details));
+	shmem_event_push(&q);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.node_id = q.node_id;
+	ev.event = event;
+	ev.successful = ok;
+	ev.timestamp = q.timestamp;
+	ev.details = details;
+	ev.node_name = ctx->self ? ctx->self->name : NULL;
+	ev.primary_node_id = primary ? primary->node_id : InvalidNodeId;
+	ev.primary_conninfo = primary ? primary->conninfo : NULL;
+	events_notify(&ev);
+}
+
+static char *
+queued_events_json(QueuedEvent *evs, int n)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (i = 0; i < n; i++)
+	{
+		appendStringInfo(&buf, "%s{\"node_id\": %d, \"event\": ", i ? ", " : "",
+						 evs[i].node_id);
+		escape_json(&buf, evs[i].event);
+		appendStringInfo(&buf, ", \"successful\": %s, \"ts\": %.6f, \"details\": ",
+						 evs[i].successful ? "true" : "false",
+						 epoch_seconds(evs[i].timestamp));
+		escape_json(&buf, evs[i].details);
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoChar(&buf, ']');
+	return buf.data;
+}
+
+/*
+ * Write the queued events where the metadata lives: here if this node is
+ * the working primary, else on the registered primary.  Left queued if
+ * neither can be written now.
+ */
+void
+worker_flush_events(WorkerCtx *ctx)
+{
+	QueuedEvent evs[32];
+	int			n = shmem_event_peek(evs, lengthof(evs));
+	const char *params[1];
+	NodeInfo   *primary;
+
+	if (n == 0 || !ctx->extension_ready)
+		return;
+	params[0] = queued_events_json(evs, n);
+
+	if (ctx->state == WS_PRIMARY && !ctx->position.in_recovery)
+	{
+		Datum		values[1] = {CStringGetTextDatum(params[0])};
+		Oid			types[1] = {TEXTOID};
+
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_with_args(INSERT_EVENTS_SQL, 1, types, values, NULL,
+								  false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not write the queued events");
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		MemoryContextSwitchTo(ctx->loop_context);
+		shmem_event_consume(n);
+		return;
+	}
+
+	primary = nodes_active_primary(ctx->nodes);
+	if (primary == NULL || primary->node_id == repmgr_node_id)
+		return;
+	{
+		RemoteOp	op;
+
+		memset(&op, 0, sizeof(op));
+		op.conninfo = primary->conninfo;
+		op.sql = INSERT_EVENTS_SQL;
+		op.nparams = 1;
+		op.params = params;
+		remote_run(&op, 1, repmgr_connect_timeout_ms);
+		if (op.rc->status == REMOTE_OK)
+			shmem_event_consume(n);
+		remote_op_release(&op);
+	}
+}
+
+/* ----------
+ * Startup
+ * ----------
+ */
+
+static void
+say_not_ready(WorkerCtx *ctx, const char *why, const char *hint)
+{
+	if (strcmp(ctx->not_ready, why) == 0)
+		return;
+	strlcpy(ctx->not_ready, why, sizeof(ctx->not_ready));
+	ereport(LOG,
+			(errmsg("repmgr worker: %s; waiting", why),
+			 errhint("%s", hint)));
+	worker_set_error(ctx, "%s", why);
+}
+
+WorkerEvent
+observe_startup(WorkerCtx *ctx)
+{
+	ctx->next_check = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												  repmgr_monitor_interval_ms);
+	if (repmgr_node_id == InvalidNodeId)
+	{
+		say_not_ready(ctx, "repmgr.node_id is not set",
+					  "Set repmgr.node_id in postgresql.conf and reload.");
+		return EV_NOT_READY;
+	}
+	if (!ctx->extension_ready)
+	{
+		say_not_ready(ctx, psprintf("extension repmgr is not installed in database \"%s\"",
+									repmgr_database),
+					  "Run CREATE EXTENSION repmgr in that database.");
+		return EV_NOT_READY;
+	}
+	if (ctx->self == NULL)
+	{
+		say_not_ready(ctx, psprintf("node %d is not registered", repmgr_node_id),
+					  "Register it with repmgr.primary_register(), standby_register() or witness_register().");
+		return EV_NOT_READY;
+	}
+	ctx->not_ready[0] = '\0';
+
+	if (ctx->position.in_recovery)
+		return EV_IS_STANDBY;
+	if (ctx->self->type == NODE_TYPE_WITNESS)
+		return EV_IS_WITNESS;
+	if (ctx->durable.fenced)
+		return EV_IS_FENCED;
+	return EV_IS_PRIMARY;
+}
+
+void
+act_none(WorkerCtx *ctx)
+{
+}
+
+static void
+record_start(WorkerCtx *ctx, const char *details)
+{
+	ereport(LOG,
+			(errmsg("repmgr worker: starting monitoring of node %s (ID: %d)",
+					ctx->self->name, ctx->self->node_id),
+			 errdetail("%s", details)));
+	if (ctx->start_recorded)
+		return;
+	ctx->start_recorded = true;
+	worker_record_event(ctx, "repmgrd_start", true, details);
+}
+
+static void
+reset_failure_state(WorkerCtx *ctx)
+{
+	ctx->attempts = 0;
+	ctx->lost_primary_id = InvalidNodeId;
+	ctx->status.primary_lost = false;
+	ctx->status.lost_definitive = false;
+	ctx->reason[0] = '\0';
+	ctx->next_check = 0;
+}
+
+void
+act_start_primary(WorkerCtx *ctx)
+{
+	if (ctx->state != WS_STARTING && ctx->state != WS_UNREGISTERED &&
+		ctx->state != WS_FENCED)
+		ereport(LOG, (errmsg("repmgr worker: switching to primary monitoring mode")));
+	remote_close(ctx->upstream_conn);
+	ctx->upstream_conn = NULL;
+	ctx->upstream_id = InvalidNodeId;
+	ctx->status.role = NODE_TYPE_PRIMARY;
+	ctx->status.upstream_node_id = InvalidNodeId;
+	ctx->status.primary_node_id = repmgr_node_id;
+	ctx->status.primary_visible = true;
+	ctx->next_heartbeat = 0;
+	reset_failure_state(ctx);
+	record_start(ctx, psprintf("monitoring cluster primary \"%s\" (node ID: %d)",
+							   ctx->self->name, ctx->self->node_id));
+}
+
+/* the node a standby streams from: its record's upstream, or the primary */
+static int
+choose_upstream(WorkerCtx *ctx)
+{
+	NodeInfo   *primary = nodes_active_primary(ctx->nodes);
+
+	if (ctx->self->upstream_node_id != InvalidNodeId &&
+		node_of(ctx, ctx->self->upstream_node_id) != NULL)
+		return ctx->self->upstream_node_id;
+	return primary ? primary->node_id : InvalidNodeId;
+}
+
+static void
+set_upstream(WorkerCtx *ctx, int upstream_id)
+{
+	NodeInfo   *primary = nodes_active_primary(ctx->nodes);
+
+	if (upstream_id != ctx->upstream_id)
+	{
+		remote_close(ctx->upstream_conn);
+		ctx->upstream_conn = NULL;
+	}
+	ctx->upstream_id = upstream_id;
+	ctx->status.upstream_node_id = upstream_id;
+	ctx->status.primary_node_id = primary ? primary->node_id : InvalidNodeId;
+	ctx->registry_upstream_seen = ctx->self->upstream_node_id;
+	ctx->next_check = 0;
+}
+
+void
+act_start_standby(WorkerCtx *ctx)
+{
+	NodeInfo   *up;
+
+	/* a fenced old primary that rejoined as a standby: the fence has done its job */
+	if (ctx->durable.fenced || ctx->durable.lease_armed)
+	{
+		shmem_set_fenced(false, 0);
+		shmem_arm_lease(false);
+		shmem_set_lease(false, 0);
+	}
+	ctx->status.role = NODE_TYPE_STANDBY;
+	set_upstream(ctx, choose_upstream(ctx));
+	reset_failure_state(ctx);
+	ctx->walreceiver_was_streaming = local_walreceiver_streaming();
+	up = node_of(ctx, ctx->upstream_id);
+	record_start(ctx, up ?
+				 psprintf("monitoring connection to upstream node \"%s\" (node ID: %d)",
+						  up->name, up->node_id) :
+				 pstrdup("no upstream node is registered"));
+}
+
+void
+act_start_witness(WorkerCtx *ctx)
+{
+	NodeInfo   *primary = nodes_active_primary(ctx->nodes);
+
+	ctx->status.role = NODE_TYPE_WITNESS;
+	set_upstream(ctx, primary ? primary->node_id : InvalidNodeId);
+	reset_failure_state(ctx);
+	ctx->next_witness_copy = 0;
+	record_start(ctx, primary ?
+				 psprintf("witness monitoring cluster primary \"%s\" (node ID: %d)",
+						  primary->name, primary->node_id) :
+				 pstrdup("witness: no primary is registered"));
+}
+
+/* ----------
+ * Checking the upstream
+ * ----------
+ */
+
+static void
+write_monitoring_history(WorkerCtx *ctx, int primary_id, RemoteConn *conn,
+						 const char *conninfo, XLogRecPtr primary_lsn)
+{
+	RemoteOp	op;
+	const char *params[8];
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz applied = GetLatestXTime();
+	XLogRecPtr	received = ctx->position.receive_lsn;
+	XLogRecPtr	replayed = ctx->position.replay_lsn;
+
+	if (received < replayed)
+		received = replayed;
+	params[0] = psprintf("%d", primary_id);
+	params[1] = psprintf("%d", repmgr_node_id);
+	params[2] = psprintf("%.6f", epoch_seconds(now));
+	params[3] = applied ? psprintf("%.6f", epoch_seconds(applied)) : NULL;
+	params[4] = psprintf("%X/%X", LSN_FORMAT_ARGS(primary_lsn));
+	params[5] = psprintf("%X/%X", LSN_FORMAT_ARGS(received));
+	params[6] = psprintf(INT64_FORMAT, primary_lsn > received ? (int64) (primary_lsn - received) : 0);
+	params[7] = psprintf(INT64_FORMAT, (int64) (received - replayed));
+
+	memset(&op, 0, sizeof(op));
+	op.rc = conn;
+	op.conninfo = conninfo;
+	op.sql = INSERT_MONITOR_SQL;
+	op.nparams = 8;
+	op.params = params;
+	remote_run(&op, 1, repmgr_connect_timeout_ms);
+	if (op.rc->status != REMOTE_OK)
+		worker_set_error(ctx, "could not write monitoring history: %s", op.rc->error);
+	PQclear(op.result);
+}
+
+static bool
+probe_failed(RemoteStatus status)
+{
+	/* a server that answers, even to refuse us, is alive */
+	return status != REMOTE_OK && status != REMOTE_REJECTED &&
+		status != REMOTE_QUERY_FAILED;
+}
+
+/*
+ * Check the upstream (and, for a cascaded standby, the primary) in one
+ * parallel round over persistent connections.  False if the upstream
+ * does not answer.
+ */
+static bool
+check_upstream(WorkerCtx *ctx)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	NodeInfo   *up = node_of(ctx, ctx->upstream_id);
+	NodeInfo   *primary = nodes_active_primary(ctx->nodes);
+	PeerLink   *plink = NULL;
+	RemoteOp	ops[2];
+	int			n = 1;
+	bool		ok;
+	XLogRecPtr	primary_lsn = InvalidXLogRecPtr;
+
+	ctx->next_check = TimestampTzPlusMilliseconds(now, repmgr_monitor_interval_ms);
+	if (up == NULL)
+	{
+		worker_set_error(ctx, "upstream node %d is not registered", ctx->upstream_id);
+		return true;
+	}
+	if (ctx->upstream_conn == NULL)
+		ctx->upstream_conn = remote_conn_new();
+
+	memset(ops, 0, sizeof(ops));
+	ops[0].rc = ctx->upstream_conn;
+	ops[0].conninfo = up->conninfo;
+	ops[0].sql = PROBE_SQL;
+	if (primary != NULL && primary->node_id != up->node_id &&
+		primary->node_id != repmgr_node_id && ctx->status.role == NODE_TYPE_STANDBY)
+	{
+		plink = peer_link(ctx, primary->node_id);
+		if (plink->conn == NULL)
+			plink->conn = remote_conn_new();
+		ops[1].rc = plink->conn;
+		ops[1].conninfo = primary->conninfo;
+		ops[1].sql = PROBE_SQL;
+		n = 2;
+	}
+	remote_run(ops, n, repmgr_connect_timeout_ms);
+
+	ok = !probe_failed(ops[0].rc->status);
+	if (ok)
+	{
+		ctx->status.upstream_last_seen = now;
+		if (ops[0].result && primary && up->node_id == primary->node_id)
+			primary_lsn = DatumGetLSN(DirectFunctionCall1(pg_lsn_in,
+														  CStringGetDatum(PQgetvalue(ops[0].result, 0, 1))));
+	}
+	else
+		ereport(WARNING,
+				(errmsg("repmgr worker: unable to connect to upstream node \"%s\" (node ID: %d)",
+						up->name, up->node_id),
+				 errdetail_internal("%s: %s", remote_status_name(ops[0].rc->status),
+									ops[0].rc->error)));
+
+	/* can this node see the primary? */
+	if (primary != NULL)
+	{
+		bool		seen = (n == 2) ? !probe_failed(ops[1].rc->status) :
+			(ok && up->node_id == primary->node_id);
+
+		ctx->status.primary_node_id = primary->node_id;
+		ctx->status.primary_visible = seen;
+		if (seen)
+			ctx->status.primary_last_seen = now;
+		if (n == 2 && ops[1].result)
+			primary_lsn = DatumGetLSN(DirectFunctionCall1(pg_lsn_in,
+														  CStringGetDatum(PQgetvalue(ops[1].result, 0, 1))));
+	}
+	PQclear(ops[0].result);
+	if (n == 2)
+		PQclear(ops[1].result);
+
+	if (repmgr_monitoring_history && ctx->status.role == NODE_TYPE_STANDBY &&
+		primary_lsn != InvalidXLogRecPtr)
+		write_monitoring_history(ctx, primary->node_id,
+								 n == 2 ? plink->conn : ctx->upstream_conn,
+								 primary->conninfo, primary_lsn);
+	return ok;
+}
+
+WorkerEvent
+observe_standby(WorkerCtx *ctx)
+{
+	bool		streaming;
+
+	if (!ctx->position.in_recovery)
+		return EV_PROMOTED;
+	if (ctx->self == NULL)
+		return EV_NOT_READY;
+
+	/* our record names another upstream (a follow made elsewhere) */
+	if (ctx->self->upstream_node_id != ctx->registry_upstream_seen)
+	{
+		ctx->registry_upstream_seen = ctx->self->upstream_node_id;
+		if (ctx->self->upstream_node_id != InvalidNodeId &&
+			ctx->self->upstream_node_id != ctx->upstream_id)
+			return EV_UPSTREAM_CHANGED;
+	}
+
+	/* a WAL receiver that stops streaming is a reason to check at once */
+	streaming = local_walreceiver_streaming();
+	if (ctx->walreceiver_was_streaming && !streaming)
+		ctx->next_check = 0;
+	ctx->walreceiver_was_streaming = streaming;
+
+	if (GetCurrentTimestamp() < ctx->next_check)
+		return EV_OK;
+	return check_upstream(ctx) ? EV_OK : EV_UPSTREAM_LOST;
+}
+
+void
+act_reconnect_upstream(WorkerCtx *ctx)
+{
+	NodeInfo   *up = node_of(ctx, ctx->self->upstream_node_id);
+
+	ereport(LOG,
+			(errmsg("repmgr worker: upstream of node %d is now node %d (\"%s\")",
+					repmgr_node_id, ctx->self->upstream_node_id,
+					up ? up->name : "?")));
+	set_upstream(ctx, ctx->self->upstream_node_id);
+}
+
+/* ----------
+ * The witness
+ * ----------
+ */
+
+static void
+witness_copy_metadata(WorkerCtx *ctx, NodeInfo *primary)
+{
+	PGresult   *res;
+
+	ctx->next_witness_copy = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														 WITNESS_COPY_INTERVAL_MS);
+	res = remote_query(ctx->upstream_conn, NODES_AS_JSON_SQL, 0, NULL,
+					   repmgr_connect_timeout_ms);
+	if (res == NULL)
+		return;
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	MemoryContextSwitchTo(ctx->loop_context);
+	nodes_replace_all(PQgetvalue(res, 0, 0));
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(ctx->loop_context);
+	PQclear(res);
+}
+
+WorkerEvent
+observe_witness(WorkerCtx *ctx)
+{
+	NodeInfo   *primary = nodes_active_primary(ctx->nodes);
+	NodeInfo   *up;
+
+	if (ctx->self == NULL)
+		return EV_NOT_READY;
+	/* our copy names another primary */
+	if (primary != NULL && primary->node_id != ctx->upstream_id)
+	{
+		ctx->follow_target = primary->node_id;
+		ctx->follow_primary = primary->node_id;
+		ctx->follow_term = 0;
+		return EV_NEW_PRIMARY;
+	}
+	if (GetCurrentTimestamp() < ctx->next_check &&
+		GetCurrentTimestamp() < ctx->next_witness_copy)
+		return EV_OK;
+	if (!check_upstream(ctx))
+		return EV_UPSTREAM_LOST;
+	up = node_of(ctx, ctx->upstream_id);
+	if (up != NULL && GetCurrentTimestamp() >= ctx->next_witness_copy &&
+		remote_is_open(ctx->upstream_conn))
+		witness_copy_metadata(ctx, up);
+	return EV_OK;
+}
+
+/* ----------
+ * The upstream is suspected lost: reconnect attempts
+ * ----------
+ */
+
+void
+act_suspect_begin(WorkerCtx *ctx)
+{
+	ctx->attempts = 0;
+	ctx->all_definitive = true;
+	ctx->lost_since = GetCurrentTimestamp();
+	ctx->next_attempt = ctx->lost_since;
+	ctx->status.upstream_failures++;
+	ctx->status.primary_visible = false;
+}
+
+WorkerEvent
+observe_suspect(WorkerCtx *ctx)
+{
+	TimestampTz start = GetCurrentTimestamp();
+	NodeInfo   *up = node_of(ctx, ctx->upstream_id);
+	RemoteOp	op;
+	bool		ok;
+	int			deadline;
+
+	if (ctx->status.role == NODE_TYPE_STANDBY && !ctx->position.in_recovery)
+		return EV_PROMOTED;
+	if (start < ctx->next_attempt)
+		return EV_UPSTREAM_PENDING;
+	if (up == NULL)
+		return EV_UPSTREAM_FAILED;
+
+	ctx->attempts++;
+	ereport(LOG,
+			(errmsg("repmgr worker: checking state of node %d, %d of %d attempts",
+					up->node_id, ctx->attempts, repmgr_reconnect_attempts)));
+
+	/* a fresh connection, with a deadline that keeps the attempts' cadence */
+	remote_close(ctx->upstream_conn);
+	ctx->upstream_conn = remote_conn_new();
+	deadline = Min(repmgr_connect_timeout_ms, Max(repmgr_reconnect_interval_ms, 100));
+	memset(&op, 0, sizeof(op));
+	op.rc = ctx->upstream_conn;
+	op.conninfo = up->conninfo;
+	op.sql = PROBE_SQL;
+	remote_run(&op, 1, deadline);
+	ok = !probe_failed(op.rc->status);
+	PQclear(op.result);
+
+	if (ok)
+	{
+		ereport(LOG,
+				(errmsg("repmgr worker: reconnected to upstream node %d after %d attempts",
+						up->node_id, ctx->attempts)));
+		return EV_UPSTREAM_OK;
+	}
+	if (!remote_status_is_definitive(op.rc->status))
+		ctx->all_definitive = false;
+	if (ctx->attempts >= repmgr_reconnect_attempts)
+	{
+		ereport(WARNING,
+				(errmsg("repmgr worker: unable to reconnect to node %d after %d attempts",
+						up->node_id, ctx->attempts),
+				 errdetail_internal("%s: %s", remote_status_name(op.rc->status), op.rc->error)));
+		return EV_UPSTREAM_FAILED;
+	}
+	ereport(LOG,
+			(errmsg("repmgr worker: sleeping %d ms until next reconnection attempt",
+					repmgr_reconnect_interval_ms)));
+	ctx->next_attempt = TimestampTzPlusMilliseconds(start, repmgr_reconnect_interval_ms);
+	return EV_UPSTREAM_PENDING;
+}
+
+void
+act_upstream_failed(WorkerCtx *ctx)
+{
+	NodeInfo   *up = node_of(ctx, ctx->upstream_id);
+	NodeInfo   *primary = nodes_active_primary(ctx->nodes);
+	bool		was_primary = (primary != NULL && primary->node_id == ctx->upstream_id);
+
+	ctx->lost_primary_id = was_primary ? ctx->upstream_id : InvalidNodeId;
+	ctx->status.primary_lost = was_primary;
+	ctx->status.lost_definitive = was_primary && ctx->all_definitive;
+	ctx->status.primary_visible = !was_primary && ctx->status.primary_visible;
+	ctx->next_decision = 0;
+	ctx->reason[0] = '\0';
+	worker_set_error(ctx, "upstream node %d is unreachable", ctx->upstream_id);
+	worker_record_event(ctx, "repmgrd_upstream_disconnect", false,
+						psprintf("unable to connect to upstream node \"%s\" (node ID: %d)",
+								 up ? up->name : "?", ctx->upstream_id));
+}
+
+void
+act_upstream_back(WorkerCtx *ctx)
+{
+	NodeInfo   *up = node_of(ctx, ctx->upstream_id);
+	bool		was_recorded = (ctx->state != WS_SUSPECT);
+
+	reset_failure_state(ctx);
+	ctx->status.primary_visible = true;
+	if (was_recorded)
+	{
+		ereport(LOG,
+				(errmsg("repmgr worker: upstream node %d is reachable again", ctx->upstream_id)));
+		worker_record_event(ctx, "repmgrd_upstream_reconnect", true,
+							psprintf("reconnected to upstream node \"%s\" (node ID: %d)",
+									 up ? up->name : "?", ctx->upstream_id));
+	}
+}
+
+/* ----------
+ * The primary
+ * ----------
+ */
+
+/*
+ * Downstream nodes: registered standbys with this node as upstream,
+ * attached or not (pg_stat_replication, by application_name).
+ */
+static void
+track_downstream(WorkerCtx *ctx)
+{
+	uint64		i;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	MemoryContextSwitchTo(ctx->loop_context);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT n.id, n.name, EXISTS (SELECT 1 FROM pg_catalog.pg_stat_replication r "
+							  "WHERE r.application_name = n.name AND r.state = 'streaming') "
+							  "FROM repmgr.repl_nodes n WHERE n.upstream_node_id = $1 AND n.active",
+							  1, (Oid[]) {INT4OID}, (Datum[]) {Int32GetDatum(repmgr_node_id)},
+							  NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the downstream nodes");
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		int			id = atoi(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		bool		streaming = strcmp(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3), "t") == 0;
+		PeerLink   *link = peer_link(ctx, id);
+		const char *event = NULL;
+
+		if (streaming && !link->streaming)
+			event = link->seen_streaming ? "child_node_reconnect" :
+				(ctx->status.loops > 0 ? "child_node_new_connect" : NULL);
+		else if (!streaming && link->streaming)
+			event = "child_node_disconnect";
+		if (event != NULL)
+		{
+			char	   *details = streaming ?
+				psprintf("node \"%s\" (node ID: %d) has %sconnected", name, id,
+						 link->seen_streaming ? "re" : "") :
+				psprintf("node \"%s\" (node ID: %d) has disconnected", name, id);
+
+			ereport(LOG, (errmsg("repmgr worker: %s", details)));
+			worker_record_event(ctx, event, true, details);
+		}
+		link->streaming = streaming;
+		if (streaming)
+			link->seen_streaming = true;
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(ctx->loop_context);
+}
+
+WorkerEvent
+observe_primary(WorkerCtx *ctx)
+{
+	WorkerEvent ev;
+
+	if (ctx->position.in_recovery)
+		return EV_DEMOTED;
+	if (ctx->self == NULL)
+		return EV_NOT_READY;
+	if (GetCurrentTimestamp() < ctx->next_heartbeat)
+		return EV_OK;
+	ev = primary_lease_event(ctx);
+	track_downstream(ctx);
+	return ev;
+}

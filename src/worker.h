@@ -1,0 +1,159 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.h
+ *	  The monitoring worker's private types: its context, the events its
+ *	  observations produce, and the prototypes of the modules it is made of
+ *	  (bgworker.c: the loop; fsm.c: the transition table; monitor.c: what
+ *	  each role watches; failover.c: detect, agree, elect, promote, follow,
+ *	  fence).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef REPMGR_WORKER_H
+#define REPMGR_WORKER_H
+
+#include "repmgr.h"
+#include "localnode.h"
+#include "peers.h"
+
+/* what an observation of the current state found */
+typedef enum WorkerEvent
+{
+	EV_OK = 0,					/* nothing new */
+	EV_NOT_READY,				/* no node id, extension or record */
+	EV_IS_PRIMARY,				/* startup: this node is the primary */
+	EV_IS_STANDBY,				/* startup: this node is a standby */
+	EV_IS_WITNESS,				/* startup: this node is the witness */
+	EV_IS_FENCED,				/* startup: this node was fenced */
+	EV_UPSTREAM_LOST,			/* a check of the upstream failed */
+	EV_UPSTREAM_PENDING,		/* a reconnect attempt failed, more to come */
+	EV_UPSTREAM_FAILED,			/* all reconnect attempts failed */
+	EV_UPSTREAM_OK,				/* the upstream answers again */
+	EV_UPSTREAM_CHANGED,		/* this node's record names another upstream */
+	EV_CANDIDATE,				/* this node is the best candidate */
+	EV_NOT_CANDIDATE,			/* another node is the best candidate */
+	EV_ELECTION_WON,
+	EV_ELECTION_LOST,
+	EV_NEW_PRIMARY,				/* a new primary to follow (ctx->follow_target) */
+	EV_CANNOT_FOLLOW,			/* ... that this node is too far ahead to follow */
+	EV_TIMEOUT,					/* the new primary did not show up in time */
+	EV_PROMOTED,				/* this node is no longer in recovery */
+	EV_DEMOTED,					/* this primary is now in recovery */
+	EV_LEASE_LOST,				/* primary: no majority within the lease */
+	EV_LEASE_OK,				/* primary: the majority is back */
+	EV_SUPERSEDED,				/* primary: a newer primary exists */
+	EV_COUNT
+} WorkerEvent;
+
+/* one other node as the worker keeps it between iterations */
+typedef struct PeerLink
+{
+	int			node_id;
+	RemoteConn *conn;			/* persistent, NULL when closed */
+	TimestampTz last_ack_sent;	/* primary: send time of the last accepted heartbeat */
+	TimestampTz rejected_since; /* primary: it refuses our term since then */
+	bool		streaming;		/* primary: attached as a downstream node */
+	bool		seen_streaming; /* ... at least once since the worker started */
+} PeerLink;
+
+typedef struct WorkerCtx
+{
+	int			state;			/* WorkerState */
+	WorkerStatus status;		/* what daemon_status() shows */
+	MemoryContext loop_context; /* reset at every iteration */
+
+	/* read afresh at every iteration, in loop_context */
+	bool		extension_ready;
+	List	   *nodes;
+	NodeInfo   *self;
+	LocalPosition position;
+	RepmgrDurableState durable;
+
+	/* the node watched: upstream of a standby, primary of a witness */
+	int			upstream_id;
+	RemoteConn *upstream_conn;
+	TimestampTz next_check;
+	bool		walreceiver_was_streaming;
+
+	/* upstream suspected lost */
+	int			attempts;
+	bool		all_definitive; /* every failure was a refused connection */
+	TimestampTz lost_since;
+	TimestampTz next_attempt;
+	int			lost_primary_id;	/* the primary this node lost */
+
+	/* election and its aftermath */
+	int64		election_term;
+	TimestampTz wait_deadline;
+	TimestampTz next_decision;
+	int			follow_target;	/* node to follow for EV_NEW_PRIMARY */
+	int			follow_primary; /* the primary, where metadata is written */
+	int64		follow_term;
+	int64		superseding_term;	/* primary: a newer term seen */
+	int			registry_upstream_seen; /* upstream in our record last time */
+	char		reason[REPMGR_ERROR_LEN];	/* why the last decision was made */
+
+	/* other nodes */
+	PeerLink	peers[REPMGR_MAX_NODES];
+	int			npeers;
+	TimestampTz next_heartbeat;
+	TimestampTz next_witness_copy;
+
+	/* things said once */
+	char		not_ready[REPMGR_ERROR_LEN];
+	bool		start_recorded;
+} WorkerCtx;
+
+/* fsm.c */
+typedef void (*WorkerAction) (WorkerCtx *ctx);
+typedef WorkerEvent (*WorkerObserver) (WorkerCtx *ctx);
+
+extern const char *worker_event_name(WorkerEvent event);
+extern void fsm_step(WorkerCtx *ctx);
+
+/* monitor.c: observers and actions of monitoring */
+extern WorkerEvent observe_startup(WorkerCtx *ctx);
+extern WorkerEvent observe_primary(WorkerCtx *ctx);
+extern WorkerEvent observe_standby(WorkerCtx *ctx);
+extern WorkerEvent observe_witness(WorkerCtx *ctx);
+extern WorkerEvent observe_suspect(WorkerCtx *ctx);
+extern void act_none(WorkerCtx *ctx);
+extern void act_start_primary(WorkerCtx *ctx);
+extern void act_start_standby(WorkerCtx *ctx);
+extern void act_start_witness(WorkerCtx *ctx);
+extern void act_suspect_begin(WorkerCtx *ctx);
+extern void act_upstream_failed(WorkerCtx *ctx);
+extern void act_upstream_back(WorkerCtx *ctx);
+extern void act_reconnect_upstream(WorkerCtx *ctx);
+extern void monitor_close_links(WorkerCtx *ctx);
+extern PeerLink *peer_link(WorkerCtx *ctx, int node_id);
+extern int	monitoring_state_for_role(WorkerCtx *ctx);
+extern void worker_record_event(WorkerCtx *ctx, const char *event, bool ok,
+								const char *details);
+extern void worker_flush_events(WorkerCtx *ctx);
+
+/* failover.c: decisions and their actions */
+extern WorkerEvent observe_degraded(WorkerCtx *ctx);
+extern WorkerEvent observe_election(WorkerCtx *ctx);
+extern WorkerEvent observe_waiting(WorkerCtx *ctx);
+extern WorkerEvent observe_cannot_follow(WorkerCtx *ctx);
+extern WorkerEvent observe_fenced(WorkerCtx *ctx);
+extern void act_election_begin(WorkerCtx *ctx);
+extern void act_election_lost(WorkerCtx *ctx);
+extern void act_wait_primary_begin(WorkerCtx *ctx);
+extern void act_promote(WorkerCtx *ctx);
+extern void act_follow(WorkerCtx *ctx);
+extern void act_cannot_follow(WorkerCtx *ctx);
+extern void act_fence_lease(WorkerCtx *ctx);
+extern void act_fence_superseded(WorkerCtx *ctx);
+extern void act_unfence(WorkerCtx *ctx);
+extern void act_start_fenced(WorkerCtx *ctx);
+extern void act_clear_fence(WorkerCtx *ctx);
+extern void primary_heartbeat_round(WorkerCtx *ctx, bool *superseded);
+extern WorkerEvent primary_lease_event(WorkerCtx *ctx);
+
+/* bgworker.c */
+extern PGDLLEXPORT void repmgr_worker_main(Datum main_arg);
+extern void worker_set_error(WorkerCtx *ctx, const char *fmt,...) pg_attribute_printf(2, 3);
+
+#endif							/* REPMGR_WORKER_H */
