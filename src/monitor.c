@@ -419,12 +419,17 @@ write_monitoring_history(WorkerCtx *ctx, int primary_id, RemoteConn *conn,
 	PQclear(op.result);
 }
 
+/*
+ * Does this failure of a probe count against the node probed?  A server
+ * that answers, even to refuse us, is alive; a connection string that does
+ * not parse says nothing about the server (and must never start a
+ * failover: every node would read the same broken record).
+ */
 static bool
 probe_failed(RemoteStatus status)
 {
-	/* a server that answers, even to refuse us, is alive */
 	return status != REMOTE_OK && status != REMOTE_REJECTED &&
-		status != REMOTE_QUERY_FAILED;
+		status != REMOTE_QUERY_FAILED && status != REMOTE_BAD_CONNINFO;
 }
 
 /*
@@ -471,6 +476,9 @@ check_upstream(WorkerCtx *ctx)
 	remote_run(ops, n, repmgr_connect_timeout_ms);
 
 	ok = !probe_failed(ops[0].rc->status);
+	if (ops[0].rc->status == REMOTE_BAD_CONNINFO)
+		worker_set_error(ctx, "the connection string of upstream node %d is invalid: %s",
+						 up->node_id, ops[0].rc->error);
 	if (ok)
 	{
 		ctx->status.upstream_last_seen = now;

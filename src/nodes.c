@@ -90,7 +90,7 @@ nodes_fetch_all(void)
 		elog(ERROR, "SPI_connect failed");
 
 	ret = SPI_execute("SELECT " NODE_COLUMNS
-					  " FROM repmgr.repl_nodes ORDER BY id", true, 0);
+					  " FROM repmgr.repl_nodes ORDER BY id", false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read repmgr.repl_nodes: %s",
 			 SPI_result_code_string(ret));

@@ -16,8 +16,9 @@ use Test::More;
 use Time::HiRes qw(time usleep);
 
 our @EXPORT = qw(
-  new_primary new_standby repmgr_conf conninfo
+  new_primary new_standby new_witness repmgr_conf conninfo
   sql_error poll_until register_primary register_standby
+  worker_state wait_worker_state
 );
 
 # settings every node of a test cluster gets
@@ -65,6 +66,39 @@ sub new_standby
 		"primary_conninfo = '" . $upstream->connstr . " application_name=$name'");
 	$node->start;
 	return $node;
+}
+
+# a witness: a separate instance with the extension, registered with the
+# primary
+sub new_witness
+{
+	my ($primary, $name, $id, %opts) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	$node->append_conf('postgresql.conf', repmgr_conf($id, %opts));
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE DATABASE repmgr');
+	$node->safe_psql('repmgr', 'CREATE EXTENSION repmgr');
+	$node->safe_psql('repmgr',
+		sprintf("SELECT repmgr.witness_register(%d, '%s', '%s', '%s')",
+			$id, $name, conninfo($node), conninfo($primary)));
+	return $node;
+}
+
+# the worker's state on a node, from daemon_status()
+sub worker_state
+{
+	my ($node) = @_;
+	return $node->safe_psql('repmgr', 'SELECT state FROM repmgr.daemon_status()');
+}
+
+# wait until the worker of a node is in one of the given states
+sub wait_worker_state
+{
+	my ($node, $timeout, @states) = @_;
+	my $list = join(', ', map { "'$_'" } @states);
+	return $node->poll_query_until('repmgr',
+		"SELECT state IN ($list) FROM repmgr.daemon_status()");
 }
 
 # the connection string other nodes use to reach this node's repmgr database
