@@ -19,8 +19,12 @@
 
 #include <limits.h>
 
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
-#include "commands/dbcommands.h"
+#include "catalog/pg_database.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -415,6 +419,39 @@ worker_shutdown(void)
 }
 
 /*
+ * Does a database of that name exist?  Read from pg_database directly, as
+ * the autovacuum launcher does: a process connected to no database cannot
+ * use the catalog caches.
+ */
+static bool
+database_exists(const char *name)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	StartTransactionCommand();
+	(void) GetTransactionSnapshot();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+
+		if (strcmp(NameStr(db->datname), name) == 0)
+		{
+			found = true;
+			break;
+		}
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+	return found;
+}
+
+/*
  * Wait (without spinning) for repmgr.database to be created, connected to
  * no database; then exit, so the next start connects to it.
  */
@@ -426,8 +463,6 @@ wait_for_database(void)
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 	for (;;)
 	{
-		Oid			dboid;
-
 		CHECK_FOR_INTERRUPTS();
 		if (ShutdownRequestPending)
 			proc_exit(1);
@@ -436,10 +471,7 @@ wait_for_database(void)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
-		StartTransactionCommand();
-		dboid = get_database_oid(repmgr_database, true);
-		CommitTransactionCommand();
-		if (OidIsValid(dboid))
+		if (database_exists(repmgr_database))
 			break;
 		if (!said)
 			ereport(LOG,
