@@ -61,3 +61,12 @@ installcheck-regress:
 
 installcheck-tap:
 	$(prove_installcheck)
+
+# bin/repmgr, the command-line tool, has its own PGXS makefile
+.PHONY: bin-all bin-install bin-uninstall bin-clean
+all: bin-all
+install: bin-install
+uninstall: bin-uninstall
+clean: bin-clean
+bin-all bin-install bin-uninstall bin-clean:
+	$(MAKE) -C bin PG_CONFIG=$(PG_CONFIG) $(patsubst bin-%,%,$@)

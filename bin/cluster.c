@@ -1,0 +1,153 @@
+/*-------------------------------------------------------------------------
+ *
+ * cluster.c
+ *	  The cluster commands: "cluster show" (repmgr.cluster_show(), in the
+ *	  newer layout of the documents, or --csv), "cluster event"
+ *	  (repmgr.cluster_event()) and "cluster cleanup"
+ *	  (repmgr.cluster_cleanup()).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "repmgr.h"
+
+/*
+ * --csv code of a node, as 3.x documents it: 0 = primary, 1 = standby,
+ * 2 = witness; -1 = not running.
+ */
+static int
+csv_code(const char *role, const char *status)
+{
+	if (strcmp(status, "- failed") == 0 || strcmp(status, "? unreachable") == 0 ||
+		strcmp(status, "? unknown") == 0)
+		return -1;
+	if (strcmp(status, "! running as primary") == 0)
+		return 0;
+	if (strcmp(status, "! running as standby") == 0)
+		return 1;
+	if (strcmp(role, "primary") == 0)
+		return 0;
+	if (strcmp(role, "witness") == 0)
+		return 2;
+	return 1;
+}
+
+int
+do_cluster_show(RepmgrContext *ctx)
+{
+	static const char *headers[] = {"ID", "Name", "Role", "Status", "Upstream",
+	"Location", "Connection string"};
+	PGconn	   *conn;
+	PGresult   *res;
+	Table	   *t;
+	int			rc;
+	int			i;
+
+	rc = connect_local_node(ctx, &conn);
+	if (rc != SUCCESS)
+		return rc;
+	rc = db_query(conn, &res,
+				  "SELECT id::text, name, role, status, coalesce(upstream, ''), location, conninfo "
+				  "FROM repmgr.cluster_show() ORDER BY id",
+				  0, NULL);
+	PQfinish(conn);
+	if (rc != SUCCESS)
+		return rc;
+
+	if (ctx->opts->csv)
+	{
+		for (i = 0; i < PQntuples(res); i++)
+			printf("%s,%d\n", PQgetvalue(res, i, 0),
+				   csv_code(PQgetvalue(res, i, 2), PQgetvalue(res, i, 3)));
+		PQclear(res);
+		return SUCCESS;
+	}
+	t = table_create(lengthof(headers), headers);
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		const char *row[lengthof(headers)];
+		int			c;
+
+		for (c = 0; c < lengthof(headers); c++)
+			row[c] = PQgetvalue(res, i, c);
+		table_add_row(t, row);
+	}
+	PQclear(res);
+	table_print(t, stdout);
+	return SUCCESS;
+}
+
+int
+do_cluster_event(RepmgrContext *ctx)
+{
+	static const char *headers[] = {"Node ID", "Name", "Event", "OK", "Timestamp", "Details"};
+	PGconn	   *conn;
+	PGresult   *res;
+	const char *params[3];
+	Table	   *t;
+	int			rc;
+	int			i;
+
+	rc = connect_local_node(ctx, &conn);
+	if (rc != SUCCESS)
+		return rc;
+	params[0] = ctx->opts->event;
+	params[1] = ctx->opts->node_id > 0 ? int_to_string(ctx->opts->node_id) : NULL;
+	params[2] = int_to_string(ctx->opts->limit);
+	rc = db_query(conn, &res,
+				  "SELECT node_id::text, coalesce(name, ''), event, "
+				  "CASE WHEN ok THEN 't' ELSE 'f' END, "
+				  "to_char(event_timestamp, 'YYYY-MM-DD HH24:MI:SS'), coalesce(details, '') "
+				  "FROM repmgr.cluster_event(event => $1, node_id => $2::integer, lim => $3::integer)",
+				  3, params);
+	PQfinish(conn);
+	if (rc != SUCCESS)
+		return rc;
+	t = table_create(lengthof(headers), headers);
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		const char *row[lengthof(headers)];
+		int			c;
+
+		for (c = 0; c < lengthof(headers); c++)
+			row[c] = PQgetvalue(res, i, c);
+		table_add_row(t, row);
+	}
+	PQclear(res);
+	table_print(t, stdout);
+	return SUCCESS;
+}
+
+int
+do_cluster_cleanup(RepmgrContext *ctx)
+{
+	PGconn	   *conn;
+	const char *params[1];
+	char	   *deleted = NULL;
+	int			rc;
+
+	rc = connect_local_node(ctx, &conn);
+	if (rc != SUCCESS)
+		return rc;
+	params[0] = int_to_string(ctx->opts->keep_history);
+	if (ctx->opts->dry_run)
+	{
+		rc = db_query_value(conn, &deleted,
+							"SELECT count(*) FROM repmgr.repl_monitor "
+							"WHERE last_monitor_time < pg_catalog.now() - $1::integer * interval '1 day'",
+							1, params);
+		if (rc == SUCCESS)
+			log_notice("would delete %s monitoring history rows (keeping %d days)",
+					   deleted, ctx->opts->keep_history);
+	}
+	else
+	{
+		rc = db_query_value(conn, &deleted,
+							"SELECT repmgr.cluster_cleanup(keep_history_days => $1::integer)",
+							1, params);
+		if (rc == SUCCESS)
+			log_notice("monitoring history purged: %s rows deleted (keeping %d days)",
+					   deleted, ctx->opts->keep_history);
+	}
+	PQfinish(conn);
+	return rc;
+}

@@ -1,0 +1,665 @@
+/*-------------------------------------------------------------------------
+ *
+ * config.c
+ *	  repmgr.conf: the one table of settings (key, type, default,
+ *	  reloadable, help, and the server setting it becomes), the search for
+ *	  the file, and its parsing.
+ *
+ * The file holds "key=value" lines; values may be quoted with single or
+ * double quotes; "#" starts a comment.  It is looked for in -f, then
+ * ./repmgr.conf, /etc/repmgr.conf and the directory of
+ * "pg_config --sysconfdir"; a file named with -f must exist and nothing
+ * else is tried.  A malformed line, an unknown key or a bad value is an
+ * error naming the file, the line and the key (ERR_BAD_CONFIG); every
+ * error of the file is reported, not only the first.
+ *
+ * Settings of the in-server worker (failover, monitor_interval_secs, ...)
+ * are accepted as documented; "standby clone" and "witness create" write
+ * them into the new node's postgresql.auto.conf as repmgr.* settings.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "repmgr.h"
+
+#include <limits.h>
+
+#include <ctype.h>
+#include <unistd.h>
+
+typedef enum ConfType
+{
+	CONF_STRING,
+	CONF_INT,
+	CONF_BOOL,
+	CONF_ENUM,
+	CONF_LIST
+} ConfType;
+
+typedef bool (*ConfCheck) (const char *value, char **why);
+
+typedef struct ConfigSetting
+{
+	const char *key;
+	ConfType	type;
+	const char *default_value;	/* NULL: none */
+	size_t		offset;			/* in RepmgrConfig */
+	int			min;			/* CONF_INT */
+	int			max;
+	const char *const *choices; /* CONF_ENUM */
+	ConfCheck	check;			/* further validation, or NULL */
+	const char *guc;			/* server setting it becomes, or NULL */
+	const char *guc_unit;		/* unit appended to the value */
+	bool		reloadable;		/* that server setting applies on reload */
+	const char *help;
+} ConfigSetting;
+
+static bool check_conninfo(const char *value, char **why);
+static bool check_not_empty(const char *value, char **why);
+
+static const char *const log_levels[] = {
+	"DEBUG", "INFO", "NOTICE", "WARNING", "ERR", "ERROR", "ALERT", "CRIT", "EMERG", NULL
+};
+static const char *const log_facilities[] = {
+	"STDERR", "LOCAL0", "LOCAL1", "LOCAL2", "LOCAL3", "LOCAL4", "LOCAL5",
+	"LOCAL6", "LOCAL7", "USER", NULL
+};
+static const char *const failover_modes[] = {"automatic", "manual", NULL};
+
+#define OFF(field) offsetof(RepmgrConfig, field)
+#define NOLIMIT 0, 0, NULL
+#define INTRANGE(lo, hi) (lo), (hi), NULL
+
+/*
+ * The settings.  "guc" names the server setting that standby clone and
+ * witness create write into the new node's postgresql.auto.conf.
+ */
+static const ConfigSetting settings[] = {
+	/* the node */
+	{"cluster", CONF_STRING, "default", OFF(cluster), NOLIMIT, check_not_empty,
+	"repmgr.cluster", NULL, true,
+	"name of the replication cluster, identical on all nodes"},
+	{"node", CONF_INT, "0", OFF(node_id), INTRANGE(1, INT_MAX), NULL,
+	"repmgr.node_id", NULL, true,
+	"unique integer identifying this node"},
+	{"node_name", CONF_STRING, NULL, OFF(node_name), NOLIMIT, check_not_empty,
+	NULL, NULL, true,
+	"unique name of this node (application_name of its replication connection)"},
+	{"conninfo", CONF_STRING, NULL, OFF(conninfo), NOLIMIT, check_conninfo,
+	NULL, NULL, true,
+	"connection string of this node's repmgr database, valid from every node"},
+	{"upstream_node", CONF_INT, "0", OFF(upstream_node), INTRANGE(1, INT_MAX), NULL,
+	NULL, NULL, true,
+	"node this standby streams from (cascading); default: the primary"},
+	{"use_replication_slots", CONF_BOOL, "false", OFF(use_replication_slots), NOLIMIT, NULL,
+	NULL, NULL, true,
+	"stream through a physical replication slot named repmgr_slot_<node>"},
+	{"priority", CONF_INT, "100", OFF(priority), INTRANGE(0, INT_MAX), NULL,
+	NULL, NULL, true,
+	"promotion priority recorded at registration; 0 never promotes"},
+	{"location", CONF_STRING, "default", OFF(location), NOLIMIT, check_not_empty,
+	NULL, NULL, true,
+	"location (data centre) of this node, recorded at registration"},
+	{"data_directory", CONF_STRING, NULL, OFF(data_directory), NOLIMIT, NULL,
+	NULL, NULL, true,
+	"this node's data directory (default for -D)"},
+
+	/* logging */
+	{"loglevel", CONF_ENUM, "NOTICE", OFF(loglevel), 0, 0, log_levels, NULL,
+	NULL, NULL, true,
+	"log level: DEBUG, INFO, NOTICE, WARNING, ERR, ALERT, CRIT or EMERG"},
+	{"logfacility", CONF_ENUM, "STDERR", OFF(logfacility), 0, 0, log_facilities, NULL,
+	NULL, NULL, true,
+	"repmgrd logging facility (the command-line tool always logs to stderr)"},
+	{"logfile", CONF_STRING, NULL, OFF(logfile), NOLIMIT, NULL,
+	NULL, NULL, true,
+	"repmgrd log file (the command-line tool always logs to stderr)"},
+
+	/* programs */
+	{"pg_bindir", CONF_STRING, NULL, OFF(pg_bindir), NOLIMIT, NULL,
+	NULL, NULL, true,
+	"directory of pg_ctl, pg_basebackup, pg_rewind, initdb and repmgr"},
+	{"pg_ctl_options", CONF_STRING, NULL, OFF(pg_ctl_options), NOLIMIT, NULL,
+	NULL, NULL, true,
+	"options added to pg_ctl, e.g. '-l /var/log/postgresql/startup.log'"},
+	{"pg_basebackup_options", CONF_STRING, NULL, OFF(pg_basebackup_options), NOLIMIT, NULL,
+	NULL, NULL, true,
+	"options added to pg_basebackup by standby clone"},
+	{"rsync_options", CONF_STRING, NULL, OFF(rsync_options), NOLIMIT, NULL,
+	NULL, NULL, true,
+	"options of rsync for standby clone --rsync-only (--checksum is always added)"},
+	{"ssh_options", CONF_STRING, NULL, OFF(ssh_options), NOLIMIT, NULL,
+	NULL, NULL, true,
+	"options added to ssh, e.g. '-o \"StrictHostKeyChecking no\"'"},
+	{"tablespace_mapping", CONF_LIST, NULL, OFF(tablespace_mapping), NOLIMIT, NULL,
+	NULL, NULL, true,
+	"OLDDIR=NEWDIR: relocate a tablespace when cloning (may be repeated)"},
+	{"restore_command", CONF_STRING, NULL, OFF(restore_command), NOLIMIT, NULL,
+	NULL, NULL, true,
+	"restore_command written for a cloned standby"},
+
+	/* node check */
+	{"replication_lag_warning", CONF_INT, "300", OFF(replication_lag_warning), INTRANGE(0, INT_MAX), NULL,
+	NULL, NULL, true,
+	"node check: replication lag (seconds) that is a WARNING"},
+	{"replication_lag_critical", CONF_INT, "600", OFF(replication_lag_critical), INTRANGE(0, INT_MAX), NULL,
+	NULL, NULL, true,
+	"node check: replication lag (seconds) that is CRITICAL"},
+	{"archive_ready_warning", CONF_INT, "16", OFF(archive_ready_warning), INTRANGE(0, INT_MAX), NULL,
+	NULL, NULL, true,
+	"node check: WAL files waiting to be archived that are a WARNING"},
+	{"archive_ready_critical", CONF_INT, "128", OFF(archive_ready_critical), INTRANGE(0, INT_MAX), NULL,
+	NULL, NULL, true,
+	"node check: WAL files waiting to be archived that are CRITICAL"},
+
+	/* the in-server worker (repmgrd) */
+	{"failover", CONF_ENUM, "manual", OFF(failover), 0, 0, failover_modes, NULL,
+	"repmgr.failover", NULL, true,
+	"automatic or manual failover by the in-server worker"},
+	{"promote_command", CONF_STRING, NULL, OFF(promote_command), NOLIMIT, NULL,
+	"repmgr.promote_command", NULL, true,
+	"command the worker runs instead of its built-in promotion"},
+	{"follow_command", CONF_STRING, NULL, OFF(follow_command), NOLIMIT, NULL,
+	"repmgr.follow_command", NULL, true,
+	"command the worker runs instead of its built-in follow"},
+	{"monitor_interval_secs", CONF_INT, "2", OFF(monitor_interval_secs), INTRANGE(1, INT_MAX), NULL,
+	"repmgr.monitor_interval", "s", true,
+	"seconds between two checks of the upstream"},
+	{"master_response_timeout", CONF_INT, "60", OFF(master_response_timeout), INTRANGE(1, INT_MAX), NULL,
+	NULL, NULL, true,
+	"repmgrd 3.x setting, accepted; the worker uses reconnect_attempts and reconnect_interval"},
+	{"reconnect_attempts", CONF_INT, "6", OFF(reconnect_attempts), INTRANGE(0, INT_MAX), NULL,
+	"repmgr.reconnect_attempts", NULL, true,
+	"attempts before the upstream is declared failed"},
+	{"reconnect_interval", CONF_INT, "10", OFF(reconnect_interval), INTRANGE(0, INT_MAX), NULL,
+	"repmgr.reconnect_interval", "s", true,
+	"seconds between two attempts"},
+	{"retry_promote_interval_secs", CONF_INT, "300", OFF(retry_promote_interval_secs), INTRANGE(1, INT_MAX), NULL,
+	NULL, NULL, true,
+	"repmgrd 3.x setting, accepted and not used"},
+	{"witness_repl_nodes_sync_interval_secs", CONF_INT, "15", OFF(witness_repl_nodes_sync_interval_secs), INTRANGE(1, INT_MAX), NULL,
+	NULL, NULL, true,
+	"repmgrd 3.x setting, accepted and not used (the witness's worker copies the metadata)"},
+	{"monitoring_history", CONF_BOOL, "false", OFF(monitoring_history), NOLIMIT, NULL,
+	"repmgr.monitoring_history", NULL, true,
+	"standbys write monitoring rows into repl_monitor"},
+	{"event_notification_command", CONF_STRING, NULL, OFF(event_notification_command), NOLIMIT, NULL,
+	"repmgr.event_notification_command", NULL, true,
+	"command run for each event, with %n %a %e %s %t %d %p %c placeholders"},
+	{"event_notifications", CONF_STRING, NULL, OFF(event_notifications), NOLIMIT, NULL,
+	"repmgr.event_notifications", NULL, true,
+	"comma-separated events passed to the command (empty: all)"},
+};
+
+#define NSETTINGS lengthof(settings)
+
+static bool
+check_conninfo(const char *value, char **why)
+{
+	return conninfo_valid(value, why);
+}
+
+static bool
+check_not_empty(const char *value, char **why)
+{
+	if (value[0] == '\0')
+	{
+		*why = pstrdup("it must not be empty");
+		return false;
+	}
+	return true;
+}
+
+static bool
+parse_bool(const char *value, bool *result)
+{
+	static const char *const truths[] = {"1", "true", "on", "yes", "t", "y"};
+	static const char *const falsehoods[] = {"0", "false", "off", "no", "f", "n"};
+	int			i;
+
+	for (i = 0; i < lengthof(truths); i++)
+	{
+		if (pg_strcasecmp(value, truths[i]) == 0)
+		{
+			*result = true;
+			return true;
+		}
+		if (pg_strcasecmp(value, falsehoods[i]) == 0)
+		{
+			*result = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+parse_int(const char *value, int *result)
+{
+	char	   *end;
+	long		v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || v < INT_MIN || v > INT_MAX)
+		return false;
+	*result = (int) v;
+	return true;
+}
+
+/*
+ * Store value into the setting s of config.  On a bad value, returns false
+ * with *why saying what is expected.
+ */
+static bool
+setting_store(RepmgrConfig *config, const ConfigSetting *s, const char *value,
+			  char **why)
+{
+	char	   *field = (char *) config + s->offset;
+	int			i;
+
+	switch (s->type)
+	{
+		case CONF_STRING:
+			if (s->check && !s->check(value, why))
+				return false;
+			*(char **) field = pg_strdup(value);
+			return true;
+		case CONF_INT:
+			{
+				int			v;
+
+				if (!parse_int(value, &v) || v < s->min || v > s->max)
+				{
+					*why = s->max == INT_MAX ?
+						psprintf("an integer of at least %d is expected", s->min) :
+						psprintf("an integer from %d to %d is expected", s->min, s->max);
+					return false;
+				}
+				*(int *) field = v;
+				return true;
+			}
+		case CONF_BOOL:
+			if (!parse_bool(value, (bool *) field))
+			{
+				*why = pstrdup("a boolean (true/false, on/off, yes/no, 1/0) is expected");
+				return false;
+			}
+			return true;
+		case CONF_ENUM:
+			for (i = 0; s->choices[i] != NULL; i++)
+			{
+				if (pg_strcasecmp(value, s->choices[i]) == 0)
+				{
+					*(char **) field = pg_strdup(s->choices[i]);
+					return true;
+				}
+			}
+			{
+				StringInfoData list;
+
+				initStringInfo(&list);
+				for (i = 0; s->choices[i] != NULL; i++)
+					appendStringInfo(&list, "%s%s", i ? ", " : "", s->choices[i]);
+				*why = psprintf("one of %s is expected", list.data);
+			}
+			return false;
+		case CONF_LIST:
+			{
+				StringList *l = (StringList *) field;
+
+				if (value[0] == '\0')
+				{
+					*why = pstrdup("it must not be empty");
+					return false;
+				}
+				l->items = pg_realloc(l->items, sizeof(char *) * (l->count + 1));
+				l->items[l->count++] = pg_strdup(value);
+				return true;
+			}
+	}
+	return false;
+}
+
+static const ConfigSetting *
+setting_find(const char *key, int *index)
+{
+	int			i;
+
+	for (i = 0; i < NSETTINGS; i++)
+	{
+		if (strcmp(settings[i].key, key) == 0)
+		{
+			*index = i;
+			return &settings[i];
+		}
+	}
+	return NULL;
+}
+
+void
+config_init(RepmgrConfig *config)
+{
+	int			i;
+
+	memset(config, 0, sizeof(*config));
+	config->is_set = pg_malloc0(sizeof(bool) * NSETTINGS);
+	for (i = 0; i < NSETTINGS; i++)
+	{
+		char	   *why = NULL;
+
+		if (settings[i].default_value == NULL)
+			continue;
+		if (settings[i].type == CONF_INT)
+			*(int *) ((char *) config + settings[i].offset) = atoi(settings[i].default_value);
+		else if (!setting_store(config, &settings[i], settings[i].default_value, &why))
+			Assert(false);
+	}
+}
+
+/*
+ * Split one line into key and value.  Returns false with *why on a
+ * malformed line; *key is NULL for a blank line or a comment.
+ */
+static bool
+parse_line(char *line, char **key, char **value, char **why)
+{
+	char	   *p = line;
+	char	   *k;
+	StringInfoData v;
+
+	*key = NULL;
+	while (isspace((unsigned char) *p))
+		p++;
+	if (*p == '\0' || *p == '#')
+		return true;
+
+	k = p;
+	while (isalnum((unsigned char) *p) || *p == '_' || *p == '.' || *p == '-')
+		p++;
+	if (p == k)
+	{
+		*why = psprintf("a setting name is expected, not \"%s\"", k);
+		return false;
+	}
+	*key = pnstrdup(k, p - k);
+	while (isspace((unsigned char) *p))
+		p++;
+	if (*p != '=')
+	{
+		*why = psprintf("\"=\" is expected after \"%s\"", *key);
+		return false;
+	}
+	p++;
+	while (isspace((unsigned char) *p))
+		p++;
+
+	initStringInfo(&v);
+	if (*p == '\'' || *p == '"')
+	{
+		char		quote = *p++;
+
+		for (;;)
+		{
+			if (*p == '\0')
+			{
+				*why = psprintf("unterminated quoted value for \"%s\"", *key);
+				return false;
+			}
+			if (*p == '\\' && (p[1] == quote || p[1] == '\\'))
+			{
+				appendStringInfoChar(&v, p[1]);
+				p += 2;
+				continue;
+			}
+			if (*p == quote && p[1] == quote)
+			{
+				appendStringInfoChar(&v, quote);
+				p += 2;
+				continue;
+			}
+			if (*p == quote)
+				break;
+			appendStringInfoChar(&v, *p++);
+		}
+		p++;
+		while (isspace((unsigned char) *p))
+			p++;
+		if (*p != '\0' && *p != '#')
+		{
+			*why = psprintf("unexpected text after the quoted value of \"%s\": \"%s\"",
+							*key, p);
+			return false;
+		}
+	}
+	else
+	{
+		/* to the end of the line, or a comment after whitespace */
+		char	   *start = p;
+		char	   *end;
+
+		while (*p != '\0' && !(*p == '#' && p > start && isspace((unsigned char) p[-1])))
+			p++;
+		end = p;
+		while (end > start && isspace((unsigned char) end[-1]))
+			end--;
+		appendBinaryStringInfo(&v, start, end - start);
+	}
+	*value = v.data;
+	return true;
+}
+
+/* the file to read: -f, or the first of the default places that exists */
+static int
+config_locate(const char *path_given, char **path)
+{
+	const char *candidates[3];
+	int			i;
+
+	*path = NULL;
+	if (path_given != NULL)
+	{
+		if (access(path_given, F_OK) != 0)
+		{
+			log_error("configuration file \"%s\" not found", path_given);
+			log_hint("A file named with -f/--config-file must exist; no other location is tried.");
+			return ERR_BAD_CONFIG;
+		}
+		if (access(path_given, R_OK) != 0)
+		{
+			log_error("configuration file \"%s\" is not readable: %m", path_given);
+			return ERR_BAD_CONFIG;
+		}
+		*path = pg_strdup(path_given);
+		return SUCCESS;
+	}
+
+	candidates[0] = "repmgr.conf";
+	candidates[1] = "/etc/repmgr.conf";
+	candidates[2] = REPMGR_SYSCONFDIR "/repmgr.conf";
+	for (i = 0; i < lengthof(candidates); i++)
+	{
+		if (access(candidates[i], F_OK) == 0)
+		{
+			if (i == 0)
+			{
+				char		cwd[MAXPGPATH];
+
+				if (getcwd(cwd, sizeof(cwd)) != NULL)
+				{
+					*path = psprintf("%s/repmgr.conf", cwd);
+					return SUCCESS;
+				}
+			}
+			*path = pg_strdup(candidates[i]);
+			return SUCCESS;
+		}
+	}
+	return SUCCESS;
+}
+
+/*
+ * Find and read repmgr.conf into config (already holding the defaults).
+ * No file at all is not an error here: config_require() says what a
+ * command needs.
+ */
+int
+config_load(RepmgrConfig *config, const char *path_given)
+{
+	char	   *path;
+	FILE	   *f;
+	char	   *line = NULL;
+	size_t		linecap = 0;
+	ssize_t		len;
+	int			lineno = 0;
+	int			errors = 0;
+	int			rc;
+
+	rc = config_locate(path_given, &path);
+	if (rc != SUCCESS || path == NULL)
+		return rc;
+
+	f = fopen(path, "r");
+	if (f == NULL)
+	{
+		log_error("could not open configuration file \"%s\": %m", path);
+		return ERR_BAD_CONFIG;
+	}
+	config->config_file = path;
+
+	while ((len = getline(&line, &linecap, f)) != -1)
+	{
+		char	   *key;
+		char	   *value = NULL;
+		char	   *why = NULL;
+		const ConfigSetting *s;
+		int			index;
+
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+
+		if (!parse_line(line, &key, &value, &why))
+		{
+			log_error("configuration file \"%s\", line %d: %s", path, lineno, why);
+			errors++;
+			continue;
+		}
+		if (key == NULL)
+			continue;
+		s = setting_find(key, &index);
+		if (s == NULL)
+		{
+			log_error("configuration file \"%s\", line %d: unknown setting \"%s\"",
+					  path, lineno, key);
+			errors++;
+			continue;
+		}
+		if (!setting_store(config, s, value, &why))
+		{
+			log_error("configuration file \"%s\", line %d: invalid value \"%s\" for \"%s\": %s",
+					  path, lineno, value, key, why);
+			errors++;
+			continue;
+		}
+		config->is_set[index] = true;
+	}
+	free(line);
+	if (ferror(f))
+	{
+		log_error("could not read configuration file \"%s\": %m", path);
+		errors++;
+	}
+	fclose(f);
+
+	if (errors > 0)
+	{
+		log_hint("See repmgr.conf.sample for the settings and their values.");
+		return ERR_BAD_CONFIG;
+	}
+	log_verbose(LOG_NOTICE, "using configuration file \"%s\"", path);
+	return SUCCESS;
+}
+
+/* Are all of keys (NULL-terminated) given in the file? */
+int
+config_require(RepmgrConfig *config, const char *const *keys)
+{
+	int			missing = 0;
+	int			i;
+
+	for (i = 0; keys[i] != NULL; i++)
+	{
+		int			index;
+
+		if (setting_find(keys[i], &index) == NULL)
+			continue;
+		if (config->is_set[index])
+			continue;
+		missing++;
+		if (config->config_file == NULL)
+			log_error("required setting \"%s\" not found: no configuration file found",
+					  keys[i]);
+		else
+			log_error("required setting \"%s\" not found in configuration file \"%s\"",
+					  keys[i], config->config_file);
+	}
+	if (missing > 0)
+	{
+		if (config->config_file == NULL)
+			log_hint("Use -f/--config-file, or create ./repmgr.conf, /etc/repmgr.conf or %s/repmgr.conf.",
+					 REPMGR_SYSCONFDIR);
+		return ERR_BAD_CONFIG;
+	}
+	return SUCCESS;
+}
+
+static char *
+setting_text(RepmgrConfig *config, const ConfigSetting *s)
+{
+	char	   *field = (char *) config + s->offset;
+
+	switch (s->type)
+	{
+		case CONF_INT:
+			return psprintf("%d%s", *(int *) field, s->guc_unit ? s->guc_unit : "");
+		case CONF_BOOL:
+			return pg_strdup(*(bool *) field ? "on" : "off");
+		case CONF_STRING:
+		case CONF_ENUM:
+			return *(char **) field ? pg_strdup(*(char **) field) : NULL;
+		case CONF_LIST:
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * The server settings derived from repmgr.conf: repmgr.node_id always
+ * (when "node" is set), the others when given in the file.  Returns how
+ * many were put in *result.
+ */
+int
+config_server_settings(RepmgrConfig *config, GucSetting **result)
+{
+	GucSetting *out = pg_malloc0(sizeof(GucSetting) * NSETTINGS);
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < NSETTINGS; i++)
+	{
+		const ConfigSetting *s = &settings[i];
+		char	   *text;
+
+		if (s->guc == NULL || !config->is_set[i])
+			continue;
+		text = setting_text(config, s);
+		if (text == NULL)
+			continue;
+		out[n].name = s->guc;
+		out[n].value = text;
+		out[n].from_key = s->key;
+		n++;
+	}
+	*result = out;
+	return n;
+}

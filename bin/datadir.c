@@ -1,0 +1,471 @@
+/*-------------------------------------------------------------------------
+ *
+ * datadir.c
+ *	  What bin/repmgr does inside a data directory: whether it is empty or
+ *	  has a running postmaster, pg_controldata's view of it, the settings
+ *	  it writes into postgresql.auto.conf (primary_conninfo,
+ *	  repmgr.node_id, ...), standby.signal, and keeping the configuration
+ *	  files safe while pg_rewind overwrites them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "repmgr.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/file_perm.h"
+
+bool
+path_join(char *buf, size_t size, const char *dir, const char *file)
+{
+	int			n = snprintf(buf, size, "%s/%s", dir, file);
+
+	if (n < 0 || (size_t) n >= size)
+	{
+		log_error("path \"%s/%s\" is too long", dir, file);
+		return false;
+	}
+	return true;
+}
+
+DirState
+datadir_state(const char *path)
+{
+	DIR		   *dir = opendir(path);
+	struct dirent *de;
+	DirState	state = DIR_EMPTY;
+
+	if (dir == NULL)
+		return errno == ENOENT ? DIR_MISSING : DIR_ERROR;
+	while ((de = readdir(dir)) != NULL)
+	{
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		state = DIR_NOT_EMPTY;
+		break;
+	}
+	closedir(dir);
+	return state;
+}
+
+bool
+datadir_create(const char *path)
+{
+	char	   *copy = pg_strdup(path);
+
+	if (pg_mkdir_p(copy, pg_dir_create_mode) != 0 && errno != EEXIST)
+	{
+		log_error("could not create directory \"%s\": %m", path);
+		return false;
+	}
+	if (chmod(path, pg_dir_create_mode) != 0)
+	{
+		log_error("could not set permissions of directory \"%s\": %m", path);
+		return false;
+	}
+	return true;
+}
+
+/* remove everything inside path, keeping path itself */
+bool
+datadir_empty_out(const char *path)
+{
+	if (!rmtree(path, false))
+	{
+		log_error("could not remove the contents of \"%s\"", path);
+		return false;
+	}
+	return true;
+}
+
+/* Is a postmaster running on datadir (its pid file names a live process)? */
+bool
+postmaster_running(const char *datadir, long *pid)
+{
+	char		path[MAXPGPATH];
+	FILE	   *f;
+	long		p = 0;
+
+	*pid = 0;
+	if (!path_join(path, sizeof(path), datadir, "postmaster.pid"))
+		return false;
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	if (fscanf(f, "%ld", &p) != 1)
+		p = 0;
+	fclose(f);
+	if (p <= 0)
+		return false;
+	if (kill((pid_t) p, 0) == 0 || errno == EPERM)
+	{
+		*pid = p;
+		return true;
+	}
+	return false;
+}
+
+static char *
+controldata_field(const char *text, const char *label)
+{
+	const char *p = strstr(text, label);
+	const char *end;
+
+	if (p == NULL)
+		return NULL;
+	p += strlen(label);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	end = strchr(p, '\n');
+	if (end == NULL)
+		end = p + strlen(p);
+	return pnstrdup(p, end - p);
+}
+
+/* pg_controldata of datadir, run with LC_ALL=C so that it can be parsed */
+int
+controldata_read(RepmgrConfig *config, const char *datadir, ControlInfo *info)
+{
+	StringInfoData cmd;
+	StringInfoData out;
+	int			status;
+	char	   *v;
+
+	memset(info, 0, sizeof(*info));
+	initStringInfo(&cmd);
+	initStringInfo(&out);
+	appendStringInfo(&cmd, "LC_ALL=C %s -D ", pg_program(config, "pg_controldata"));
+	append_shell_quoted(&cmd, datadir);
+	status = run_command(cmd.data, &out);
+	if (status != 0)
+	{
+		log_error("could not read the control file of \"%s\" with pg_controldata (exit status %d)",
+				  datadir, status);
+		return status < 0 ? ERR_SYS_FAILURE : ERR_BAD_CONFIG;
+	}
+
+	info->state = controldata_field(out.data, "Database cluster state:");
+	info->system_identifier = controldata_field(out.data, "Database system identifier:");
+	if (info->state == NULL ||
+		!lsn_parse(controldata_field(out.data, "Latest checkpoint location:"),
+				   &info->checkpoint_lsn))
+	{
+		log_error("could not parse the output of pg_controldata for \"%s\"", datadir);
+		return ERR_SYS_FAILURE;
+	}
+	v = controldata_field(out.data, "Latest checkpoint's TimeLineID:");
+	info->checkpoint_tli = v ? (unsigned int) strtoul(v, NULL, 10) : 0;
+	(void) lsn_parse(controldata_field(out.data, "Minimum recovery ending location:"),
+					 &info->min_recovery_lsn);
+	v = controldata_field(out.data, "Min recovery ending loc's timeline:");
+	info->min_recovery_tli = v ? (unsigned int) strtoul(v, NULL, 10) : 0;
+	info->clean_shutdown = (strcmp(info->state, "shut down") == 0 ||
+							strcmp(info->state, "shut down in recovery") == 0);
+	return SUCCESS;
+}
+
+/* the setting a line of a configuration file sets, or NULL */
+static char *
+line_setting_name(const char *line)
+{
+	const char *p = line;
+	const char *start;
+
+	while (isspace((unsigned char) *p))
+		p++;
+	start = p;
+	while (isalnum((unsigned char) *p) || *p == '_' || *p == '.')
+		p++;
+	if (p == start)
+		return NULL;
+	return pnstrdup(start, p - start);
+}
+
+static void
+append_conf_value(StringInfo buf, const char *value)
+{
+	const char *p;
+
+	appendStringInfoChar(buf, '\'');
+	for (p = value; *p; p++)
+	{
+		if (*p == '\'')
+			appendStringInfoChar(buf, '\'');
+		appendStringInfoChar(buf, *p);
+	}
+	appendStringInfoChar(buf, '\'');
+}
+
+static int
+write_file_atomically(const char *path, const char *contents, size_t len)
+{
+	char		tmp[MAXPGPATH];
+	int			fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp))
+	{
+		log_error("path \"%s\" is too long", path);
+		return ERR_STR_OVERFLOW;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, pg_file_create_mode);
+	if (fd < 0)
+	{
+		log_error("could not create \"%s\": %m", tmp);
+		return ERR_BAD_CONFIG;
+	}
+	if (write(fd, contents, len) != (ssize_t) len || fsync(fd) != 0)
+	{
+		log_error("could not write \"%s\": %m", tmp);
+		close(fd);
+		unlink(tmp);
+		return ERR_BAD_CONFIG;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0)
+	{
+		log_error("could not rename \"%s\" to \"%s\": %m", tmp, path);
+		unlink(tmp);
+		return ERR_BAD_CONFIG;
+	}
+	return SUCCESS;
+}
+
+/*
+ * Set settings in datadir/postgresql.auto.conf, replacing any line that
+ * already sets one of them (a setting with a NULL value is only removed).
+ */
+int
+auto_conf_set(const char *datadir, GucSetting *settings, int n)
+{
+	char		path[MAXPGPATH];
+	StringInfoData out;
+	FILE	   *f;
+	char	   *line = NULL;
+	size_t		cap = 0;
+	int			i;
+
+	if (!path_join(path, sizeof(path), datadir, "postgresql.auto.conf"))
+		return ERR_STR_OVERFLOW;
+	initStringInfo(&out);
+	f = fopen(path, "r");
+	if (f != NULL)
+	{
+		while (getline(&line, &cap, f) != -1)
+		{
+			char	   *name = line_setting_name(line);
+			bool		replaced = false;
+
+			for (i = 0; name && i < n; i++)
+				if (pg_strcasecmp(name, settings[i].name) == 0)
+					replaced = true;
+			if (!replaced)
+				appendStringInfoString(&out, line);
+		}
+		free(line);
+		fclose(f);
+	}
+	else if (errno != ENOENT)
+	{
+		log_error("could not read \"%s\": %m", path);
+		return ERR_BAD_CONFIG;
+	}
+	else
+		appendStringInfoString(&out,
+							   "# Do not edit this file manually!\n"
+							   "# It will be overwritten by the ALTER SYSTEM command.\n");
+
+	if (out.len > 0 && out.data[out.len - 1] != '\n')
+		appendStringInfoChar(&out, '\n');
+	for (i = 0; i < n; i++)
+	{
+		if (settings[i].value == NULL)
+			continue;
+		appendStringInfo(&out, "%s = ", settings[i].name);
+		append_conf_value(&out, settings[i].value);
+		appendStringInfoChar(&out, '\n');
+		log_verbose(LOG_INFO, "setting %s in \"%s\"", settings[i].name, path);
+	}
+	return write_file_atomically(path, out.data, out.len);
+}
+
+/* standby.signal, and no recovery.signal */
+int
+standby_signal_write(const char *datadir)
+{
+	char		path[MAXPGPATH];
+	int			fd;
+
+	if (!path_join(path, sizeof(path), datadir, "recovery.signal"))
+		return ERR_STR_OVERFLOW;
+	if (unlink(path) != 0 && errno != ENOENT)
+	{
+		log_error("could not remove \"%s\": %m", path);
+		return ERR_BAD_CONFIG;
+	}
+	if (!path_join(path, sizeof(path), datadir, "standby.signal"))
+		return ERR_STR_OVERFLOW;
+	fd = open(path, O_WRONLY | O_CREAT, pg_file_create_mode);
+	if (fd < 0)
+	{
+		log_error("could not create \"%s\": %m", path);
+		return ERR_BAD_CONFIG;
+	}
+	close(fd);
+	return SUCCESS;
+}
+
+int
+file_copy(const char *from, const char *to)
+{
+	FILE	   *in = fopen(from, "r");
+	StringInfoData buf;
+	char		chunk[8192];
+	size_t		n;
+
+	if (in == NULL)
+	{
+		log_error("could not open \"%s\": %m", from);
+		return ERR_BAD_CONFIG;
+	}
+	initStringInfo(&buf);
+	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
+		appendBinaryStringInfo(&buf, chunk, n);
+	if (ferror(in))
+	{
+		log_error("could not read \"%s\": %m", from);
+		fclose(in);
+		return ERR_BAD_CONFIG;
+	}
+	fclose(in);
+	return write_file_atomically(to, buf.data, buf.len);
+}
+
+/* the configuration files at the top of a data directory */
+static bool
+is_config_file(const char *dir, const char *name)
+{
+	char		path[MAXPGPATH];
+	struct stat st;
+	size_t		len = strlen(name);
+
+	if (len < 6 || strcmp(name + len - 5, ".conf") != 0)
+		return false;
+	if (!path_join(path, sizeof(path), dir, name) || stat(path, &st) != 0)
+		return false;
+	return S_ISREG(st.st_mode);
+}
+
+static int
+copy_config_files(const char *from_dir, const char *to_dir, int *copied)
+{
+	DIR		   *dir = opendir(from_dir);
+	struct dirent *de;
+	int			rc = SUCCESS;
+
+	*copied = 0;
+	if (dir == NULL)
+	{
+		log_error("could not open directory \"%s\": %m", from_dir);
+		return ERR_BAD_CONFIG;
+	}
+	while (rc == SUCCESS && (de = readdir(dir)) != NULL)
+	{
+		char		from[MAXPGPATH];
+		char		to[MAXPGPATH];
+
+		if (!is_config_file(from_dir, de->d_name))
+			continue;
+		if (!path_join(from, sizeof(from), from_dir, de->d_name) ||
+			!path_join(to, sizeof(to), to_dir, de->d_name))
+			rc = ERR_STR_OVERFLOW;
+		else if ((rc = file_copy(from, to)) == SUCCESS)
+			(*copied)++;
+	}
+	closedir(dir);
+	return rc;
+}
+
+/*
+ * Copy the configuration files of datadir (*.conf) to a new temporary
+ * directory, returned in *archive_dir: pg_rewind overwrites them.
+ */
+int
+config_files_archive(const char *datadir, char **archive_dir)
+{
+	char		templ[] = "/tmp/repmgr-config-archive-XXXXXX";
+	int			copied;
+	int			rc;
+
+	if (mkdtemp(templ) == NULL)
+	{
+		log_error("could not create a temporary directory: %m");
+		return ERR_SYS_FAILURE;
+	}
+	*archive_dir = pg_strdup(templ);
+	rc = copy_config_files(datadir, *archive_dir, &copied);
+	if (rc == SUCCESS)
+		log_notice("%d files copied to %s", copied, *archive_dir);
+	return rc;
+}
+
+int
+config_files_restore(const char *archive_dir, const char *datadir)
+{
+	int			copied;
+	int			rc = copy_config_files(archive_dir, datadir, &copied);
+
+	if (rc != SUCCESS)
+	{
+		log_hint("The configuration files are kept in \"%s\".", archive_dir);
+		return rc;
+	}
+	log_notice("%d files copied to %s", copied, datadir);
+	if (!rmtree(archive_dir, true))
+		log_warning("could not remove \"%s\"", archive_dir);
+	return SUCCESS;
+}
+
+/*
+ * Comment out the lines of the configuration file at path that set one of
+ * names (NULL-terminated): a postgresql.conf copied into a new data
+ * directory must not point at the old node's files.
+ */
+int
+conf_file_neutralize(const char *path, const char *const *names)
+{
+	StringInfoData out;
+	FILE	   *f = fopen(path, "r");
+	char	   *line = NULL;
+	size_t		cap = 0;
+	bool		changed = false;
+
+	if (f == NULL)
+		return errno == ENOENT ? SUCCESS : ERR_BAD_CONFIG;
+	initStringInfo(&out);
+	while (getline(&line, &cap, f) != -1)
+	{
+		char	   *name = line_setting_name(line);
+		bool		hit = false;
+		int			i;
+
+		for (i = 0; name && names[i]; i++)
+			if (pg_strcasecmp(name, names[i]) == 0)
+				hit = true;
+		if (hit)
+		{
+			appendStringInfoString(&out, "# commented out by repmgr standby clone: ");
+			changed = true;
+		}
+		appendStringInfoString(&out, line);
+	}
+	free(line);
+	fclose(f);
+	if (!changed)
+		return SUCCESS;
+	return write_file_atomically(path, out.data, out.len);
+}

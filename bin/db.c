@@ -1,0 +1,549 @@
+/*-------------------------------------------------------------------------
+ *
+ * db.c
+ *	  Database access of bin/repmgr: connecting, parameterized queries,
+ *	  the server's errors and notices in the tool's log format, the
+ *	  mapping of SQLSTATEs to exit codes, and connection strings.
+ *
+ * A failed query is logged as the server reported it:
+ *
+ *		[ERROR] node 1 ("node1") is running as primary
+ *		[HINT] A standby is promoted only when the primary is down: ...
+ *
+ * and its SQLSTATE decides the exit code: a connection failure is
+ * ERR_DB_CON, a refusal because the cluster or the node is not in the
+ * state the request needs (55000, 42710, 42704, 23503, 22xxx) is
+ * ERR_BAD_CONFIG as in repmgr 3.x, anything else ERR_DB_QUERY.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "repmgr.h"
+
+#include <ctype.h>
+
+#define CONNECT_TIMEOUT_DEFAULT "10"
+
+/* server notices and warnings, in our log format */
+static void
+notice_receiver(void *arg, const PGresult *res)
+{
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	LogLevel	level = LOG_NOTICE;
+
+	if (primary == NULL)
+		return;
+	if (severity == NULL)
+		level = LOG_NOTICE;
+	else if (strcmp(severity, "WARNING") == 0)
+		level = LOG_WARNING;
+	else if (strcmp(severity, "INFO") == 0 || strcmp(severity, "LOG") == 0)
+		level = LOG_INFO;
+	else if (strncmp(severity, "DEBUG", 5) == 0)
+		level = LOG_DEBUG;
+	log_message(level, "%s", primary);
+	if (detail)
+		log_detail("%s", detail);
+	if (hint)
+		log_hint("%s", hint);
+}
+
+static PGconn *
+connect_with_defaults(const char *conninfo, const char *timeout)
+{
+	const char *keywords[4];
+	const char *values[4];
+	int			n = 0;
+	PGconn	   *conn;
+
+	keywords[n] = "fallback_application_name";
+	values[n++] = "repmgr";
+	if (timeout != NULL || getenv("PGCONNECT_TIMEOUT") == NULL)
+	{
+		keywords[n] = "connect_timeout";
+		values[n++] = timeout ? timeout : CONNECT_TIMEOUT_DEFAULT;
+	}
+	/* last, so that the connection string overrides the defaults above */
+	keywords[n] = "dbname";
+	values[n++] = conninfo;
+	keywords[n] = NULL;
+	values[n] = NULL;
+
+	conn = PQconnectdbParams(keywords, values, 1);
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+		PQsetNoticeReceiver(conn, notice_receiver, NULL);
+	return conn;
+}
+
+/*
+ * Connect to conninfo; on failure log it, set *rc to ERR_DB_CON (or
+ * ERR_BAD_PASSWORD) and return NULL.
+ */
+PGconn *
+db_connect(const char *conninfo, int *rc)
+{
+	PGconn	   *conn;
+
+	log_verbose(LOG_INFO, "connecting to database \"%s\"", conninfo);
+	conn = connect_with_defaults(conninfo, NULL);
+	if (conn == NULL)
+	{
+		log_error("connection to database failed: out of memory");
+		*rc = ERR_DB_CON;
+		return NULL;
+	}
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		log_error("connection to database failed: %s", PQerrorMessage(conn));
+		log_detail("attempted to connect using \"%s\"", conninfo);
+		*rc = (PQconnectionNeedsPassword(conn) || PQconnectionUsedPassword(conn)) ?
+			ERR_BAD_PASSWORD : ERR_DB_CON;
+		PQfinish(conn);
+		return NULL;
+	}
+	*rc = SUCCESS;
+	return conn;
+}
+
+/* Connect without logging; on failure *error holds libpq's message. */
+PGconn *
+db_connect_quiet(const char *conninfo, int timeout_secs, char **error)
+{
+	char	   *timeout = timeout_secs > 0 ? int_to_string(timeout_secs) : NULL;
+	PGconn	   *conn = connect_with_defaults(conninfo, timeout);
+
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+		return conn;
+	if (error)
+		*error = pg_strdup(conn ? PQerrorMessage(conn) : "out of memory");
+	if (error && strlen(*error) > 0 && (*error)[strlen(*error) - 1] == '\n')
+		(*error)[strlen(*error) - 1] = '\0';
+	PQfinish(conn);
+	return NULL;
+}
+
+int
+db_exit_code_for_sqlstate(const char *sqlstate)
+{
+	if (sqlstate == NULL)
+		return ERR_DB_QUERY;
+	if (strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57P03") == 0)
+		return ERR_DB_CON;
+	if (strcmp(sqlstate, "28P01") == 0)
+		return ERR_BAD_PASSWORD;
+	if (strcmp(sqlstate, "55000") == 0 ||	/* object not in prerequisite state */
+		strcmp(sqlstate, "42710") == 0 ||	/* duplicate object */
+		strcmp(sqlstate, "42704") == 0 ||	/* undefined object */
+		strcmp(sqlstate, "23503") == 0 ||	/* foreign key: unknown upstream */
+		strncmp(sqlstate, "22", 2) == 0)	/* invalid argument */
+		return ERR_BAD_CONFIG;
+	return ERR_DB_QUERY;
+}
+
+static int
+report_result_error(PGconn *conn, PGresult *res)
+{
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (primary != NULL)
+		log_error("%s", primary);
+	else
+		log_error("query failed: %s", PQerrorMessage(conn));
+	if (detail)
+		log_detail("%s", detail);
+	if (hint)
+		log_hint("%s", hint);
+	if (sqlstate)
+		log_debug("SQLSTATE %s", sqlstate);
+	if (PQstatus(conn) != CONNECTION_OK)
+		return ERR_DB_CON;
+	return db_exit_code_for_sqlstate(sqlstate);
+}
+
+/*
+ * Run sql with text parameters.  On success *res holds the result (to be
+ * PQclear'ed); on failure the error is logged, *res is NULL and the exit
+ * code is returned.
+ */
+int
+db_query(PGconn *conn, PGresult **res, const char *sql, int nparams,
+		 const char *const *params)
+{
+	PGresult   *r;
+	int			rc;
+
+	log_debug("executing: %s", sql);
+	r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (r != NULL && (PQresultStatus(r) == PGRES_TUPLES_OK ||
+					  PQresultStatus(r) == PGRES_COMMAND_OK))
+	{
+		*res = r;
+		return SUCCESS;
+	}
+	rc = report_result_error(conn, r);
+	PQclear(r);
+	*res = NULL;
+	return rc;
+}
+
+int
+db_command(PGconn *conn, const char *sql, int nparams, const char *const *params)
+{
+	PGresult   *res;
+	int			rc = db_query(conn, &res, sql, nparams, params);
+
+	PQclear(res);
+	return rc;
+}
+
+/* the first column of the first row (NULL if none or SQL NULL) */
+int
+db_query_value(PGconn *conn, char **value, const char *sql, int nparams,
+			   const char *const *params)
+{
+	PGresult   *res;
+	int			rc = db_query(conn, &res, sql, nparams, params);
+
+	*value = NULL;
+	if (rc != SUCCESS)
+		return rc;
+	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+		*value = pg_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return SUCCESS;
+}
+
+bool
+db_is_in_recovery(PGconn *conn, bool *in_recovery)
+{
+	char	   *v;
+
+	if (db_query_value(conn, &v, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL) != SUCCESS ||
+		v == NULL)
+		return false;
+	*in_recovery = (strcmp(v, "t") == 0);
+	return true;
+}
+
+bool
+db_has_extension(PGconn *conn, bool *installed)
+{
+	char	   *v;
+
+	if (db_query_value(conn, &v,
+					   "SELECT count(*) FROM pg_catalog.pg_extension WHERE extname = 'repmgr'",
+					   0, NULL) != SUCCESS || v == NULL)
+		return false;
+	*installed = (strcmp(v, "0") != 0);
+	return true;
+}
+
+/* ----------
+ * Connection strings
+ * ----------
+ */
+
+typedef struct ConnPair
+{
+	char	   *key;
+	char	   *value;
+} ConnPair;
+
+/* split "key=value ..." (libpq's syntax) into pairs; false if malformed */
+static bool
+conninfo_split(const char *conninfo, ConnPair **pairs, int *npairs)
+{
+	const char *p = conninfo;
+	int			cap = 8;
+
+	*npairs = 0;
+	*pairs = pg_malloc(sizeof(ConnPair) * cap);
+	for (;;)
+	{
+		const char *k;
+		StringInfoData v;
+
+		while (isspace((unsigned char) *p))
+			p++;
+		if (*p == '\0')
+			return true;
+		k = p;
+		while (*p && *p != '=' && !isspace((unsigned char) *p))
+			p++;
+		if (p == k)
+			return false;
+		if (*npairs == cap)
+		{
+			cap *= 2;
+			*pairs = pg_realloc(*pairs, sizeof(ConnPair) * cap);
+		}
+		(*pairs)[*npairs].key = pnstrdup(k, p - k);
+		while (isspace((unsigned char) *p))
+			p++;
+		if (*p != '=')
+			return false;
+		p++;
+		while (isspace((unsigned char) *p))
+			p++;
+		initStringInfo(&v);
+		if (*p == '\'')
+		{
+			p++;
+			while (*p && *p != '\'')
+			{
+				if (*p == '\\' && p[1])
+					p++;
+				appendStringInfoChar(&v, *p++);
+			}
+			if (*p != '\'')
+				return false;
+			p++;
+		}
+		else
+		{
+			while (*p && !isspace((unsigned char) *p))
+			{
+				if (*p == '\\' && p[1])
+					p++;
+				appendStringInfoChar(&v, *p++);
+			}
+		}
+		(*pairs)[*npairs].value = v.data;
+		(*npairs)++;
+	}
+}
+
+static void
+append_conn_value(StringInfo buf, const char *value)
+{
+	const char *p;
+	bool		quote = (value[0] == '\0');
+
+	for (p = value; *p; p++)
+		if (isspace((unsigned char) *p) || *p == '\'' || *p == '\\')
+			quote = true;
+	if (!quote)
+	{
+		appendStringInfoString(buf, value);
+		return;
+	}
+	appendStringInfoChar(buf, '\'');
+	for (p = value; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			appendStringInfoChar(buf, '\\');
+		appendStringInfoChar(buf, *p);
+	}
+	appendStringInfoChar(buf, '\'');
+}
+
+static char *
+conninfo_join(ConnPair *pairs, int npairs)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < npairs; i++)
+	{
+		if (pairs[i].value == NULL)
+			continue;
+		appendStringInfo(&buf, "%s%s=", buf.len ? " " : "", pairs[i].key);
+		append_conn_value(&buf, pairs[i].value);
+	}
+	return buf.data;
+}
+
+/* libpq's canonical form, for URIs and anything conninfo_split refuses */
+static bool
+conninfo_split_libpq(const char *conninfo, ConnPair **pairs, int *npairs)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	PQconninfoOption *o;
+	int			n = 0;
+
+	if (opts == NULL)
+		return false;
+	for (o = opts; o->keyword; o++)
+		n++;
+	*pairs = pg_malloc(sizeof(ConnPair) * (n + 1));
+	*npairs = 0;
+	for (o = opts; o->keyword; o++)
+	{
+		if (o->val == NULL)
+			continue;
+		(*pairs)[*npairs].key = pg_strdup(o->keyword);
+		(*pairs)[*npairs].value = pg_strdup(o->val);
+		(*npairs)++;
+	}
+	PQconninfoFree(opts);
+	return true;
+}
+
+static bool
+conninfo_pairs(const char *conninfo, ConnPair **pairs, int *npairs)
+{
+	if (strncmp(conninfo, "postgresql://", 13) != 0 &&
+		strncmp(conninfo, "postgres://", 11) != 0 &&
+		conninfo_split(conninfo, pairs, npairs))
+		return true;
+	return conninfo_split_libpq(conninfo, pairs, npairs);
+}
+
+bool
+conninfo_valid(const char *conninfo, char **error)
+{
+	char	   *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+
+	if (opts == NULL)
+	{
+		*error = pg_strdup(err ? err : "invalid connection string");
+		if (strlen(*error) > 0 && (*error)[strlen(*error) - 1] == '\n')
+			(*error)[strlen(*error) - 1] = '\0';
+		PQfreemem(err);
+		return false;
+	}
+	PQconninfoFree(opts);
+	return true;
+}
+
+/* the value of keyword in conninfo, or NULL */
+char *
+conninfo_get(const char *conninfo, const char *keyword)
+{
+	ConnPair   *pairs;
+	int			n;
+	int			i;
+	char	   *value = NULL;
+
+	if (conninfo == NULL || !conninfo_pairs(conninfo, &pairs, &n))
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strcmp(pairs[i].key, keyword) == 0)
+			value = pairs[i].value;
+	return value;
+}
+
+/* conninfo with keyword set to value (removed when value is NULL) */
+char *
+conninfo_set(const char *conninfo, const char *keyword, const char *value)
+{
+	ConnPair   *pairs;
+	int			n;
+	int			i;
+	bool		found = false;
+
+	if (!conninfo_pairs(conninfo, &pairs, &n))
+		return pg_strdup(conninfo);
+	for (i = 0; i < n; i++)
+	{
+		if (strcmp(pairs[i].key, keyword) != 0)
+			continue;
+		pairs[i].value = (value && !found) ? pg_strdup(value) : NULL;
+		found = true;
+	}
+	if (!found && value != NULL)
+	{
+		pairs = pg_realloc(pairs, sizeof(ConnPair) * (n + 1));
+		pairs[n].key = pg_strdup(keyword);
+		pairs[n].value = pg_strdup(value);
+		n++;
+	}
+	return conninfo_join(pairs, n);
+}
+
+bool
+connection_options_given(RuntimeOptions *opts)
+{
+	return opts->host || opts->port || opts->username || opts->dbname;
+}
+
+/*
+ * The connection string of -h/-p/-U/-d (-d may itself be a connection
+ * string); default_dbname when no database is given.
+ */
+char *
+conninfo_from_options(RuntimeOptions *opts, const char *default_dbname)
+{
+	char	   *conninfo = pg_strdup("");
+
+	if (opts->dbname != NULL)
+	{
+		if (strchr(opts->dbname, '=') != NULL ||
+			strncmp(opts->dbname, "postgresql://", 13) == 0 ||
+			strncmp(opts->dbname, "postgres://", 11) == 0)
+		{
+			ConnPair   *pairs;
+			int			n;
+
+			if (conninfo_pairs(opts->dbname, &pairs, &n))
+				conninfo = conninfo_join(pairs, n);
+			else
+				conninfo = pg_strdup(opts->dbname);
+		}
+		else
+			conninfo = conninfo_set(conninfo, "dbname", opts->dbname);
+	}
+	if (opts->host)
+		conninfo = conninfo_set(conninfo, "host", opts->host);
+	if (opts->port)
+		conninfo = conninfo_set(conninfo, "port", opts->port);
+	if (opts->username)
+		conninfo = conninfo_set(conninfo, "user", opts->username);
+	if (default_dbname && conninfo_get(conninfo, "dbname") == NULL)
+		conninfo = conninfo_set(conninfo, "dbname", default_dbname);
+	return conninfo;
+}
+
+/*
+ * Does conninfo reach a server on this host through a Unix socket?  Then
+ * its data directory is here too and no ssh is needed.
+ */
+bool
+conninfo_is_local(const char *conninfo)
+{
+	char	   *host = conninfo_get(conninfo, "host");
+	char	   *hostaddr = conninfo_get(conninfo, "hostaddr");
+
+	if (hostaddr != NULL && hostaddr[0] != '\0')
+		return false;
+	if (host == NULL || host[0] == '\0')
+		return getenv("PGHOST") == NULL || getenv("PGHOST")[0] == '/';
+	return host[0] == '/' || host[0] == '@';
+}
+
+/* ----------
+ * Small conversions
+ * ----------
+ */
+
+char *
+lsn_format(uint64 lsn)
+{
+	return psprintf("%X/%X", (uint32) (lsn >> 32), (uint32) lsn);
+}
+
+bool
+lsn_parse(const char *text, uint64 *lsn)
+{
+	unsigned int hi;
+	unsigned int lo;
+	char		junk;
+
+	if (text == NULL || sscanf(text, "%X/%X%c", &hi, &lo, &junk) != 2)
+		return false;
+	*lsn = ((uint64) hi << 32) | lo;
+	return true;
+}
+
+char *
+int_to_string(int value)
+{
+	return psprintf("%d", value);
+}

@@ -1,0 +1,222 @@
+/*-------------------------------------------------------------------------
+ *
+ * exec.c
+ *	  Running other programs: pg_ctl, pg_basebackup, pg_rewind, rsync,
+ *	  initdb, and repmgr itself on another host over ssh.
+ *
+ * Commands are built as shell command lines: every argument the tool
+ * supplies is shell-quoted; the *_options settings of repmgr.conf are
+ * shell syntax by definition and are added as written.  Programs come
+ * from pg_bindir (-b/--pg_bindir or repmgr.conf), by default the bindir
+ * of the PostgreSQL the tool was built for, so that a command run over
+ * ssh finds them without depending on the remote PATH.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "repmgr.h"
+
+#include <sys/wait.h>
+
+/* arg as one shell word: as it is when that is safe, else single-quoted */
+void
+append_shell_quoted(StringInfo buf, const char *arg)
+{
+	const char *p;
+
+	if (arg[0] != '\0' && strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+									"0123456789_/.,:=@%+-") == strlen(arg))
+	{
+		appendStringInfoString(buf, arg);
+		return;
+	}
+	appendStringInfoChar(buf, '\'');
+	for (p = arg; *p; p++)
+	{
+		if (*p == '\'')
+			appendStringInfoString(buf, "'\\''");
+		else
+			appendStringInfoChar(buf, *p);
+	}
+	appendStringInfoChar(buf, '\'');
+}
+
+/*
+ * Run command through /bin/sh.  With output, its stdout is captured there;
+ * otherwise it shares ours (so that pg_basebackup's progress shows).
+ * Returns the exit status, 128+N if killed by signal N, or -1 if it could
+ * not be run at all.
+ */
+int
+run_command(const char *command, StringInfo output)
+{
+	int			status;
+
+	log_verbose(LOG_INFO, "executing: %s", command);
+	log_debug("executing: %s", command);
+	fflush(stdout);
+	fflush(stderr);
+
+	if (output != NULL)
+	{
+		FILE	   *f = popen(command, "r");
+		char		buf[4096];
+		size_t		n;
+
+		if (f == NULL)
+		{
+			log_error("could not run \"%s\": %m", command);
+			return -1;
+		}
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			appendBinaryStringInfo(output, buf, n);
+		status = pclose(f);
+	}
+	else
+		status = system(command);
+
+	if (status == -1)
+	{
+		log_error("could not run \"%s\": %m", command);
+		return -1;
+	}
+	if (WIFEXITED(status))
+	{
+		if (WEXITSTATUS(status) == 127)
+			log_debug("the shell could not find the program of \"%s\"", command);
+		return WEXITSTATUS(status);
+	}
+	if (WIFSIGNALED(status))
+	{
+		log_error("command \"%s\" was terminated by signal %d", command, WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return -1;
+}
+
+static const char *
+bindir(RepmgrConfig *config)
+{
+	if (config->pg_bindir != NULL && config->pg_bindir[0] != '\0')
+		return config->pg_bindir;
+	return REPMGR_BINDIR;
+}
+
+/* the shell-quoted path of a PostgreSQL program */
+char *
+pg_program(RepmgrConfig *config, const char *program)
+{
+	const char *dir = bindir(config);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (dir[0] == '\0')
+		append_shell_quoted(&buf, program);
+	else
+	{
+		char	   *path = psprintf("%s%s%s", dir,
+									dir[strlen(dir) - 1] == '/' ? "" : "/", program);
+
+		append_shell_quoted(&buf, path);
+	}
+	return buf.data;
+}
+
+char *
+repmgr_program(RepmgrConfig *config)
+{
+	return pg_program(config, "repmgr");
+}
+
+/* "ssh <options> host 'remote_command'" */
+char *
+ssh_wrap(RepmgrConfig *config, const char *host, const char *user,
+		 const char *remote_command)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "ssh -o BatchMode=yes -n");
+	if (config->ssh_options && config->ssh_options[0])
+		appendStringInfo(&buf, " %s", config->ssh_options);
+	if (user != NULL)
+	{
+		appendStringInfoString(&buf, " -l ");
+		append_shell_quoted(&buf, user);
+	}
+	appendStringInfoChar(&buf, ' ');
+	append_shell_quoted(&buf, host);
+	appendStringInfoChar(&buf, ' ');
+	append_shell_quoted(&buf, remote_command);
+	return buf.data;
+}
+
+/* Can we run commands on host over ssh? */
+int
+ssh_check(RepmgrConfig *config, const char *host, const char *user)
+{
+	StringInfoData out;
+	int			status;
+
+	initStringInfo(&out);
+	status = run_command(ssh_wrap(config, host, user, "true"), &out);
+	if (status != 0)
+	{
+		log_error("unable to connect to host \"%s\" with ssh (exit status %d)",
+				  host, status);
+		log_hint("repmgr needs password-less ssh between the nodes; check ssh_options in repmgr.conf and -R/--remote-user.");
+		return ERR_BAD_SSH;
+	}
+	return SUCCESS;
+}
+
+bool
+pg_ctl_has_log_option(RepmgrConfig *config)
+{
+	const char *o = config->pg_ctl_options;
+	const char *p;
+
+	if (o == NULL)
+		return false;
+	for (p = o; (p = strstr(p, "-l")) != NULL; p += 2)
+		if ((p == o || p[-1] == ' ') && (p[2] == ' ' || p[2] == '\0' || p[2] == '\''))
+			return true;
+	return strstr(o, "--log") != NULL;
+}
+
+/*
+ * pg_ctl -w -D datadir ... action.  A server started without "-l" in
+ * pg_ctl_options would keep our stdout and stderr open; its log output
+ * goes to /dev/null then.
+ */
+int
+pg_ctl_run(RepmgrConfig *config, const char *datadir, const char *action,
+		   const char *mode)
+{
+	StringInfoData cmd;
+	bool		starts = (strcmp(action, "start") == 0 || strcmp(action, "restart") == 0);
+	int			status;
+
+	initStringInfo(&cmd);
+	appendStringInfo(&cmd, "%s -w -D ", pg_program(config, "pg_ctl"));
+	append_shell_quoted(&cmd, datadir);
+	if (config->pg_ctl_options && config->pg_ctl_options[0] &&
+		strcmp(action, "status") != 0)
+		appendStringInfo(&cmd, " %s", config->pg_ctl_options);
+	if (starts && !pg_ctl_has_log_option(config))
+		appendStringInfoString(&cmd, " -l /dev/null");
+	if (mode != NULL)
+		appendStringInfo(&cmd, " -m %s", mode);
+	appendStringInfo(&cmd, " %s", action);
+
+	if (strcmp(action, "start") == 0)
+		log_notice("starting server using '%s'", cmd.data);
+	else if (strcmp(action, "restart") == 0)
+		log_notice("restarting server using '%s'", cmd.data);
+	else if (strcmp(action, "stop") == 0)
+		log_notice("stopping server using '%s'", cmd.data);
+
+	status = run_command(cmd.data, NULL);
+	if (status != 0 && strcmp(action, "status") != 0)
+		log_error("pg_ctl %s failed with exit status %d", action, status);
+	return status;
+}

@@ -1,0 +1,134 @@
+/*-------------------------------------------------------------------------
+ *
+ * helpers.c
+ *	  Small steps shared by the actions of bin/repmgr: connecting to this
+ *	  node, finding its data directory, waiting for a standby to stream,
+ *	  recording an event, and time for polling with a deadline.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "repmgr.h"
+
+#include <time.h>
+
+double
+monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+sleep_ms(int ms)
+{
+	pg_usleep(ms * 1000L);
+}
+
+/* connect to this node (conninfo of repmgr.conf) */
+int
+connect_local_node(RepmgrContext *ctx, PGconn **conn)
+{
+	int			rc;
+
+	*conn = db_connect(ctx->config->conninfo, &rc);
+	if (*conn == NULL)
+		log_hint("Check \"conninfo\" in \"%s\" and that the server is running.",
+				 ctx->config->config_file ? ctx->config->config_file : "repmgr.conf");
+	return rc;
+}
+
+/*
+ * This node's data directory: -D, else data_directory of repmgr.conf,
+ * else (with conn) the running server's.  Made absolute: it is passed to
+ * other programs, possibly on another host.
+ */
+int
+resolve_data_directory(RepmgrContext *ctx, PGconn *conn, char **datadir)
+{
+	char	   *dir = ctx->opts->data_dir;
+
+	if (dir == NULL)
+		dir = ctx->config->data_directory;
+	if (dir == NULL && conn != NULL)
+	{
+		int			rc = db_query_value(conn, &dir,
+										"SELECT pg_catalog.current_setting('data_directory')",
+										0, NULL);
+
+		if (rc != SUCCESS)
+			return rc;
+	}
+	if (dir == NULL || dir[0] == '\0')
+	{
+		log_error("no data directory given");
+		log_hint("Use -D/--data-dir, or set data_directory in repmgr.conf.");
+		return ERR_BAD_CONFIG;
+	}
+	*datadir = make_absolute_path(dir);
+	if (*datadir == NULL)
+	{
+		log_error("could not make \"%s\" an absolute path", dir);
+		return ERR_SYS_FAILURE;
+	}
+	canonicalize_path(*datadir);
+	return SUCCESS;
+}
+
+/*
+ * Poll upstream until a walsender with this application_name streams.
+ * Returns SUCCESS, -1 on timeout, or the exit code of a failed query.
+ */
+int
+wait_for_streaming(PGconn *upstream, const char *application_name,
+				   int timeout_secs)
+{
+	double		deadline = monotonic_seconds() + timeout_secs;
+	const char *params[1] = {application_name};
+
+	for (;;)
+	{
+		char	   *state;
+		int			rc = db_query_value(upstream, &state,
+										"SELECT state FROM pg_catalog.pg_stat_replication "
+										"WHERE application_name = $1 "
+										"ORDER BY state = 'streaming' DESC LIMIT 1",
+										1, params);
+
+		if (rc != SUCCESS)
+			return rc;
+		if (state != NULL && strcmp(state, "streaming") == 0)
+			return SUCCESS;
+		if (monotonic_seconds() >= deadline)
+			return -1;
+		sleep_ms(200);
+	}
+}
+
+/* repmgr.record_event() through conn; a failure is a warning only */
+int
+record_event(PGconn *conn, int node_id, const char *event, bool successful,
+			 const char *details)
+{
+	const char *params[4];
+	int			rc;
+
+	params[0] = int_to_string(node_id);
+	params[1] = event;
+	params[2] = successful ? "true" : "false";
+	params[3] = details;
+	rc = db_command(conn,
+					"SELECT repmgr.record_event(node_id => $1::integer, event => $2, "
+					"successful => $3::boolean, details => $4)",
+					4, params);
+	if (rc != SUCCESS)
+		log_warning("unable to record event \"%s\"", event);
+	return rc;
+}
+
+char *
+slot_name_for(int node_id)
+{
+	return psprintf(SLOT_NAME_FORMAT, node_id);
+}

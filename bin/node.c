@@ -1,0 +1,393 @@
+/*-------------------------------------------------------------------------
+ *
+ * node.c
+ *	  The node commands about this node: "node status" (the facts of
+ *	  repmgr.node_status(), or --is-shutdown-cleanly for a stopped
+ *	  server), "node check" (repmgr.node_check(), also as a Nagios plugin)
+ *	  and "node service" (pg_ctl start/stop/restart, the remote step of a
+ *	  switchover).  "node rejoin" is in node_rejoin.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "repmgr.h"
+
+/* ----------
+ * node status
+ * ----------
+ */
+
+/* --is-shutdown-cleanly: one line that a switchover parses */
+static int
+node_status_shutdown(RepmgrContext *ctx)
+{
+	ControlInfo info;
+	char	   *datadir;
+	long		pid;
+	int			rc;
+
+	rc = resolve_data_directory(ctx, NULL, &datadir);
+	if (rc != SUCCESS)
+		return rc;
+	if (postmaster_running(datadir, &pid))
+	{
+		printf("--state=RUNNING\n");
+		return SUCCESS;
+	}
+	rc = controldata_read(ctx->config, datadir, &info);
+	if (rc != SUCCESS)
+	{
+		printf("--state=UNKNOWN\n");
+		return rc;
+	}
+	printf("--state=%s --last-checkpoint-lsn=%s\n",
+		   info.clean_shutdown ? "SHUTDOWN" : "UNCLEAN_SHUTDOWN",
+		   lsn_format(info.checkpoint_lsn));
+	return SUCCESS;
+}
+
+static void
+status_line(bool csv, const char *label, const char *value)
+{
+	if (csv)
+		printf("\"%s\",\"%s\"\n", label, value);
+	else
+		printf("\t%s: %s\n", label, value);
+}
+
+int
+do_node_status(RepmgrContext *ctx)
+{
+	static const char *const need_conninfo[] = {"conninfo", NULL};
+	PGconn	   *conn;
+	PGresult   *res;
+	bool		csv = ctx->opts->csv;
+	int			rc;
+
+	if (ctx->opts->is_shutdown_cleanly)
+		return node_status_shutdown(ctx);
+	rc = config_require(ctx->config, need_conninfo);
+	if (rc != SUCCESS)
+		return rc;
+	rc = connect_local_node(ctx, &conn);
+	if (rc != SUCCESS)
+		return rc;
+	rc = db_query(conn, &res,
+				  "SELECT coalesce(node_id::text, '(none)'), coalesce(node_name, '(unregistered)'), "
+				  "role, coalesce(type, '(unregistered)') || CASE WHEN active THEN '' ELSE ', inactive' END, "
+				  "coalesce(upstream_node_name || ' (ID: ' || upstream_node_id || ')', ''), "
+				  "coalesce(location, ''), coalesce(priority::text, ''), pg_version, data_directory, "
+				  "timeline::text, lsn::text, "
+				  "coalesce(pg_catalog.pg_size_pretty(replication_lag), 'n/a'), "
+				  "coalesce(replay_lag::text, 'n/a'), coalesce(wal_receiver_status, 'n/a'), "
+				  "archive_mode, archive_ready_files::text, "
+				  "replication_connections || ' (of maximal ' || max_wal_senders || ')', "
+				  "replication_slots || ' (of maximal ' || max_replication_slots || ')', "
+				  "CASE WHEN worker_running THEN 'running' ELSE 'not running' END, "
+				  "coalesce(conninfo, '') "
+				  "FROM repmgr.node_status()",
+				  0, NULL);
+	PQfinish(conn);
+	if (rc != SUCCESS)
+		return rc;
+
+	if (!csv)
+		printf("Node \"%s\":\n", PQgetvalue(res, 0, 1));
+	status_line(csv, "Node ID", PQgetvalue(res, 0, 0));
+	status_line(csv, "PostgreSQL version", PQgetvalue(res, 0, 7));
+	status_line(csv, "Data directory", PQgetvalue(res, 0, 8));
+	status_line(csv, "Conninfo", PQgetvalue(res, 0, 19));
+	status_line(csv, "Role", PQgetvalue(res, 0, 2));
+	status_line(csv, "Registered as", PQgetvalue(res, 0, 3));
+	if (PQgetvalue(res, 0, 4)[0] != '\0')
+		status_line(csv, "Upstream", PQgetvalue(res, 0, 4));
+	status_line(csv, "Location", PQgetvalue(res, 0, 5));
+	status_line(csv, "Priority", PQgetvalue(res, 0, 6));
+	status_line(csv, "Timeline", PQgetvalue(res, 0, 9));
+	status_line(csv, "LSN", PQgetvalue(res, 0, 10));
+	if (strcmp(PQgetvalue(res, 0, 2), "standby") == 0)
+	{
+		status_line(csv, "Replication lag", psprintf("%s (replay lag: %s)",
+													 PQgetvalue(res, 0, 11), PQgetvalue(res, 0, 12)));
+		status_line(csv, "WAL receiver", PQgetvalue(res, 0, 13));
+	}
+	status_line(csv, "WAL archiving", psprintf("%s (%s pending archive ready files)",
+											   PQgetvalue(res, 0, 14), PQgetvalue(res, 0, 15)));
+	status_line(csv, "Replication connections", PQgetvalue(res, 0, 16));
+	status_line(csv, "Replication slots", PQgetvalue(res, 0, 17));
+	status_line(csv, "repmgr worker", PQgetvalue(res, 0, 18));
+	PQclear(res);
+	return SUCCESS;
+}
+
+/* ----------
+ * node check
+ * ----------
+ */
+
+static const struct
+{
+	const char *name;
+	const char *label;
+}			check_labels[] =
+{
+	{"role", "Server role"},
+	{"upstream", "Upstream"},
+	{"replication_lag", "Replication lag"},
+	{"archive_ready", "WAL archiving"},
+	{"downstream", "Downstream servers"},
+	{"slots", "Replication slots"},
+	{"worker", "repmgr worker"},
+	{"fence", "Fencing"},
+};
+
+static const char *
+check_label(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(check_labels); i++)
+		if (strcmp(check_labels[i].name, name) == 0)
+			return check_labels[i].label;
+	return name;
+}
+
+static int
+nagios_code(const char *status)
+{
+	if (strcmp(status, "OK") == 0)
+		return NAGIOS_OK;
+	if (strcmp(status, "WARNING") == 0)
+		return NAGIOS_WARNING;
+	if (strcmp(status, "CRITICAL") == 0)
+		return NAGIOS_CRITICAL;
+	return NAGIOS_UNKNOWN;
+}
+
+/* worse of two Nagios codes: CRITICAL > WARNING > UNKNOWN > OK */
+static int
+nagios_worse(int a, int b)
+{
+	static const int rank[] = {0, 2, 3, 1};
+
+	return rank[b] > rank[a] ? b : a;
+}
+
+static const char *
+nagios_name(int code)
+{
+	static const char *const names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+
+	return names[code];
+}
+
+static char *
+upper_name(const char *name)
+{
+	char	   *s = psprintf("REPMGR_%s", name);
+	char	   *p;
+
+	for (p = s; *p; p++)
+		*p = pg_toupper((unsigned char) *p);
+	return s;
+}
+
+/* Nagios perfdata of the lag check: "lag=12s;300;600" */
+static char *
+lag_perfdata(RepmgrConfig *config, const char *details)
+{
+	double		seconds;
+
+	if (sscanf(details, "%lf seconds", &seconds) != 1)
+		return NULL;
+	return psprintf("lag=%.0fs;%d;%d", seconds, config->replication_lag_warning,
+					config->replication_lag_critical);
+}
+
+static int
+print_nagios(RepmgrContext *ctx, PGresult *res, int nrows)
+{
+	int			worst = NAGIOS_OK;
+	StringInfoData summary;
+	StringInfoData perf;
+	int			i;
+
+	initStringInfo(&summary);
+	initStringInfo(&perf);
+	for (i = 0; i < nrows; i++)
+	{
+		const char *name = PQgetvalue(res, i, 0);
+		int			code = nagios_code(PQgetvalue(res, i, 1));
+		char	   *p = strcmp(name, "replication_lag") == 0 ?
+			lag_perfdata(ctx->config, PQgetvalue(res, i, 2)) : NULL;
+
+		worst = nagios_worse(worst, code);
+		if (p)
+			appendStringInfo(&perf, "%s%s", perf.len ? " " : "", p);
+		if (code != NAGIOS_OK)
+			appendStringInfo(&summary, "%s%s %s (%s)", summary.len ? "; " : "",
+							 name, nagios_name(code), PQgetvalue(res, i, 2));
+	}
+
+	if (ctx->opts->only_check != NULL && nrows == 1)
+		printf("%s %s: %s", upper_name(PQgetvalue(res, 0, 0)),
+			   PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	else
+		printf("REPMGR_NODE %s: %s", nagios_name(worst),
+			   summary.len ? summary.data : psprintf("%d checks OK", nrows));
+	if (perf.len)
+		printf(" | %s", perf.data);
+	printf("\n");
+	if (ctx->opts->only_check == NULL)
+		for (i = 0; i < nrows; i++)
+			printf("%s %s: %s\n", upper_name(PQgetvalue(res, i, 0)),
+				   PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+	return worst;
+}
+
+int
+do_node_check(RepmgrContext *ctx)
+{
+	RepmgrConfig *config = ctx->config;
+	PGconn	   *conn;
+	PGresult   *res;
+	const char *params[5];
+	char	   *error = NULL;
+	char	   *name = NULL;
+	int			rc;
+	int			i;
+
+	if (ctx->opts->nagios)
+	{
+		/* a monitoring system wants one line and a Nagios code, always */
+		conn = db_connect_quiet(config->conninfo, 0, &error);
+		if (conn == NULL)
+		{
+			printf("REPMGR_NODE CRITICAL: unable to connect to the node: %s\n", error);
+			return NAGIOS_CRITICAL;
+		}
+	}
+	else
+	{
+		rc = connect_local_node(ctx, &conn);
+		if (rc != SUCCESS)
+			return rc;
+	}
+
+	params[0] = int_to_string(config->replication_lag_warning);
+	params[1] = int_to_string(config->replication_lag_critical);
+	params[2] = int_to_string(config->archive_ready_warning);
+	params[3] = int_to_string(config->archive_ready_critical);
+	params[4] = ctx->opts->only_check;
+	rc = db_query(conn, &res,
+				  "SELECT c.name, c.status, c.details, s.node_name "
+				  "FROM repmgr.node_check(lag_warning => $1::integer, lag_critical => $2::integer, "
+				  "archive_ready_warning => $3::integer, archive_ready_critical => $4::integer) c, "
+				  "repmgr.node_status() s WHERE $5::text IS NULL OR c.name = $5",
+				  5, params);
+	PQfinish(conn);
+	if (rc != SUCCESS)
+	{
+		if (ctx->opts->nagios)
+		{
+			printf("REPMGR_NODE UNKNOWN: the checks could not be run\n");
+			return NAGIOS_UNKNOWN;
+		}
+		return rc;
+	}
+	if (ctx->opts->only_check != NULL && PQntuples(res) == 0)
+	{
+		PQclear(res);
+		if (ctx->opts->nagios)
+		{
+			printf("%s UNKNOWN: this check does not apply to this node\n",
+				   upper_name(ctx->opts->only_check));
+			return NAGIOS_UNKNOWN;
+		}
+		log_error("check \"%s\" does not apply to this node", ctx->opts->only_check);
+		return ERR_BAD_CONFIG;
+	}
+
+	if (ctx->opts->nagios)
+	{
+		rc = print_nagios(ctx, res, PQntuples(res));
+		PQclear(res);
+		return rc;
+	}
+
+	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 3))
+		name = PQgetvalue(res, 0, 3);
+	printf("Node \"%s\":\n", name ? name : "(unregistered)");
+	for (i = 0; i < PQntuples(res); i++)
+		printf("\t%s: %s (%s)\n", check_label(PQgetvalue(res, i, 0)),
+			   PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+	PQclear(res);
+	return SUCCESS;
+}
+
+/* ----------
+ * node service
+ * ----------
+ */
+
+int
+do_node_service(RepmgrContext *ctx)
+{
+	const char *action = ctx->opts->action;
+	PGconn	   *conn = NULL;
+	char	   *datadir;
+	long		pid;
+	int			rc;
+	int			status;
+
+	if (action == NULL ||
+		(strcmp(action, "start") != 0 && strcmp(action, "stop") != 0 &&
+		 strcmp(action, "restart") != 0 && strcmp(action, "status") != 0))
+	{
+		log_error("node service needs --action=start, stop, restart or status");
+		return ERR_BAD_CONFIG;
+	}
+	if (ctx->opts->data_dir == NULL && ctx->config->data_directory == NULL &&
+		ctx->config->conninfo != NULL)
+		conn = db_connect_quiet(ctx->config->conninfo, 0, NULL);
+	rc = resolve_data_directory(ctx, conn, &datadir);
+	if (rc != SUCCESS)
+	{
+		PQfinish(conn);
+		return rc;
+	}
+
+	if (strcmp(action, "status") == 0)
+	{
+		PQfinish(conn);
+		if (postmaster_running(datadir, &pid))
+		{
+			printf("server is running (PID: %ld)\n", pid);
+			return SUCCESS;
+		}
+		printf("no server running\n");
+		return SUCCESS;
+	}
+	if (ctx->opts->dry_run)
+	{
+		PQfinish(conn);
+		log_notice("would run \"pg_ctl %s\" on data directory \"%s\"", action, datadir);
+		return SUCCESS;
+	}
+	if (ctx->opts->checkpoint && strcmp(action, "start") != 0)
+	{
+		if (conn == NULL && ctx->config->conninfo != NULL)
+			conn = db_connect_quiet(ctx->config->conninfo, 0, NULL);
+		if (conn != NULL)
+		{
+			log_notice("issuing CHECKPOINT");
+			(void) db_command(conn, "CHECKPOINT", 0, NULL);
+		}
+	}
+	PQfinish(conn);
+
+	status = pg_ctl_run(ctx->config, datadir, action,
+						strcmp(action, "start") == 0 ? NULL : "fast");
+	if (status != 0)
+		return status < 0 ? ERR_SYS_FAILURE : ERR_NO_RESTART;
+	return SUCCESS;
+}
