@@ -238,6 +238,29 @@ slot_for_rejoin(RepmgrContext *ctx, PrimaryInfo *p, char **slot, bool *reregiste
 	return rc;
 }
 
+/*
+ * The slots this node kept from its time as an upstream, for nodes that do
+ * not stream from it any more: inactive, they would retain WAL forever.
+ */
+static void
+drop_stale_slots(PGconn *conn, int node_id)
+{
+	const char *params[1] = {int_to_string(node_id)};
+	char	   *dropped = NULL;
+
+	if (db_query_value(conn, &dropped,
+					   "SELECT count(pg_catalog.pg_drop_replication_slot(s.slot_name)) "
+					   "FROM pg_catalog.pg_replication_slots s "
+					   "WHERE NOT s.active AND s.slot_type = 'physical' AND s.slot_name IN "
+					   "(SELECT n.slot_name FROM repmgr.repl_nodes n WHERE n.slot_name IS NOT NULL "
+					   "AND n.upstream_node_id IS DISTINCT FROM $1::integer)",
+					   1, params) != SUCCESS)
+		log_warning("could not drop the stale replication slots of this node");
+	else if (dropped != NULL && strcmp(dropped, "0") != 0)
+		log_notice("dropped %s replication slot(s) of nodes that no longer stream from this node",
+				   dropped);
+}
+
 /* started as a standby: record it (re-registered if it needs a slot) */
 static int
 attach_to_primary(RepmgrContext *ctx, PrimaryInfo *p, const char *slot, bool reregister)
@@ -268,6 +291,8 @@ attach_to_primary(RepmgrContext *ctx, PrimaryInfo *p, const char *slot, bool rer
 	}
 	if (rc == SUCCESS)
 		rc = db_query_value(conn, &target, "SELECT repmgr.follow()", 0, NULL);
+	if (rc == SUCCESS)
+		drop_stale_slots(conn, config->node_id);
 	PQfinish(conn);
 	if (rc == SUCCESS && target != NULL && atoi(target) != p->node_id)
 		log_warning("this node follows node %s, not node %d", target, p->node_id);

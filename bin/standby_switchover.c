@@ -91,7 +91,7 @@ run_on_old_primary(RepmgrContext *ctx, OldPrimary *old, const char *args,
  */
 
 static int
-check_local_standby(PGconn *conn, int *my_id)
+check_local_standby(PGconn *conn, int *my_id, bool *streaming)
 {
 	PGresult   *res;
 	int			rc;
@@ -114,13 +114,11 @@ check_local_standby(PGconn *conn, int *my_id)
 		log_hint("Register it with \"repmgr standby register\".");
 		rc = ERR_BAD_CONFIG;
 	}
-	else if (PQgetisnull(res, 0, 4) || strcmp(PQgetvalue(res, 0, 4), "streaming") != 0)
-	{
-		log_error("this standby is not streaming: it would not receive the primary's shutdown checkpoint");
-		rc = ERR_BAD_CONFIG;
-	}
 	else
+	{
 		*my_id = atoi(PQgetvalue(res, 0, 0));
+		*streaming = !PQgetisnull(res, 0, 4) && strcmp(PQgetvalue(res, 0, 4), "streaming") == 0;
+	}
 	PQclear(res);
 	return rc;
 }
@@ -464,6 +462,7 @@ do_standby_switchover(RepmgrContext *ctx)
 	Sibling    *siblings = NULL;
 	int			nsiblings = 0;
 	int			my_id = 0;
+	bool		streaming = false;
 	int			rc;
 	int			i;
 
@@ -471,9 +470,14 @@ do_standby_switchover(RepmgrContext *ctx)
 	rc = connect_local_node(ctx, &conn);
 	if (rc != SUCCESS)
 		return rc;
-	rc = check_local_standby(conn, &my_id);
+	rc = check_local_standby(conn, &my_id, &streaming);
 	if (rc == SUCCESS)
 		rc = find_old_primary(ctx, conn, &old);
+	if (rc == SUCCESS && !streaming)
+	{
+		log_error("this standby is not streaming: it would not receive the primary's shutdown checkpoint");
+		rc = ERR_BAD_CONFIG;
+	}
 	if (rc == SUCCESS)
 		rc = check_remote_config(ctx, &old);
 	if (rc == SUCCESS)
