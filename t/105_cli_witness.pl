@@ -1,0 +1,78 @@
+# bin/repmgr: "witness create" makes a separate PostgreSQL instance (initdb,
+# port of conninfo, repmgr preloaded with its node id, users, database,
+# extension), registers it with the primary and copies the metadata;
+# "witness register" of an existing instance; the refusals.
+use strict;
+use warnings;
+
+use FindBin;
+use lib $FindBin::RealBin;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use RepmgrCli;
+use RepmgrTest;
+use Test::More;
+
+my ($node1, $conf1) = cli_primary('node1', 1);
+repmgr_ok('node1 registered', '-f', $conf1, 'primary', 'register');
+my ($node2, $conf2) = cli_clone($node1, 'node2', 2);
+repmgr_ok('node2 registered', '-f', $conf2, 'standby', 'register');
+
+# the witness: a port and directories from PostgreSQL::Test::Cluster, no initdb
+my $witness = PostgreSQL::Test::Cluster->new('witness');
+my $wconf = cli_conf($witness, 3, failover => 'manual', location => 'dc2');
+my @primary = ('-h', $node1->host, '-p', $node1->port, '-d', 'repmgr');
+
+my $out = repmgr_exit('witness create without a primary is refused', 1,
+	'-f', $wconf, 'witness', 'create');
+like($out, qr/no primary given/, '... saying so');
+$out = repmgr_exit('witness create with a standby as primary is refused', 1,
+	'-f', $wconf, '-h', $node2->host, '-p', $node2->port, '-d', 'repmgr', 'witness', 'create');
+like($out, qr/is in recovery, not the primary/, '... saying why');
+$out = repmgr_ok('witness create --dry-run', '-f', $wconf, @primary, '--dry-run', 'witness', 'create');
+like($out, qr/would create a PostgreSQL instance in "\S+" on port ${\ $witness->port }/,
+	'... says what it would do');
+ok(!-e $witness->data_dir . '/PG_VERSION', '... and creates nothing');
+
+$out = repmgr_ok('witness create', '-f', $wconf, @primary, 'witness', 'create');
+sync_pids($witness);
+like($out, qr/\[NOTICE\] witness node correctly registered for cluster test with id 3/,
+	'... registers it');
+is($witness->safe_psql('repmgr', 'SELECT pg_is_in_recovery()'), 'f', 'the witness runs, not as a standby');
+isnt($witness->safe_psql('postgres', 'SELECT system_identifier FROM pg_control_system()'),
+	$node1->safe_psql('postgres', 'SELECT system_identifier FROM pg_control_system()'),
+	'it is a separate instance');
+is($witness->safe_psql('postgres', 'SHOW repmgr.node_id'), '3', 'repmgr.node_id set on the witness');
+is($witness->safe_psql('postgres', 'SHOW repmgr.failover'), 'manual',
+	'worker setting of repmgr.conf written on the witness');
+is($witness->safe_psql('postgres', "SELECT rolsuper FROM pg_roles WHERE rolname = 'postgres'"),
+	't', 'the superuser of -S (default postgres) exists');
+is($node1->safe_psql('repmgr', 'SELECT type, active, location FROM repmgr.repl_nodes WHERE id = 3'),
+	'witness|t|dc2', 'the witness is registered on the primary');
+is($witness->safe_psql('repmgr', q{SELECT string_agg(id || ':' || type, ',' ORDER BY id) FROM repmgr.repl_nodes}),
+	'1:primary,2:standby,3:witness', 'the metadata is copied to the witness');
+like($node1->safe_psql('repmgr', "SELECT details FROM repmgr.repl_events WHERE event = 'witness_create'"),
+	qr/^witness server created in "\S+" on port ${\ $witness->port }$/, 'witness_create event');
+$out = repmgr_ok('cluster show', '-f', $conf1, 'cluster', 'show');
+like($out, qr/^ 3  \| witness \| witness \| \* running \|          \| dc2      \| /m,
+	'cluster show lists the witness');
+$out = repmgr_ok('cluster show --csv', '-f', $conf1, '--csv', 'cluster', 'show');
+like($out, qr/^3,2$/m, '... as 2 in CSV');
+
+# again
+$out = repmgr_exit('witness create into the existing instance is refused', 1,
+	'-f', $wconf, @primary, 'witness', 'create');
+like($out, qr/exists and is not empty/, '... saying why');
+$out = repmgr_exit('witness register of a registered witness is refused', 1,
+	'-f', $wconf, @primary, 'witness', 'register');
+like($out, qr/node 3 is already registered/, '... with the server\'s message');
+repmgr_ok('witness register -F', '-f', $wconf, @primary, '-F', 'witness', 'register');
+
+# a witness whose port is taken
+my $other = PostgreSQL::Test::Cluster->new('other');
+my $taken = cli_conf($other, 4, conninfo => "'host=" . $node2->host . ' port=' . $node2->port . " dbname=repmgr'");
+$out = repmgr_exit('witness create on a port in use is refused', 1,
+	'-f', $taken, @primary, 'witness', 'create');
+like($out, qr/a server is already running at/, '... saying so');
+
+done_testing();
