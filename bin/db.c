@@ -87,6 +87,7 @@ db_connect(const char *conninfo, int *rc)
 	PGconn	   *conn;
 
 	log_verbose(LOG_INFO, "connecting to database \"%s\"", conninfo);
+	log_debug("connecting to database \"%s\"", conninfo);
 	conn = connect_with_defaults(conninfo, NULL);
 	if (conn == NULL)
 	{
