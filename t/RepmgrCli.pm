@@ -111,6 +111,7 @@ sub cli_primary
 	$node->init(allows_streaming => 1);
 	$node->append_conf('postgresql.conf', node_settings($id, %opts));
 	$node->append_conf('postgresql.conf', $opts{extra_conf}) if $opts{extra_conf};
+	$node->append_conf('pg_hba.conf', $opts{hba}) if $opts{hba};
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE DATABASE repmgr');
 	my $conf = cli_conf($node, $id, %{ $opts{repmgr_conf} // {} });
