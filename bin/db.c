@@ -23,6 +23,15 @@
 
 #define CONNECT_TIMEOUT_DEFAULT "10"
 
+/* SQLSTATE of the last failed query, for a caller's more specific hint */
+static char last_sqlstate[6] = "";
+
+const char *
+db_last_sqlstate(void)
+{
+	return last_sqlstate;
+}
+
 /* server notices and warnings, in our log format */
 static void
 notice_receiver(void *arg, const PGresult *res)
@@ -159,6 +168,7 @@ report_result_error(PGconn *conn, PGresult *res)
 		log_detail("%s", detail);
 	if (hint)
 		log_hint("%s", hint);
+	strlcpy(last_sqlstate, sqlstate ? sqlstate : "", sizeof(last_sqlstate));
 	if (sqlstate)
 		log_debug("SQLSTATE %s", sqlstate);
 	if (PQstatus(conn) != CONNECTION_OK)

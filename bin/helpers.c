@@ -132,3 +132,12 @@ slot_name_for(int node_id)
 {
 	return psprintf(SLOT_NAME_FORMAT, node_id);
 }
+
+/* after a refused registration: the tool's way to overwrite the record */
+void
+hint_force_if_registered(RepmgrContext *ctx, int rc)
+{
+	if (rc != SUCCESS && !ctx->opts->force &&
+		strcmp(db_last_sqlstate(), "42710") == 0)
+		log_hint("With repmgr, -F/--force overwrites the existing record.");
+}

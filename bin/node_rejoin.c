@@ -408,7 +408,8 @@ do_node_rejoin(RepmgrContext *ctx)
 		log_notice("pg_rewind is needed: %s", reason);
 	rc = rejoin(ctx, datadir, &primary, rewind);
 	(void) record_event(primary.conn, config->node_id, "node_rejoin", rc == SUCCESS,
-						psprintf("node %d is now attached to node %d; pg_rewind: %s",
+						psprintf(rc == SUCCESS ? "node %d is now attached to node %d; pg_rewind: %s"
+								 : "node %d could not rejoin node %d; pg_rewind: %s",
 								 config->node_id, primary.node_id, rewind ? "yes" : "no"));
 	PQfinish(primary.conn);
 	if (rc == SUCCESS)

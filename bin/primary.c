@@ -104,6 +104,7 @@ do_primary_register(RepmgrContext *ctx)
 						"conninfo => $3, priority => $4::integer, location => $5, "
 						"force => $6::boolean)",
 						6, params);
+		hint_force_if_registered(ctx, rc);
 	}
 	PQfinish(conn);
 	if (rc != SUCCESS)

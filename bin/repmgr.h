@@ -240,6 +240,8 @@ extern int	db_command(PGconn *conn, const char *sql, int nparams,
 extern int	db_query_value(PGconn *conn, char **value, const char *sql,
 						   int nparams, const char *const *params);
 extern int	db_exit_code_for_sqlstate(const char *sqlstate);
+extern const char *db_last_sqlstate(void);
+extern void hint_force_if_registered(RepmgrContext *ctx, int rc);
 extern bool db_is_in_recovery(PGconn *conn, bool *in_recovery);
 extern bool db_has_extension(PGconn *conn, bool *installed);
 

@@ -105,6 +105,7 @@ do_standby_register(RepmgrContext *ctx)
 					"conninfo => $3, upstream_node_id => $4::integer, priority => $5::integer, "
 					"location => $6, slot_name => $7, force => $8::boolean)",
 					8, params);
+	hint_force_if_registered(ctx, rc);
 	PQfinish(conn);
 	if (rc != SUCCESS)
 		return rc;

@@ -133,7 +133,10 @@ do_witness_register(RepmgrContext *ctx)
 		rc = db_command(wconn, "CREATE EXTENSION repmgr", 0, NULL);
 	}
 	if (rc == SUCCESS)
+	{
 		rc = register_witness(ctx, wconn, config->conninfo, primary_conninfo);
+		hint_force_if_registered(ctx, rc);
+	}
 	PQfinish(wconn);
 	if (rc != SUCCESS)
 		return rc;

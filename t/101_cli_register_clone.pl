@@ -155,4 +155,24 @@ is($node1->safe_psql('repmgr', 'SELECT count(*) FROM repmgr.repl_nodes WHERE id 
 	'node3 is no longer registered');
 repmgr_exit('unregistering it again: unknown node', 1, '-f', $conf1, '--node=3', 'standby', 'unregister');
 
+# ---- configuration files outside the data directory
+mkdir "$tmp/etc";
+my $hba = slurp_file($node1->data_dir . '/pg_hba.conf');
+open $fh, '>', "$tmp/etc/pg_hba.conf" or die;
+print $fh "# the external pg_hba.conf of node1\n$hba";
+close $fh;
+$node1->append_conf('postgresql.conf', "hba_file = '$tmp/etc/pg_hba.conf'");
+$node1->restart;
+my ($node4) = cli_clone($node1, 'node4', 4, start => 0);
+like(slurp_file($node4->data_dir . '/pg_hba.conf'), qr/^# the external pg_hba.conf of node1$/m,
+	'clone: the external pg_hba.conf is copied into the data directory');
+like(slurp_file($node4->data_dir . '/postgresql.conf'),
+	qr/^# commented out by repmgr standby clone: hba_file = /m,
+	'... and the copied postgresql.conf no longer points at it');
+my ($node5) = cli_clone($node1, 'node5', 5, start => 0, args => ['--ignore-external-config-files']);
+unlike(slurp_file($node5->data_dir . '/pg_hba.conf'), qr/external pg_hba.conf/,
+	'clone --ignore-external-config-files: not copied');
+like(slurp_file($node5->data_dir . '/postgresql.conf'), qr/^hba_file = /m,
+	'... and the setting is left as it is');
+
 done_testing();

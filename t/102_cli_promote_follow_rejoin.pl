@@ -138,6 +138,31 @@ is($node1->safe_psql('repmgr', 'SELECT count(*) FROM t WHERE x = 999'), '0',
 	'the diverged rows are gone');
 is($node1->safe_psql('postgres', 'SHOW port'), $node1->port, 'node1 kept its own settings');
 
+# ---- a standby that cannot stream from its new upstream is restarted once
+my $hba2 = $node1->data_dir . '/pg_hba.conf';
+my $hba_text = slurp_file($hba2);
+open my $fh, '>', $hba2 or die;
+print $fh "local replication all reject\n$hba_text";
+close $fh;
+$node1->reload;
+$ckpt3 = checkpointer_pid($node3);
+$out = repmgr_exit('standby follow of an upstream that refuses replication: ERR_NO_RESTART', 4,
+	'-f', $conf3, '--upstream-node-id=1', '--timeout=3', 'standby', 'follow');
+sync_pids($node3);
+like($out, qr/does not stream from node 1 after 3 seconds: it must be restarted/,
+	'... the follow did not take effect');
+like($out, qr/restarting server using/, '... so the standby was restarted');
+like($out, qr/does not stream from node 1, even after a restart/, '... which did not help either');
+isnt(checkpointer_pid($node3), $ckpt3, 'node3 was restarted');
+open $fh, '>', $hba2 or die;
+print $fh $hba_text;
+close $fh;
+$node1->reload;
+$out = repmgr_ok('standby follow once the upstream accepts replication', '-f', $conf3,
+	'--upstream-node-id=1', 'standby', 'follow');
+unlike($out, qr/restarting server/, '... needs no restart');
+repmgr_ok('node3 follows the primary again', '-f', $conf3, 'standby', 'follow');
+
 $out = repmgr_ok('cluster show', '-f', $conf2, 'cluster', 'show');
 like($out, qr/^ 1  \| node1 \| standby \| running   \| node2 /m, 'node1: standby of node2');
 like($out, qr/^ 2  \| node2 \| primary \| \* running \|/m, 'node2: primary');
