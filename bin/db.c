@@ -168,6 +168,10 @@ report_result_error(PGconn *conn, PGresult *res)
 		log_detail("%s", detail);
 	if (hint)
 		log_hint("%s", hint);
+	else if (sqlstate && (strcmp(sqlstate, "3F000") == 0 || strcmp(sqlstate, "42883") == 0) &&
+			 primary && strstr(primary, "repmgr") != NULL)
+		log_hint("Is the repmgr extension installed in database \"%s\"? \"repmgr primary register\" creates it on the primary.",
+				 PQdb(conn));
 	strlcpy(last_sqlstate, sqlstate ? sqlstate : "", sizeof(last_sqlstate));
 	if (sqlstate)
 		log_debug("SQLSTATE %s", sqlstate);

@@ -17,8 +17,14 @@ use Test::More;
 
 my ($node1, $conf1) = cli_primary('node1', 1);
 
+# ---- before registration: no extension, no functions
+my $out = repmgr_exit('cluster show without the extension: ERR_DB_QUERY', 7,
+	'-f', $conf1, 'cluster', 'show');
+like($out, qr/\[ERROR\] schema "repmgr" does not exist/, '... with the server\'s message');
+like($out, qr/\[HINT\] Is the repmgr extension installed in database "repmgr"\?/, '... and a hint');
+
 # ---- primary register
-my $out = repmgr_ok('primary register --dry-run', '-f', $conf1, '--dry-run', 'primary', 'register');
+$out = repmgr_ok('primary register --dry-run', '-f', $conf1, '--dry-run', 'primary', 'register');
 like($out, qr/extension "repmgr" would be created/, '... says the extension would be created');
 is($node1->safe_psql('repmgr', "SELECT count(*) FROM pg_extension WHERE extname = 'repmgr'"),
 	'0', '... and changes nothing');
@@ -143,6 +149,19 @@ $out = repmgr_ok('cluster event --node-id --limit', '-f', $conf1, '--node-id=2',
 	'cluster', 'event');
 like($out, qr/^ 2 +\| node2 \| /m, 'cluster event of node 2, the newest only');
 is(scalar(split /\n/, $out), 3, '... one row');
+
+# ---- failing copies
+my $fail = cli_conf(PostgreSQL::Test::Cluster->new('fail'), 6,
+	pg_basebackup_options => '--no-such-option', rsync_options => '--no-such-option',
+	path => "$tmp/fail.conf");
+repmgr_exit('a failing pg_basebackup: ERR_BAD_BASEBACKUP', 14,
+	'-h', $node1->host, '-p', $node1->port, '-D', "$tmp/fail1", '-f', $fail, 'standby', 'clone');
+is($node1->safe_psql('repmgr',
+		"SELECT successful FROM repmgr.repl_events WHERE event = 'standby_clone' AND node_id = 6"),
+	'f', '... recorded as a failed standby_clone');
+repmgr_exit('a failing rsync: ERR_BAD_RSYNC', 2,
+	'-h', $node1->host, '-p', $node1->port, '-D', "$tmp/fail2", '-f', $fail, '-r', 'standby', 'clone');
+ok(!-e "$tmp/fail2/backup_label", '... and no backup_label was written');
 
 # ---- unregister: a node that is down, from another node
 $node3->stop;

@@ -34,6 +34,24 @@ $out = repmgr_exit('switchover with a missing remote configuration file is refus
 	'-f', $conf2, '-C', '/nonexistent/repmgr.conf', 'standby', 'switchover');
 like($out, qr/configuration file of the primary "\/nonexistent\/repmgr.conf" not found/,
 	'... naming the file');
+# a switchover that fails on the primary's host: the workers are unpaused
+my $tmp = PostgreSQL::Test::Utils::tempdir;
+my $broken = cli_conf($node1, 1, pg_bindir => '/nonexistent', path => "$tmp/broken.conf");
+$out = repmgr_exit('switchover whose remote pg_ctl cannot run: ERR_NO_RESTART', 4,
+	'-f', $conf2, '-C', $broken, '-L', 'INFO', 'standby', 'switchover');
+like($out, qr/pg_ctl stop failed/, '... the old primary could not be stopped');
+like($out, qr/worker of node 2 \("node2"\) unpaused/, '... and the workers are unpaused');
+unlike($out, qr/promoting standby/, '... nothing was promoted');
+is($node1->safe_psql('repmgr', 'SELECT pg_is_in_recovery()'), 'f', 'node1 is still primary');
+foreach my $node ($node1, $node2, $node3)
+{
+	is($node->safe_psql('repmgr', 'SELECT paused FROM repmgr.daemon_status()'), 'f',
+		'after the failure the worker of ' . $node->name . ' is not paused');
+}
+is($node1->safe_psql('repmgr',
+		"SELECT successful FROM repmgr.repl_events WHERE event = 'standby_switchover'"),
+	'f', 'the failed switchover is recorded');
+
 $out = repmgr_ok('switchover --dry-run', '-f', $conf2, '-C', $conf1, '--siblings-follow',
 	'-L', 'INFO', '--dry-run', 'standby', 'switchover');
 like($out, qr/prerequisites for switchover are met/, '... checks the prerequisites');
@@ -73,7 +91,7 @@ foreach my $node ($node1, $node2, $node3)
 is($node1->safe_psql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'repmgr_slot_2'"),
 	'0', 'the slot node2 used on node1 is dropped');
 is($node2->safe_psql('repmgr',
-		"SELECT details FROM repmgr.repl_events WHERE event = 'standby_switchover'"),
+		"SELECT details FROM repmgr.repl_events WHERE event = 'standby_switchover' AND successful"),
 	'node 2 promoted to primary, node 1 demoted to standby', 'standby_switchover event');
 
 # ---- and back: node1 primary again; node2 streams through its slot
