@@ -54,8 +54,9 @@ ensure_test_user() {
 }
 
 # a copy of the tree owned by the test user; prints its path
+# (TEST_WORKDIR chooses another place, for runs side by side)
 make_test_copy() {
-	local dir=/tmp/repmgr-test
+	local dir=${TEST_WORKDIR:-/tmp/repmgr-test}
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	tar -C "$here" --exclude=.git -cf - . | tar -C "$dir" -xf -
