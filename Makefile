@@ -70,3 +70,22 @@ uninstall: bin-uninstall
 clean: bin-clean
 bin-all bin-install bin-uninstall bin-clean:
 	$(MAKE) -C bin PG_CONFIG=$(PG_CONFIG) $(patsubst bin-%,%,$@)
+
+# partition tests: network namespaces need root; the servers run as the
+# unprivileged REPMGR_TEST_USER (scripts/test.sh runs this as root)
+.PHONY: installcheck-netns
+installcheck-netns: bench/prober
+	rm -rf '$(CURDIR)'/tmp_check_netns && $(MKDIR_P) '$(CURDIR)'/tmp_check_netns && \
+	cd $(srcdir) && TESTDIR='$(CURDIR)' PATH="$(bindir):$$PATH" \
+	   PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
+	   $(PROVE) $(PG_PROVE_FLAGS) $(PROVE_FLAGS) $(if $(PROVE_TESTS),$(PROVE_TESTS),t/netns/*.pl)
+
+# the write prober of the failover tests and benchmarks
+all: bench/prober
+bench/prober: bench/prober.c
+	$(CC) $(CFLAGS) -I$(includedir) -o $@ $< -L$(libdir) -lpq
+
+clean: clean-prober
+.PHONY: clean-prober
+clean-prober:
+	rm -f bench/prober

@@ -10,6 +10,7 @@ use strict;
 use warnings;
 
 use Exporter 'import';
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -18,7 +19,7 @@ use Time::HiRes qw(time usleep);
 our @EXPORT = qw(
   new_primary new_standby new_witness repmgr_conf conninfo
   sql_error poll_until register_primary register_standby
-  worker_state wait_worker_state
+  worker_state wait_worker_state start_prober stop_prober prober_results
 );
 
 # settings every node of a test cluster gets
@@ -99,6 +100,42 @@ sub wait_worker_state
 	my $list = join(', ', map { "'$_'" } @states);
 	return $node->poll_query_until('repmgr',
 		"SELECT state IN ($list) FROM repmgr.daemon_status()");
+}
+
+# the write prober (bench/prober): a background process committing a row
+# every few ms through conninfo; returns a handle for stop_prober
+sub start_prober
+{
+	my ($conninfo, %opts) = @_;
+	my $out = $opts{out} // PostgreSQL::Test::Utils::tempdir() . '/prober.out';
+	my $prober = "$ENV{TESTDIR}/bench/prober";
+	my @cmd = ($prober, '-c', $conninfo, '-i', $opts{interval} // 5,
+		'-d', $opts{duration} // 600000, '-o', $out);
+	my $h = IPC::Run::start(\@cmd, '>', \my $stdout, '2>', \my $stderr);
+	return { handle => $h, out => $out };
+}
+
+sub stop_prober
+{
+	my ($p) = @_;
+	$p->{handle}->signal('TERM');
+	$p->{handle}->finish;
+	return prober_results($p->{out});
+}
+
+# parse the prober's output: list of { ok, seq, start, end, node|msg }
+sub prober_results
+{
+	my ($file) = @_;
+	my @rows;
+	return @rows unless -f $file;
+	foreach my $line (split /\n/, PostgreSQL::Test::Utils::slurp_file($file))
+	{
+		my ($status, $probe, $seq, $t0, $t1, $what) = split /\t/, $line, 6;
+		push @rows, { ok => $status eq 'ok', probe => $probe, seq => $seq,
+			start => $t0, end => $t1, node => $what };
+	}
+	return @rows;
 }
 
 # the connection string other nodes use to reach this node's repmgr database

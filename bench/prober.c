@@ -1,0 +1,214 @@
+/*-------------------------------------------------------------------------
+ *
+ * prober.c
+ *	  A write prober for failover tests and benchmarks: it commits one row
+ *	  every few milliseconds and logs each attempt, so that the write
+ *	  unavailability of a failover and the acknowledged writes lost can be
+ *	  read off its output.
+ *
+ *	  prober -c CONNINFO [-c CONNINFO ...] [-i INTERVAL_MS] [-d DURATION_MS]
+ *			 [-o OUTFILE] [-t TABLE] [-s STOPFILE]
+ *
+ * Each -c gets its own connection and its own stream of writes.  A
+ * multi-host CONNINFO with target_session_attrs=read-write follows the
+ * primary through a failover; several single-host ones probe every node
+ * directly, to see whether two of them ever accept writes at once.
+ *
+ * Output, one line per attempt (times in ms since the start):
+ *	ok    <probe> <seq> <t_start> <t_end> <node_id>
+ *	fail  <probe> <seq> <t_start> <t_end> <message>
+ * The table is created if missing: TABLE(probe int, seq bigint, node int).
+ * The prober stops after DURATION_MS, on SIGTERM/SIGINT, or when STOPFILE
+ * exists.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libpq-fe.h"
+
+#define MAX_PROBES 16
+
+typedef struct Probe
+{
+	const char *conninfo;
+	PGconn	   *conn;
+	long		seq;
+} Probe;
+
+static volatile sig_atomic_t stop = 0;
+static struct timespec start;
+
+static void
+on_signal(int sig)
+{
+	stop = 1;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec - start.tv_sec) * 1000L + (ts.tv_nsec - start.tv_nsec) / 1000000L;
+}
+
+static void
+one_line(char *msg)
+{
+	char	   *p;
+
+	for (p = msg; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop)
+		;
+}
+
+/* one attempt: connect if needed, then commit one row */
+static void
+attempt(FILE *out, Probe *p, int idx, const char *table)
+{
+	char		sql[256];
+	char		seqtext[32];
+	char		idxtext[16];
+	const char *params[2];
+	long		t0 = now_ms();
+	PGresult   *res;
+	char		msg[512];
+
+	p->seq++;
+	if (p->conn == NULL)
+	{
+		p->conn = PQconnectdb(p->conninfo);
+		if (PQstatus(p->conn) != CONNECTION_OK)
+		{
+			snprintf(msg, sizeof(msg), "connect: %s", PQerrorMessage(p->conn));
+			one_line(msg);
+			fprintf(out, "fail\t%d\t%ld\t%ld\t%ld\t%s\n", idx, p->seq, t0, now_ms(), msg);
+			PQfinish(p->conn);
+			p->conn = NULL;
+			return;
+		}
+		snprintf(sql, sizeof(sql),
+				 "CREATE TABLE IF NOT EXISTS %s (probe int, seq bigint, node int)", table);
+		PQclear(PQexec(p->conn, sql));
+	}
+
+	snprintf(sql, sizeof(sql),
+			 "INSERT INTO %s VALUES ($1::int, $2::bigint, "
+			 "nullif(current_setting('repmgr.node_id', true), '')::int) "
+			 "RETURNING node", table);
+	snprintf(idxtext, sizeof(idxtext), "%d", idx);
+	snprintf(seqtext, sizeof(seqtext), "%ld", p->seq);
+	params[0] = idxtext;
+	params[1] = seqtext;
+	res = PQexecParams(p->conn, sql, 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		fprintf(out, "ok\t%d\t%ld\t%ld\t%ld\t%s\n", idx, p->seq, t0, now_ms(),
+				PQgetisnull(res, 0, 0) ? "?" : PQgetvalue(res, 0, 0));
+	else
+	{
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(p->conn));
+		one_line(msg);
+		fprintf(out, "fail\t%d\t%ld\t%ld\t%ld\t%s\n", idx, p->seq, t0, now_ms(), msg);
+		/* a broken or read-only session: start afresh */
+		PQfinish(p->conn);
+		p->conn = NULL;
+	}
+	PQclear(res);
+}
+
+int
+main(int argc, char **argv)
+{
+	Probe		probes[MAX_PROBES];
+	int			nprobes = 0;
+	long		interval = 5;
+	long		duration = 60000;
+	const char *outfile = NULL;
+	const char *table = "repmgr_probe";
+	const char *stopfile = NULL;
+	FILE	   *out = stdout;
+	int			opt;
+	int			i;
+
+	memset(probes, 0, sizeof(probes));
+	while ((opt = getopt(argc, argv, "c:i:d:o:t:s:")) != -1)
+	{
+		switch (opt)
+		{
+			case 'c':
+				if (nprobes == MAX_PROBES)
+				{
+					fprintf(stderr, "prober: at most %d -c\n", MAX_PROBES);
+					return 2;
+				}
+				probes[nprobes++].conninfo = optarg;
+				break;
+			case 'i':
+				interval = atol(optarg);
+				break;
+			case 'd':
+				duration = atol(optarg);
+				break;
+			case 'o':
+				outfile = optarg;
+				break;
+			case 't':
+				table = optarg;
+				break;
+			case 's':
+				stopfile = optarg;
+				break;
+			default:
+				fprintf(stderr, "usage: prober -c CONNINFO [-c ...] [-i MS] [-d MS] [-o FILE] [-t TABLE] [-s STOPFILE]\n");
+				return 2;
+		}
+	}
+	if (nprobes == 0)
+	{
+		fprintf(stderr, "prober: give at least one -c CONNINFO\n");
+		return 2;
+	}
+	if (outfile && (out = fopen(outfile, "w")) == NULL)
+	{
+		perror(outfile);
+		return 1;
+	}
+	setvbuf(out, NULL, _IOLBF, 0);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+
+	while (!stop && now_ms() < duration)
+	{
+		long		t0 = now_ms();
+
+		for (i = 0; i < nprobes && !stop; i++)
+			attempt(out, &probes[i], i, table);
+		if (stopfile && access(stopfile, F_OK) == 0)
+			break;
+		if (now_ms() - t0 < interval)
+			sleep_ms(interval - (now_ms() - t0));
+	}
+	for (i = 0; i < nprobes; i++)
+		PQfinish(probes[i].conn);
+	if (out != stdout)
+		fclose(out);
+	return 0;
+}
