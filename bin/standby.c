@@ -272,6 +272,11 @@ streams_from(PGconn *conn, const char *target, bool *yes)
 				  0, NULL);
 	if (rc != SUCCESS)
 		return rc;
+	/* a list of hosts or ports in target: any of them will do */
+	if (host != NULL && strchr(host, ',') != NULL)
+		host = NULL;
+	if (port != NULL && strchr(port, ',') != NULL)
+		port = NULL;
 	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "streaming") == 0)
 		*yes = (host == NULL || strcmp(host, PQgetvalue(res, 0, 1)) == 0) &&
 			(port == NULL || strcmp(port, PQgetvalue(res, 0, 2)) == 0);

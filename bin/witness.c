@@ -306,7 +306,11 @@ configure_witness(RepmgrContext *ctx, Witness *w, PGconn *pconn)
 	return auto_conf_set(w->datadir, all, n);
 }
 
-/* superuser, repmgr user, database; then the extension in it */
+/*
+ * The repmgr user and its database.  Role and database names cannot be
+ * query parameters: they are quoted with PQescapeIdentifier (and the
+ * password with PQescapeLiteral).
+ */
 static int
 create_users_and_extension(PGconn *sconn, Witness *w)
 {
