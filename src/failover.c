@@ -763,8 +763,10 @@ act_follow(WorkerCtx *ctx)
 	{
 		ereport(LOG,
 				(errmsg("repmgr worker: witness now monitoring primary node %d", target->node_id)));
+		remote_close(ctx->upstream_conn);
+		ctx->upstream_conn = NULL;
 		ctx->upstream_id = target->node_id;
-		ctx->next_witness_copy = 0;
+		witness_copy_metadata(ctx, target);
 	}
 	else
 	{
@@ -806,7 +808,8 @@ act_follow(WorkerCtx *ctx)
 	ctx->status.primary_visible = true;
 	ctx->status.upstream_node_id = ctx->upstream_id;
 	ctx->status.primary_node_id = primary->node_id;
-	ctx->registry_upstream_seen = ctx->upstream_id;
+	if (ctx->status.role != NODE_TYPE_WITNESS)
+		ctx->registry_upstream_seen = ctx->upstream_id;
 	ctx->reason[0] = '\0';
 }
 

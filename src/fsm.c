@@ -151,6 +151,7 @@ static const Transition transitions[] = {
 	T(WS_DEGRADED,        EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
 	T(WS_DEGRADED,        EV_NOT_READY,         act_none,               WS_UNREGISTERED),
 
+	T(WS_ELECTION,        EV_OK,                act_none,               WS_ELECTION),
 	T(WS_ELECTION,        EV_ELECTION_WON,      act_promote,            WS_PRIMARY),
 	T(WS_ELECTION,        EV_ELECTION_LOST,     act_election_lost,      WS_DEGRADED),
 	T(WS_ELECTION,        EV_NEW_PRIMARY,       act_follow,             NEXT_MONITORING),

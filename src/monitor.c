@@ -329,6 +329,7 @@ static void
 set_upstream(WorkerCtx *ctx, int upstream_id)
 {
 	NodeInfo   *primary = nodes_active_primary(ctx->nodes);
+	int			seen = ctx->self->upstream_node_id;
 
 	if (upstream_id != ctx->upstream_id)
 	{
@@ -338,7 +339,10 @@ set_upstream(WorkerCtx *ctx, int upstream_id)
 	ctx->upstream_id = upstream_id;
 	ctx->status.upstream_node_id = upstream_id;
 	ctx->status.primary_node_id = primary ? primary->node_id : InvalidNodeId;
-	ctx->registry_upstream_seen = ctx->self->upstream_node_id;
+	/* a witness follows the primary of its copy, a standby its record */
+	if (ctx->self->type == NODE_TYPE_WITNESS)
+		seen = primary ? primary->node_id : InvalidNodeId;
+	ctx->registry_upstream_seen = seen;
 	ctx->next_check = 0;
 }
 
@@ -433,6 +437,38 @@ probe_failed(RemoteStatus status)
 }
 
 /*
+ * A cascaded standby watches the primary too, to vote in an election:
+ * it has lost it once every check failed for the confirmation window of
+ * a direct standby, (reconnect_attempts - 1) x reconnect_interval.
+ */
+static void
+track_primary_from_cascade(WorkerCtx *ctx, bool seen, RemoteStatus status,
+						   TimestampTz now)
+{
+	long		window = (long) (repmgr_reconnect_attempts - 1) * repmgr_reconnect_interval_ms;
+
+	if (seen)
+	{
+		ctx->primary_failing_since = 0;
+		ctx->status.primary_lost = false;
+		ctx->status.lost_definitive = false;
+		return;
+	}
+	if (ctx->primary_failing_since == 0)
+	{
+		ctx->primary_failing_since = now;
+		ctx->primary_fail_definitive = true;
+	}
+	if (!remote_status_is_definitive(status))
+		ctx->primary_fail_definitive = false;
+	if (TimestampDifferenceMilliseconds(ctx->primary_failing_since, now) >= window)
+	{
+		ctx->status.primary_lost = true;
+		ctx->status.lost_definitive = ctx->primary_fail_definitive;
+	}
+}
+
+/*
  * Check the upstream (and, for a cascaded standby, the primary) in one
  * parallel round over persistent connections.  False if the upstream
  * does not answer.
@@ -503,6 +539,8 @@ check_upstream(WorkerCtx *ctx)
 		ctx->status.primary_visible = seen;
 		if (seen)
 			ctx->status.primary_last_seen = now;
+		if (n == 2)
+			track_primary_from_cascade(ctx, seen, ops[1].rc->status, now);
 		if (n == 2 && ops[1].result)
 			primary_lsn = DatumGetLSN(DirectFunctionCall1(pg_lsn_in,
 														  CStringGetDatum(PQgetvalue(ops[1].result, 0, 1))));
@@ -566,25 +604,33 @@ act_reconnect_upstream(WorkerCtx *ctx)
  * ----------
  */
 
-static void
+/*
+ * Copy the primary's repl_nodes into the witness's own database.
+ */
+void
 witness_copy_metadata(WorkerCtx *ctx, NodeInfo *primary)
 {
-	PGresult   *res;
+	RemoteOp	op;
 
 	ctx->next_witness_copy = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 														 WITNESS_COPY_INTERVAL_MS);
-	res = remote_query(ctx->upstream_conn, NODES_AS_JSON_SQL, 0, NULL,
-					   repmgr_connect_timeout_ms);
-	if (res == NULL)
+	if (ctx->upstream_conn == NULL)
+		ctx->upstream_conn = remote_conn_new();
+	memset(&op, 0, sizeof(op));
+	op.rc = ctx->upstream_conn;
+	op.conninfo = primary->conninfo;
+	op.sql = NODES_AS_JSON_SQL;
+	remote_run(&op, 1, repmgr_connect_timeout_ms);
+	if (op.result == NULL)
 		return;
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	MemoryContextSwitchTo(ctx->loop_context);
-	nodes_replace_all(PQgetvalue(res, 0, 0));
+	nodes_replace_all(PQgetvalue(op.result, 0, 0));
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(ctx->loop_context);
-	PQclear(res);
+	PQclear(op.result);
 }
 
 WorkerEvent
@@ -595,7 +641,11 @@ observe_witness(WorkerCtx *ctx)
 
 	if (ctx->self == NULL)
 		return EV_NOT_READY;
-	/* our copy names another primary */
+	/* our copy names another primary (someone changed it) */
+	if (primary != NULL && primary->node_id != ctx->registry_upstream_seen)
+		ctx->registry_upstream_seen = primary->node_id;
+	else
+		primary = NULL;
 	if (primary != NULL && primary->node_id != ctx->upstream_id)
 	{
 		ctx->follow_target = primary->node_id;

@@ -81,6 +81,8 @@ typedef struct WorkerCtx
 	TimestampTz lost_since;
 	TimestampTz next_attempt;
 	int			lost_primary_id;	/* the primary this node lost */
+	TimestampTz primary_failing_since;	/* cascaded standby: primary checks fail */
+	bool		primary_fail_definitive;
 
 	/* election and its aftermath */
 	int64		election_term;
@@ -126,6 +128,7 @@ extern void act_upstream_failed(WorkerCtx *ctx);
 extern void act_upstream_back(WorkerCtx *ctx);
 extern void act_reconnect_upstream(WorkerCtx *ctx);
 extern void monitor_close_links(WorkerCtx *ctx);
+extern void witness_copy_metadata(WorkerCtx *ctx, NodeInfo *primary);
 extern PeerLink *peer_link(WorkerCtx *ctx, int node_id);
 extern int	monitoring_state_for_role(WorkerCtx *ctx);
 extern void worker_record_event(WorkerCtx *ctx, const char *event, bool ok,
