@@ -7,16 +7,21 @@
  *	  read off its output.
  *
  *	  prober -c CONNINFO [-c CONNINFO ...] [-i INTERVAL_MS] [-d DURATION_MS]
- *			 [-o OUTFILE] [-t TABLE] [-s STOPFILE]
+ *			 [-T TIMEOUT_MS] [-o OUTFILE] [-t TABLE] [-s STOPFILE]
  *
  * Each -c gets its own connection and its own stream of writes.  A
  * multi-host CONNINFO with target_session_attrs=read-write follows the
  * primary through a failover; several single-host ones probe every node
  * directly, to see whether two of them ever accept writes at once.
  *
- * Output, one line per attempt (times in ms since the start):
+ * Output, one line per attempt (times in ms of CLOCK_MONOTONIC, the same
+ * clock for probers running side by side, in other network namespaces too):
  *	ok    <probe> <seq> <t_start> <t_end> <node_id>
  *	fail  <probe> <seq> <t_start> <t_end> <message>
+ * A write that gets no answer within TIMEOUT_MS (default 2000) counts as
+ * failed and its connection is dropped, as an application with a
+ * statement deadline would do: a server cut off the network never answers.
+ * Add connect_timeout to CONNINFO for the connection attempts.
  * The table is created if missing: TABLE(probe int, seq bigint, node int).
  * The prober stops after DURATION_MS, on SIGTERM/SIGINT, or when STOPFILE
  * exists.
@@ -24,6 +29,7 @@
  *-------------------------------------------------------------------------
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +49,7 @@ typedef struct Probe
 } Probe;
 
 static volatile sig_atomic_t stop = 0;
+static long query_timeout = 2000;
 static struct timespec start;
 
 static void
@@ -57,7 +64,13 @@ now_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec - start.tv_sec) * 1000L + (ts.tv_nsec - start.tv_nsec) / 1000000L;
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static long
+elapsed_ms(void)
+{
+	return now_ms() - (start.tv_sec * 1000L + start.tv_nsec / 1000000L);
 }
 
 static void
@@ -77,6 +90,52 @@ sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop)
 		;
+}
+
+/*
+ * Run a query with a deadline; NULL and msg filled on failure or timeout.
+ */
+static PGresult *
+exec_with_deadline(PGconn *conn, const char *sql, int nparams,
+				   const char *const *params, char *msg, size_t msglen)
+{
+	long		deadline = now_ms() + query_timeout;
+	PGresult   *last = NULL;
+	PGresult   *res;
+
+	if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0))
+	{
+		snprintf(msg, msglen, "%s", PQerrorMessage(conn));
+		return NULL;
+	}
+	for (;;)
+	{
+		struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
+		long		left;
+
+		if (!PQconsumeInput(conn))
+		{
+			snprintf(msg, msglen, "%s", PQerrorMessage(conn));
+			PQclear(last);
+			return NULL;
+		}
+		while (!PQisBusy(conn))
+		{
+			res = PQgetResult(conn);
+			if (res == NULL)
+				return last;
+			PQclear(last);
+			last = res;
+		}
+		left = deadline - now_ms();
+		if (left <= 0 || stop)
+		{
+			snprintf(msg, msglen, "no answer within %ld ms", query_timeout);
+			PQclear(last);
+			return NULL;
+		}
+		(void) poll(&pfd, 1, (int) left);
+	}
 }
 
 /* one attempt: connect if needed, then commit one row */
@@ -106,7 +165,7 @@ attempt(FILE *out, Probe *p, int idx, const char *table)
 		}
 		snprintf(sql, sizeof(sql),
 				 "CREATE TABLE IF NOT EXISTS %s (probe int, seq bigint, node int)", table);
-		PQclear(PQexec(p->conn, sql));
+		PQclear(exec_with_deadline(p->conn, sql, 0, NULL, msg, sizeof(msg)));
 	}
 
 	snprintf(sql, sizeof(sql),
@@ -117,13 +176,15 @@ attempt(FILE *out, Probe *p, int idx, const char *table)
 	snprintf(seqtext, sizeof(seqtext), "%ld", p->seq);
 	params[0] = idxtext;
 	params[1] = seqtext;
-	res = PQexecParams(p->conn, sql, 2, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+	msg[0] = '\0';
+	res = exec_with_deadline(p->conn, sql, 2, params, msg, sizeof(msg));
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
 		fprintf(out, "ok\t%d\t%ld\t%ld\t%ld\t%s\n", idx, p->seq, t0, now_ms(),
 				PQgetisnull(res, 0, 0) ? "?" : PQgetvalue(res, 0, 0));
 	else
 	{
-		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(p->conn));
+		if (res != NULL)
+			snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(res));
 		one_line(msg);
 		fprintf(out, "fail\t%d\t%ld\t%ld\t%ld\t%s\n", idx, p->seq, t0, now_ms(), msg);
 		/* a broken or read-only session: start afresh */
@@ -148,7 +209,7 @@ main(int argc, char **argv)
 	int			i;
 
 	memset(probes, 0, sizeof(probes));
-	while ((opt = getopt(argc, argv, "c:i:d:o:t:s:")) != -1)
+	while ((opt = getopt(argc, argv, "c:i:d:o:t:s:T:")) != -1)
 	{
 		switch (opt)
 		{
@@ -175,8 +236,11 @@ main(int argc, char **argv)
 			case 's':
 				stopfile = optarg;
 				break;
+			case 'T':
+				query_timeout = atol(optarg);
+				break;
 			default:
-				fprintf(stderr, "usage: prober -c CONNINFO [-c ...] [-i MS] [-d MS] [-o FILE] [-t TABLE] [-s STOPFILE]\n");
+				fprintf(stderr, "usage: prober -c CONNINFO [-c ...] [-i MS] [-d MS] [-T MS] [-o FILE] [-t TABLE] [-s STOPFILE]\n");
 				return 2;
 		}
 	}
@@ -195,7 +259,7 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 
-	while (!stop && now_ms() < duration)
+	while (!stop && elapsed_ms() < duration)
 	{
 		long		t0 = now_ms();
 

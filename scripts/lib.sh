@@ -65,14 +65,17 @@ make_test_copy() {
 }
 
 show_failure_logs() {
-	local dir=$1 f
+	local dir=$1 tmp=${2:-tmp_check} f
 	if [ -f "$dir/regression.diffs" ]; then
 		echo "==== regression.diffs"
 		head -n 300 "$dir/regression.diffs"
 	fi
-	for f in "$dir"/tmp_check/log/regress_log_*; do
+	for f in "$dir"/$tmp/log/regress_log_* "$dir"/$tmp/log/*.log; do
 		[ -f "$f" ] || continue
-		grep -q "^not ok" "$f" || continue
+		case "$f" in
+		*regress_log_*) grep -q "not ok" "$f" || continue ;;
+		*) [ "$tmp" = tmp_check_netns ] || continue ;;
+		esac
 		echo "==== $f (last 150 lines)"
 		tail -n 150 "$f"
 	done

@@ -9,8 +9,12 @@
 #    user "repmgrtest" (created if missing) in a copy of the tree under
 #    /tmp, which also keeps the checkout clean.
 #
+# 4. as root, the partition tests (t/netns): each server in its own network
+#    namespace (make installcheck-netns, run as root, servers as TEST_USER).
+#
 # Exits non-zero when anything fails.  TEST_FILTER="t/010_*.pl" limits the
-# TAP tests run; TAP_ONLY=1 / REGRESS_ONLY=1 skip the other half.
+# TAP tests run (and skips t/netns unless NETNS_FILTER="t/netns/031*" is
+# given too); TAP_ONLY=1 / REGRESS_ONLY=1 skip the other half.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,6 +44,17 @@ for target in "${targets[@]}"; do
 		show_failure_logs "$workdir"
 	fi
 done
+
+# partition tests: network namespaces need root, the servers run as TEST_USER
+if [ "${REGRESS_ONLY:-0}" != 1 ] && [ "$(id -u)" -eq 0 ] && [ -z "${TEST_FILTER:-}" -o -n "${NETNS_FILTER:-}" ]; then
+	if ! REPMGR_TEST_USER="$TEST_USER" make -C "$workdir" PG_CONFIG="$PG_CONFIG" \
+		${NETNS_FILTER:+PROVE_TESTS="$NETNS_FILTER"} installcheck-netns; then
+		status=1
+		show_failure_logs "$workdir" tmp_check_netns
+	fi
+elif [ "${REGRESS_ONLY:-0}" != 1 ] && [ -z "${TEST_FILTER:-}" ]; then
+	echo "test.sh: partition tests (t/netns) skipped: they need root for network namespaces"
+fi
 
 if [ "$status" -eq 0 ]; then
 	echo "test.sh: all tests passed"
