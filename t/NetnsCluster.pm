@@ -170,6 +170,7 @@ shared_preload_libraries = 'repmgr'
 wal_level = replica
 max_wal_senders = 10
 max_replication_slots = 10
+wal_keep_size = '256MB'
 hot_standby = on
 wal_log_hints = on
 max_connections = 40
