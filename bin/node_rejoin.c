@@ -186,8 +186,22 @@ run_pg_rewind(RepmgrContext *ctx, const char *datadir, PrimaryInfo *p)
 {
 	StringInfoData cmd;
 	char	   *archive;
+	PGconn	   *source;
 	int			status;
 	int			rc;
+
+	/*
+	 * A promoted primary writes its new timeline into pg_control only at
+	 * its first checkpoint, and pg_rewind reads the timeline from there.
+	 */
+	source = db_connect(p->conninfo, &rc);
+	if (source == NULL)
+		return rc;
+	log_notice("checkpoint on the primary, so that pg_rewind sees its timeline");
+	rc = db_command(source, "CHECKPOINT", 0, NULL);
+	PQfinish(source);
+	if (rc != SUCCESS)
+		return rc;
 
 	rc = config_files_archive(datadir, &archive);
 	if (rc != SUCCESS)
@@ -203,7 +217,7 @@ run_pg_rewind(RepmgrContext *ctx, const char *datadir, PrimaryInfo *p)
 	if (status != 0)
 	{
 		log_error("pg_rewind failed with exit status %d", status);
-		log_hint("pg_rewind needs wal_log_hints = on or data checksums on this node.");
+		log_hint("pg_rewind needs wal_log_hints = on (or data checksums) and the WAL of this node back to the last checkpoint both nodes share: keep it with wal_keep_size, or archive it and set restore_command.");
 		return ERR_BAD_RSYNC;
 	}
 	return rc;

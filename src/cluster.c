@@ -233,9 +233,10 @@ cluster_cleanup(int keep_days)
 }
 
 /*
- * Pause or unpause the workers of every active node: this one directly,
- * the others through repmgr.daemon_set_paused().  A node that cannot be
- * reached is reported, not waited for.
+ * Pause or unpause the workers of every registered node, inactive ones
+ * too (an old primary being rejoined must not stay paused): this one
+ * directly, the others through repmgr.daemon_set_paused().  A node that
+ * cannot be reached is reported, not waited for.
  */
 List *
 cluster_set_paused(bool paused)
@@ -254,8 +255,6 @@ cluster_set_paused(bool paused)
 		NodeInfo   *node = (NodeInfo *) lfirst(lc);
 		PauseResult *r;
 
-		if (!node->active)
-			continue;
 		r = palloc0(sizeof(PauseResult));
 		r->node = node;
 		results = lappend(results, r);

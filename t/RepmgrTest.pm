@@ -29,6 +29,7 @@ sub repmgr_conf
 	my $conf = <<"EOF";
 shared_preload_libraries = 'repmgr'
 max_connections = 40
+wal_keep_size = '128MB'
 repmgr.node_id = $id
 repmgr.database = 'repmgr'
 repmgr.connect_timeout = '1s'
