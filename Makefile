@@ -50,6 +50,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: rebuild all objects when one changes
+$(OBJS): $(wildcard $(srcdir)/src/*.h)
+
 .PHONY: test
 test:
 	bash scripts/test.sh
@@ -89,3 +92,11 @@ clean: clean-prober
 .PHONY: clean-prober
 clean-prober:
 	rm -f bench/prober
+
+# the demo cluster of the README (scripts/demo.sh)
+.PHONY: demo demo-stop
+demo:
+	bash scripts/demo.sh
+
+demo-stop:
+	bash scripts/demo.sh stop

@@ -479,6 +479,7 @@ act_election_begin(WorkerCtx *ctx)
 	ctx->election_term = Max(ctx->durable.term, peers_max_term(peers, npeers)) + 1;
 	ctx->wait_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 													 failover_election_timeout_ms());
+	ctx->election_round = 0;
 	ctx->status.elections++;
 	ereport(LOG,
 			(errmsg("repmgr worker: setting voting term to " INT64_FORMAT,
@@ -502,6 +503,7 @@ observe_election(WorkerCtx *ctx)
 	int			votes = 1;
 	int			n = 0;
 	int			i;
+	int			elevel;
 	bool		transient = false;
 	WorkerEvent ev;
 
@@ -539,18 +541,20 @@ observe_election(WorkerCtx *ctx)
 		n++;
 	}
 	remote_run(ops, n, repmgr_connect_timeout_ms);
+	/* each voter's answer is logged in the first round, then on change */
+	elevel = (ctx->election_round++ == 0) ? LOG : DEBUG1;
 	for (i = 0; i < n; i++)
 	{
 		PGresult   *res = ops[i].result;
 
 		if (ops[i].rc->status != REMOTE_OK || res == NULL || PQntuples(res) != 1)
-			ereport(LOG,
+			ereport(elevel,
 					(errmsg("repmgr worker: node %d did not answer the vote request: %s",
 							asked[i], remote_status_name(ops[i].rc->status))));
 		else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
 		{
 			votes++;
-			ereport(LOG,
+			ereport(elevel,
 					(errmsg("repmgr worker: node %d voted for node %d in term " INT64_FORMAT,
 							asked[i], repmgr_node_id, ctx->election_term)));
 		}
@@ -558,7 +562,7 @@ observe_election(WorkerCtx *ctx)
 		{
 			const char *why = PQgetvalue(res, 0, 2);
 
-			ereport(LOG,
+			ereport(elevel,
 					(errmsg("repmgr worker: node %d refused its vote: %s", asked[i], why)));
 			if (strstr(why, "has not lost the primary") != NULL ||
 				strstr(why, "heard from the primary") != NULL)
@@ -571,7 +575,13 @@ observe_election(WorkerCtx *ctx)
 	{
 		/* others may not have confirmed the loss yet: ask again shortly */
 		if (transient && GetCurrentTimestamp() < ctx->wait_deadline)
+		{
+			if (elevel == LOG)
+				ereport(LOG,
+						(errmsg("repmgr worker: %d of %d votes; asking again until %d ms have passed",
+								votes, total, failover_election_timeout_ms())));
 			return EV_OK;
+		}
 		ereport(LOG,
 				(errmsg("repmgr worker: %d of %d votes in term " INT64_FORMAT ": not elected",
 						votes, total, ctx->election_term)));

@@ -459,8 +459,12 @@ track_primary_from_cascade(WorkerCtx *ctx, bool seen, RemoteStatus status,
 		ctx->primary_failing_since = now;
 		ctx->primary_fail_definitive = true;
 	}
-	if (!remote_status_is_definitive(status))
+	/* a broken connection says nothing either way; a timeout does */
+	if (!remote_status_is_definitive(status) && status != REMOTE_CONN_LOST)
 		ctx->primary_fail_definitive = false;
+	/* look again at the pace of reconnect attempts */
+	ctx->next_check = Min(ctx->next_check,
+						  TimestampTzPlusMilliseconds(now, repmgr_reconnect_interval_ms));
 	if (TimestampDifferenceMilliseconds(ctx->primary_failing_since, now) >= window)
 	{
 		ctx->status.primary_lost = true;

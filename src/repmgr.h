@@ -284,6 +284,8 @@ extern void shmem_set_fenced(bool fenced, int64 term);
 extern bool shmem_request_vote(int64 term, int candidate, bool may_grant,
 							   const char *deny_reason, char *reason,
 							   size_t reasonlen);
+extern bool shmem_first_vote_answer(int64 term, int candidate,
+									const char *reason);
 extern void shmem_worker_attach(void);
 extern void shmem_worker_detach(void);
 extern void shmem_worker_publish(const WorkerStatus *status);

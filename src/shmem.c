@@ -38,6 +38,9 @@ typedef struct RepmgrShared
 	/* mirror of the durable state file; written through on change */
 	RepmgrDurableState durable;
 	TimestampTz voted_at;		/* when the last vote was granted */
+	int64		answered_term;	/* the last vote answer logged ... */
+	int			answered_candidate;
+	char		answered_reason[64];
 
 	/* the worker */
 	Latch	   *worker_latch;
@@ -257,6 +260,30 @@ shmem_request_vote(int64 term, int candidate, bool may_grant,
 	}
 	LWLockRelease(shared->lock);
 	return granted;
+}
+
+/*
+ * Is this answer to a vote request different from the last one logged?
+ * (Remembers it.)  "vote already granted" counts as the grant it repeats.
+ */
+bool
+shmem_first_vote_answer(int64 term, int candidate, const char *reason)
+{
+	bool		first;
+	char		key[64];
+
+	snprintf(key, sizeof(key), "%s",
+			 strcmp(reason, "vote already granted") == 0 ? "vote granted" : reason);
+	/* a reason with numbers that change (ms ago) is compared by its start */
+	key[Min(strlen(key), 24)] = '\0';
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	first = shared->answered_term != term || shared->answered_candidate != candidate ||
+		strcmp(shared->answered_reason, key) != 0;
+	shared->answered_term = term;
+	shared->answered_candidate = candidate;
+	strlcpy(shared->answered_reason, key, sizeof(shared->answered_reason));
+	LWLockRelease(shared->lock);
+	return first;
 }
 
 /* ----------

@@ -128,14 +128,11 @@ repmgr_request_vote(PG_FUNCTION_ARGS)
 	else
 		granted = failover_decide_vote(term, candidate, PG_GETARG_LSN(2),
 									   reason, sizeof(reason));
-	if (granted)
-		ereport(LOG,
-				(errmsg("repmgr: node %d has received request from node %d for electoral term " INT64_FORMAT ": granted",
-						repmgr_node_id, candidate, term)));
-	else
-		ereport(LOG,
-				(errmsg("repmgr: node %d has received request from node %d for electoral term " INT64_FORMAT ": refused: %s",
-						repmgr_node_id, candidate, term, reason)));
+	/* a candidate asks again until it wins: say each answer once */
+	ereport(shmem_first_vote_answer(term, candidate, reason) ? LOG : DEBUG1,
+			(errmsg("repmgr: node %d has received request from node %d for electoral term " INT64_FORMAT ": %s%s",
+					repmgr_node_id, candidate, term,
+					granted ? "granted" : "refused: ", granted ? "" : reason)));
 
 	shmem_get_durable(&d);
 	values[0] = BoolGetDatum(granted);

@@ -86,6 +86,7 @@ typedef struct WorkerCtx
 
 	/* election and its aftermath */
 	int64		election_term;
+	int			election_round; /* vote requests sent in this election */
 	TimestampTz wait_deadline;
 	TimestampTz next_decision;
 	int			follow_target;	/* node to follow for EV_NEW_PRIMARY */
