@@ -146,9 +146,10 @@ define_settings(void)
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
 
+	/* under 100 ms is for tests and benchmarks */
 	define_int_ms("repmgr.monitor_interval",
 				  "Time between two checks of the upstream node (and two heartbeats of the primary).",
-				  &repmgr_monitor_interval_ms, 1000, 100, 3600 * 1000);
+				  &repmgr_monitor_interval_ms, 1000, 10, 3600 * 1000);
 	define_int_ms("repmgr.connect_timeout",
 				  "Deadline of a connection or query to another node.",
 				  &repmgr_connect_timeout_ms, 1000, 100, 600 * 1000);
