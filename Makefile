@@ -100,3 +100,8 @@ demo:
 
 demo-stop:
 	bash scripts/demo.sh stop
+
+# the benchmarks of bench/ in one sitting; writes bench/RESULTS.md
+.PHONY: bench
+bench:
+	BENCH_COMMAND='make bench' bash bench/run.sh
