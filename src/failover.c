@@ -465,6 +465,37 @@ observe_degraded(WorkerCtx *ctx)
 	return EV_NOT_CANDIDATE;
 }
 
+/*
+ * One remote operation running sql on every other active node but the
+ * lost primary, for remote_run().  Returns their number; (*ids)[i] is the
+ * node of ops[i].
+ */
+static int
+ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
+			  const char *const *params, RemoteOp **ops, int **ids)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	*ops = palloc0(sizeof(RemoteOp) * Max(list_length(ctx->nodes), 1));
+	*ids = palloc0(sizeof(int) * Max(list_length(ctx->nodes), 1));
+	foreach(lc, ctx->nodes)
+	{
+		NodeInfo   *node = (NodeInfo *) lfirst(lc);
+
+		if (!node->active || node->node_id == repmgr_node_id ||
+			node->node_id == ctx->lost_primary_id)
+			continue;
+		(*ops)[n].conninfo = node->conninfo;
+		(*ops)[n].sql = sql;
+		(*ops)[n].nparams = nparams;
+		(*ops)[n].params = params;
+		(*ids)[n] = node->node_id;
+		n++;
+	}
+	return n;
+}
+
 /* ----------
  * Election
  * ----------
@@ -498,10 +529,9 @@ observe_election(WorkerCtx *ctx)
 	RemoteOp   *ops;
 	int		   *asked;
 	const char *params[3];
-	ListCell   *lc;
 	int			total = nodes_count_active(ctx->nodes);
 	int			votes = 1;
-	int			n = 0;
+	int			n;
 	int			i;
 	int			elevel;
 	bool		transient = false;
@@ -524,22 +554,7 @@ observe_election(WorkerCtx *ctx)
 	params[0] = psprintf(INT64_FORMAT, ctx->election_term);
 	params[1] = psprintf("%d", repmgr_node_id);
 	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(ctx->position.lsn));
-	ops = palloc0(sizeof(RemoteOp) * Max(list_length(ctx->nodes), 1));
-	asked = palloc0(sizeof(int) * Max(list_length(ctx->nodes), 1));
-	foreach(lc, ctx->nodes)
-	{
-		NodeInfo   *node = (NodeInfo *) lfirst(lc);
-
-		if (!node->active || node->node_id == repmgr_node_id ||
-			node->node_id == ctx->lost_primary_id)
-			continue;
-		ops[n].conninfo = node->conninfo;
-		ops[n].sql = REQUEST_VOTE_SQL;
-		ops[n].nparams = 3;
-		ops[n].params = params;
-		asked[n] = node->node_id;
-		n++;
-	}
+	n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 3, params, &ops, &asked);
 	remote_run(ops, n, repmgr_connect_timeout_ms);
 	/* each voter's answer is logged in the first round, then on change */
 	elevel = (ctx->election_round++ == 0) ? LOG : DEBUG1;
@@ -676,27 +691,15 @@ observe_waiting(WorkerCtx *ctx)
 static void
 notify_peers(WorkerCtx *ctx, int64 term)
 {
-	RemoteOp   *ops = palloc0(sizeof(RemoteOp) * Max(list_length(ctx->nodes), 1));
+	RemoteOp   *ops;
+	int		   *ids;
 	const char *params[2];
-	ListCell   *lc;
-	int			n = 0;
+	int			n;
 	int			i;
 
 	params[0] = psprintf("%d", repmgr_node_id);
 	params[1] = psprintf(INT64_FORMAT, term);
-	foreach(lc, ctx->nodes)
-	{
-		NodeInfo   *node = (NodeInfo *) lfirst(lc);
-
-		if (!node->active || node->node_id == repmgr_node_id ||
-			node->node_id == ctx->lost_primary_id)
-			continue;
-		ops[n].conninfo = node->conninfo;
-		ops[n].sql = NOTIFY_FOLLOW_SQL;
-		ops[n].nparams = 2;
-		ops[n].params = params;
-		n++;
-	}
+	n = ops_for_peers(ctx, NOTIFY_FOLLOW_SQL, 2, params, &ops, &ids);
 	remote_run(ops, n, repmgr_connect_timeout_ms);
 	for (i = 0; i < n; i++)
 		remote_op_release(&ops[i]);
@@ -818,8 +821,7 @@ act_follow(WorkerCtx *ctx)
 	ctx->status.primary_visible = true;
 	ctx->status.upstream_node_id = ctx->upstream_id;
 	ctx->status.primary_node_id = primary->node_id;
-	if (ctx->status.role != NODE_TYPE_WITNESS)
-		ctx->registry_upstream_seen = ctx->upstream_id;
+	/* registry_upstream_seen stays: our record changes when it replicates */
 	ctx->reason[0] = '\0';
 }
 
@@ -836,6 +838,10 @@ act_cannot_follow(WorkerCtx *ctx)
 								 repmgr_node_id, ctx->follow_target, ctx->reason));
 }
 
+/*
+ * Nothing to do but wait for "repmgr node rejoin", which restarts the
+ * server (and so the worker), or for a promotion.
+ */
 WorkerEvent
 observe_cannot_follow(WorkerCtx *ctx)
 {
@@ -843,9 +849,6 @@ observe_cannot_follow(WorkerCtx *ctx)
 		return EV_PROMOTED;
 	if (ctx->self == NULL)
 		return EV_NOT_READY;
-	/* someone repaired us (node rejoin restarts the server, so rarely) */
-	if (local_walreceiver_streaming())
-		return EV_UPSTREAM_OK;
 	return EV_OK;
 }
 

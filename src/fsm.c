@@ -166,7 +166,6 @@ static const Transition transitions[] = {
 	T(WS_WAITING_PRIMARY, EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
 
 	T(WS_CANNOT_FOLLOW,   EV_OK,                act_none,               WS_CANNOT_FOLLOW),
-	T(WS_CANNOT_FOLLOW,   EV_UPSTREAM_OK,       act_upstream_back,      NEXT_MONITORING),
 	T(WS_CANNOT_FOLLOW,   EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
 	T(WS_CANNOT_FOLLOW,   EV_NOT_READY,         act_none,               WS_UNREGISTERED),
 };

@@ -121,7 +121,11 @@ worker_record_event(WorkerCtx *ctx, const char *event, bool ok,
 	q.timestamp = GetCurrentTimestamp();
 	strlcpy(q.event, event, sizeof(q.event));
 	strlcpy(q.details, details ? details : "", sizeof(q.details));
-	shmem_event_push(&q);
+	if (shmem_event_push(&q))
+		ereport(WARNING,
+				(errmsg("repmgr worker: %d events wait for a writable primary; the oldest was dropped",
+						REPMGR_EVENT_QUEUE_LEN),
+				 errhint("repmgr.daemon_status() counts the dropped events; their notifications were sent.")));
 
 	memset(&ev, 0, sizeof(ev));
 	ev.node_id = q.node_id;
@@ -158,10 +162,27 @@ queued_events_json(QueuedEvent *evs, int n)
 	return buf.data;
 }
 
+static bool
+write_events_on(NodeInfo *primary, const char **params)
+{
+	RemoteOp	op;
+	bool		ok;
+
+	memset(&op, 0, sizeof(op));
+	op.conninfo = primary->conninfo;
+	op.sql = INSERT_EVENTS_SQL;
+	op.nparams = 1;
+	op.params = params;
+	remote_run(&op, 1, repmgr_connect_timeout_ms);
+	ok = (op.rc->status == REMOTE_OK);
+	remote_op_release(&op);
+	return ok;
+}
+
 /*
  * Write the queued events where the metadata lives: here if this node is
- * the working primary, else on the registered primary.  Left queued if
- * neither can be written now.
+ * the working primary, else on the primary.  Left queued if that cannot be
+ * written now.
  */
 void
 worker_flush_events(WorkerCtx *ctx)
@@ -170,6 +191,7 @@ worker_flush_events(WorkerCtx *ctx)
 	int			n = shmem_event_peek(evs, lengthof(evs));
 	const char *params[1];
 	NodeInfo   *primary;
+	NodeInfo   *other;
 
 	if (n == 0 || !ctx->extension_ready)
 		return;
@@ -195,22 +217,21 @@ worker_flush_events(WorkerCtx *ctx)
 		return;
 	}
 
+	/*
+	 * The registered primary; else the new primary this node found but
+	 * could not follow (its copy of the metadata is then stale).
+	 */
 	primary = nodes_active_primary(ctx->nodes);
-	if (primary == NULL || primary->node_id == repmgr_node_id)
-		return;
+	if (primary != NULL && primary->node_id != repmgr_node_id &&
+		write_events_on(primary, params))
 	{
-		RemoteOp	op;
-
-		memset(&op, 0, sizeof(op));
-		op.conninfo = primary->conninfo;
-		op.sql = INSERT_EVENTS_SQL;
-		op.nparams = 1;
-		op.params = params;
-		remote_run(&op, 1, repmgr_connect_timeout_ms);
-		if (op.rc->status == REMOTE_OK)
-			shmem_event_consume(n);
-		remote_op_release(&op);
+		shmem_event_consume(n);
+		return;
 	}
+	other = nodes_lookup(ctx->nodes, ctx->follow_primary);
+	if (other != NULL && other != primary && other->node_id != repmgr_node_id &&
+		write_events_on(other, params))
+		shmem_event_consume(n);
 }
 
 /* ----------

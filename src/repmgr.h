@@ -300,7 +300,7 @@ extern void shmem_arm_lease(bool armed);
 extern bool shmem_database_missing(void);
 extern void shmem_set_database_missing(bool missing);
 extern bool shmem_writes_allowed(TimestampTz now, bool *fenced);
-extern void shmem_event_push(const QueuedEvent *ev);
+extern bool shmem_event_push(const QueuedEvent *ev);
 extern int	shmem_event_peek(QueuedEvent *out, int max);
 extern void shmem_event_consume(int n);
 

@@ -503,11 +503,15 @@ shmem_writes_allowed(TimestampTz now, bool *fenced)
  * ----------
  */
 
-/* queue an event; the oldest is dropped (and counted) when full */
-void
+/*
+ * Queue an event; when full, the oldest is dropped and counted.  Returns
+ * whether one was dropped.
+ */
+bool
 shmem_event_push(const QueuedEvent *ev)
 {
 	int			slot;
+	bool		dropped = false;
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	if (shared->event_count == REPMGR_EVENT_QUEUE_LEN)
@@ -515,11 +519,13 @@ shmem_event_push(const QueuedEvent *ev)
 		shared->event_head = (shared->event_head + 1) % REPMGR_EVENT_QUEUE_LEN;
 		shared->event_count--;
 		shared->events_dropped++;
+		dropped = true;
 	}
 	slot = (shared->event_head + shared->event_count) % REPMGR_EVENT_QUEUE_LEN;
 	shared->events[slot] = *ev;
 	shared->event_count++;
 	LWLockRelease(shared->lock);
+	return dropped;
 }
 
 /* copy up to max queued events, oldest first, without removing them */

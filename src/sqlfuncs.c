@@ -26,6 +26,7 @@
 #include "cluster.h"
 #include "localnode.h"
 #include "register.h"
+#include "sqlfuncs.h"
 #include "status.h"
 
 PG_MODULE_MAGIC;
@@ -63,7 +64,7 @@ require_superuser(const char *action)
 				 errhint("Only superusers can change the repmgr metadata.")));
 }
 
-static void
+void
 require_not_null(FunctionCallInfo fcinfo, int argno, const char *name)
 {
 	if (PG_ARGISNULL(argno))
@@ -343,7 +344,7 @@ repmgr_cluster_cleanup(PG_FUNCTION_ARGS)
  * ----------
  */
 
-static Datum
+Datum
 make_result_tuple(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
 {
 	TupleDesc	desc;

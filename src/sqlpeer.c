@@ -22,6 +22,7 @@
 
 #include "repmgr.h"
 #include "failover.h"
+#include "sqlfuncs.h"
 
 PG_FUNCTION_INFO_V1(repmgr_heartbeat);
 PG_FUNCTION_INFO_V1(repmgr_request_vote);
@@ -32,26 +33,12 @@ PG_FUNCTION_INFO_V1(repmgr_decide_fence);
 PG_FUNCTION_INFO_V1(repmgr_failover_timing);
 
 static void
-require_args(FunctionCallInfo fcinfo, int n)
+require_args(FunctionCallInfo fcinfo, const char *const *names, int n)
 {
 	int			i;
 
 	for (i = 0; i < n; i++)
-		if (PG_ARGISNULL(i))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("argument %d must not be NULL", i + 1)));
-}
-
-static Datum
-row(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
-{
-	TupleDesc	desc;
-
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	desc = BlessTupleDesc(desc);
-	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+		require_not_null(fcinfo, i, names[i]);
 }
 
 /*
@@ -70,7 +57,7 @@ repmgr_heartbeat(PG_FUNCTION_ARGS)
 	bool		nulls[3] = {false, false, false};
 
 	require_superuser("send a heartbeat");
-	require_args(fcinfo, 2);
+	require_args(fcinfo, (const char *[]) {"primary_id", "term"}, 2);
 	primary_id = PG_GETARG_INT32(0);
 	term = PG_GETARG_INT64(1);
 
@@ -95,7 +82,7 @@ repmgr_heartbeat(PG_FUNCTION_ARGS)
 	values[0] = BoolGetDatum(accepted);
 	values[1] = Int64GetDatum(our_term);
 	values[2] = BoolGetDatum(in_recovery);
-	PG_RETURN_DATUM(row(fcinfo, values, nulls));
+	PG_RETURN_DATUM(make_result_tuple(fcinfo, values, nulls));
 }
 
 /*
@@ -113,7 +100,7 @@ repmgr_request_vote(PG_FUNCTION_ARGS)
 	int			candidate;
 
 	require_superuser("request a vote");
-	require_args(fcinfo, 3);
+	require_args(fcinfo, (const char *[]) {"term", "candidate_id", "candidate_lsn"}, 3);
 	term = PG_GETARG_INT64(0);
 	candidate = PG_GETARG_INT32(1);
 	if (term <= 0 || candidate <= 0)
@@ -138,7 +125,7 @@ repmgr_request_vote(PG_FUNCTION_ARGS)
 	values[0] = BoolGetDatum(granted);
 	values[1] = Int64GetDatum(d.term);
 	values[2] = CStringGetTextDatum(reason);
-	PG_RETURN_DATUM(row(fcinfo, values, nulls));
+	PG_RETURN_DATUM(make_result_tuple(fcinfo, values, nulls));
 }
 
 /*
@@ -148,7 +135,7 @@ Datum
 repmgr_notify_follow(PG_FUNCTION_ARGS)
 {
 	require_superuser("notify a node");
-	require_args(fcinfo, 2);
+	require_args(fcinfo, (const char *[]) {"primary_id", "term"}, 2);
 	if (!shmem_available())
 		PG_RETURN_BOOL(false);
 	shmem_set_follow_notice(PG_GETARG_INT32(0), PG_GETARG_INT64(1));
@@ -178,7 +165,7 @@ repmgr_decide_candidate(PG_FUNCTION_ARGS)
 	int			best;
 	int			i;
 
-	require_args(fcinfo, 4);
+	require_args(fcinfo, (const char *[]) {"node_ids", "lsns", "priorities", "eligible"}, 4);
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), INT4OID, 4, true, TYPALIGN_INT, &ids, NULL, &n);
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), PG_LSNOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &lsns, NULL, &n2);
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), INT4OID, 4, true, TYPALIGN_INT, &prios, NULL, &n3);
@@ -205,7 +192,7 @@ repmgr_decide_candidate(PG_FUNCTION_ARGS)
 Datum
 repmgr_decide_quorum(PG_FUNCTION_ARGS)
 {
-	require_args(fcinfo, 2);
+	require_args(fcinfo, (const char *[]) {"visible", "total"}, 2);
 	PG_RETURN_BOOL(failover_has_quorum(PG_GETARG_INT32(0), PG_GETARG_INT32(1)));
 }
 
@@ -213,7 +200,7 @@ repmgr_decide_quorum(PG_FUNCTION_ARGS)
 Datum
 repmgr_decide_fence(PG_FUNCTION_ARGS)
 {
-	require_args(fcinfo, 2);
+	require_args(fcinfo, (const char *[]) {"acked", "total"}, 2);
 	PG_RETURN_BOOL(failover_primary_must_fence(PG_GETARG_INT32(0), PG_GETARG_INT32(1)));
 }
 

@@ -100,9 +100,16 @@ foreach my $n (@all)
 {
 	is($n->safe_psql('repmgr', 'SELECT paused FROM repmgr.daemon_status()'), 't', $n->name . ' paused');
 }
-$node3->restart;
+$node3->stop;
+ok($node1->poll_query_until('repmgr',
+		"SELECT count(*) >= 1 FROM repmgr.repl_events WHERE node_id = 1 AND event = 'child_node_disconnect' AND details LIKE '%node3%'"),
+	'the primary saw node3 go: child_node_disconnect');
+$node3->start;
 is($node3->safe_psql('repmgr', 'SELECT paused FROM repmgr.daemon_status()'), 't',
 	'node3 still paused after a restart');
+ok($node1->poll_query_until('repmgr',
+		"SELECT count(*) >= 1 FROM repmgr.repl_events WHERE node_id = 1 AND event = 'child_node_reconnect' AND details LIKE '%node3%'"),
+	'and come back: child_node_reconnect');
 ok(wait_worker_state($node3, 30, 'monitoring upstream'), 'a paused worker keeps monitoring');
 $node1->safe_psql('repmgr', 'SELECT * FROM repmgr.daemon_unpause()');
 foreach my $n (@all)

@@ -51,8 +51,10 @@ sub run_or_die
 sub netns_available
 {
 	return "network namespaces need root (run \"make test\" as root)" if $> != 0;
-	return "the ip command cannot create network namespaces"
-	  unless run_quiet('ip', 'netns', 'list');
+	run_quiet('ip', 'netns', 'del', 'rpmprobe');
+	return "this machine does not allow creating network namespaces (ip netns add failed)"
+	  unless run_quiet('ip', 'netns', 'add', 'rpmprobe');
+	run_quiet('ip', 'netns', 'del', 'rpmprobe');
 	return "user $USER does not exist" unless defined getpwnam($USER);
 	return undef;
 }
