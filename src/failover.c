@@ -229,7 +229,13 @@ follow_event(WorkerCtx *ctx, PeerState *target, PeerState *primary)
 	ctx->follow_primary = primary ? primary->node->node_id : target->node->node_id;
 	ctx->follow_term = target->term;
 	if (ctx->status.role == NODE_TYPE_WITNESS)
-		return EV_NEW_PRIMARY;
+		return EV_NEW_PRIMARY;	/* a witness only changes what it watches */
+	if (ctx->durable.paused)
+	{
+		say_reason(ctx, LOG, psprintf("this node is paused: not following node %d",
+									  target->node->node_id));
+		return EV_OK;
+	}
 	if (!follow_possible(&ctx->position, target->timeline,
 						 target == primary ? target->switch_lsn : InvalidXLogRecPtr,
 						 &why))
@@ -264,11 +270,15 @@ static WorkerEvent
 check_follow_notice(WorkerCtx *ctx)
 {
 	int64		term;
-	int			id = shmem_take_follow_notice(&term);
+	int			id;
 	PeerState  *peers;
 	PeerState  *target;
 	int			npeers;
 
+	/* a paused standby leaves the notice for when it is unpaused */
+	if (ctx->durable.paused && ctx->status.role != NODE_TYPE_WITNESS)
+		return EV_OK;
+	id = shmem_take_follow_notice(&term);
 	if (id == InvalidNodeId || id == repmgr_node_id || node_of(ctx, id) == NULL)
 		return EV_OK;
 	ereport(LOG,
