@@ -17,6 +17,7 @@ use warnings;
 use Exporter 'import';
 use File::Path qw(make_path);
 use JSON::PP;
+use POSIX ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use RepmgrTest;
@@ -253,6 +254,9 @@ sub run_failover
 	$r{elections_before} = elections_total(@nodes);
 
 	my $t_kill = mono_ms();
+	my $now = Time::HiRes::time();
+	$r{kill_at} = sprintf('%s.%03d UTC', POSIX::strftime('%Y-%m-%d %H:%M:%S', gmtime($now)),
+		int(($now - int($now)) * 1000));    # to read the servers' logs against
 	$primary->kill9;
 
 	my ($new, $t_promoted);

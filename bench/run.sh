@@ -28,7 +28,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/scripts/lib.sh"
 
 command=${BENCH_COMMAND:-bash bench/run.sh}
-for v in BENCH_ONLY BENCH_RUNS BENCH_IDLE_S BENCH_FAILOVER_CONFIGS BENCH_PGBENCH_S BENCH_PAIRS BENCH_LOOPS BENCH_SCALE_SIZES; do
+for v in BENCH_ONLY BENCH_RUNS BENCH_IDLE_S BENCH_FAILOVER_CONFIGS BENCH_PGBENCH_S BENCH_PAIRS BENCH_SIMULTANEOUS_PAIRS BENCH_LOOPS BENCH_SCALE_SIZES; do
 	[ -n "${!v:-}" ] && command="$v=\"${!v}\" $command"
 done
 all=(failover switchover worker_cost scale worker_memory)
@@ -100,6 +100,7 @@ for b in "${benches[@]}"; do
 		${BENCH_FAILOVER_CONFIGS:+BENCH_FAILOVER_CONFIGS="$BENCH_FAILOVER_CONFIGS"} \
 		${BENCH_PGBENCH_S:+BENCH_PGBENCH_S="$BENCH_PGBENCH_S"} \
 		${BENCH_PAIRS:+BENCH_PAIRS="$BENCH_PAIRS"} \
+		${BENCH_SIMULTANEOUS_PAIRS:+BENCH_SIMULTANEOUS_PAIRS="$BENCH_SIMULTANEOUS_PAIRS"} \
 		${BENCH_LOOPS:+BENCH_LOOPS="$BENCH_LOOPS"} \
 		${BENCH_SCALE_SIZES:+BENCH_SCALE_SIZES="$BENCH_SCALE_SIZES"} \
 		perl -I "/usr/lib/postgresql/$PG_MAJOR/lib/pgxs/src/test/perl" -I t \

@@ -7,20 +7,33 @@
 # cannot start anything).  "with": shared_preload_libraries = 'repmgr' and
 # the primary's worker monitoring; "without": shared_preload_libraries = ''
 # (and a restart): no worker and no commit-time fence check in the
-# backends; the line in postgresql.conf is rewritten, as ALTER SYSTEM
-# cannot write an empty list).  Every run restarts the primary, warms up with 5 s of pgbench,
-# then measures pgbench (TPC-B-like, -c 2 -j 2, BENCH_PGBENCH_S seconds,
-# default 20) on a scale-10 database with synchronous_commit = off, so
-# that the run is CPU-bound and a per-commit cost would show.  Runs
-# alternate in pairs, the order flipping each pair (AB BA AB ...) so that
-# a drift of the shared machine does not favour one side; BENCH_PAIRS
-# pairs (default 8).  The figure is the ratio TPS with / TPS without of
-# each pair.  Because TPS on a shared machine moves with whatever else
-# runs, each run also reports the server's CPU time per transaction (the
-# postmaster's /proc/<pid>/stat, its children and its reaped children),
-# which the neighbours disturb far less: its ratio is reported beside.
+# backends (the line in postgresql.conf is rewritten: ALTER SYSTEM cannot
+# write an empty list).  pgbench is TPC-B-like, scale 10,
+# synchronous_commit = off and shared_buffers = 256MB, so that runs are
+# CPU-bound and a per-commit cost would show.
 #
-# Target (issue 4): within 1 % (median ratio >= 0.99).
+# 1. Alternating runs (the figure of the target): every run restarts the
+#    primary in its configuration, warms up with 5 s of pgbench, then
+#    measures pgbench -c 2 -j 2 for BENCH_PGBENCH_S seconds (20).  Runs go
+#    in pairs, the order flipping each pair (AB BA AB ...) so that a drift
+#    of the machine favours neither side; BENCH_PAIRS pairs (8).  Figure:
+#    TPS with / TPS without, per pair.  Beside it, the server's CPU time
+#    per transaction (the postmaster's /proc/<pid>/stat with its live and
+#    reaped children).
+# 2. Empty commits: after each of those runs, one backend commits 20,000
+#    transactions that only take a transaction id (PERFORM txid_current();
+#    COMMIT, in a DO loop), five times, the fastest counting; its time on
+#    CPU (/proc/<pid>/schedstat) per commit, with and without, is what the
+#    fence check adds to a commit.
+# 3. Simultaneous runs: on a shared machine the load of the neighbours
+#    changes from one run to the next far more than 1 %.  So a second
+#    identical primary + standby is made, one primary runs with repmgr and
+#    the other without, and both take pgbench -c 1 -j 1 at the same time
+#    for BENCH_PGBENCH_S seconds, the roles swapping each pair
+#    (BENCH_SIMULTANEOUS_PAIRS, 6): both sides meet the same neighbours.
+#
+# Target (issue 4): within 1 % (median ratio >= 0.99).  bench/report.pl
+# also gives a distribution-free confidence interval of the median ratio.
 use strict;
 use warnings;
 
@@ -34,61 +47,89 @@ use RepmgrTest;
 use Test::More;
 
 my $pairs = $ENV{BENCH_PAIRS} // ($ENV{BENCH_RUNS} ? $ENV{BENCH_RUNS} : 8);
+my $sim_pairs = $ENV{BENCH_SIMULTANEOUS_PAIRS} // ($ENV{BENCH_RUNS} ? $ENV{BENCH_RUNS} : 6);
 my $seconds = $ENV{BENCH_PGBENCH_S} // 20;
 my $clients = 2;
+my $scale = 10;
+my $commits = 20_000;
 
 # PostgreSQL::Test::Cluster's streaming nodes have shared_buffers = 1MB and
-# log every statement: give the primary a realistic buffer pool and no
+# log every statement: give the primaries a realistic buffer pool and no
 # statement log (fsync stays off, as in every test cluster)
 my %server = (shared_buffers => '256MB', log_statement => 'none', max_wal_size => '1GB');
-my $primary = new_primary('wc1', 1, conf => { %server, 'repmgr.monitor_interval' => '1s' });
-register_primary($primary, 1);
-my $standby = new_standby($primary, 'wc2', 2, conf => { %server, 'repmgr.failover' => 'manual' });
-register_standby($standby, 2);
-wait_all_streaming($primary, $standby);
 
-$primary->safe_psql('postgres', 'CREATE DATABASE bench');
-$primary->safe_psql('postgres', 'ALTER DATABASE bench SET synchronous_commit = off');
-pgbench('-i', '-q', '-s', '10');
+# a primary with a registered standby and a pgbench database
+sub bench_primary
+{
+	my ($prefix) = @_;
+	my $primary = new_primary("${prefix}1", 1,
+		conf => { %server, 'repmgr.monitor_interval' => '1s' });
+	register_primary($primary, 1);
+	my $standby = new_standby($primary, "${prefix}2", 2,
+		conf => { %server, 'repmgr.failover' => 'manual' });
+	register_standby($standby, 2);
+	wait_all_streaming($primary, $standby);
+	$primary->safe_psql('postgres', 'CREATE DATABASE bench');
+	$primary->safe_psql('postgres', 'ALTER DATABASE bench SET synchronous_commit = off');
+	pgbench($primary, '-i', '-q', '-s', $scale);
+	return { primary => $primary, standby => $standby };
+}
+
+sub pgbench_cmd
+{
+	my ($node, @args) = @_;
+	return [ 'pgbench', '-h', $node->host, '-p', $node->port, @args, 'bench' ];
+}
 
 sub pgbench
 {
-	my @args = @_;
+	my ($node, @args) = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'pgbench', '-h', $primary->host, '-p', $primary->port, @args, 'bench' ],
-		'>', \$out, '2>', \$err)
+	IPC::Run::run(pgbench_cmd($node, @args), '>', \$out, '2>', \$err)
 	  or die "pgbench @args failed: $err";
 	return $out;
 }
 
-# restart the primary with or without repmgr preloaded
+sub tps_of
+{
+	my ($out) = @_;
+	my ($tps) = $out =~ /tps = ([\d.]+) \(without initial connection time\)/;
+	($tps) = $out =~ /tps = ([\d.]+)/ unless defined $tps;
+	my ($tx) = $out =~ /number of transactions actually processed: (\d+)/;
+	die "no tps in pgbench output:\n$out" unless defined $tps && $tx;
+	return ($tps, $tx);
+}
+
+# restart a primary with or without repmgr preloaded
 sub configure
 {
-	my ($with) = @_;
+	my ($c, $with) = @_;
+	my $primary = $c->{primary};
 	$primary->adjust_conf('postgresql.conf', 'shared_preload_libraries',
 		$with ? "'repmgr'" : "''");
 	$primary->restart;
-	my $workers = $primary->safe_psql('postgres',
-		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'repmgr worker'");
 	if ($with)
 	{
 		wait_worker_state($primary, 60, 'monitoring as primary') or die 'worker not monitoring';
 	}
 	else
 	{
-		die "a repmgr worker runs without the library preloaded" if $workers ne '0';
 		die 'repmgr still preloaded'
 		  if $primary->safe_psql('postgres', 'SHOW shared_preload_libraries') =~ /repmgr/;
+		die 'a repmgr worker runs without the library preloaded'
+		  if $primary->safe_psql('postgres',
+			"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'repmgr worker'") ne '0';
 	}
-	wait_all_streaming($primary, $standby);
+	wait_all_streaming($primary, $c->{standby});
 }
 
-# CPU time (clock ticks) used so far by the primary's server: the
+# CPU time (clock ticks) used so far by a primary's server: the
 # postmaster, its live children, and its exited children (the backends of
 # a finished pgbench run, reaped by the postmaster: cutime + cstime)
 sub server_cpu_ticks
 {
-	my $pm = (split /\n/, slurp_file($primary->data_dir . '/postmaster.pid'))[0];
+	my ($node) = @_;
+	my $pm = (split /\n/, slurp_file($node->data_dir . '/postmaster.pid'))[0];
 	my $ticks = 0;
 	opendir my $dh, '/proc' or die "/proc: $!";
 	foreach my $pid (grep { /^\d+$/ } readdir $dh)
@@ -115,72 +156,176 @@ sub server_cpu_ticks
 # wait until the backends of a pgbench run have exited (and been reaped)
 sub no_bench_backends
 {
-	$primary->poll_query_until('postgres',
+	my ($node) = @_;
+	$node->poll_query_until('postgres',
 		"SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = 'bench'")
 	  or die 'pgbench backends still there';
 }
 
-sub measure
+# the machine's CPU time so far: user nice system idle iowait irq softirq
+# steal (ticks, /proc/stat); steal is what the host took from this
+# virtual machine
+sub cpu_stat
 {
-	my ($with) = @_;
-	configure($with);
-	pgbench('-c', $clients, '-j', $clients, '-T', 5);
-	no_bench_backends();
-	my $loops0 = $with ? $primary->safe_psql('repmgr', 'SELECT loops FROM repmgr.daemon_status()') : 0;
-	my $cpu0 = server_cpu_ticks();
-	my $out = pgbench('-c', $clients, '-j', $clients, '-T', $seconds);
-	no_bench_backends();
-	my $cpu = server_cpu_ticks() - $cpu0;
-	my ($tps) = $out =~ /tps = ([\d.]+) \(without initial connection time\)/;
-	($tps) = $out =~ /tps = ([\d.]+)/ unless defined $tps;
-	my ($tx) = $out =~ /number of transactions actually processed: (\d+)/;
-	die "no tps in pgbench output:\n$out" unless defined $tps && $tx;
-	my $loops = $with ? $primary->safe_psql('repmgr', 'SELECT loops FROM repmgr.daemon_status()') - $loops0 : 0;
-	my $hz = 100;    # USER_HZ of /proc/<pid>/stat on Linux
-	return ($tps, $loops, $cpu / $hz * 1e6 / $tx);
+	my ($line) = split /\n/, slurp_file('/proc/stat');
+	my @f = split ' ', $line;
+	return @f[ 1 .. 8 ];
 }
 
-my (@with, @without, @ratio, @cpu_ratio, @pairs);
+# time on CPU of a process, in ns (/proc/<pid>/schedstat, first field)
+sub oncpu_ns
+{
+	my ($pid) = @_;
+	my ($ns) = split ' ', slurp_file("/proc/$pid/schedstat");
+	return $ns;
+}
+
+# the per-commit cost alone; returns (CPU µs, wall µs) per commit, the
+# fastest of five loops (the others met the neighbours: in a virtual
+# machine, time stolen by the host counts as time on CPU too)
+sub commit_loop
+{
+	my ($node) = @_;
+	my $s = $node->background_psql('bench', timeout => 300);
+	my $pid = $s->query_safe('SELECT pg_backend_pid()');
+	my (@cpu, @wall);
+	for (1 .. 5)
+	{
+		my $c0 = oncpu_ns($pid);
+		my $t0 = mono_ms();
+		$s->query_safe("DO \$\$ BEGIN FOR i IN 1..$commits LOOP PERFORM txid_current(); COMMIT; END LOOP; END \$\$");
+		push @wall, (mono_ms() - $t0) * 1000 / $commits;
+		push @cpu, (oncpu_ns($pid) - $c0) / 1000 / $commits;
+	}
+	$s->quit;
+	return (stats(@cpu)->{min}, stats(@wall)->{min});
+}
+
+# one alternating run: restart, warm up, pgbench, empty commits
+sub measure
+{
+	my ($c, $with) = @_;
+	my $primary = $c->{primary};
+	configure($c, $with);
+	pgbench($primary, '-c', $clients, '-j', $clients, '-T', 5);
+	no_bench_backends($primary);
+	my $loops0 = $with ? $primary->safe_psql('repmgr', 'SELECT loops FROM repmgr.daemon_status()') : 0;
+	my $cpu0 = server_cpu_ticks($primary);
+	my @stat0 = cpu_stat();
+	my $out = pgbench($primary, '-c', $clients, '-j', $clients, '-T', $seconds);
+	my @stat1 = cpu_stat();
+	no_bench_backends($primary);
+	my $cpu = server_cpu_ticks($primary) - $cpu0;
+	my ($tps, $tx) = tps_of($out);
+	my $loops = $with ? $primary->safe_psql('repmgr', 'SELECT loops FROM repmgr.daemon_status()') - $loops0 : 0;
+	my $total = 0;
+	$total += $stat1[$_] - $stat0[$_] for 0 .. $#stat0;
+	my ($commit_cpu, $commit_wall) = commit_loop($primary);
+	my $hz = 100;    # USER_HZ of /proc/<pid>/stat on Linux
+	return {
+		tps => $tps + 0, loops => $loops + 0,
+		cpu_us_per_tx => $cpu / $hz * 1e6 / $tx,
+		commit_cpu_us => $commit_cpu, commit_wall_us => $commit_wall,
+		steal_pct => $total ? 100 * ($stat1[7] - $stat0[7]) / $total : 0,
+	};
+}
+
+my $ca = bench_primary('wca');
+
+# ---- 1 and 2: alternating runs
+my @pairs;
 for my $p (1 .. $pairs)
 {
 	my @order = $p % 2 ? (1, 0) : (0, 1);
-	my (%tps, %cpu);
-	my $loops;
-	foreach my $with (@order)
-	{
-		my ($tps, $l, $cpu) = measure($with);
-		$tps{$with} = $tps;
-		$cpu{$with} = $cpu;
-		$loops = $l if $with;
-	}
-	push @with, $tps{1};
-	push @without, $tps{0};
-	push @ratio, $tps{1} / $tps{0};
-	push @cpu_ratio, $cpu{1} / $cpu{0};
-	push @pairs, { pair => $p, order => $order[0] ? 'with first' : 'without first',
-		with_tps => $tps{1} + 0, without_tps => $tps{0} + 0,
-		ratio => $tps{1} / $tps{0}, worker_loops => $loops + 0,
-		with_cpu_us_per_tx => $cpu{1}, without_cpu_us_per_tx => $cpu{0},
-		cpu_ratio => $cpu{1} / $cpu{0} };
+	my %m;
+	$m{$_} = measure($ca, $_) foreach @order;
+	my ($w, $wo) = ($m{1}, $m{0});
+	push @pairs, {
+		pair => $p, order => $order[0] ? 'with first' : 'without first',
+		with_tps => $w->{tps}, without_tps => $wo->{tps},
+		ratio => $w->{tps} / $wo->{tps}, worker_loops => $w->{loops},
+		with_cpu_us_per_tx => $w->{cpu_us_per_tx}, without_cpu_us_per_tx => $wo->{cpu_us_per_tx},
+		cpu_ratio => $w->{cpu_us_per_tx} / $wo->{cpu_us_per_tx},
+		with_commit_cpu_us => $w->{commit_cpu_us}, without_commit_cpu_us => $wo->{commit_cpu_us},
+		commit_cpu_diff_us => $w->{commit_cpu_us} - $wo->{commit_cpu_us},
+		with_commit_wall_us => $w->{commit_wall_us}, without_commit_wall_us => $wo->{commit_wall_us},
+		commit_wall_ratio => $w->{commit_wall_us} / $wo->{commit_wall_us},
+		with_steal_pct => $w->{steal_pct}, without_steal_pct => $wo->{steal_pct},
+	};
+	my $r = $pairs[-1];
 	progress(sprintf('pair %d (%s): with %.1f tps, without %.1f tps, ratio %.4f; '
 			  . 'server CPU %.0f / %.0f us per transaction, ratio %.4f (worker loops during the run: %d)',
-			$p, $pairs[-1]{order}, $tps{1}, $tps{0}, $ratio[-1],
-			$cpu{1}, $cpu{0}, $cpu_ratio[-1], $loops));
+			$p, $r->{order}, $w->{tps}, $wo->{tps}, $r->{ratio},
+			$w->{cpu_us_per_tx}, $wo->{cpu_us_per_tx}, $r->{cpu_ratio}, $w->{loops}));
+	progress(sprintf('        empty commits: CPU %.2f / %.2f us per commit (difference %+.2f us), '
+			  . 'wall %.2f / %.2f us; CPU stolen by the host %.1f %% / %.1f %%',
+			$w->{commit_cpu_us}, $wo->{commit_cpu_us}, $r->{commit_cpu_diff_us},
+			$w->{commit_wall_us}, $wo->{commit_wall_us}, $w->{steal_pct}, $wo->{steal_pct}));
 }
 
+# ---- 3: simultaneous runs on two primaries, roles swapping
+my @sim;
+if ($sim_pairs > 0)
+{
+	my $cb = bench_primary('wcb');
+	for my $p (1 .. $sim_pairs)
+	{
+		my ($with, $without) = $p % 2 ? ($ca, $cb) : ($cb, $ca);
+		configure($with, 1);
+		configure($without, 0);
+		my %tps;
+		foreach my $t ([ 'warmup', 5 ], [ 'measure', $seconds ])
+		{
+			my (%out, %err, @h);
+			foreach my $side ([ 'with', $with ], [ 'without', $without ])
+			{
+				my ($name, $c) = @$side;
+				$out{$name} = '';
+				$err{$name} = '';
+				push @h, IPC::Run::start(pgbench_cmd($c->{primary}, '-c', 1, '-j', 1, '-T', $t->[1]),
+					'>', \$out{$name}, '2>', \$err{$name});
+			}
+			foreach my $h (@h)
+			{
+				$h->finish or die "pgbench failed: $err{with}$err{without}";
+			}
+			next if $t->[0] eq 'warmup';
+			($tps{$_}) = tps_of($out{$_}) foreach ('with', 'without');
+		}
+		push @sim, {
+			pair => $p, with_on => $with->{primary}->name,
+			with_tps => $tps{with} + 0, without_tps => $tps{without} + 0,
+			ratio => $tps{with} / $tps{without},
+		};
+		progress(sprintf('simultaneous %d (with on %s): with %.1f tps, without %.1f tps, ratio %.4f',
+				$p, $with->{primary}->name, $tps{with}, $tps{without}, $sim[-1]{ratio}));
+	}
+}
+
+sub of { my ($key, @rows) = @_; return stats(map { $_->{$key} } @rows); }
 write_result('worker_cost', {
 	pairs => \@pairs,
 	n => $pairs,
 	seconds => $seconds,
 	clients => $clients,
-	scale => 10,
-	with_tps => stats(@with),
-	without_tps => stats(@without),
-	ratio => stats(@ratio),
-	cpu_ratio => stats(@cpu_ratio),
-	with_cpu_us_per_tx => stats(map { $_->{with_cpu_us_per_tx} } @pairs),
-	without_cpu_us_per_tx => stats(map { $_->{without_cpu_us_per_tx} } @pairs),
-	ratio_of_medians => stats(@with)->{median} / stats(@without)->{median},
+	scale => $scale,
+	with_tps => of('with_tps', @pairs),
+	without_tps => of('without_tps', @pairs),
+	ratio => of('ratio', @pairs),
+	ratio_of_medians => of('with_tps', @pairs)->{median} / of('without_tps', @pairs)->{median},
+	cpu_ratio => of('cpu_ratio', @pairs),
+	with_cpu_us_per_tx => of('with_cpu_us_per_tx', @pairs),
+	without_cpu_us_per_tx => of('without_cpu_us_per_tx', @pairs),
+	commits_per_loop => $commits,
+	with_commit_cpu_us => of('with_commit_cpu_us', @pairs),
+	without_commit_cpu_us => of('without_commit_cpu_us', @pairs),
+	commit_cpu_diff_us => of('commit_cpu_diff_us', @pairs),
+	commit_wall_ratio => of('commit_wall_ratio', @pairs),
+	steal_pct => stats(map { ($_->{with_steal_pct}, $_->{without_steal_pct}) } @pairs),
+	simultaneous => \@sim,
+	simultaneous_ratio => of('ratio', @sim),
+	simultaneous_with_tps => of('with_tps', @sim),
+	simultaneous_without_tps => of('without_tps', @sim),
 });
 ok(1, 'worker cost benchmark done');
 done_testing();
