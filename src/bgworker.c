@@ -412,6 +412,7 @@ worker_shutdown(void)
 		worker_record_event(&ctx, "repmgrd_shutdown", true,
 							psprintf("repmgr worker on node %d (\"%s\") shutting down",
 									 ctx.self->node_id, ctx.self->name));
+		ctx.next_flush = 0;
 		worker_flush_events(&ctx);
 	}
 	monitor_close_links(&ctx);

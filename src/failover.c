@@ -216,6 +216,46 @@ say_reason(WorkerCtx *ctx, int elevel, const char *reason)
 	worker_set_error(ctx, "%s", reason);
 }
 
+/* the other nodes, but the lost primary: it would cost a timeout a round */
+static PeerState *
+poll_others(WorkerCtx *ctx, int *npeers)
+{
+	return peers_poll_without(ctx->nodes, repmgr_node_id, ctx->lost_primary_id,
+							  true, npeers);
+}
+
+/*
+ * Is the lost upstream back: answering, as a standby (a cascade's
+ * upstream) or as a working primary not older than our term?  A short
+ * deadline: it is asked every round, and a node that needs longer than
+ * this to answer on a working network is not back yet.
+ */
+static bool
+upstream_back(WorkerCtx *ctx)
+{
+	NodeInfo   *up = node_of(ctx, ctx->upstream_id);
+	RemoteOp	op;
+	bool		back = false;
+
+	if (up == NULL)
+		return false;
+	memset(&op, 0, sizeof(op));
+	op.conninfo = up->conninfo;
+	op.sql = "SELECT in_recovery, term, fenced FROM repmgr.node_state()";
+	remote_run(&op, 1, Min(repmgr_connect_timeout_ms, 250));
+	if (op.rc->status == REMOTE_OK && op.result && PQntuples(op.result) == 1)
+	{
+		bool		in_recovery = strcmp(PQgetvalue(op.result, 0, 0), "t") == 0;
+		int64		term = strtoll(PQgetvalue(op.result, 0, 1), NULL, 10);
+		bool		fenced = strcmp(PQgetvalue(op.result, 0, 2), "t") == 0;
+
+		back = in_recovery ? (ctx->lost_primary_id == InvalidNodeId) :
+			(!fenced && term >= ctx->durable.term);
+	}
+	remote_op_release(&op);
+	return back;
+}
+
 /*
  * A peer was found to be the new primary: can we follow it?  Sets up
  * ctx->follow_target for act_follow.
@@ -284,7 +324,7 @@ check_follow_notice(WorkerCtx *ctx)
 	ereport(LOG,
 			(errmsg("repmgr worker: node %d received notification to follow node %d",
 					repmgr_node_id, id)));
-	peers = peers_poll(ctx->nodes, repmgr_node_id, true, &npeers);
+	peers = poll_others(ctx, &npeers);
 	target = peers_find(peers, npeers, id);
 	if (target == NULL || !peer_is_primary(target))
 		return EV_OK;			/* not (yet) a primary we can see */
@@ -326,7 +366,6 @@ observe_degraded(WorkerCtx *ctx)
 	TimestampTz now = GetCurrentTimestamp();
 	PeerState  *peers;
 	PeerState  *primary;
-	PeerState  *lost;
 	CandidateInfo *cands;
 	WorkerEvent ev;
 	NodeInfo   *lost_node;
@@ -347,14 +386,11 @@ observe_degraded(WorkerCtx *ctx)
 		return EV_OK;
 	ctx->next_decision = TimestampTzPlusMilliseconds(now, repmgr_monitor_interval_ms);
 
-	peers = peers_poll(ctx->nodes, repmgr_node_id, true, &npeers);
-
 	/* the upstream is back */
-	lost = peers_find(peers, npeers, ctx->upstream_id);
-	if (lost != NULL && lost->reachable &&
-		(lost->in_recovery || peer_is_primary(lost)) &&
-		lost->term >= ctx->durable.term)
+	if (upstream_back(ctx))
 		return EV_UPSTREAM_OK;
+
+	peers = poll_others(ctx, &npeers);
 
 	/* somebody already is the new primary */
 	primary = new_primary_among(ctx, peers, npeers);
@@ -516,7 +552,7 @@ act_election_begin(WorkerCtx *ctx)
 	PeerState  *peers;
 	int			npeers;
 
-	peers = peers_poll(ctx->nodes, repmgr_node_id, true, &npeers);
+	peers = poll_others(ctx, &npeers);
 	ctx->election_term = Max(ctx->durable.term, peers_max_term(peers, npeers)) + 1;
 	ctx->wait_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 													 failover_election_timeout_ms());
@@ -661,7 +697,6 @@ observe_waiting(WorkerCtx *ctx)
 	TimestampTz now = GetCurrentTimestamp();
 	PeerState  *peers;
 	PeerState  *primary;
-	PeerState  *lost;
 	int			npeers;
 	WorkerEvent ev;
 
@@ -681,10 +716,9 @@ observe_waiting(WorkerCtx *ctx)
 		return EV_OK;
 	ctx->next_decision = TimestampTzPlusMilliseconds(now, Min(repmgr_monitor_interval_ms, 250));
 
-	peers = peers_poll(ctx->nodes, repmgr_node_id, true, &npeers);
-	lost = peers_find(peers, npeers, ctx->upstream_id);
-	if (lost != NULL && peer_is_primary(lost) && lost->term >= ctx->durable.term)
+	if (upstream_back(ctx))
 		return EV_UPSTREAM_OK;
+	peers = poll_others(ctx, &npeers);
 	primary = new_primary_among(ctx, peers, npeers);
 	if (primary != NULL)
 		return follow_event(ctx, primary, primary);

@@ -195,6 +195,17 @@ worker_flush_events(WorkerCtx *ctx)
 
 	if (n == 0 || !ctx->extension_ready)
 		return;
+	/*
+	 * Not while the primary is being lost or replaced (it is the failover
+	 * path, and the primary to write to is unknown), and not again soon
+	 * after a failed attempt: each one can cost a connect timeout.
+	 */
+	if (ctx->state != WS_PRIMARY && ctx->state != WS_STANDBY &&
+		ctx->state != WS_WITNESS && ctx->state != WS_CANNOT_FOLLOW)
+		return;
+	if (GetCurrentTimestamp() < ctx->next_flush)
+		return;
+	ctx->next_flush = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 5000);
 	params[0] = queued_events_json(evs, n);
 
 	if (ctx->state == WS_PRIMARY && !ctx->position.in_recovery)
@@ -214,6 +225,7 @@ worker_flush_events(WorkerCtx *ctx)
 		CommitTransactionCommand();
 		MemoryContextSwitchTo(ctx->loop_context);
 		shmem_event_consume(n);
+		ctx->next_flush = 0;
 		return;
 	}
 
@@ -226,12 +238,16 @@ worker_flush_events(WorkerCtx *ctx)
 		write_events_on(primary, params))
 	{
 		shmem_event_consume(n);
+		ctx->next_flush = 0;
 		return;
 	}
 	other = nodes_lookup(ctx->nodes, ctx->follow_primary);
 	if (other != NULL && other != primary && other->node_id != repmgr_node_id &&
 		write_events_on(other, params))
+	{
 		shmem_event_consume(n);
+		ctx->next_flush = 0;
+	}
 }
 
 /* ----------

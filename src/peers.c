@@ -69,6 +69,17 @@ peer_read(PeerState *peer, PGresult *res)
 PeerState *
 peers_poll(List *nodes, int skip_id, bool active_only, int *npeers)
 {
+	return peers_poll_without(nodes, skip_id, InvalidNodeId, active_only, npeers);
+}
+
+/*
+ * The same without a second node either: one known not to answer (a lost
+ * primary) would make every round last a full timeout.
+ */
+PeerState *
+peers_poll_without(List *nodes, int skip_id, int skip2_id, bool active_only,
+				   int *npeers)
+{
 	PeerState  *peers;
 	RemoteOp   *ops;
 	ListCell   *lc;
@@ -80,7 +91,8 @@ peers_poll(List *nodes, int skip_id, bool active_only, int *npeers)
 	{
 		NodeInfo   *node = (NodeInfo *) lfirst(lc);
 
-		if (node->node_id == skip_id || (active_only && !node->active))
+		if (node->node_id == skip_id || node->node_id == skip2_id ||
+			(active_only && !node->active))
 			continue;
 		peers[n++].node = node;
 	}

@@ -37,6 +37,8 @@ typedef struct PeerState
 
 extern PeerState *peers_poll(List *nodes, int skip_id, bool active_only,
 							 int *npeers);
+extern PeerState *peers_poll_without(List *nodes, int skip_id, int skip2_id,
+									 bool active_only, int *npeers);
 extern PeerState *peers_find(PeerState *peers, int npeers, int node_id);
 extern bool peer_is_primary(const PeerState *peer);
 extern PeerState *peers_find_primary(PeerState *peers, int npeers,

@@ -101,6 +101,7 @@ typedef struct WorkerCtx
 	int			npeers;
 	TimestampTz next_heartbeat;
 	TimestampTz next_witness_copy;
+	TimestampTz next_flush;		/* of queued events, after a failed attempt */
 
 	/* things said once */
 	char		not_ready[REPMGR_ERROR_LEN];

@@ -100,6 +100,11 @@ foreach my $n (@all)
 {
 	is($n->safe_psql('repmgr', 'SELECT paused FROM repmgr.daemon_status()'), 't', $n->name . ' paused');
 }
+ok($node1->poll_query_until('repmgr',
+		"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = 'node3' AND state = 'streaming'")
+	  && $node1->poll_query_until('repmgr',
+		"SELECT count(*) >= 1 FROM repmgr.repl_events WHERE node_id = 1 AND event LIKE 'child_node_%connect' AND details LIKE '%node3%'"),
+	'node3 streams from the restarted primary, which noticed');
 $node3->stop;
 ok($node1->poll_query_until('repmgr',
 		"SELECT count(*) >= 1 FROM repmgr.repl_events WHERE node_id = 1 AND event = 'child_node_disconnect' AND details LIKE '%node3%'"),
