@@ -38,7 +38,6 @@ do_cluster_show(RepmgrContext *ctx)
 	"Location", "Connection string"};
 	PGconn	   *conn;
 	PGresult   *res;
-	Table	   *t;
 	int			rc;
 	int			i;
 
@@ -61,18 +60,8 @@ do_cluster_show(RepmgrContext *ctx)
 		PQclear(res);
 		return SUCCESS;
 	}
-	t = table_create(lengthof(headers), headers);
-	for (i = 0; i < PQntuples(res); i++)
-	{
-		const char *row[lengthof(headers)];
-		int			c;
-
-		for (c = 0; c < lengthof(headers); c++)
-			row[c] = PQgetvalue(res, i, c);
-		table_add_row(t, row);
-	}
+	table_print_result(res, lengthof(headers), headers, stdout);
 	PQclear(res);
-	table_print(t, stdout);
 	return SUCCESS;
 }
 
@@ -83,9 +72,7 @@ do_cluster_event(RepmgrContext *ctx)
 	PGconn	   *conn;
 	PGresult   *res;
 	const char *params[3];
-	Table	   *t;
 	int			rc;
-	int			i;
 
 	rc = connect_local_node(ctx, &conn);
 	if (rc != SUCCESS)
@@ -102,18 +89,8 @@ do_cluster_event(RepmgrContext *ctx)
 	PQfinish(conn);
 	if (rc != SUCCESS)
 		return rc;
-	t = table_create(lengthof(headers), headers);
-	for (i = 0; i < PQntuples(res); i++)
-	{
-		const char *row[lengthof(headers)];
-		int			c;
-
-		for (c = 0; c < lengthof(headers); c++)
-			row[c] = PQgetvalue(res, i, c);
-		table_add_row(t, row);
-	}
+	table_print_result(res, lengthof(headers), headers, stdout);
 	PQclear(res);
-	table_print(t, stdout);
 	return SUCCESS;
 }
 

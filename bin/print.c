@@ -106,3 +106,25 @@ table_print(Table *t, FILE *out)
 	fflush(out);
 	pg_free(width);
 }
+
+/*
+ * Print the first ncols columns of a query result as a table under
+ * headers.
+ */
+void
+table_print_result(PGresult *res, int ncols, const char **headers, FILE *out)
+{
+	Table	   *t = table_create(ncols, headers);
+	const char **row = palloc(sizeof(char *) * ncols);
+	int			i;
+	int			c;
+
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		for (c = 0; c < ncols; c++)
+			row[c] = PQgetvalue(res, i, c);
+		table_add_row(t, row);
+	}
+	table_print(t, out);
+	pfree(row);
+}

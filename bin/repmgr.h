@@ -326,6 +326,8 @@ typedef struct Table
 extern Table *table_create(int ncols, const char **headers);
 extern void table_add_row(Table *t, const char **values);
 extern void table_print(Table *t, FILE *out);
+extern void table_print_result(PGresult *res, int ncols, const char **headers,
+							   FILE *out);
 
 /* ----------
  * Actions: one file per object
