@@ -114,15 +114,13 @@ ensure_slot_on(const char *conninfo, const char *slot_name)
 
 /*
  * Stream from target from now on: slot, primary_conninfo, reload.  Then
- * record it on the primary at primary_conninfo.  event_extra, when given,
+ * record it on the primary at primary_conninfo.  worker_event, when given,
  * is recorded with the standby_follow event (the worker's own event).
  */
 void
 action_follow(NodeInfo *self, NodeInfo *target, const char *primary_conninfo,
 			  List *nodes, const char *worker_event)
 {
-	MetadataBatch batch = {0};
-	EventInfo	ev;
 	char	   *conninfo;
 
 	if (self->slot_name != NULL)
@@ -132,6 +130,22 @@ action_follow(NodeInfo *self, NodeInfo *target, const char *primary_conninfo,
 	alter_system_set("primary_conninfo", conninfo);
 	alter_system_set("primary_slot_name", self->slot_name);
 	reload_configuration();
+
+	follow_record(self, target, primary_conninfo, nodes, worker_event, false);
+}
+
+/*
+ * This node now streams from target: its record says so, and the events
+ * are recorded on the primary at primary_conninfo.  by_command: a
+ * follow_command did the re-pointing and recorded standby_follow itself
+ * ("repmgr standby follow" does), so only worker_event is recorded.
+ */
+void
+follow_record(NodeInfo *self, NodeInfo *target, const char *primary_conninfo,
+			  List *nodes, const char *worker_event, bool by_command)
+{
+	MetadataBatch batch = {0};
+	EventInfo	ev;
 
 	metadata_add(&batch,
 				 "UPDATE repmgr.repl_nodes SET upstream_node_id = $2::integer, "
@@ -147,7 +161,8 @@ action_follow(NodeInfo *self, NodeInfo *target, const char *primary_conninfo,
 	ev.node_name = self->name;
 	ev.primary_node_id = target->node_id;
 	ev.primary_conninfo = target->conninfo;
-	events_add(&batch, &ev);
+	if (!by_command)
+		events_add(&batch, &ev);
 	if (worker_event)
 	{
 		EventInfo	wev = ev;
@@ -161,7 +176,8 @@ action_follow(NodeInfo *self, NodeInfo *target, const char *primary_conninfo,
 	batch.primary_conninfo = primary_conninfo;
 	batch.no_wait = true;
 	metadata_apply(&batch, nodes);
-	events_notify(&ev);
+	if (!by_command)
+		events_notify(&ev);
 	if (worker_event)
 	{
 		ev.event = worker_event;
@@ -204,10 +220,14 @@ promote_server(void)
  * The metadata is written through a connection to this server when the
  * caller's transaction began in recovery (and so cannot write), locally
  * otherwise.  worker_event, when given, is recorded too (the worker's).
+ * by_command: a promote_command promoted this node and recorded
+ * standby_promote itself ("repmgr standby promote" does), so only
+ * worker_event is recorded.
  */
 void
 promote_record(NodeInfo *self, NodeInfo *old_primary, int64 term,
-			   List *nodes, bool via_connection, const char *worker_event)
+			   List *nodes, bool via_connection, const char *worker_event,
+			   bool by_command)
 {
 	MetadataBatch batch = {0};
 	EventInfo	ev;
@@ -247,7 +267,8 @@ promote_record(NodeInfo *self, NodeInfo *old_primary, int64 term,
 	ev.node_name = self->name;
 	ev.primary_node_id = self->node_id;
 	ev.primary_conninfo = self->conninfo;
-	events_add(&batch, &ev);
+	if (!by_command)
+		events_add(&batch, &ev);
 	if (worker_event)
 	{
 		EventInfo	wev = ev;
@@ -264,7 +285,8 @@ promote_record(NodeInfo *self, NodeInfo *old_primary, int64 term,
 		batch.primary_conninfo = self->conninfo;
 	metadata_apply(&batch, nodes);
 
-	events_notify(&ev);
+	if (!by_command)
+		events_notify(&ev);
 	if (worker_event)
 	{
 		ev.event = worker_event;
@@ -363,7 +385,7 @@ node_promote(bool force)
 	shmem_get_durable(&durable);
 	term = Max(durable.term, peers_max_term(peers, npeers)) + 1;
 	promote_server();
-	promote_record(self, nodes_active_primary(nodes), term, nodes, true, NULL);
+	promote_record(self, nodes_active_primary(nodes), term, nodes, true, NULL, false);
 	return self->node_id;
 }
 

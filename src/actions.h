@@ -17,10 +17,13 @@ extern bool follow_possible(const LocalPosition *me, TimeLineID target_tli,
 extern void action_follow(NodeInfo *self, NodeInfo *target,
 						  const char *primary_conninfo, List *nodes,
 						  const char *worker_event);
+extern void follow_record(NodeInfo *self, NodeInfo *target,
+						  const char *primary_conninfo, List *nodes,
+						  const char *worker_event, bool by_command);
 extern void promote_server(void);
 extern void promote_record(NodeInfo *self, NodeInfo *old_primary, int64 term,
 						   List *nodes, bool via_connection,
-						   const char *worker_event);
+						   const char *worker_event, bool by_command);
 extern int	node_promote(bool force);
 extern int	node_follow(int upstream_node_id);
 

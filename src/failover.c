@@ -356,6 +356,24 @@ run_hook_command(WorkerCtx *ctx, const char *template, int node_id,
 	return shell_run_sync(command, envp, repmgr_event_notification_timeout_ms);
 }
 
+/*
+ * A promote_command or follow_command failed: record the failed event (it
+ * waits in shared memory for a writable primary) and end this attempt;
+ * the worker restarts and decides again.
+ */
+static void
+hook_failed(WorkerCtx *ctx, const char *event, const char *setting,
+			const char *command, int rc)
+{
+	char	   *details = psprintf("%s exited with %d: %s", setting, rc, command);
+
+	worker_record_event(ctx, event, false, details);
+	ereport(ERROR,
+			(errmsg("repmgr worker: %s exited with %d", setting, rc),
+			 errdetail("The command was: %s", command),
+			 errhint("The worker restarts and decides again; its server log and the command's own output say why it failed.")));
+}
+
 /* ----------
  * Degraded monitoring: the upstream is lost; decide what to do
  * ----------
@@ -769,15 +787,17 @@ void
 act_promote(WorkerCtx *ctx)
 {
 	NodeInfo   *old = node_of(ctx, ctx->lost_primary_id);
+	bool		by_command = repmgr_promote_command && repmgr_promote_command[0];
 
 	ereport(LOG, (errmsg("repmgr worker: promoting standby")));
-	if (repmgr_promote_command && repmgr_promote_command[0])
+	if (by_command)
 	{
 		int			rc = run_hook_command(ctx, repmgr_promote_command,
 										  repmgr_node_id, "promote_command");
 
 		if (rc != 0)
-			elog(ERROR, "repmgr worker: promote_command exited with %d", rc);
+			hook_failed(ctx, "repmgrd_failover_promote", "promote_command",
+						repmgr_promote_command, rc);
 		wait_until_promoted();
 	}
 	else
@@ -787,7 +807,7 @@ act_promote(WorkerCtx *ctx)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	MemoryContextSwitchTo(ctx->loop_context);
 	promote_record(ctx->self, old, ctx->election_term, ctx->nodes, false,
-				   "repmgrd_failover_promote");
+				   "repmgrd_failover_promote", by_command);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(ctx->loop_context);
@@ -839,7 +859,10 @@ act_follow(WorkerCtx *ctx)
 											  target->node_id, "follow_command");
 
 			if (rc != 0)
-				elog(ERROR, "repmgr worker: follow_command exited with %d", rc);
+				hook_failed(ctx, "repmgrd_failover_follow", "follow_command",
+							repmgr_follow_command, rc);
+			follow_record(ctx->self, target, primary->conninfo, ctx->nodes,
+						  "repmgrd_failover_follow", true);
 		}
 		else
 			action_follow(ctx->self, target, primary->conninfo, ctx->nodes,
