@@ -20,6 +20,7 @@
 #include "access/xlog.h"
 #include "access/xlogrecovery.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -302,6 +303,52 @@ parse_lsn(const char *text)
 	XLogRecPtr	lsn = pg_lsn_in_internal(text, &have_error);
 
 	return have_error ? InvalidXLogRecPtr : lsn;
+}
+
+/*
+ * A standby's copy of repl_nodes is as old as its replay: a node
+ * registered on the primary a moment ago may not be here yet.  Ask the
+ * server this standby streams from (primary_conninfo, in this database)
+ * how far it has written or replayed, and wait until this standby has
+ * replayed as far (bounded by REPMGR_METADATA_WAIT_MS).  Returns whether
+ * it has; false also when the upstream cannot be asked, and then the
+ * caller goes on with what it has.
+ */
+bool
+nodes_catch_up_with_upstream(void)
+{
+	RemoteConn *rc;
+	PGresult   *res;
+	XLogRecPtr	lsn = InvalidXLogRecPtr;
+	char	   *dbname;
+
+	if (!RecoveryInProgress() || PrimaryConnInfo == NULL ||
+		PrimaryConnInfo[0] == '\0')
+		return false;
+	dbname = get_database_name(MyDatabaseId);
+	if (dbname == NULL)
+		return false;
+	rc = remote_connect(conninfo_with_option(PrimaryConnInfo, "dbname", dbname),
+						repmgr_connect_timeout_ms, true);
+	if (rc->status == REMOTE_OK)
+	{
+		res = remote_query(rc,
+						   "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() "
+						   "THEN pg_catalog.pg_last_wal_replay_lsn() "
+						   "ELSE pg_catalog.pg_current_wal_insert_lsn() END",
+						   0, NULL, repmgr_connect_timeout_ms);
+		if (res != NULL)
+		{
+			if (!PQgetisnull(res, 0, 0))
+				lsn = parse_lsn(PQgetvalue(res, 0, 0));
+			PQclear(res);
+		}
+	}
+	remote_close(rc);
+	if (lsn == InvalidXLogRecPtr)
+		return false;
+	wait_for_local_replay(lsn);
+	return GetXLogReplayRecPtr(NULL) >= lsn;
 }
 
 static void

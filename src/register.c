@@ -172,6 +172,7 @@ register_standby(NodeInfo *node, bool force)
 	NodeInfo   *primary;
 	NodeInfo   *upstream;
 	MetadataBatch batch = {0};
+	bool		caught_up = false;
 
 	if (!RecoveryInProgress())
 		ereport(ERROR,
@@ -182,10 +183,26 @@ register_standby(NodeInfo *node, bool force)
 
 	nodes = nodes_fetch_all();
 	primary = nodes_active_primary(nodes);
+
+	/* what is missing here may be on its way from the primary */
+	if (primary == NULL ||
+		(node->upstream_node_id != InvalidNodeId &&
+		 nodes_lookup(nodes, node->upstream_node_id) == NULL))
+	{
+		caught_up = nodes_catch_up_with_upstream();
+		if (caught_up)
+		{
+			nodes = nodes_fetch_all();
+			primary = nodes_active_primary(nodes);
+		}
+	}
 	if (primary == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("no active primary is registered"),
+				 caught_up ?
+				 errdetail("This standby has replayed all its upstream had written.") :
+				 errdetail("This standby's copy of repmgr.repl_nodes may lag behind: its upstream could not be asked how far it has written."),
 				 errhint("Register the primary with repmgr.primary_register() first.")));
 	check_id_and_name(nodes, node, force);
 

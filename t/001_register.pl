@@ -1,13 +1,16 @@
 # Registration through SQL on a primary and two standbys made with
 # pg_basebackup: metadata written on the primary from the standbys,
 # cluster_show() from each node, a stopped and a blackholed node, events
-# replicated to the standbys, and the notification script.
+# replicated to the standbys, and the notification script.  A standby
+# registering before it has replayed the primary's registration waits for
+# it.
 use strict;
 use warnings;
 
 use FindBin;
 use lib $FindBin::RealBin;
 use IO::Socket::INET;
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use RepmgrTest;
@@ -29,6 +32,9 @@ my %conf = (conf => {
 my $node1 = new_primary('node1', 1, %conf);
 my $node2 = new_standby($node1, 'node2', 2, %conf);
 my $node3 = new_standby($node1, 'node3', 3, %conf);
+
+# node3 replays nothing until its registration below has started
+$node3->safe_psql('postgres', 'SELECT pg_wal_replay_pause()');
 
 # wrong role and wrong node, before anything is registered
 my ($state, $msg) = sql_error($node2,
@@ -57,8 +63,24 @@ is(register_standby($node2, 2), '2', 'node2 registered from node2');
 is($node2->safe_psql('repmgr',
 		'SELECT type, upstream_node_id FROM repmgr.repl_nodes WHERE id = 2'),
 	'standby|1', 'node2 sees its own record as soon as the call returns');
-is(register_standby($node3, 3, upstream_node_id => 2), '3',
-	'node3 registered with node2 as upstream');
+# node3 has not replayed the registrations of node1 and node2: its
+# standby_register waits until it has replayed what its upstream had
+# written, then registers
+is($node3->safe_psql('repmgr', 'SELECT count(*) FROM repmgr.repl_nodes'), '0',
+	'node3 has not replayed the registrations yet');
+my ($reg_out, $reg_err) = ('', '');
+my $reg = IPC::Run::start(
+	[ 'psql', '-XAtq', '-d', $node3->connstr('repmgr'), '-c',
+	  sprintf("SELECT repmgr.standby_register(3, 'node3', '%s', upstream_node_id => 2)", conninfo($node3)) ],
+	'>', \$reg_out, '2>', \$reg_err);
+ok($node3->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE query LIKE 'SELECT repmgr.standby_register(3,%' "
+		  . "AND wait_event_type = 'Extension'"),
+	'node3: standby_register waits for the metadata to replay');
+$node3->safe_psql('postgres', 'SELECT pg_wal_replay_resume()');
+$reg->finish;
+is($reg_out, "3\n", 'node3 registered with node2 as upstream once replayed')
+  or diag($reg_err);
 is($node3->safe_psql('repmgr', 'SELECT upstream_node_id FROM repmgr.repl_nodes WHERE id = 3'),
 	'2', 'node3 sees its upstream');
 
