@@ -46,7 +46,7 @@ $p->wait_for_catchup($_) foreach ($s2, $s3);
 $p->kill9;
 
 ok($s2->poll_query_until('repmgr', 'SELECT NOT pg_is_in_recovery()'), 'node 2 is promoted');
-ok(poll_until('the promote_command marker', 30, sub { -f "$tmp/promoted" }),
+ok(poll_until('the promote_command marker', 30, sub { -s "$tmp/promoted" }),
 	'by its promote_command');
 is(slurp_file("$tmp/promoted"), "2\n", '%n of promote_command is the node promoted');
 like(slurp_file($s2->logfile), qr/running promote_command: \Q$repmgr\E -f/, 'the worker says what it runs');
@@ -61,6 +61,8 @@ open my $fh, '>', "$tmp/allow_follow" or die;
 close $fh;
 ok($s3->poll_query_until('postgres', 'SELECT sender_port = ' . $s2->port . ' FROM pg_stat_wal_receiver'),
 	'once the command succeeds, node 3 streams from node 2');
+ok(poll_until('the follow_command marker', 30, sub { -s "$tmp/followed" }),
+	'by its follow_command');
 is(slurp_file("$tmp/followed"), "2\n", '%n of follow_command is the node to follow');
 
 # the events: the tool's and the worker's, once each
@@ -82,7 +84,6 @@ ok($s2->poll_query_until('repmgr',
 ok($s3->poll_query_until('repmgr', 'SELECT count(*) = 1 FROM t'), 'node 3 replicates from the new primary');
 $s2->safe_psql('repmgr', 'INSERT INTO t VALUES (2)');
 ok($s3->poll_query_until('repmgr', 'SELECT count(*) = 2 FROM t'), 'including new writes');
-is($s3->safe_psql('repmgr', 'SELECT state FROM repmgr.daemon_status()'), 'monitoring upstream',
-	'node 3 monitors its new upstream');
+ok(wait_worker_state($s3, 30, 'monitoring upstream'), 'node 3 monitors its new upstream');
 
 done_testing();
