@@ -241,6 +241,7 @@ sub ratio_verdict
 		return verdict($s->{median} >= 0.99, sprintf('%s: median %.3f, target >= 0.99', $what, $s->{median}));
 	}
 	my $ci = sprintf('%.3f to %.3f', $lo, $hi);
+	$cov = sprintf('%.0f', $cov);
 	return ('PASS', $ci, $cov) if $lo >= 0.99;
 	return (verdict(0, sprintf('%s: median %.3f (%.0f %% interval %s), target >= 0.99',
 			$what, $s->{median}, $cov, $ci)), $ci, $cov) if $hi < 0.99;
@@ -284,15 +285,32 @@ if (my $w = load_json("$dir/worker_cost.json"))
 	$body .= row('alternating: server CPU per transaction, ratio with / without', mmm($w->{cpu_ratio}, 4), '', '');
 	$body .= row('alternating: server CPU µs per transaction, with', mmm($w->{with_cpu_us_per_tx}, 0), '', '');
 	$body .= row('alternating: server CPU µs per transaction, without', mmm($w->{without_cpu_us_per_tx}, 0), '', '');
+	$body .= row("alternating: the primary's worker, CPU ms per second", mmm($w->{worker_cpu_ms_per_s}, 3), '', '')
+	  if $w->{worker_cpu_ms_per_s};
+	$body .= row("alternating: the primary's worker, share of the server's CPU (%)", mmm($w->{worker_cpu_share_pct}, 3), '', '')
+	  if $w->{worker_cpu_share_pct};
+	$body .= row("alternating: the standby's worker's session on the primary, share of the server's CPU, with (%)",
+		mmm($w->{sessions_cpu_share_pct}, 3), '', '')
+	  if $w->{sessions_cpu_share_pct};
+	$body .= row("alternating: the same, without (%)", mmm($w->{without_sessions_cpu_share_pct}, 3), '', '')
+	  if $w->{without_sessions_cpu_share_pct};
 	$body .= row('CPU stolen by the host during the runs (%)', mmm($w->{steal_pct}, 1), '', '')
 	  if $w->{steal_pct};
-	my ($sv, $sci, $scov);
+	my ($sv, $sci, $scov, $av);
 	if ($w->{commit_cpu_diff_us})
 	{
 		$body .= row('empty commit, backend CPU µs, with', mmm($w->{with_commit_cpu_us}, 2), '', '');
 		$body .= row('empty commit, backend CPU µs, without', mmm($w->{without_commit_cpu_us}, 2), '', '');
 		$body .= row('empty commit, CPU with − without (µs), per pair', mmm($w->{commit_cpu_diff_us}, 2), '', '');
 		$body .= row('empty commit, wall time ratio with / without', mmm($w->{commit_wall_ratio}, 4), '', '');
+		if ($w->{accounted_pct})
+		{
+			my $a = $w->{accounted_pct};
+			$av = verdict($a->{max} <= 1,
+				sprintf('worker cost, accounted: up to %.3f %% of the server\'s CPU, target <= 1 %%', $a->{max}));
+			$body .= row('accounted cost: worker CPU + extra commit CPU, share of the server\'s CPU (%)',
+				mmm($a, 3), 'max ≤ 1 %', $av);
+		}
 	}
 	if ($w->{simultaneous_ratio} && $w->{simultaneous_ratio}{n})
 	{
@@ -334,6 +352,9 @@ if (my $w = load_json("$dir/worker_cost.json"))
 	push @summary, row('worker cost: server CPU per transaction, ratio', mmm($w->{cpu_ratio}, 4), '', '');
 	push @summary, row('worker cost: empty commit, CPU with − without (µs)', mmm($w->{commit_cpu_diff_us}, 2), '', '')
 	  if $w->{commit_cpu_diff_us};
+	push @summary, row('worker cost, accounted: worker CPU + extra commit CPU, share of the server\'s CPU (%)',
+		mmm($w->{accounted_pct}, 3), 'max ≤ 1 %', $av)
+	  if $av;
 }
 
 # ---- scale

@@ -13,18 +13,25 @@
 # CPU-bound and a per-commit cost would show.
 #
 # 1. Alternating runs (the figure of the target): every run restarts the
-#    primary in its configuration, warms up with 5 s of pgbench, then
-#    measures pgbench -c 2 -j 2 for BENCH_PGBENCH_S seconds (20).  Runs go
-#    in pairs, the order flipping each pair (AB BA AB ...) so that a drift
+#    primary in its configuration, warms up with 5 s of pgbench, brings
+#    the tables to the same state (VACUUM, history truncated, CHECKPOINT;
+#    autovacuum is off on them so that it never runs inside a measured
+#    run), then measures pgbench -n -c 2 -j 2 for BENCH_PGBENCH_S seconds
+#    (20).  Runs go in pairs, the order flipping each pair (AB BA AB ...) so that a drift
 #    of the machine favours neither side; BENCH_PAIRS pairs (8).  Figure:
 #    TPS with / TPS without, per pair.  Beside it, the server's CPU time
 #    per transaction (the postmaster's /proc/<pid>/stat with its live and
-#    reaped children).
+#    reaped children), and the primary's worker's own time on CPU during
+#    the run (/proc/<pid>/schedstat): per second, and as a share of the
+#    server's.
 # 2. Empty commits: after each of those runs, one backend commits 20,000
 #    transactions that only take a transaction id (PERFORM txid_current();
 #    COMMIT, in a DO loop), five times, the fastest counting; its time on
 #    CPU (/proc/<pid>/schedstat) per commit, with and without, is what the
-#    fence check adds to a commit.
+#    fence check adds to a commit.  The accounted cost: the worker's share
+#    of the server's CPU plus that extra commit CPU per transaction; the
+#    sessions the standby's worker keeps on the primary are there with
+#    and without (shown apart).
 # 3. Simultaneous runs: on a shared machine the load of the neighbours
 #    changes from one run to the next far more than 1 %.  So a second
 #    identical primary + standby is made, one primary runs with repmgr and
@@ -58,6 +65,19 @@ my $commits = 20_000;
 # statement log (fsync stays off, as in every test cluster)
 my %server = (shared_buffers => '256MB', log_statement => 'none', max_wal_size => '1GB');
 
+my @tables = qw(pgbench_accounts pgbench_branches pgbench_tellers pgbench_history);
+
+# every measured run starts from the same state: the tables vacuumed, the
+# history empty, a checkpoint just made (so both configurations pay the
+# same full-page writes)
+sub same_start
+{
+	my ($node) = @_;
+	$node->safe_psql('bench', 'TRUNCATE pgbench_history');
+	$node->safe_psql('bench', 'VACUUM ' . join(', ', @tables));
+	$node->safe_psql('bench', 'CHECKPOINT');
+}
+
 # a primary with a registered standby and a pgbench database
 sub bench_primary
 {
@@ -72,6 +92,9 @@ sub bench_primary
 	$primary->safe_psql('postgres', 'CREATE DATABASE bench');
 	$primary->safe_psql('postgres', 'ALTER DATABASE bench SET synchronous_commit = off');
 	pgbench($primary, '-i', '-q', '-s', $scale);
+	# vacuum runs between the measured runs, never during one
+	$primary->safe_psql('bench', "ALTER TABLE $_ SET (autovacuum_enabled = off)")
+	  foreach (@tables);
 	return { primary => $primary, standby => $standby };
 }
 
@@ -172,11 +195,14 @@ sub cpu_stat
 	return @f[ 1 .. 8 ];
 }
 
-# time on CPU of a process, in ns (/proc/<pid>/schedstat, first field)
+# time on CPU of a process, in ns (/proc/<pid>/schedstat, first field);
+# undef when the process is gone
 sub oncpu_ns
 {
 	my ($pid) = @_;
-	my ($ns) = split ' ', slurp_file("/proc/$pid/schedstat");
+	open my $fh, '<', "/proc/$pid/schedstat" or return undef;
+	my ($ns) = split ' ', scalar <$fh>;
+	close $fh;
 	return $ns;
 }
 
@@ -209,11 +235,27 @@ sub measure
 	configure($c, $with);
 	pgbench($primary, '-c', $clients, '-j', $clients, '-T', 5);
 	no_bench_backends($primary);
+	same_start($primary);
 	my $loops0 = $with ? $primary->safe_psql('repmgr', 'SELECT loops FROM repmgr.daemon_status()') : 0;
+	my $wpid = $with ? $primary->safe_psql('postgres',
+		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'repmgr worker'") : undef;
+	my $w0 = $wpid ? oncpu_ns($wpid) : 0;
+	my %s0 = map { $_ => oncpu_ns($_) } split /\n/, $primary->safe_psql('postgres',
+		"SELECT pid FROM pg_stat_activity WHERE application_name = 'repmgr' AND pid <> pg_backend_pid()");
+	delete $s0{$_} foreach grep { !defined $s0{$_} } keys %s0;
 	my $cpu0 = server_cpu_ticks($primary);
 	my @stat0 = cpu_stat();
-	my $out = pgbench($primary, '-c', $clients, '-j', $clients, '-T', $seconds);
+	my $t0 = mono_ms();
+	my $out = pgbench($primary, '-n', '-c', $clients, '-j', $clients, '-T', $seconds);
+	my $elapsed_s = (mono_ms() - $t0) / 1000;
 	my @stat1 = cpu_stat();
+	my $worker_ns = $wpid ? oncpu_ns($wpid) - $w0 : 0;
+	my $sessions_ns = 0;
+	foreach my $pid (keys %s0)
+	{
+		my $ns = oncpu_ns($pid);
+		$sessions_ns += $ns - $s0{$pid} if defined $ns;
+	}
 	no_bench_backends($primary);
 	my $cpu = server_cpu_ticks($primary) - $cpu0;
 	my ($tps, $tx) = tps_of($out);
@@ -227,6 +269,9 @@ sub measure
 		cpu_us_per_tx => $cpu / $hz * 1e6 / $tx,
 		commit_cpu_us => $commit_cpu, commit_wall_us => $commit_wall,
 		steal_pct => $total ? 100 * ($stat1[7] - $stat0[7]) / $total : 0,
+		worker_cpu_ms_per_s => $worker_ns / 1e6 / $elapsed_s,
+		worker_cpu_share_pct => $cpu ? 100 * ($worker_ns / 1e9) / ($cpu / $hz) : 0,
+		sessions_cpu_share_pct => $cpu ? 100 * ($sessions_ns / 1e9) / ($cpu / $hz) : 0,
 	};
 }
 
@@ -251,6 +296,15 @@ for my $p (1 .. $pairs)
 		with_commit_wall_us => $w->{commit_wall_us}, without_commit_wall_us => $wo->{commit_wall_us},
 		commit_wall_ratio => $w->{commit_wall_us} / $wo->{commit_wall_us},
 		with_steal_pct => $w->{steal_pct}, without_steal_pct => $wo->{steal_pct},
+		worker_cpu_ms_per_s => $w->{worker_cpu_ms_per_s},
+		worker_cpu_share_pct => $w->{worker_cpu_share_pct},
+		sessions_cpu_share_pct => $w->{sessions_cpu_share_pct},
+		without_sessions_cpu_share_pct => $wo->{sessions_cpu_share_pct},
+		# what repmgr adds to the primary, accounted: its worker's CPU and
+		# the commit path's extra CPU, per transaction, as a share of a
+		# transaction's server CPU without repmgr
+		accounted_pct => $w->{worker_cpu_share_pct}
+		  + 100 * ($w->{commit_cpu_us} - $wo->{commit_cpu_us}) / $wo->{cpu_us_per_tx},
 	};
 	my $r = $pairs[-1];
 	progress(sprintf('pair %d (%s): with %.1f tps, without %.1f tps, ratio %.4f; '
@@ -261,6 +315,10 @@ for my $p (1 .. $pairs)
 			  . 'wall %.2f / %.2f us; CPU stolen by the host %.1f %% / %.1f %%',
 			$w->{commit_cpu_us}, $wo->{commit_cpu_us}, $r->{commit_cpu_diff_us},
 			$w->{commit_wall_us}, $wo->{commit_wall_us}, $w->{steal_pct}, $wo->{steal_pct}));
+	progress(sprintf('        the primary\'s worker: %.3f ms of CPU per second, %.3f %% of the server\'s CPU; '
+			  . 'the standby worker\'s session on the primary %.3f %% / %.3f %%; accounted cost %.3f %%',
+			$r->{worker_cpu_ms_per_s}, $r->{worker_cpu_share_pct}, $r->{sessions_cpu_share_pct},
+			$r->{without_sessions_cpu_share_pct}, $r->{accounted_pct}));
 }
 
 # ---- 3: simultaneous runs on two primaries, roles swapping
@@ -322,6 +380,11 @@ write_result('worker_cost', {
 	commit_cpu_diff_us => of('commit_cpu_diff_us', @pairs),
 	commit_wall_ratio => of('commit_wall_ratio', @pairs),
 	steal_pct => stats(map { ($_->{with_steal_pct}, $_->{without_steal_pct}) } @pairs),
+	worker_cpu_ms_per_s => of('worker_cpu_ms_per_s', @pairs),
+	worker_cpu_share_pct => of('worker_cpu_share_pct', @pairs),
+	sessions_cpu_share_pct => of('sessions_cpu_share_pct', @pairs),
+	without_sessions_cpu_share_pct => of('without_sessions_cpu_share_pct', @pairs),
+	accounted_pct => of('accounted_pct', @pairs),
 	simultaneous => \@sim,
 	simultaneous_ratio => of('ratio', @sim),
 	simultaneous_with_tps => of('with_tps', @sim),
