@@ -80,7 +80,7 @@ mkdir -p "$out"
 started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git -C "$here" status --porcelain -- src bin sql expected repmgr--3.1.sql Makefile bench 2>/dev/null)" ] &&
+[ -n "$(git -C "$here" status --porcelain -- src bin sql expected repmgr--3.1.sql Makefile bench ":!bench/RESULTS.md" ":!bench/NOTES.md" 2>/dev/null)" ] &&
 	commit="$commit (with uncommitted changes)"
 t_start=$(date +%s)
 status=0
