@@ -47,7 +47,12 @@ step() {
 }
 took() { printf '    (%d ms)\n' $(( $(now_ms) - STEP_START )); }
 show() { printf '    $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/    /'; }
-die() { echo "demo: $*" >&2; exit 1; }
+# (a write prober still running stops too)
+die() {
+	[ -d "${DEMO:-}/log" ] && touch "$DEMO/log/prober.stop" 2>/dev/null || true
+	echo "demo: $*" >&2
+	exit 1
+}
 
 # ---------- helpers
 
@@ -187,7 +192,11 @@ show repmgr_as -f "$DEMO/conf/node1.conf" cluster event --event=repmgrd_start
 # ---------- the failover demonstration
 
 multi="host=127.0.0.1,127.0.0.1,127.0.0.1 port=${PORTS[0]},${PORTS[1]},${PORTS[2]} dbname=repmgr user=$DEMO_USER target_session_attrs=read-write connect_timeout=2"
-as_user "$here/bench/prober" -c "$multi" -i 10 -o "$DEMO/log/prober.out" -d 600000 &
+# the prober stops when its stop file appears (a signal to $! would reach
+# only the subshell, not the prober under runuser)
+rm -f "$DEMO/log/prober.stop"
+as_user "$here/bench/prober" -c "$multi" -i 10 -o "$DEMO/log/prober.out" -d 600000 \
+	-s "$DEMO/log/prober.stop" &
 prober=$!
 wait_for "${PORTS[0]}" "SELECT count(*) > 20 FROM repmgr_probe" 30 || die "the write prober does not write"
 
@@ -201,7 +210,7 @@ wait_for "${PORTS[1]}" "SELECT NOT pg_is_in_recovery()" 60 || die "node2 was not
 promoted_ms=$(now_ms)
 wait_for "${PORTS[1]}" "SELECT count(*) > 0 FROM repmgr_probe WHERE node = 2" 30 || true
 printf '    node2 promoted %d ms after the kill\n' $(( promoted_ms - kill_ms ))
-kill "$prober" 2>/dev/null || true
+as_user touch "$DEMO/log/prober.stop"
 wait "$prober" 2>/dev/null || true
 awk -F'\t' '$1 == "ok" && $6 == 1 { last = $5 } $1 == "ok" && $6 == 2 && !first { first = $4 }
 	END { if (last && first) printf "    writes unavailable for %d ms (from the last write acknowledged by node1 to the first by node2)\n", first - last }' \
