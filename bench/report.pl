@@ -230,6 +230,46 @@ sub median_ci
 	return ($v[ $k - 1 ], $v[ $n - $k ], 100 * (1 - 2 * $coverage));
 }
 
+# geometric mean of ratios with a t-interval (log scale); sd: of one log
+# ratio
+sub geometric
+{
+	my ($rows, $adjust) = @_;
+	my @l = map { log($_->{ratio}) - ($adjust ? $adjust->($_) : 0) } @{ $rows // [] };
+	my $n = scalar @l;
+	return undef if $n < 3;
+	my $m = 0;
+	$m += $_ / $n foreach @l;
+	my $ss = 0;
+	$ss += ($_ - $m)**2 foreach @l;
+	my $sd = sqrt($ss / ($n - 1));
+	# two-sided 95 % t quantiles for n - 1 degrees of freedom
+	my @t = (0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+		2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086);
+	my $t = $n - 1 < @t ? $t[ $n - 1 ] : ($n - 1 < 40 ? 2.03 : ($n - 1 < 120 ? 2.0 : 1.96));
+	my $h = $t * $sd / sqrt($n);
+	return { n => $n, gm => exp($m), lo => exp($m - $h), hi => exp($m + $h), sd => $sd, mean => $m };
+}
+
+# the alternating pairs: geometric mean over as many AB as BA pairs, and
+# the advantage of the first position (mean of the log ratios signed by
+# the order); the interval is of the ratios with that advantage taken out
+sub balanced
+{
+	my ($pairs) = @_;
+	my @p = @{ $pairs // [] };
+	my $ab = grep { $_->{order} eq 'with first' } @p;
+	my $n = scalar @p;
+	return undef if $n < 4;
+	@p = @p[ 0 .. $n - 2 ] if $ab * 2 != $n;    # an odd count: drop the last
+	my $sign = sub { $_[0]{order} eq 'with first' ? 1 : -1 };
+	my $first = 0;
+	$first += $sign->($_) * log($_->{ratio}) / scalar(@p) foreach @p;
+	my $g = geometric(\@p, sub { $sign->($_[0]) * $first });
+	$g->{first_pct} = 100 * (exp($first) - 1);
+	return $g;
+}
+
 # PASS when the interval is above the target, MISS when it is below,
 # otherwise not shown either way at this noise
 sub ratio_verdict
@@ -330,11 +370,25 @@ if (my $w = load_json("$dir/worker_cost.json"))
 		  . 'neighbours on this shared machine move TPS far more than the 1 %% to be resolved.', $w->{ratio_of_medians}, $w->{without_tps}{min},
 		$w->{without_tps}{max}, $w->{with_tps}{min}, $w->{with_tps}{max})
 	  . "\n";
+	if (my $b = balanced($w->{pairs}))
+	{
+		$body .= sprintf("\nBalanced over the order (the geometric mean of the %d pair ratios, as "
+			  . "many with first as without first, so that an advantage of one position cancels): "
+			  . "%.4f, 95 %% t-interval %.4f to %.4f. The first run of a pair was %+.1f %% faster "
+			  . "than the second on average, whichever configuration it had.\n",
+			$b->{n}, $b->{gm}, $b->{lo}, $b->{hi}, $b->{first_pct});
+	}
 	$body .= "\nPer pair (simultaneous): "
 	  . join('; ', map { sprintf('with on %s %.0f/%.0f tps = %.3f', $_->{with_on}, $_->{with_tps},
 				$_->{without_tps}, $_->{ratio}) } @{ $w->{simultaneous} })
 	  . ".\n"
 	  if $w->{simultaneous} && @{ $w->{simultaneous} };
+	if (my $g = geometric($w->{simultaneous}))
+	{
+		$body .= sprintf("\nSimultaneous runs, geometric mean of the %d pair ratios: %.4f, 95 %% "
+			  . "t-interval %.4f to %.4f (spread of one pair: %.1f %%).\n",
+			$g->{n}, $g->{gm}, $g->{lo}, $g->{hi}, 100 * $g->{sd});
+	}
 	if ($w->{with_commit_cpu_us})
 	{
 		my $d = $w->{with_commit_cpu_us}{min} - $w->{without_commit_cpu_us}{min};
