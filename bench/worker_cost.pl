@@ -37,9 +37,10 @@
 #    identical primary + standby is made, one primary runs with repmgr and
 #    the other without, and both take pgbench -c 1 -j 1 at the same time
 #    for BENCH_PGBENCH_S seconds, the roles swapping each pair
-#    (BENCH_SIMULTANEOUS_PAIRS, 60: at the spread of a pair seen here,
-#    about 3 %, that many are needed to bring the interval of the median
-#    within 1 %): both sides meet the same neighbours.
+#    (BENCH_SIMULTANEOUS_PAIRS, 60: at the spread of one pair seen here,
+#    3 to 4 %, that brings the interval of the median to about +-1 %;
+#    resolving 1 % takes a quieter machine, see bench/NOTES.md): both
+#    sides meet the same neighbours.
 #
 # Target (issue 4): within 1 % (median ratio >= 0.99).  bench/report.pl
 # also gives a distribution-free confidence interval of the median ratio.
