@@ -17,7 +17,6 @@
 set -euo pipefail
 
 seconds=${1:-20}
-here=$(cd "$(dirname "$0")/.." && pwd)
 ports=(5601 5602 5603 5499)
 user=postgres
 [ "$(id -u)" -eq 0 ] || { echo "profile.sh: run it as root (perf record -a)" >&2; exit 1; }
@@ -33,7 +32,6 @@ done
 [ -n "$primary" ] || { echo "profile.sh: no primary on ports ${ports[*]:0:3}: run make demo first" >&2; exit 1; }
 
 tmp=$(mktemp -d)
-chmod 755 "$tmp"
 trap 'rm -rf "$tmp"; q "$primary" postgres "DROP DATABASE IF EXISTS repmgr_profile" >/dev/null 2>&1 || true' EXIT
 
 q "$primary" postgres 'DROP DATABASE IF EXISTS repmgr_profile' 2>/dev/null
