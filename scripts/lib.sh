@@ -4,7 +4,7 @@
 # install, and the unprivileged user that runs PostgreSQL when we are root.
 #
 PG_MAJOR=15
-PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
+PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/$PG_MAJOR/bin}
 PG_CONFIG=$PG_BINDIR/pg_config
 TEST_USER=${TEST_USER:-repmgrtest}
 PACKAGES=(
