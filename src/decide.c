@@ -90,6 +90,7 @@
 #include "decide.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #define Min_(a, b) ((a) < (b) ? (a) : (b))
 #define Max_(a, b) ((a) > (b) ? (a) : (b))
@@ -231,6 +232,39 @@ dc_vote_name(DcVote v)
 	};
 
 	return (v >= 0 && v < DC_VOTE_COUNT) ? names[v] : "unknown";
+}
+
+/* the answer as a short stable code, for the reply of request_vote() */
+static const char *const vote_codes[DC_VOTE_COUNT] = {
+	[DC_VOTE_GRANTED] = "granted",
+	[DC_VOTE_REPEATED] = "repeated",
+	[DC_DENY_OLD_TERM] = "old_term",
+	[DC_DENY_VOTED_OTHER] = "voted_other",
+	[DC_DENY_NO_WORKER] = "no_worker",
+	[DC_DENY_RUNNING_PRIMARY] = "running_primary",
+	[DC_DENY_PAUSED] = "paused",
+	[DC_DENY_PRIMARY_NOT_LOST] = "primary_not_lost",
+	[DC_DENY_HEARD_PRIMARY] = "heard_primary",
+	[DC_DENY_CANDIDATE_BEHIND] = "candidate_behind",
+	[DC_DENY_OTHER_TIMELINE] = "other_timeline",
+};
+
+const char *
+dc_vote_code(DcVote v)
+{
+	return (v >= 0 && v < DC_VOTE_COUNT) ? vote_codes[v] : "unknown";
+}
+
+/* DC_VOTE_COUNT when the code is not known */
+DcVote
+dc_vote_from_code(const char *code)
+{
+	int			i;
+
+	for (i = 0; i < DC_VOTE_COUNT; i++)
+		if (code != NULL && strcmp(code, vote_codes[i]) == 0)
+			return (DcVote) i;
+	return DC_VOTE_COUNT;
 }
 
 /* ----------

@@ -134,6 +134,8 @@ extern bool dc_vote_granted(DcVote v);
 extern bool dc_vote_may_change(DcVote v);
 extern bool dc_vote_records(DcVote v);
 extern const char *dc_vote_name(DcVote v);
+extern const char *dc_vote_code(DcVote v);
+extern DcVote dc_vote_from_code(const char *code);
 
 /* ----------
  * Heartbeats and the lease of the primary
