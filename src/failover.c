@@ -849,6 +849,15 @@ act_follow(WorkerCtx *ctx)
 		ctx->upstream_id = target->node_id;
 		witness_copy_metadata(ctx, target);
 	}
+	else if (ctx->self->upstream_node_id == target->node_id &&
+			 local_walreceiver_streaming())
+	{
+		/* a follow made elsewhere (repmgr.follow(), the command line) */
+		ereport(LOG,
+				(errmsg("repmgr worker: node %d already follows node %d",
+						repmgr_node_id, target->node_id)));
+		ctx->upstream_id = target->node_id;
+	}
 	else
 	{
 		ereport(LOG,
