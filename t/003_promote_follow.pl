@@ -58,7 +58,11 @@ ok($node1->poll_query_until('postgres',
 		"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = 'node3' AND state = 'streaming'"),
 	'node3 streams from node1');
 
-# the primary dies: node2 is promoted, node3 follows it
+# the primary dies: node2 is promoted, node3 follows it, all by hand (the
+# workers are paused: in manual mode they still follow a new primary, and
+# the events below are those of the SQL calls)
+$node1->safe_psql('repmgr', 'SELECT * FROM repmgr.daemon_pause()');
+ok($node3->poll_query_until('repmgr', 'SELECT paused FROM repmgr.daemon_status()'), 'the workers are paused');
 $node1->safe_psql('repmgr', 'CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 100)');
 $node1->wait_for_catchup($node2);
 $node1->wait_for_catchup($node3);
