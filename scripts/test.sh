@@ -14,7 +14,8 @@
 #
 # Exits non-zero when anything fails.  TEST_FILTER="t/010_*.pl" limits the
 # TAP tests run (and skips t/netns unless NETNS_FILTER="t/netns/031*" is
-# given too); TAP_ONLY=1 / REGRESS_ONLY=1 skip the other half.
+# given too); TAP_ONLY=1 / REGRESS_ONLY=1 skip the other half; NETNS_ONLY=1
+# runs only the partition tests.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,8 +34,10 @@ else
 fi
 
 targets=()
-[ "${TAP_ONLY:-0}" = 1 ] || targets+=(installcheck-regress)
-[ "${REGRESS_ONLY:-0}" = 1 ] || targets+=(installcheck-tap)
+if [ "${NETNS_ONLY:-0}" != 1 ]; then
+	[ "${TAP_ONLY:-0}" = 1 ] || targets+=(installcheck-regress)
+	[ "${REGRESS_ONLY:-0}" = 1 ] || targets+=(installcheck-tap)
+fi
 
 status=0
 for target in "${targets[@]}"; do
