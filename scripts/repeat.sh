@@ -4,8 +4,10 @@
 # optionally with every core kept busy by other processes (LOAD=1: one
 # busy loop per core), since races between nodes show under load.
 #
-#   LOAD=1 scripts/repeat.sh 20 make test TEST_FILTER=none NETNS_FILTER="t/netns/034*"
+#   LOAD=1 NETNS_ONLY=1 NETNS_FILTER="t/netns/034*" scripts/repeat.sh 20 make test
 #
+# REPEAT_LOCK=file takes that lock (flock) around each run, busy loops
+# included, for tests that cannot run beside each other (t/netns).
 # Stops at the first failure unless KEEP_GOING=1; the output of each run
 # is kept in ${REPEAT_LOG_DIR:-/tmp/repeat}/run-N.log.
 set -uo pipefail
@@ -15,24 +17,39 @@ shift
 logdir=${REPEAT_LOG_DIR:-/tmp/repeat}
 mkdir -p "$logdir"
 burners=()
+start_burners() {
+	[ "${LOAD:-0}" = 1 ] || return 0
+	for _ in $(seq "$(nproc)"); do
+		( while :; do :; done ) &
+		burners+=($!)
+	done
+}
 stop_burners() {
 	[ ${#burners[@]} -gt 0 ] && kill "${burners[@]}" 2>/dev/null
 	burners=()
 }
 trap stop_burners EXIT
-if [ "${LOAD:-0}" = 1 ]; then
-	for _ in $(seq "$(nproc)"); do
-		( while :; do :; done ) &
-		burners+=($!)
-	done
-	echo "repeat.sh: ${#burners[@]} busy loops running"
-fi
+
+# one run: under REPEAT_LOCK (a flock file), if given, with the busy loops
+# running only while the command does
+run_once() {
+	if [ -n "${REPEAT_LOCK:-}" ]; then
+		exec 9>"$REPEAT_LOCK"
+		flock 9
+	fi
+	start_burners
+	"$@" 9>&-
+	local rc=$?
+	stop_burners
+	[ -n "${REPEAT_LOCK:-}" ] && exec 9>&-
+	return $rc
+}
 
 passed=0
 failed=0
 for i in $(seq "$n"); do
 	start=$(date +%s)
-	if "$@" >"$logdir/run-$i.log" 2>&1; then
+	if run_once "$@" >"$logdir/run-$i.log" 2>&1; then
 		passed=$((passed + 1))
 		echo "run $i: passed ($(( $(date +%s) - start )) s)"
 	else
