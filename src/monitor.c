@@ -326,7 +326,6 @@ reset_failure_state(WorkerCtx *ctx)
 	ctx->attempts = 0;
 	ctx->lost_primary_id = InvalidNodeId;
 	ctx->status.primary_lost = false;
-	ctx->status.lost_definitive = false;
 	ctx->reason[0] = '\0';
 	ctx->next_check = 0;
 }
@@ -488,25 +487,15 @@ track_primary_from_cascade(WorkerCtx *ctx, bool seen, RemoteStatus status,
 	{
 		ctx->primary_failing_since = 0;
 		ctx->status.primary_lost = false;
-		ctx->status.lost_definitive = false;
 		return;
 	}
 	if (ctx->primary_failing_since == 0)
-	{
 		ctx->primary_failing_since = now;
-		ctx->primary_fail_definitive = true;
-	}
-	/* a broken connection says nothing either way; a timeout does */
-	if (!remote_status_is_definitive(status) && status != REMOTE_CONN_LOST)
-		ctx->primary_fail_definitive = false;
 	/* look again at the pace of reconnect attempts */
 	ctx->next_check = Min(ctx->next_check,
 						  TimestampTzPlusMilliseconds(now, repmgr_reconnect_interval_ms));
 	if (TimestampDifferenceMilliseconds(ctx->primary_failing_since, now) >= window)
-	{
 		ctx->status.primary_lost = true;
-		ctx->status.lost_definitive = ctx->primary_fail_definitive;
-	}
 }
 
 /*
@@ -715,7 +704,6 @@ void
 act_suspect_begin(WorkerCtx *ctx)
 {
 	ctx->attempts = 0;
-	ctx->all_definitive = true;
 	ctx->lost_since = GetCurrentTimestamp();
 	ctx->next_attempt = ctx->lost_since;
 	ctx->status.upstream_failures++;
@@ -762,8 +750,6 @@ observe_suspect(WorkerCtx *ctx)
 						up->node_id, ctx->attempts)));
 		return EV_UPSTREAM_OK;
 	}
-	if (!remote_status_is_definitive(op.rc->status))
-		ctx->all_definitive = false;
 	if (ctx->attempts >= repmgr_reconnect_attempts)
 	{
 		ereport(WARNING,
@@ -788,7 +774,6 @@ act_upstream_failed(WorkerCtx *ctx)
 
 	ctx->lost_primary_id = was_primary ? ctx->upstream_id : InvalidNodeId;
 	ctx->status.primary_lost = was_primary;
-	ctx->status.lost_definitive = was_primary && ctx->all_definitive;
 	ctx->status.primary_visible = !was_primary && ctx->status.primary_visible;
 	ctx->next_decision = 0;
 	ctx->reason[0] = '\0';

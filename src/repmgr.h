@@ -254,7 +254,6 @@ typedef struct WorkerStatus
 	TimestampTz primary_last_seen;
 	bool		primary_visible;	/* the worker can see the primary now */
 	bool		primary_lost;	/* ... and has confirmed it lost */
-	bool		lost_definitive;	/* ... by refused connections only */
 	uint64		loops;
 	uint64		upstream_failures;
 	uint64		elections;

@@ -77,12 +77,10 @@ typedef struct WorkerCtx
 
 	/* upstream suspected lost */
 	int			attempts;
-	bool		all_definitive; /* every failure was a refused connection */
 	TimestampTz lost_since;
 	TimestampTz next_attempt;
 	int			lost_primary_id;	/* the primary this node lost */
 	TimestampTz primary_failing_since;	/* cascaded standby: primary checks fail */
-	bool		primary_fail_definitive;
 
 	/* election and its aftermath */
 	int64		election_term;
