@@ -101,4 +101,22 @@ $out = repmgr_exit('witness create on a port in use is refused', 1,
 	'-f', $taken, @primary, 'witness', 'create');
 like($out, qr/a server is already running at/, '... saying so');
 
+# a witness reached over TCP: it listens on that address only (not '*'),
+# and puts its socket where the user running the command may write (the
+# primary's socket directory), not into the system's default directory
+my $tcpw = PostgreSQL::Test::Cluster->new('tcpwitness');
+my $tconf = cli_conf($tcpw, 5,
+	conninfo => "'host=127.0.0.1 port=" . $tcpw->port . " dbname=repmgr'");
+$out = repmgr_ok('witness create of a conninfo on 127.0.0.1', '-f', $tconf, @primary,
+	'-D', $tcpw->data_dir, 'witness', 'create');
+sync_pids($tcpw);
+is(auto_conf($tcpw, 'listen_addresses'), '127.0.0.1', '... listens on the address of its conninfo');
+is(auto_conf($tcpw, 'unix_socket_directories'), $node1->host,
+	'... with its socket in the primary\'s socket directory');
+is($node1->safe_psql('repmgr', 'SELECT type, active FROM repmgr.repl_nodes WHERE id = 5'),
+	'witness|t', '... and is registered');
+my $tret = system('psql', '-X', '-w', '-h', '127.0.0.1', '-p', $tcpw->port,
+	'-U', 'postgres', '-d', 'postgres', '-c', 'SELECT 1');
+isnt($tret, 0, '... where TCP connections need a password');
+
 done_testing();
