@@ -205,13 +205,16 @@ run_pg_rewind(RepmgrContext *ctx, const char *datadir, PrimaryInfo *p)
 	if (rc != SUCCESS)
 		return rc;
 
-	rc = config_files_archive(datadir, &archive);
-	if (rc != SUCCESS)
-		return rc;
 	/* a password goes to pg_rewind in a private file, not in argv */
 	conninfo = conninfo_for_command(p->conninfo, &secret_file);
 	if (conninfo == NULL)
 		return ERR_BAD_CONFIG;
+	rc = config_files_archive(datadir, &archive);
+	if (rc != SUCCESS)
+	{
+		secret_file_remove(secret_file);
+		return rc;
+	}
 	initStringInfo(&cmd);
 	appendStringInfo(&cmd, "%s -D ", pg_program(ctx->config, "pg_rewind"));
 	append_shell_quoted(&cmd, datadir);
