@@ -6,7 +6,8 @@
  * The metadata lives on the primary and reaches the standbys by streaming
  * replication; a witness keeps its own copy, refreshed by its worker.
  * No function is executable by PUBLIC: the administrative functions are
- * for superusers, the read-only ones are also granted to pg_monitor.
+ * for superusers, the read-only ones are also granted to pg_monitor, which
+ * reads conninfo only with its passwords masked (cluster_show()).
  */
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
@@ -550,8 +551,25 @@ REVOKE ALL ON ALL TABLES IN SCHEMA repmgr FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA repmgr FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA repmgr TO pg_monitor;
-GRANT SELECT ON repl_nodes, repl_events, repl_monitor,
-				repl_show_nodes, repl_status TO pg_monitor;
+GRANT SELECT ON repl_events, repl_monitor, repl_status TO pg_monitor;
+-- conninfo may hold a password: monitoring roles read every other column,
+-- and conninfo only masked, through cluster_show() and node_status()
+GRANT SELECT (id, type, upstream_node_id, cluster, name, slot_name,
+			  priority, location, active) ON repl_nodes TO pg_monitor;
+GRANT SELECT (id, type, name, cluster, priority, active, location,
+			  slot_name, upstream_node_id, upstream_node_name)
+	ON repl_show_nodes TO pg_monitor;
 GRANT EXECUTE ON FUNCTION cluster_show(), cluster_event(text, integer, integer),
 				node_status(), daemon_status(),
 				node_check(integer, integer, integer, integer) TO pg_monitor;
+
+-- the read functions read repl_nodes whole (conninfo to poll the nodes),
+-- as their owner, and show conninfo masked; a fixed search_path, as for
+-- every SECURITY DEFINER function
+ALTER FUNCTION cluster_show() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION cluster_event(text, integer, integer) SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION node_status() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION daemon_status() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION node_check(integer, integer, integer, integer) SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;

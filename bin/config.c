@@ -502,14 +502,51 @@ config_locate(const char *path_given, char **path)
  * No file at all is not an error here: config_require() says what a
  * command needs.
  */
+/* no line of repmgr.conf is longer (-f /dev/zero must not read forever) */
+#define CONFIG_LINE_MAX		(64 * 1024)
+
+/*
+ * The next line of f into buf, without its newline: LINE_OK, LINE_EOF,
+ * LINE_NUL (it holds a NUL byte, which would silently end it) or
+ * LINE_TOO_LONG (reading stopped at CONFIG_LINE_MAX bytes).
+ */
+typedef enum LineResult
+{
+	LINE_OK,
+	LINE_EOF,
+	LINE_NUL,
+	LINE_TOO_LONG
+} LineResult;
+
+static LineResult
+read_config_line(FILE *f, StringInfo buf)
+{
+	bool		nul = false;
+	int			c;
+
+	resetStringInfo(buf);
+	while ((c = getc(f)) != EOF && c != '\n')
+	{
+		if (buf->len >= CONFIG_LINE_MAX)
+			return LINE_TOO_LONG;
+		if (c == '\0')
+			nul = true;
+		appendStringInfoChar(buf, (char) c);
+	}
+	if (c == EOF && buf->len == 0)
+		return LINE_EOF;
+	return nul ? LINE_NUL : LINE_OK;
+}
+
 int
 config_load(RepmgrConfig *config, const char *path_given)
 {
 	char	   *path;
 	FILE	   *f;
-	char	   *line = NULL;
-	size_t		linecap = 0;
-	ssize_t		len;
+	char	   *line;
+	StringInfoData buf;
+	LineResult	lr;
+	int			len;
 	int			lineno = 0;
 	int			errors = 0;
 	int			rc;
@@ -526,7 +563,8 @@ config_load(RepmgrConfig *config, const char *path_given)
 	}
 	config->config_file = path;
 
-	while ((len = getline(&line, &linecap, f)) != -1)
+	initStringInfo(&buf);
+	while ((lr = read_config_line(f, &buf)) != LINE_EOF)
 	{
 		char	   *key;
 		char	   *value = NULL;
@@ -535,6 +573,23 @@ config_load(RepmgrConfig *config, const char *path_given)
 		int			index;
 
 		lineno++;
+		if (lr == LINE_TOO_LONG)
+		{
+			log_error("configuration file \"%s\", line %d: line longer than %d bytes",
+					  path, lineno, CONFIG_LINE_MAX);
+			log_hint("Is \"%s\" a configuration file?", path);
+			errors++;
+			break;
+		}
+		if (lr == LINE_NUL)
+		{
+			log_error("configuration file \"%s\", line %d: the line contains a NUL byte",
+					  path, lineno);
+			errors++;
+			continue;
+		}
+		line = buf.data;
+		len = buf.len;
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
 
@@ -563,7 +618,7 @@ config_load(RepmgrConfig *config, const char *path_given)
 		}
 		config->is_set[index] = true;
 	}
-	free(line);
+	pfree(buf.data);
 	if (ferror(f))
 	{
 		log_error("could not read configuration file \"%s\": %m", path);

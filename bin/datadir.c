@@ -186,19 +186,34 @@ line_setting_name(const char *line)
 	return pnstrdup(start, p - start);
 }
 
-static void
-append_conf_value(StringInfo buf, const char *value)
+/*
+ * value as a quoted string of the server's configuration files, quoted
+ * as ALTER SYSTEM quotes it (escape_single_quotes_ascii doubles "'" and
+ * "\\"): the server's parser reads a backslash as an escape.  A newline
+ * cannot be written at all (the parser ends the value there, and the rest
+ * of the line would become a setting of its own): false then.
+ */
+static bool
+append_conf_value(StringInfo buf, const char *name, const char *value)
 {
-	const char *p;
+	char	   *escaped;
 
-	appendStringInfoChar(buf, '\'');
-	for (p = value; *p; p++)
+	if (strpbrk(value, "\n\r") != NULL)
 	{
-		if (*p == '\'')
-			appendStringInfoChar(buf, '\'');
-		appendStringInfoChar(buf, *p);
+		log_error("the value of \"%s\" contains a newline", name);
+		log_detail("A newline cannot be written into postgresql.auto.conf.");
+		log_hint("Remove the newline from the setting it comes from (repmgr.conf or a connection string).");
+		return false;
 	}
-	appendStringInfoChar(buf, '\'');
+	escaped = escape_single_quotes_ascii(value);
+	if (escaped == NULL)
+	{
+		log_error("out of memory");
+		return false;
+	}
+	appendStringInfo(buf, "'%s'", escaped);
+	free(escaped);
+	return true;
 }
 
 static int
@@ -238,12 +253,16 @@ write_file_atomically(const char *path, const char *contents, size_t len)
 /*
  * Set settings in datadir/postgresql.auto.conf, replacing any line that
  * already sets one of them (a setting with a NULL value is only removed).
+ * The one writer of configuration values of the tool: clone, rejoin and
+ * witness create all come here.  A value that cannot be written refuses
+ * the whole call, before the file changes.
  */
 int
 auto_conf_set(const char *datadir, GucSetting *settings, int n)
 {
 	char		path[MAXPGPATH];
 	StringInfoData out;
+	StringInfoData values;
 	FILE	   *f;
 	char	   *line = NULL;
 	size_t		cap = 0;
@@ -251,6 +270,16 @@ auto_conf_set(const char *datadir, GucSetting *settings, int n)
 
 	if (!path_join(path, sizeof(path), datadir, "postgresql.auto.conf"))
 		return ERR_STR_OVERFLOW;
+	initStringInfo(&values);
+	for (i = 0; i < n; i++)
+	{
+		if (settings[i].value == NULL)
+			continue;
+		appendStringInfo(&values, "%s = ", settings[i].name);
+		if (!append_conf_value(&values, settings[i].name, settings[i].value))
+			return ERR_BAD_CONFIG;
+		appendStringInfoChar(&values, '\n');
+	}
 	initStringInfo(&out);
 	f = fopen(path, "r");
 	if (f != NULL)
@@ -281,15 +310,10 @@ auto_conf_set(const char *datadir, GucSetting *settings, int n)
 
 	if (out.len > 0 && out.data[out.len - 1] != '\n')
 		appendStringInfoChar(&out, '\n');
+	appendBinaryStringInfo(&out, values.data, values.len);
 	for (i = 0; i < n; i++)
-	{
-		if (settings[i].value == NULL)
-			continue;
-		appendStringInfo(&out, "%s = ", settings[i].name);
-		append_conf_value(&out, settings[i].value);
-		appendStringInfoChar(&out, '\n');
-		log_verbose(LOG_INFO, "setting %s in \"%s\"", settings[i].name, path);
-	}
+		if (settings[i].value != NULL)
+			log_verbose(LOG_INFO, "setting %s in \"%s\"", settings[i].name, path);
 	return write_file_atomically(path, out.data, out.len);
 }
 
@@ -316,6 +340,42 @@ standby_signal_write(const char *datadir)
 		return ERR_BAD_CONFIG;
 	}
 	close(fd);
+	return SUCCESS;
+}
+
+/* write contents to path (replaced atomically, mode of a data directory) */
+int
+file_write(const char *path, const char *contents)
+{
+	return write_file_atomically(path, contents, strlen(contents));
+}
+
+/* the whole file at path, NUL-terminated, in *contents */
+int
+file_read(const char *path, char **contents)
+{
+	FILE	   *in = fopen(path, "r");
+	StringInfoData buf;
+	char		chunk[8192];
+	size_t		n;
+
+	*contents = NULL;
+	if (in == NULL)
+	{
+		log_error("could not open \"%s\": %m", path);
+		return ERR_BAD_CONFIG;
+	}
+	initStringInfo(&buf);
+	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
+		appendBinaryStringInfo(&buf, chunk, n);
+	if (ferror(in))
+	{
+		log_error("could not read \"%s\": %m", path);
+		fclose(in);
+		return ERR_BAD_CONFIG;
+	}
+	fclose(in);
+	*contents = buf.data;
 	return SUCCESS;
 }
 

@@ -59,6 +59,25 @@ notice_receiver(void *arg, const PGresult *res)
 		log_hint("%s", hint);
 }
 
+/*
+ * An empty search_path for every session of the tool, as pg_dump does: a
+ * role that can create objects in a schema of the user's search_path
+ * (public, or its own) could otherwise put an operator or function there
+ * that our queries would call with the caller's privileges.  pg_catalog
+ * is always searched first; everything else is qualified ("repmgr.").
+ */
+static bool
+set_safe_search_path(PGconn *conn)
+{
+	PGresult   *res = PQexec(conn, "SELECT pg_catalog.set_config('search_path', '', false)");
+	bool		ok = (PQresultStatus(res) == PGRES_TUPLES_OK);
+
+	if (!ok)
+		log_error("could not set a safe search_path: %s", PQerrorMessage(conn));
+	PQclear(res);
+	return ok;
+}
+
 static PGconn *
 connect_with_defaults(const char *conninfo, const char *timeout)
 {
@@ -82,7 +101,16 @@ connect_with_defaults(const char *conninfo, const char *timeout)
 
 	conn = PQconnectdbParams(keywords, values, 1);
 	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+	{
 		PQsetNoticeReceiver(conn, notice_receiver, NULL);
+		/* a replication connection runs no SQL */
+		if (conninfo_get(conninfo, "replication") == NULL &&
+			!set_safe_search_path(conn))
+		{
+			PQfinish(conn);
+			return NULL;
+		}
+	}
 	return conn;
 }
 
@@ -95,8 +123,8 @@ db_connect(const char *conninfo, int *rc)
 {
 	PGconn	   *conn;
 
-	log_verbose(LOG_INFO, "connecting to database \"%s\"", conninfo);
-	log_debug("connecting to database \"%s\"", conninfo);
+	log_verbose(LOG_INFO, "connecting to database \"%s\"", conninfo_mask(conninfo));
+	log_debug("connecting to database \"%s\"", conninfo_mask(conninfo));
 	conn = connect_with_defaults(conninfo, NULL);
 	if (conn == NULL)
 	{
@@ -107,7 +135,7 @@ db_connect(const char *conninfo, int *rc)
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
 		log_error("connection to database failed: %s", PQerrorMessage(conn));
-		log_detail("attempted to connect using \"%s\"", conninfo);
+		log_detail("attempted to connect using \"%s\"", conninfo_mask(conninfo));
 		*rc = (PQconnectionNeedsPassword(conn) || PQconnectionUsedPassword(conn)) ?
 			ERR_BAD_PASSWORD : ERR_DB_CON;
 		PQfinish(conn);
@@ -471,6 +499,95 @@ conninfo_set(const char *conninfo, const char *keyword, const char *value)
 		n++;
 	}
 	return conninfo_join(pairs, n);
+}
+
+/*
+ * Is keyword a secret option of libpq (password, sslpassword, ...)?  libpq
+ * marks them with dispchar "*", so that tools never show them.
+ */
+static bool
+conninfo_keyword_is_secret(const char *keyword)
+{
+	PQconninfoOption *opts = PQconninfoParse("", NULL);
+	PQconninfoOption *o;
+	bool		secret = false;
+
+	for (o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, keyword) == 0)
+			secret = (o->dispchar != NULL && o->dispchar[0] == '*');
+	PQconninfoFree(opts);
+	return secret;
+}
+
+/*
+ * conninfo for output: the value of every secret option replaced by
+ * asterisks.  A string without secrets is returned as it was written.
+ */
+char *
+conninfo_mask(const char *conninfo)
+{
+	ConnPair   *pairs;
+	int			n;
+	int			i;
+	bool		masked = false;
+
+	if (conninfo == NULL)
+		return NULL;
+	if (!conninfo_pairs(conninfo, &pairs, &n))
+		return pg_strdup("(invalid connection string)");
+	for (i = 0; i < n; i++)
+		if (conninfo_keyword_is_secret(pairs[i].key))
+		{
+			pairs[i].value = "********";
+			masked = true;
+		}
+	return masked ? conninfo_join(pairs, n) : pg_strdup(conninfo);
+}
+
+/*
+ * conninfo without its secret options, which are returned as
+ * "keyword=value" lines in *secrets (NULL when there are none): for a
+ * command line, where anyone can read them (ps).  NULL (logged) if a
+ * secret holds a newline, which no file of libpq could hold.
+ */
+char *
+conninfo_split_secrets(const char *conninfo, char **secrets)
+{
+	ConnPair   *pairs;
+	int			n;
+	int			i;
+	StringInfoData buf;
+
+	*secrets = NULL;
+	if (!conninfo_pairs(conninfo, &pairs, &n))
+		return pg_strdup(conninfo);
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+		if (pairs[i].value != NULL && conninfo_keyword_is_secret(pairs[i].key))
+		{
+			if (strpbrk(pairs[i].value, "\n\r") != NULL)
+			{
+				log_error("the value of \"%s\" in a connection string contains a newline",
+						  pairs[i].key);
+				return NULL;
+			}
+			appendStringInfo(&buf, "%s=%s\n", pairs[i].key, pairs[i].value);
+			pairs[i].value = NULL;
+		}
+	if (buf.len == 0)
+		return pg_strdup(conninfo);
+	*secrets = buf.data;
+	return conninfo_join(pairs, n);
+}
+
+/* conninfo without its secret options (for another host: it has its own) */
+char *
+conninfo_without_secrets(const char *conninfo)
+{
+	char	   *secrets;
+	char	   *public = conninfo_split_secrets(conninfo, &secrets);
+
+	return public ? public : pg_strdup("");
 }
 
 bool

@@ -16,6 +16,7 @@
 #include "repmgr.h"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* arg as one shell word: as it is when that is safe, else single-quoted */
 void
@@ -127,7 +128,37 @@ repmgr_program(RepmgrConfig *config)
 	return pg_program(config, "repmgr");
 }
 
-/* "ssh <options> host 'remote_command'" */
+/*
+ * Can host be given to ssh and rsync as a host name?  Only the characters
+ * of host names and IP addresses (and "%" of a scoped IPv6 address), and
+ * no leading "-": a host name from a connection string must never be
+ * read as an option (-oProxyCommand=... would run a command).
+ */
+bool
+host_valid_for_ssh(const char *host)
+{
+	if (host == NULL || host[0] == '\0' || host[0] == '-')
+		return false;
+	return strspn(host, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				  "0123456789.-_:%[]") == strlen(host);
+}
+
+/* host_valid_for_ssh, with the error logged */
+static bool
+check_ssh_host(const char *host)
+{
+	if (host_valid_for_ssh(host))
+		return true;
+	log_error("\"%s\" is not a valid host name for ssh", host ? host : "");
+	log_detail("A host name for ssh and rsync may hold only letters, digits and \".-_:%%[]\", and may not start with \"-\".");
+	log_hint("Correct the host in the node's conninfo.");
+	return false;
+}
+
+/*
+ * "ssh <options> -- host 'remote_command'": "--" ends ssh's options.  The
+ * caller has checked host (ssh_check does).
+ */
 char *
 ssh_wrap(RepmgrConfig *config, const char *host, const char *user,
 		 const char *remote_command)
@@ -143,7 +174,7 @@ ssh_wrap(RepmgrConfig *config, const char *host, const char *user,
 		appendStringInfoString(&buf, " -l ");
 		append_shell_quoted(&buf, user);
 	}
-	appendStringInfoChar(&buf, ' ');
+	appendStringInfoString(&buf, " -- ");
 	append_shell_quoted(&buf, host);
 	appendStringInfoChar(&buf, ' ');
 	append_shell_quoted(&buf, remote_command);
@@ -157,6 +188,8 @@ ssh_check(RepmgrConfig *config, const char *host, const char *user)
 	StringInfoData out;
 	int			status;
 
+	if (!check_ssh_host(host))
+		return ERR_BAD_CONFIG;
 	initStringInfo(&out);
 	status = run_command(ssh_wrap(config, host, user, "true"), &out);
 	if (status != 0)
@@ -167,6 +200,70 @@ ssh_check(RepmgrConfig *config, const char *host, const char *user)
 		return ERR_BAD_SSH;
 	}
 	return SUCCESS;
+}
+
+/* PGSERVICEFILE as it was before conninfo_for_command changed it */
+static char *saved_servicefile = NULL;
+static bool servicefile_changed = false;
+
+/*
+ * conninfo for the command line of a program (pg_basebackup -d,
+ * pg_rewind --source-server): its secret options (password,
+ * sslpassword, ...) move to a private service file (mode 0600) that
+ * PGSERVICEFILE names for the program, and the string names the service
+ * instead.  *secret_file is that file (NULL if there were no secrets),
+ * for secret_file_remove once the program ended.  NULL (logged) if that
+ * cannot be done.
+ */
+char *
+conninfo_for_command(const char *conninfo, char **secret_file)
+{
+	char	   *secrets;
+	char	   *public = conninfo_split_secrets(conninfo, &secrets);
+	char		templ[] = "/tmp/repmgr-service-XXXXXX";
+	int			fd;
+	char	   *contents;
+
+	*secret_file = NULL;
+	if (public == NULL)
+		return NULL;
+	if (secrets == NULL)
+		return public;
+	if (conninfo_get(public, "service") != NULL)
+	{
+		log_error("a connection string with both \"service\" and a password cannot be passed to another program");
+		log_hint("Put the password into the service file or a password file (~/.pgpass) instead.");
+		return NULL;
+	}
+	contents = psprintf("[repmgr]\n%s", secrets);
+	fd = mkstemp(templ);
+	if (fd < 0 || write(fd, contents, strlen(contents)) != (ssize_t) strlen(contents) ||
+		close(fd) != 0)
+	{
+		log_error("could not write a temporary service file: %m");
+		if (fd >= 0)
+			unlink(templ);
+		return NULL;
+	}
+	if (!servicefile_changed && getenv("PGSERVICEFILE") != NULL)
+		saved_servicefile = pg_strdup(getenv("PGSERVICEFILE"));
+	servicefile_changed = true;
+	setenv("PGSERVICEFILE", templ, 1);
+	*secret_file = pg_strdup(templ);
+	return conninfo_set(public, "service", "repmgr");
+}
+
+void
+secret_file_remove(char *secret_file)
+{
+	if (secret_file == NULL)
+		return;
+	if (unlink(secret_file) != 0)
+		log_warning("could not remove \"%s\": %m", secret_file);
+	if (saved_servicefile != NULL)
+		setenv("PGSERVICEFILE", saved_servicefile, 1);
+	else
+		unsetenv("PGSERVICEFILE");
 }
 
 bool

@@ -186,6 +186,8 @@ run_pg_rewind(RepmgrContext *ctx, const char *datadir, PrimaryInfo *p)
 {
 	StringInfoData cmd;
 	char	   *archive;
+	char	   *conninfo;
+	char	   *secret_file;
 	PGconn	   *source;
 	int			status;
 	int			rc;
@@ -203,16 +205,24 @@ run_pg_rewind(RepmgrContext *ctx, const char *datadir, PrimaryInfo *p)
 	if (rc != SUCCESS)
 		return rc;
 
+	/* a password goes to pg_rewind in a private file, not in argv */
+	conninfo = conninfo_for_command(p->conninfo, &secret_file);
+	if (conninfo == NULL)
+		return ERR_BAD_CONFIG;
 	rc = config_files_archive(datadir, &archive);
 	if (rc != SUCCESS)
+	{
+		secret_file_remove(secret_file);
 		return rc;
+	}
 	initStringInfo(&cmd);
 	appendStringInfo(&cmd, "%s -D ", pg_program(ctx->config, "pg_rewind"));
 	append_shell_quoted(&cmd, datadir);
 	appendStringInfoString(&cmd, " --source-server=");
-	append_shell_quoted(&cmd, p->conninfo);
+	append_shell_quoted(&cmd, conninfo);
 	log_notice("executing pg_rewind on this node");
 	status = run_command(cmd.data, NULL);
+	secret_file_remove(secret_file);
 	rc = config_files_restore(archive, datadir);
 	if (status != 0)
 	{

@@ -38,7 +38,7 @@ report_dry_run(RepmgrContext *ctx, PGconn *conn, bool installed)
 			   config->node_id, ctx->object_word);
 	log_detail("would register node %d (\"%s\") for cluster %s with conninfo \"%s\"%s",
 			   config->node_id, config->node_name, config->cluster,
-			   config->conninfo, existing ? ", overwriting its record" : "");
+			   conninfo_mask(config->conninfo), existing ? ", overwriting its record" : "");
 	return SUCCESS;
 }
 
@@ -111,6 +111,6 @@ do_primary_register(RepmgrContext *ctx)
 		return rc;
 
 	log_notice("%s node correctly registered for cluster %s with id %d (conninfo: %s)",
-			   ctx->object_word, config->cluster, config->node_id, config->conninfo);
+			   ctx->object_word, config->cluster, config->node_id, conninfo_mask(config->conninfo));
 	return SUCCESS;
 }

@@ -146,12 +146,22 @@ static const Command commands[] = {
 		"extension; then registers it with the primary given by -h/-p/-U/-d, which\n"
 		"copies the metadata.  Records the event witness_create.\n"
 		"\n"
+		"Authentication: by default the witness's pg_hba.conf allows local\n"
+		"connections by peer authentication (the operating system user running\n"
+		"this command may connect as the superuser and the repmgr user) and\n"
+		"connections over TCP with scram-sha-256 passwords (set with -P).\n"
+		"--hba-file installs a pg_hba.conf of your own instead; one with \"trust\"\n"
+		"is refused unless --allow-trust is given.\n"
+		"\n"
 		"Options:\n"
 		"  -f, --config-file=PATH   repmgr.conf of the witness\n"
 		"  -D, --data-dir=DIR       data directory of the witness\n"
 		"  -h, -p, -U, -d           connection to the primary\n"
 		"  -S, --superuser=USER     superuser of the witness (default: postgres)\n"
 		"  -P, --pwprompt           prompt for the password of the users\n"
+		"  --hba-file=PATH          pg_hba.conf for the witness (default: peer and\n"
+		"                           scram-sha-256, see above)\n"
+		"  --allow-trust            accept \"trust\" in the pg_hba.conf of --hba-file\n"
 		"  --dry-run                check the prerequisites only\n"},
 	{"witness", "register", do_witness_register, need_node,
 		"registers an existing witness server",
@@ -292,7 +302,9 @@ enum
 	OPT_CHECK_ARCHIVE,
 	OPT_CHECK_DOWNSTREAM,
 	OPT_CHECK_SLOTS,
-	OPT_CHECK_WORKER
+	OPT_CHECK_WORKER,
+	OPT_HBA_FILE,
+	OPT_ALLOW_TRUST
 };
 
 static const struct option long_options[] = {
@@ -323,6 +335,8 @@ static const struct option long_options[] = {
 	{"remote-config-file", required_argument, NULL, 'C'},
 	{"superuser", required_argument, NULL, 'S'},
 	{"pwprompt", no_argument, NULL, 'P'},
+	{"hba-file", required_argument, NULL, OPT_HBA_FILE},
+	{"allow-trust", no_argument, NULL, OPT_ALLOW_TRUST},
 	{"node", required_argument, NULL, OPT_NODE},
 	{"node-id", required_argument, NULL, OPT_NODE_ID},
 	{"event", required_argument, NULL, OPT_EVENT},
@@ -399,6 +413,9 @@ usage(void)
 	printf("  -S, --superuser=USERNAME            (witness create) superuser of the witness\n"
 		   "                                        (default: %s)\n", DEFAULT_SUPERUSER);
 	printf("  -P, --pwprompt                      (witness create) prompt for the password of the users\n");
+	printf("  --hba-file=PATH                     (witness create) pg_hba.conf of the witness\n"
+		   "                                        (default: peer locally, scram-sha-256 over TCP)\n");
+	printf("  --allow-trust                       (witness create) accept \"trust\" in --hba-file\n");
 	printf("  --csv                               (cluster show, node status) output in CSV mode\n");
 	printf("  --event=EVENT                       (cluster event) only this event\n");
 	printf("  --node-id=ID                        (cluster event) only events of this node\n");
@@ -634,6 +651,12 @@ parse_options(int argc, char **argv, RuntimeOptions *opts)
 				break;
 			case OPT_CHECK_WORKER:
 				set_only_check(opts, "worker", &ok);
+				break;
+			case OPT_HBA_FILE:
+				opts->hba_file = pg_strdup(optarg);
+				break;
+			case OPT_ALLOW_TRUST:
+				opts->allow_trust = true;
 				break;
 			default:
 				return false;

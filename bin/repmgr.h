@@ -200,6 +200,8 @@ typedef struct RuntimeOptions
 	char	   *remote_config_file;
 	char	   *superuser;
 	bool		pwprompt;
+	char	   *hba_file;		/* witness create: its pg_hba.conf */
+	bool		allow_trust;	/* witness create: accept "trust" there */
 	int			node;			/* --node (standby unregister) */
 	int			node_id;		/* --node-id (cluster event) */
 	char	   *event;
@@ -252,6 +254,9 @@ extern char *conninfo_set(const char *conninfo, const char *keyword,
 						  const char *value);
 extern bool conninfo_valid(const char *conninfo, char **error);
 extern bool conninfo_is_local(const char *conninfo);
+extern char *conninfo_mask(const char *conninfo);
+extern char *conninfo_split_secrets(const char *conninfo, char **secrets);
+extern char *conninfo_without_secrets(const char *conninfo);
 
 extern char *lsn_format(uint64 lsn);
 extern bool lsn_parse(const char *text, uint64 *lsn);
@@ -269,6 +274,9 @@ extern char *ssh_wrap(RepmgrConfig *config, const char *host,
 					  const char *user, const char *remote_command);
 extern int	ssh_check(RepmgrConfig *config, const char *host,
 					  const char *user);
+extern bool host_valid_for_ssh(const char *host);
+extern char *conninfo_for_command(const char *conninfo, char **secret_file);
+extern void secret_file_remove(char *secret_file);
 extern bool pg_ctl_has_log_option(RepmgrConfig *config);
 extern int	pg_ctl_run(RepmgrConfig *config, const char *datadir,
 					   const char *action, const char *mode);
@@ -307,6 +315,8 @@ extern int	standby_signal_write(const char *datadir);
 extern int	config_files_archive(const char *datadir, char **archive_dir);
 extern int	config_files_restore(const char *archive_dir, const char *datadir);
 extern int	file_copy(const char *from, const char *to);
+extern int	file_write(const char *path, const char *contents);
+extern int	file_read(const char *path, char **contents);
 extern int	conf_file_neutralize(const char *path, const char *const *names);
 extern bool path_join(char *buf, size_t size, const char *dir, const char *file);
 

@@ -110,7 +110,7 @@ do_standby_register(RepmgrContext *ctx)
 	if (rc != SUCCESS)
 		return rc;
 	log_notice("standby node correctly registered for cluster %s with id %d (conninfo: %s)",
-			   config->cluster, config->node_id, config->conninfo);
+			   config->cluster, config->node_id, conninfo_mask(config->conninfo));
 	return SUCCESS;
 }
 
@@ -250,7 +250,7 @@ node_id_of_server(RepmgrContext *ctx, int *node_id)
 		return rc;
 	if (id == NULL || atoi(id) <= 0)
 	{
-		log_error("the server at \"%s\" has no repmgr.node_id", conninfo);
+		log_error("the server at \"%s\" has no repmgr.node_id", conninfo_mask(conninfo));
 		return ERR_BAD_CONFIG;
 	}
 	*node_id = atoi(id);

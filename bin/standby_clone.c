@@ -216,15 +216,21 @@ run_pg_basebackup(RepmgrContext *ctx, Upstream *up, const char *dest)
 {
 	RepmgrConfig *config = ctx->config;
 	StringInfoData cmd;
+	char	   *conninfo;
+	char	   *secret_file;
 	int			i;
 	int			status;
 
+	/* a password goes to pg_basebackup in a private file, not in argv */
+	conninfo = conninfo_for_command(up->conninfo, &secret_file);
+	if (conninfo == NULL)
+		return ERR_BAD_CONFIG;
 	initStringInfo(&cmd);
 	appendStringInfo(&cmd, "%s -l 'repmgr base backup' --progress -D ",
 					 pg_program(config, "pg_basebackup"));
 	append_shell_quoted(&cmd, dest);
 	appendStringInfoString(&cmd, " -d ");
-	append_shell_quoted(&cmd, up->conninfo);
+	append_shell_quoted(&cmd, conninfo);
 	if (ctx->opts->fast_checkpoint)
 		appendStringInfoString(&cmd, " -c fast");
 	if (config->use_replication_slots)
@@ -254,6 +260,7 @@ run_pg_basebackup(RepmgrContext *ctx, Upstream *up, const char *dest)
 	if (!ctx->opts->fast_checkpoint)
 		log_hint("this may take some time; consider using the -c/--fast-checkpoint option");
 	status = run_command(cmd.data, NULL);
+	secret_file_remove(secret_file);
 	if (status != 0)
 	{
 		log_error("pg_basebackup failed with exit status %d", status);
@@ -299,7 +306,8 @@ run_rsync(RepmgrContext *ctx, Upstream *up, const char *from, const char *to,
 	}
 	if (extra)
 		appendStringInfo(&cmd, " %s", extra);
-	appendStringInfoChar(&cmd, ' ');
+	/* "--" ends rsync's options: neither path may be read as one */
+	appendStringInfoString(&cmd, " -- ");
 	append_shell_quoted(&cmd, rsync_source(ctx, up, from));
 	appendStringInfoChar(&cmd, ' ');
 	append_shell_quoted(&cmd, to);
@@ -609,7 +617,7 @@ do_standby_clone(RepmgrContext *ctx)
 	if (opts->dry_run)
 	{
 		log_notice("prerequisites for cloning are met");
-		log_detail("would clone \"%s\" (%s) into \"%s\" using %s%s", up.datadir, up.conninfo,
+		log_detail("would clone \"%s\" (%s) into \"%s\" using %s%s", up.datadir, conninfo_mask(up.conninfo),
 				   dest, opts->rsync_only ? "rsync" : "pg_basebackup",
 				   config->use_replication_slots ? psprintf(", with replication slot \"%s\"",
 															slot_name_for(config->node_id)) : "");

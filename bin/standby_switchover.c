@@ -433,7 +433,7 @@ switch_roles(RepmgrContext *ctx, PGconn *conn, int my_id, OldPrimary *old,
 
 	initStringInfo(&args);
 	appendStringInfoString(&args, "node rejoin --force-rewind -d ");
-	append_shell_quoted(&args, ctx->config->conninfo);
+	append_shell_quoted(&args, conninfo_without_secrets(ctx->config->conninfo));
 	rc = run_on_old_primary(ctx, old, args.data, NULL);
 	if (rc != SUCCESS)
 	{

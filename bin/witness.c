@@ -11,10 +11,26 @@
  * it.  Registering (repmgr.witness_register(), run on the witness) records
  * it on the primary given by -h/-p/-U/-d and copies the metadata.
  *
+ * Authentication: the witness never runs with "trust".  initdb runs with
+ * peer (local) and scram-sha-256 (TCP), and its pg_hba.conf is replaced
+ * before the first start by the operator's (--hba-file, refused if it
+ * holds "trust" unless --allow-trust) or by ours: peer for local
+ * connections, with a map that lets the operating system user running
+ * this command (who owns the data directory anyway) connect as the
+ * superuser and the repmgr user, and scram-sha-256 over TCP.  The tool
+ * itself talks to the new instance through its Unix socket.
+ *
+ * Addresses: the witness listens where its conninfo says other nodes
+ * reach it (listen_addresses = the host of conninfo, or none for a socket
+ * directory) and puts its socket into the socket directory of conninfo,
+ * else the primary's when we may write there, else /tmp: never a system
+ * directory the invoking user may not write.
+ *
  *-------------------------------------------------------------------------
  */
 #include "repmgr.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include "common/string.h"
@@ -29,7 +45,13 @@ typedef struct Witness
 	char	   *superuser;
 	char	   *datadir;
 	char	   *password;
+	char	   *listen;			/* listen_addresses */
+	char	   *socket_dir;		/* unix_socket_directories (NULL: default) */
+	char	   *hba;			/* the pg_hba.conf to install */
+	char	   *os_user;		/* who runs this command */
 } Witness;
+
+#define WITNESS_IDENT_MAP "repmgr_witness"
 
 /* the primary's connection, and its conninfo as registered */
 static int
@@ -122,7 +144,7 @@ do_witness_register(RepmgrContext *ctx)
 	{
 		log_notice("prerequisites for registering the witness are met");
 		log_detail("would register node %d (\"%s\") as witness of the primary at \"%s\"%s",
-				   config->node_id, config->node_name, primary_conninfo,
+				   config->node_id, config->node_name, conninfo_mask(primary_conninfo),
 				   installed ? "" : ", after creating the extension");
 		PQfinish(wconn);
 		return SUCCESS;
@@ -141,7 +163,7 @@ do_witness_register(RepmgrContext *ctx)
 	if (rc != SUCCESS)
 		return rc;
 	log_notice("witness node correctly registered for cluster %s with id %d (conninfo: %s)",
-			   config->cluster, config->node_id, config->conninfo);
+			   config->cluster, config->node_id, conninfo_mask(config->conninfo));
 	return SUCCESS;
 }
 
@@ -164,8 +186,248 @@ default_user(void)
 	return user ? user : pg_strdup("postgres");
 }
 
+/* ----------
+ * Authentication: pg_hba.conf and pg_ident.conf of the witness
+ * ----------
+ */
+
+/* the blank-separated fields of a line of pg_hba.conf, without comment */
 static int
-describe_witness(RepmgrContext *ctx, Witness *w)
+hba_fields(const char *line, char **fields, int max)
+{
+	const char *p = line;
+	int			n = 0;
+
+	while (n < max)
+	{
+		const char *start;
+		bool		quoted = false;
+
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p == '\0' || *p == '#')
+			break;
+		start = p;
+		while (*p && (quoted || (*p != ' ' && *p != '\t' && *p != '\r' &&
+								 *p != '\n' && *p != '#')))
+		{
+			if (*p == '"')
+				quoted = !quoted;
+			p++;
+		}
+		fields[n++] = pnstrdup(start, p - start);
+	}
+	return n;
+}
+
+/* an IP mask field ("255.255.255.0"), as opposed to a method */
+static bool
+is_ip_mask(const char *field)
+{
+	return strspn(field, "0123456789abcdefABCDEF.:") == strlen(field) &&
+		strpbrk(field, ".:") != NULL;
+}
+
+/* the authentication method a line of pg_hba.conf names, or NULL */
+static const char *
+hba_line_method(const char *line)
+{
+	char	   *f[6];
+	int			n = hba_fields(line, f, 6);
+
+	if (n >= 4 && strcmp(f[0], "local") == 0)
+		return f[3];
+	if (n >= 5 && strncmp(f[0], "host", 4) == 0)
+	{
+		if (strchr(f[3], '/') == NULL && is_ip_mask(f[4]))
+			return n >= 6 ? f[5] : NULL;
+		return f[4];
+	}
+	return NULL;
+}
+
+/*
+ * Refuse (or with --allow-trust only warn about) a pg_hba.conf that
+ * allows "trust": anyone who can connect would be any user, the
+ * superuser too.
+ */
+static int
+hba_check_trust(RepmgrContext *ctx, const char *text, const char *source)
+{
+	const char *line = text;
+	int			lineno = 1;
+
+	while (line != NULL && *line)
+	{
+		const char *end = strchr(line, '\n');
+		char	   *copy = end ? pnstrdup(line, end - line) : pg_strdup(line);
+		const char *method = hba_line_method(copy);
+
+		if (method != NULL && strcmp(method, "trust") == 0)
+		{
+			if (!ctx->opts->allow_trust)
+			{
+				log_error("\"%s\" allows \"trust\" authentication (line %d)", source, lineno);
+				log_detail("With trust, anyone who can connect to the witness may connect as any user, the superuser too.");
+				log_hint("Use peer, scram-sha-256 or another method of authentication, or give --allow-trust to accept trust.");
+				return ERR_BAD_CONFIG;
+			}
+			log_warning("\"%s\" allows \"trust\" authentication (line %d), accepted by --allow-trust",
+						source, lineno);
+		}
+		line = end ? end + 1 : NULL;
+		lineno++;
+	}
+	return SUCCESS;
+}
+
+static char *
+os_user_name(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+
+	return pw ? pg_strdup(pw->pw_name) : NULL;
+}
+
+/* the pg_hba.conf of --hba-file (checked), or the safe default */
+static int
+choose_hba(RepmgrContext *ctx, Witness *w)
+{
+	w->os_user = os_user_name();
+	if (ctx->opts->hba_file != NULL)
+	{
+		int			rc = file_read(ctx->opts->hba_file, &w->hba);
+
+		return rc == SUCCESS ? hba_check_trust(ctx, w->hba, ctx->opts->hba_file) : rc;
+	}
+	w->hba = psprintf("# pg_hba.conf of the witness, written by \"repmgr witness create\"\n"
+					  "#\n"
+					  "# Local connections: peer authentication; map %s in\n"
+					  "# pg_ident.conf lets the owner of the data directory connect as\n"
+					  "# the superuser and the repmgr user too.  TCP: passwords only.\n"
+					  "#\n"
+					  "# TYPE  DATABASE  USER  ADDRESS    METHOD\n"
+					  "local   all       all              peer map=%s\n"
+					  "host    all       all   0.0.0.0/0  scram-sha-256\n"
+					  "host    all       all   ::/0       scram-sha-256\n",
+					  WITNESS_IDENT_MAP, WITNESS_IDENT_MAP);
+	return SUCCESS;
+}
+
+/* name as a double-quoted token of pg_ident.conf */
+static char *
+ident_token(const char *name)
+{
+	StringInfoData buf;
+	const char *p;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '"');
+	for (p = name; *p; p++)
+	{
+		if (*p == '"')
+			appendStringInfoChar(&buf, '"');
+		appendStringInfoChar(&buf, *p);
+	}
+	appendStringInfoChar(&buf, '"');
+	return buf.data;
+}
+
+/* pg_hba.conf and pg_ident.conf into the new data directory */
+static int
+write_auth_files(Witness *w)
+{
+	char		path[MAXPGPATH];
+	StringInfoData ident;
+	int			rc;
+
+	if (!path_join(path, sizeof(path), w->datadir, "pg_hba.conf"))
+		return ERR_STR_OVERFLOW;
+	rc = file_write(path, w->hba);
+	if (rc != SUCCESS)
+		return rc;
+
+	initStringInfo(&ident);
+	appendStringInfoString(&ident,
+						   "# pg_ident.conf of the witness, written by \"repmgr witness create\"\n"
+						   "# MAPNAME        SYSTEM-USERNAME  PG-USERNAME\n");
+	if (w->os_user != NULL)
+	{
+		appendStringInfo(&ident, "%s  %s  %s\n", WITNESS_IDENT_MAP,
+						 ident_token(w->os_user), ident_token(w->superuser));
+		appendStringInfo(&ident, "%s  %s  %s\n", WITNESS_IDENT_MAP,
+						 ident_token(w->os_user), ident_token(w->user));
+	}
+	appendStringInfo(&ident, "%s  /^(.*)$  \\1\n", WITNESS_IDENT_MAP);
+	if (!path_join(path, sizeof(path), w->datadir, "pg_ident.conf"))
+		return ERR_STR_OVERFLOW;
+	return file_write(path, ident.data);
+}
+
+/* ----------
+ * Addresses
+ * ----------
+ */
+
+/* the first directory of the primary's unix_socket_directories, if ours */
+static char *
+primary_socket_dir(PGconn *pconn)
+{
+	char	   *dirs = NULL;
+	char	   *end;
+
+	if (db_query_value(pconn, &dirs,
+					   "SELECT pg_catalog.current_setting('unix_socket_directories')",
+					   0, NULL) != SUCCESS || dirs == NULL)
+		return NULL;
+	end = strchr(dirs, ',');
+	if (end)
+		*end = '\0';
+	while (*dirs == ' ')
+		dirs++;
+	if (dirs[0] != '/' || access(dirs, W_OK | X_OK) != 0)
+		return NULL;
+	return dirs;
+}
+
+static void
+choose_addresses(Witness *w, PGconn *pconn)
+{
+	char	   *hostaddr = conninfo_get(w->conninfo, "hostaddr");
+
+	if (w->host != NULL && w->host[0] == '/')
+	{
+		w->listen = "";
+		w->socket_dir = w->host;
+		return;
+	}
+	w->listen = hostaddr ? hostaddr : (w->host ? w->host : "");
+	if (w->host == NULL && hostaddr == NULL)
+		w->socket_dir = NULL;	/* libpq's default, where conninfo looks */
+	else
+	{
+		w->socket_dir = primary_socket_dir(pconn);
+		if (w->socket_dir == NULL)
+			w->socket_dir = "/tmp";
+	}
+}
+
+/* conninfo for the tool's own sessions on the new witness: its socket */
+static char *
+local_conninfo(Witness *w, const char *user, const char *dbname)
+{
+	char	   *c = conninfo_set(w->conninfo, "hostaddr", NULL);
+
+	c = conninfo_set(c, "host", w->socket_dir);
+	c = conninfo_set(c, "user", user);
+	c = conninfo_set(c, "dbname", dbname);
+	if (w->password)
+		c = conninfo_set(c, "password", w->password);
+	return c;
+}
+
+static int
+describe_witness(RepmgrContext *ctx, Witness *w, PGconn *pconn)
 {
 	RepmgrConfig *config = ctx->config;
 	int			rc;
@@ -187,8 +449,11 @@ describe_witness(RepmgrContext *ctx, Witness *w)
 		w->user = default_user();
 	w->superuser = ctx->opts->superuser ? ctx->opts->superuser : DEFAULT_SUPERUSER;
 	rc = resolve_data_directory(ctx, NULL, &w->datadir);
+	if (rc == SUCCESS)
+		rc = choose_hba(ctx, w);
 	if (rc != SUCCESS)
 		return rc;
+	choose_addresses(w, pconn);
 
 	switch (datadir_state(w->datadir))
 	{
@@ -205,7 +470,7 @@ describe_witness(RepmgrContext *ctx, Witness *w)
 	}
 	if (PQping(conninfo_set(w->conninfo, "connect_timeout", "2")) != PQPING_NO_RESPONSE)
 	{
-		log_error("a server is already running at \"%s\"", w->conninfo);
+		log_error("a server is already running at \"%s\"", conninfo_mask(w->conninfo));
 		log_hint("The witness is a new instance: give it a free port in conninfo.");
 		return ERR_BAD_CONFIG;
 	}
@@ -224,6 +489,8 @@ run_initdb(RepmgrContext *ctx, Witness *w)
 	append_shell_quoted(&cmd, w->datadir);
 	appendStringInfoString(&cmd, " -U ");
 	append_shell_quoted(&cmd, w->superuser);
+	/* never trust, not even until our pg_hba.conf replaces initdb's */
+	appendStringInfoString(&cmd, " --auth-local=peer --auth-host=scram-sha-256");
 	if (w->password)
 	{
 		int			fd;
@@ -254,32 +521,24 @@ run_initdb(RepmgrContext *ctx, Witness *w)
 
 /* the witness's own settings, in its postgresql.auto.conf */
 static int
-configure_witness(RepmgrContext *ctx, Witness *w, PGconn *pconn)
+configure_witness(RepmgrContext *ctx, Witness *w)
 {
 	GucSetting *worker;
 	GucSetting *all;
 	int			nworker = config_server_settings(ctx->config, &worker);
 	int			n = 0;
 	int			i;
-	char	   *hba = NULL;
+	int			rc;
 
 	all = pg_malloc0(sizeof(GucSetting) * (nworker + 6));
 	all[n].name = "port";
 	all[n++].value = w->port;
-	if (w->host == NULL || w->host[0] == '/')
+	all[n].name = "listen_addresses";
+	all[n++].value = w->listen;
+	if (w->socket_dir)
 	{
-		all[n].name = "listen_addresses";
-		all[n++].value = "";
-		if (w->host)
-		{
-			all[n].name = "unix_socket_directories";
-			all[n++].value = w->host;
-		}
-	}
-	else
-	{
-		all[n].name = "listen_addresses";
-		all[n++].value = "*";
+		all[n].name = "unix_socket_directories";
+		all[n++].value = w->socket_dir;
 	}
 	all[n].name = "shared_preload_libraries";
 	all[n++].value = "repmgr";
@@ -288,21 +547,11 @@ configure_witness(RepmgrContext *ctx, Witness *w, PGconn *pconn)
 	for (i = 0; i < nworker; i++)
 		all[n++] = worker[i];
 
-	/* pg_hba.conf of the primary, when it is on this host (as 3.x copied it) */
-	if (db_query_value(pconn, &hba, "SELECT pg_catalog.current_setting('hba_file')",
-					   0, NULL) == SUCCESS && hba != NULL &&
-		access(hba, R_OK) == 0)
-	{
-		char		target[MAXPGPATH];
-
-		if (!path_join(target, sizeof(target), w->datadir, "pg_hba.conf"))
-			return ERR_STR_OVERFLOW;
-		log_notice("copying pg_hba.conf of the primary (\"%s\")", hba);
-		if (file_copy(hba, target) != SUCCESS)
-			return ERR_BAD_CONFIG;
-	}
-	else
-		log_hint("Review pg_hba.conf of the witness: the other nodes must be able to connect.");
+	rc = write_auth_files(w);
+	if (rc != SUCCESS)
+		return rc;
+	if (ctx->opts->hba_file == NULL)
+		log_hint("The other nodes connect to the witness with a password over TCP (-P, and ~/.pgpass on each node), or as the user of the same name over its socket.");
 	return auto_conf_set(w->datadir, all, n);
 }
 
@@ -356,15 +605,13 @@ create_witness(RepmgrContext *ctx, Witness *w, PGconn *pconn, const char *primar
 
 	rc = run_initdb(ctx, w);
 	if (rc == SUCCESS)
-		rc = configure_witness(ctx, w, pconn);
+		rc = configure_witness(ctx, w);
 	if (rc != SUCCESS)
 		return rc;
 	if (pg_ctl_run(ctx->config, w->datadir, "start", NULL) != 0)
 		return ERR_NO_RESTART;
 
-	superconn = conninfo_set(conninfo_set(w->conninfo, "user", w->superuser), "dbname", "postgres");
-	if (w->password)
-		superconn = conninfo_set(superconn, "password", w->password);
+	superconn = local_conninfo(w, w->superuser, "postgres");
 	conn = db_connect(superconn, &rc);
 	if (conn == NULL)
 		return rc;
@@ -373,8 +620,7 @@ create_witness(RepmgrContext *ctx, Witness *w, PGconn *pconn, const char *primar
 	if (rc != SUCCESS)
 		return rc;
 
-	conn = db_connect(w->password ? conninfo_set(w->conninfo, "password", w->password)
-					  : w->conninfo, &rc);
+	conn = db_connect(local_conninfo(w, w->user, w->dbname), &rc);
 	if (conn == NULL)
 		return rc;
 	log_notice("creating extension \"repmgr\" in database \"%s\"", w->dbname);
@@ -398,7 +644,7 @@ do_witness_create(RepmgrContext *ctx)
 	rc = connect_primary(ctx, &pconn, &primary_conninfo);
 	if (rc != SUCCESS)
 		return rc;
-	rc = describe_witness(ctx, &w);
+	rc = describe_witness(ctx, &w, pconn);
 	if (rc != SUCCESS || ctx->opts->dry_run)
 	{
 		if (rc == SUCCESS)
@@ -434,6 +680,6 @@ do_witness_create(RepmgrContext *ctx)
 		return rc;
 	}
 	log_notice("witness node correctly registered for cluster %s with id %d (conninfo: %s)",
-			   config->cluster, config->node_id, w.conninfo);
+			   config->cluster, config->node_id, conninfo_mask(w.conninfo));
 	return SUCCESS;
 }

@@ -174,8 +174,16 @@ clone node2 "${PORTS[1]}" "${PORTS[0]}"
 clone node3 "${PORTS[2]}" "${PORTS[1]}"
 
 step "witness: repmgr witness create (a separate instance on port ${PORTS[3]})"
+# the demo's nodes trust 127.0.0.1 (initdb -A trust above); the witness
+# does so only when told, with its own pg_hba.conf and --allow-trust
+cat > "$DEMO/conf/witness_hba.conf" <<EOF
+local  all  all                peer map=repmgr_witness
+host   all  all  127.0.0.1/32  trust
+EOF
+[ "$(id -u)" -eq 0 ] && chown "$DEMO_USER": "$DEMO/conf/witness_hba.conf"
 show repmgr_as -f "$DEMO/conf/witness.conf" -D "$DEMO/witness" \
-	-h 127.0.0.1 -p "${PORTS[0]}" -U "$DEMO_USER" -d repmgr -S "$DEMO_USER" witness create
+	-h 127.0.0.1 -p "${PORTS[0]}" -U "$DEMO_USER" -d repmgr -S "$DEMO_USER" \
+	--hba-file "$DEMO/conf/witness_hba.conf" --allow-trust witness create
 took
 
 step "Waiting for the four workers to monitor"

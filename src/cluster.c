@@ -194,6 +194,8 @@ cluster_events(FunctionCallInfo fcinfo, const char *event, int node_id,
  * Delete monitoring history older than keep_days (0: all of it) and record
  * the cleanup.  Returns the number of rows deleted.
  */
+#define CLEANUP_KEEP_DAYS_MAX	1000000
+
 int64
 cluster_cleanup(int keep_days)
 {
@@ -203,12 +205,16 @@ cluster_cleanup(int keep_days)
 	EventInfo	ev;
 	int64		deleted;
 
+	/*
+	 * Beyond about 2700 years, now() - keep_days would leave the range of
+	 * timestamps ("timestamp out of range"): keeping that much keeps all.
+	 */
 	metadata_add(&batch,
 				 "WITH d AS (DELETE FROM repmgr.repl_monitor "
 				 "WHERE last_monitor_time < pg_catalog.now() "
 				 "- pg_catalog.make_interval(days => $1::integer) RETURNING 1) "
 				 "SELECT pg_catalog.count(*) FROM d",
-				 1, psprintf("%d", keep_days));
+				 1, psprintf("%d", Min(keep_days, CLEANUP_KEEP_DAYS_MAX)));
 	metadata_apply(&batch, nodes);
 	del = (MetadataStmt *) linitial(batch.stmts);
 	deleted = del->result ? strtoll(del->result, NULL, 10) : 0;

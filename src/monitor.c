@@ -20,6 +20,7 @@
 #include "access/xlogrecovery.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/pg_lsn.h"
@@ -120,7 +121,8 @@ worker_record_event(WorkerCtx *ctx, const char *event, bool ok,
 	q.successful = ok;
 	q.timestamp = GetCurrentTimestamp();
 	strlcpy(q.event, event, sizeof(q.event));
-	strlcpy(q.details, details ? details : "", sizeof(q.details));
+	if (details)				/* cut at a character boundary */
+		memcpy(q.details, details, pg_mbcliplen(details, strlen(details), sizeof(q.details) - 1));
 	if (shmem_event_push(&q))
 		ereport(WARNING,
 				(errmsg("repmgr worker: %d events wait for a writable primary; the oldest was dropped",

@@ -53,13 +53,24 @@ check_local_node_id(int node_id)
 }
 
 /*
- * Id and name must be new, unless force overwrites this very node.
+ * Id and name must be new, unless force overwrites this very node; and a
+ * new node must fit: the workers keep at most REPMGR_MAX_NODES nodes in
+ * shared memory.
  */
 static void
 check_id_and_name(List *nodes, const NodeInfo *node, bool force)
 {
 	NodeInfo   *same_id = nodes_lookup(nodes, node->node_id);
 	NodeInfo   *same_name = nodes_lookup_name(nodes, node->name);
+
+	if (same_id == NULL && list_length(nodes) >= REPMGR_MAX_NODES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cannot register node %d: the cluster already has %d nodes",
+						node->node_id, list_length(nodes)),
+				 errdetail("A repmgr cluster has at most %d nodes, inactive ones included.",
+						   REPMGR_MAX_NODES),
+				 errhint("Unregister a node that is gone (standby_unregister) first.")));
 
 	if (same_id != NULL && !force)
 		ereport(ERROR,

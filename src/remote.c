@@ -750,7 +750,7 @@ append_conninfo_value(StringInfo buf, const char *keyword, const char *value)
 
 /*
  * Rebuild a connection string with one keyword set (value NULL: removed),
- * or with the password masked when keyword is NULL.
+ * or with its secrets masked when keyword is NULL.
  */
 static char *
 conninfo_rebuild(const char *conninfo, const char *keyword, const char *value,
@@ -777,7 +777,7 @@ conninfo_rebuild(const char *conninfo, const char *keyword, const char *value,
 		}
 		if (opt->val == NULL)
 			continue;
-		if (mask_password && strcmp(opt->keyword, "password") == 0)
+		if (mask_password && opt->dispchar[0] == '*')
 			append_conninfo_value(&buf, opt->keyword, "********");
 		else
 			append_conninfo_value(&buf, opt->keyword, opt->val);
@@ -876,13 +876,34 @@ conninfo_join(List *pairs)
 	return buf.data;
 }
 
-/* The string with any password replaced by asterisks. */
+/*
+ * Is keyword a secret option of libpq (shown as "*" by its own tools:
+ * password, sslpassword, ...)?
+ */
+static bool
+conninfo_keyword_is_secret(const char *keyword)
+{
+	PQconninfoOption *opts = PQconninfoParse("", NULL);
+	PQconninfoOption *opt;
+	bool		secret = false;
+
+	for (opt = opts; opt && opt->keyword != NULL; opt++)
+		if (strcmp(opt->keyword, keyword) == 0)
+			secret = (opt->dispchar != NULL && opt->dispchar[0] == '*');
+	PQconninfoFree(opts);
+	return secret;
+}
+
+/*
+ * The string with the value of every secret option (password,
+ * sslpassword, ...: libpq's dispchar "*") replaced by asterisks.
+ */
 char *
 conninfo_mask_password(const char *conninfo)
 {
 	PQconninfoOption *opts;
 	PQconninfoOption *opt;
-	bool		has_password = false;
+	bool		has_secret = false;
 	List	   *pairs;
 	ListCell   *lc;
 
@@ -892,12 +913,12 @@ conninfo_mask_password(const char *conninfo)
 	if (opts == NULL)
 		return pstrdup(conninfo);
 	for (opt = opts; opt->keyword != NULL; opt++)
-		if (strcmp(opt->keyword, "password") == 0 && opt->val != NULL)
-			has_password = true;
+		if (opt->dispchar[0] == '*' && opt->val != NULL)
+			has_secret = true;
 	PQconninfoFree(opts);
 
-	/* leave a string without password exactly as the user wrote it */
-	if (!has_password)
+	/* leave a string without secrets exactly as the user wrote it */
+	if (!has_secret)
 		return pstrdup(conninfo);
 	if (!conninfo_split(conninfo, &pairs))
 		return conninfo_rebuild(conninfo, NULL, NULL, true);
@@ -905,7 +926,7 @@ conninfo_mask_password(const char *conninfo)
 	{
 		ConninfoPair *pair = (ConninfoPair *) lfirst(lc);
 
-		if (strcmp(pair->keyword, "password") == 0)
+		if (conninfo_keyword_is_secret(pair->keyword))
 			pair->value = "********";
 	}
 	return conninfo_join(pairs);

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
@@ -86,10 +87,32 @@ append_variable_reference(StringInfo buf, const char *var, QuoteState q)
 	}
 }
 
+/*
+ * At most this many bytes of one value go into the environment of the
+ * command: Linux refuses to exec with a string over 128 kB in the
+ * environment, and the shell would report that as a failed command
+ * (status 127) for every later event too.
+ */
+#define NOTIFY_VALUE_MAX	(32 * 1024)
+
 static char *
 env_entry(const char *name, const char *value)
 {
-	return psprintf("%s=%s", name, value ? value : "");
+	int			len;
+	int			cut;
+
+	if (value == NULL)
+		value = "";
+	len = strlen(value);
+	if (len <= NOTIFY_VALUE_MAX)
+		return psprintf("%s=%s", name, value);
+	cut = pg_mbcliplen(value, len, NOTIFY_VALUE_MAX);
+	ereport(LOG,
+			(errmsg("repmgr: %s of the event notification cut from %d to %d bytes",
+					name, len, cut),
+			 errdetail("The environment of a command holds at most %d bytes per value.",
+					   NOTIFY_VALUE_MAX)));
+	return psprintf("%s=%.*s", name, cut, value);
 }
 
 /*
@@ -157,7 +180,9 @@ shell_expand_template(const char *template, char ***envp, const EventInfo *ev)
 	env[nenv++] = env_entry("REPMGR_PRIMARY_NODE_ID",
 							ev->primary_node_id != InvalidNodeId ?
 							psprintf("%d", ev->primary_node_id) : "");
-	env[nenv++] = env_entry("REPMGR_PRIMARY_CONNINFO", ev->primary_conninfo);
+	/* the script gets the primary's conninfo without its password */
+	env[nenv++] = env_entry("REPMGR_PRIMARY_CONNINFO",
+							conninfo_mask_password(ev->primary_conninfo));
 	env[nenv] = NULL;
 
 	*envp = env;

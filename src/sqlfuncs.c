@@ -15,6 +15,7 @@
 #include "access/htup_details.h"
 #include "access/xlog.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/pg_lsn.h"
@@ -111,9 +112,10 @@ arg_node_name(FunctionCallInfo fcinfo, int argno)
 	if (strlen(name) > REPMGR_MAX_NAME_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("node name \"%s\" is too long", name),
-				 errdetail("A node name is used as application_name and is limited to %d characters.",
-						   REPMGR_MAX_NAME_LEN)));
+				 errmsg("node name \"%s...\" is too long",
+						pnstrdup(name, pg_mbcliplen(name, strlen(name), REPMGR_MAX_NAME_LEN))),
+				 errdetail("A node name is used as application_name and is limited to %d characters; this one has %d bytes.",
+						   REPMGR_MAX_NAME_LEN, (int) strlen(name))));
 	for (p = name; *p; p++)
 		if (*p < 32 || *p > 126)
 			ereport(ERROR,
@@ -557,7 +559,11 @@ repmgr_record_event(PG_FUNCTION_ARGS)
 	if (strlen(ev.event) >= REPMGR_EVENT_NAME_LEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("event name \"%s\" is too long", ev.event)));
+				 errmsg("event name \"%s...\" is too long",
+						pnstrdup(ev.event, pg_mbcliplen(ev.event, strlen(ev.event),
+														REPMGR_EVENT_NAME_LEN - 1))),
+				 errdetail("An event name is limited to %d bytes; this one has %d.",
+						   REPMGR_EVENT_NAME_LEN - 1, (int) strlen(ev.event))));
 	ev.successful = arg_bool(fcinfo, 2, "successful");
 	ev.details = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	ev.timestamp = GetCurrentTimestamp();

@@ -9,6 +9,7 @@ use warnings;
 use FindBin;
 use lib $FindBin::RealBin;
 use Cwd;
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use RepmgrCli;
@@ -143,6 +144,23 @@ is($rc, 6, 'loglevel=CRIT: still ERR_DB_CON');
 is($stderr, '', '... but nothing logged below CRIT');
 ($rc, $stdout, $stderr) = repmgr('-f', $quiet, '-L', 'ERROR', 'cluster', 'show');
 like($stderr, qr/\[ERROR\] connection to database failed/, '-L overrides loglevel of the file');
+
+# ---- a NUL byte and a file without end: errors with file and line
+my $nul = write_file('nul.conf', "node=1\nnode_name=ab\0cd\ncluster=test\nconninfo='$down'\n");
+$out = repmgr_exit('a NUL byte in repmgr.conf is an error', 1, '-f', $nul, 'cluster', 'show');
+like($out, qr/\[ERROR\] configuration file "\Q$nul\E", line 2: the line contains a NUL byte/,
+	'... naming the file and the line');
+{
+	my ($zout, $zerr) = ('', '');
+	my $h = IPC::Run::start([ 'repmgr', '-f', '/dev/zero', 'cluster', 'show' ],
+		'<', \undef, '>', \$zout, '2>', \$zerr, IPC::Run::timeout(30));
+	my $finished = eval { $h->finish; 1 };
+	$h->kill_kill unless $finished;
+	ok($finished, '-f /dev/zero ends');
+	is($h->result(0), 1, '... with exit code 1') if $finished;
+	like($zerr, qr/\[ERROR\] configuration file "\/dev\/zero", line 1: line longer than \d+ bytes/,
+		'... saying why');
+}
 
 # ---- exit codes of unreachable servers
 repmgr_exit('cluster show of a node that is down: ERR_DB_CON', 6, '-f', $good, 'cluster', 'show');

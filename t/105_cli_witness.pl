@@ -1,7 +1,9 @@
 # bin/repmgr: "witness create" makes a separate PostgreSQL instance (initdb,
 # port of conninfo, repmgr preloaded with its node id, users, database,
 # extension), registers it with the primary and copies the metadata;
-# "witness register" of an existing instance; the refusals.
+# its authentication is never trust (peer locally, scram-sha-256 over
+# TCP, or the operator's pg_hba.conf without trust); "witness register"
+# of an existing instance; the refusals.
 use strict;
 use warnings;
 
@@ -34,6 +36,18 @@ like($out, qr/would create a PostgreSQL instance in "\S+" on port ${\ $witness->
 	'... says what it would do');
 ok(!-e $witness->data_dir . '/PG_VERSION', '... and creates nothing');
 
+# authentication: never trust, unless told so
+my $trusting = $witness->basedir . '/trusting_hba.conf';
+open my $hfh, '>', $trusting or die "$trusting: $!";
+print $hfh "# an operator's file\nlocal all all peer\nhost all all 127.0.0.1 255.255.255.255 trust\n";
+close $hfh;
+$out = repmgr_exit('witness create with a pg_hba.conf that trusts is refused', 1,
+	'-f', $wconf, @primary, '--hba-file', $trusting, 'witness', 'create');
+like($out, qr/\[ERROR\] "\S+trusting_hba.conf" allows "trust" authentication \(line 3\)/,
+	'... saying where');
+like($out, qr/\[HINT\] .*--allow-trust/, '... and how to accept it');
+ok(!-e $witness->data_dir . '/PG_VERSION', '... and creates nothing');
+
 $out = repmgr_ok('witness create', '-f', $wconf, @primary, 'witness', 'create');
 sync_pids($witness);
 like($out, qr/\[NOTICE\] witness node correctly registered for cluster test with id 3/,
@@ -47,6 +61,18 @@ is($witness->safe_psql('postgres', 'SHOW repmgr.failover'), 'manual',
 	'worker setting of repmgr.conf written on the witness');
 is($witness->safe_psql('postgres', "SELECT rolsuper FROM pg_roles WHERE rolname = 'postgres'"),
 	't', 'the superuser of -S (default postgres) exists');
+my $hba = slurp_file($witness->data_dir . '/pg_hba.conf');
+unlike($hba, qr/^\s*(local|host)\S*\s[^#\n]*\btrust\b/m, 'no trust in the pg_hba.conf of the witness');
+like($hba, qr/^local\s+all\s+all\s+peer map=repmgr_witness$/m, '... local connections by peer');
+like($hba, qr/^host\s+all\s+all\s+0.0.0.0\/0\s+scram-sha-256$/m, '... TCP with passwords');
+is($witness->safe_psql('postgres', 'SELECT current_user', extra_params => [ '-U', 'postgres' ]),
+	'postgres', 'the owner of the data directory may connect as the superuser');
+$witness->safe_psql('postgres', 'CREATE ROLE someone LOGIN');
+my ($ret, $stdout, $stderr) = $witness->psql('postgres', 'SELECT 1', extra_params => [ '-U', 'someone' ]);
+isnt($ret, 0, 'another role cannot connect without being that operating system user');
+like($stderr, qr/Peer authentication failed/, '... peer authentication refuses it');
+is($witness->safe_psql('postgres', 'SHOW listen_addresses'), '',
+	'the witness of a socket conninfo does not listen on TCP');
 is($node1->safe_psql('repmgr', 'SELECT type, active, location FROM repmgr.repl_nodes WHERE id = 3'),
 	'witness|t|dc2', 'the witness is registered on the primary');
 is($witness->safe_psql('repmgr', q{SELECT string_agg(id || ':' || type, ',' ORDER BY id) FROM repmgr.repl_nodes}),
@@ -74,5 +100,23 @@ my $taken = cli_conf($other, 4, conninfo => "'host=" . $node2->host . ' port=' .
 $out = repmgr_exit('witness create on a port in use is refused', 1,
 	'-f', $taken, @primary, 'witness', 'create');
 like($out, qr/a server is already running at/, '... saying so');
+
+# a witness reached over TCP: it listens on that address only (not '*'),
+# and puts its socket where the user running the command may write (the
+# primary's socket directory), not into the system's default directory
+my $tcpw = PostgreSQL::Test::Cluster->new('tcpwitness');
+my $tconf = cli_conf($tcpw, 5,
+	conninfo => "'host=127.0.0.1 port=" . $tcpw->port . " dbname=repmgr'");
+$out = repmgr_ok('witness create of a conninfo on 127.0.0.1', '-f', $tconf, @primary,
+	'-D', $tcpw->data_dir, 'witness', 'create');
+sync_pids($tcpw);
+is(auto_conf($tcpw, 'listen_addresses'), '127.0.0.1', '... listens on the address of its conninfo');
+is(auto_conf($tcpw, 'unix_socket_directories'), $node1->host,
+	'... with its socket in the primary\'s socket directory');
+is($node1->safe_psql('repmgr', 'SELECT type, active FROM repmgr.repl_nodes WHERE id = 5'),
+	'witness|t', '... and is registered');
+my $tret = system('psql', '-X', '-w', '-h', '127.0.0.1', '-p', $tcpw->port,
+	'-U', 'postgres', '-d', 'postgres', '-c', 'SELECT 1');
+isnt($tret, 0, '... where TCP connections need a password');
 
 done_testing();
