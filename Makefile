@@ -18,6 +18,10 @@ OBJS = \
 	src/failover.o \
 	src/fence.o \
 	src/fsm.o \
+	src/http.o \
+	src/http_cluster.o \
+	src/http_parse.o \
+	src/http_routes.o \
 	src/localnode.o \
 	src/monitor.o \
 	src/nodes.o \
