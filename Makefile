@@ -39,7 +39,7 @@ PGFILEDESC = "repmgr - replication manager for PostgreSQL"
 EXTENSION = repmgr
 DATA = repmgr--3.1.sql
 
-REGRESS = repmgr_setup repmgr_register repmgr_cluster repmgr_worker repmgr_privileges
+REGRESS = repmgr_setup repmgr_register repmgr_cluster repmgr_worker repmgr_privileges repmgr_http
 REGRESS_OPTS = --temp-instance=tmp_check_regress \
 	--temp-config=$(srcdir)/sql/regress.conf --load-extension=repmgr
 

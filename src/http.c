@@ -483,7 +483,7 @@ conn_answer(HttpConn *c, HttpParseResult parsed, const HttpRequest *req)
 
 	initStringInfo(&text);
 	http_render(&text, resp.status, resp.content_type, resp.body.data, resp.body.len,
-				parsed != HTTP_PARSE_OK || req->method == HTTP_GET || req->method == HTTP_OTHER);
+				parsed != HTTP_PARSE_OK || req->method != HTTP_HEAD);
 	MemoryContextSwitchTo(old);
 	conn_respond(c, &text);
 	MemoryContextReset(request_context);

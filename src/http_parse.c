@@ -97,6 +97,9 @@ parse_request_line(const char *buf, size_t len, HttpRequest *req)
 
 	if (sp1 == NULL || sp1 == buf || sp1 - buf > HTTP_MAX_METHOD)
 		return false;
+	for (q = buf; q < sp1; q++)
+		if (!isupper((unsigned char) *q))
+			return false;
 	req->method = method_of(buf, sp1 - buf);
 
 	target = sp1 + 1;
@@ -321,7 +324,7 @@ http_status_text(int status)
 
 /*
  * The whole response: status line, headers, and the body unless with_body
- * is false (HEAD, OPTIONS).  Every response closes the connection.
+ * is false (HEAD).  Every response closes the connection.
  */
 void
 http_render(StringInfo out, int status, const char *content_type,
