@@ -92,10 +92,15 @@ all: bench/prober
 bench/prober: bench/prober.c
 	$(CC) $(CFLAGS) -I$(includedir) -o $@ $< -L$(libdir) -lpq
 
+# the HTTP load generator of the endpoint's benchmark
+all: bench/httpload
+bench/httpload: bench/httpload.c
+	$(CC) $(CFLAGS) -o $@ $< -lpthread
+
 clean: clean-prober
 .PHONY: clean-prober
 clean-prober:
-	rm -f bench/prober
+	rm -f bench/prober bench/httpload
 
 # the demo cluster of the README (scripts/demo.sh)
 .PHONY: demo demo-stop

@@ -32,6 +32,7 @@
 
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -61,6 +62,7 @@ int			repmgr_http_cluster_refresh_ms = 5000;
 #define HTTP_LISTEN_BACKLOG		128
 #define HTTP_MAX_LISTEN_SOCKETS 16
 #define HTTP_ACCEPTS_PER_WAKEUP 64
+#define HTTP_NICE_INCREMENT		5
 
 static const char canned_busy[] =
 "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
@@ -654,6 +656,22 @@ http_loop(bool connected)
 	}
 }
 
+/*
+ * When clients keep this worker busy and the CPU is short, the monitoring
+ * worker and the backends go first: a flood of requests slows the
+ * answers, not the failover.
+ */
+static void
+lower_priority(void)
+{
+	int			prio;
+
+	errno = 0;
+	prio = getpriority(PRIO_PROCESS, 0);
+	if (errno == 0)
+		(void) setpriority(PRIO_PROCESS, 0, Min(prio + HTTP_NICE_INCREMENT, 19));
+}
+
 void
 repmgr_http_main(Datum main_arg)
 {
@@ -663,6 +681,7 @@ repmgr_http_main(Datum main_arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
+	lower_priority();
 
 	/* /cluster needs the database; the health paths do not */
 	connected = !shmem_database_missing();
