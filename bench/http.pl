@@ -92,7 +92,9 @@ sub httpload
 sub http_cluster
 {
 	my ($prefix, $settings) = @_;
-	my %base = (%{ settings_of($settings) }, log_statement => 'none', listen_addresses => '127.0.0.1');
+	# registered at the defaults (a loaded machine can miss the tight
+	# deadlines while cloning), then switched to $settings
+	my %base = (log_statement => 'none', listen_addresses => '127.0.0.1');
 	my $primary = new_primary("${prefix}n1", 1, conf => { %base, http_settings("${prefix}n1") });
 	register_primary($primary, 1);
 	$primary->backup('base');
@@ -110,6 +112,12 @@ sub http_cluster
 		push @nodes, $s;
 	}
 	wait_all_streaming($primary, @nodes[ 1 .. 2 ]);
+	my $set = settings_of($settings);
+	foreach my $n (@nodes)
+	{
+		$n->safe_psql('postgres', "ALTER SYSTEM SET $_ = '$set->{$_}'") foreach sort keys %$set;
+		$n->reload;
+	}
 	foreach my $n (@nodes)
 	{
 		wait_worker_state($n, 60, 'monitoring as primary', 'monitoring upstream')

@@ -12,7 +12,7 @@
  * The rules it keeps:
  *	- one process, one WaitEventSet, non-blocking sockets: it never blocks
  *	  on a client (only a /cluster refresh waits, for at most one parallel
- *	  poll, see http_cluster.c);
+ *	  poll of repmgr.http_cluster_timeout, see http_cluster.c);
  *	- at most repmgr.http_max_connections connections; when they are all
  *	  taken, a new one evicts the oldest that has not finished sending its
  *	  request (so slow clients cannot hold every slot), or is answered 503
@@ -57,6 +57,7 @@ int			repmgr_http_port = 8008;
 int			repmgr_http_max_connections = 64;
 int			repmgr_http_timeout_ms = 5000;
 int			repmgr_http_cluster_refresh_ms = 5000;
+int			repmgr_http_cluster_timeout_ms = 250;
 
 #define HTTP_BIND_RETRY_MS		5000
 #define HTTP_LISTEN_BACKLOG		128
@@ -148,6 +149,13 @@ http_init_gucs(void)
 							NULL,
 							&repmgr_http_cluster_refresh_ms,
 							5000, 100, 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("repmgr.http_cluster_timeout",
+							"Deadline of the HTTP endpoint's poll of the nodes for /cluster and /metrics.",
+							"The endpoint answers no other client while it polls; a node slower than this shows as unreachable.",
+							&repmgr_http_cluster_timeout_ms,
+							250, 10, 600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 }

@@ -27,6 +27,7 @@ extern int	repmgr_http_port;
 extern int	repmgr_http_max_connections;
 extern int	repmgr_http_timeout_ms;
 extern int	repmgr_http_cluster_refresh_ms;
+extern int	repmgr_http_cluster_timeout_ms;
 
 extern void http_init_gucs(void);
 extern void http_register_worker(void);

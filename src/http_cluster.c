@@ -9,9 +9,12 @@
  * a time.  So the rows are kept here and refreshed only when a request
  * for them finds the copy older than repmgr.http_cluster_refresh.  A
  * refresh holds up the other clients of the endpoint for at most one
- * parallel poll (repmgr.connect_timeout, as cluster_show() itself), and at
- * most once per refresh interval however often /cluster is asked for.
- * Health paths never wait for it unless a refresh is running.
+ * parallel poll, whose deadline here is repmgr.http_cluster_timeout
+ * (250 ms by default, below repmgr.connect_timeout: a node slower than
+ * that shows as unreachable), and at most once per refresh interval
+ * however often /cluster or /metrics is asked for.  So a scrape during a
+ * network partition delays a load balancer's health check by at most
+ * that, well within any check timeout.
  *
  * Errors (no extension yet, a dropped database) are caught and shown as
  * the answer; they never end the worker.  Passwords are masked by
@@ -125,6 +128,7 @@ static void
 refresh(void)
 {
 	MemoryContext caller = CurrentMemoryContext;
+	int			saved_timeout;
 
 	cache.valid = true;
 	cache.fetched_at = GetCurrentTimestamp();
@@ -139,6 +143,9 @@ refresh(void)
 		return;
 	}
 
+	/* the poll's deadline, in this process only */
+	saved_timeout = repmgr_connect_timeout_ms;
+	repmgr_connect_timeout_ms = Min(repmgr_connect_timeout_ms, repmgr_http_cluster_timeout_ms);
 	PG_TRY();
 	{
 		StartTransactionCommand();
@@ -171,6 +178,7 @@ refresh(void)
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
+	repmgr_connect_timeout_ms = saved_timeout;
 	MemoryContextSwitchTo(caller);
 }
 

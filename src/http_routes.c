@@ -14,8 +14,9 @@
  *
  * The meanings, as Patroni's:
  *	/primary (/master, /leader, /read-write): 200 only on a primary that is
- *	  running, whose worker monitors it as the registered primary, that is
- *	  not fenced and may commit now (its lease is valid).
+ *	  running, whose worker monitors it as the registered primary (or has
+ *	  just promoted it after winning an election), that is not fenced and
+ *	  may commit now (its lease is valid).
  *	/replica: 200 on a standby streaming from its upstream (or replaying
  *	  from the archive without a WAL receiver), whose replay an operator
  *	  has not paused (pg_wal_replay_pause()), that is not waiting for node
@@ -125,12 +126,23 @@ role_name(const HttpFacts *f)
  * ----------
  */
 
+/*
+ * The registered primary, or the winner of an election between the end of
+ * its promotion and the worker's next iteration (which publishes it as
+ * primary once the metadata is written and the others told): the worker
+ * promotes only after winning, and the fence decides every commit anyway.
+ */
 static bool
 is_writable_primary(const HttpFacts *f)
 {
-	return !f->in_recovery && f->worker_running &&
-		f->worker.role == NODE_TYPE_PRIMARY && f->worker.state == WS_PRIMARY &&
-		!f->fenced && f->writes_allowed;
+	bool		monitored_as_primary;
+	bool		just_promoted;
+
+	if (f->in_recovery || !f->worker_running || f->fenced || !f->writes_allowed)
+		return false;
+	monitored_as_primary = f->worker.role == NODE_TYPE_PRIMARY && f->worker.state == WS_PRIMARY;
+	just_promoted = f->worker.role == NODE_TYPE_STANDBY && f->worker.state == WS_ELECTION;
+	return monitored_as_primary || just_promoted;
 }
 
 static bool

@@ -12,6 +12,7 @@ use PostgreSQL::Test::Utils;
 use RepmgrTest;
 use HttpTest;
 use Test::More;
+use Time::HiRes;
 
 my $node1 = new_primary('node1', 1, conf => { http_settings('node1') });
 $node1->safe_psql('repmgr',
@@ -114,6 +115,26 @@ is(join(',', map { "$_->{id}:$_->{role}:$_->{status}" } @{ $j->{members} }),
 	'1:primary:* running,2:standby:running', '/cluster: the rows of cluster_show()');
 unlike($body, qr/hunter2/, '/cluster: no password');
 like($body, qr/password=\*+/, '/cluster: the password masked');
+
+# a node that does not answer: /cluster waits at most repmgr.http_cluster_timeout
+# (an inactive record, so the primary's quorum is not changed)
+$node1->safe_psql('repmgr',
+	"INSERT INTO repmgr.repl_nodes (id, type, upstream_node_id, cluster, name, conninfo, priority, location, active) "
+	  . "VALUES (3, 'standby', NULL, 'default', 'blackhole', 'host=10.255.255.1 port=5432 dbname=repmgr', 100, 'default', false)");
+$node1->safe_psql('postgres', "ALTER SYSTEM SET repmgr.http_cluster_refresh = '100ms'");
+$node1->reload;
+ok(poll_until('the new record is seen by /cluster', 20, sub {
+		my ($s, $b) = http_get($node1, '/cluster');
+		$s == 200 && $b =~ /blackhole/ }),
+	'/cluster shows a node that does not answer');
+my $t0 = Time::HiRes::time();
+($st, $body) = http_get($node1, '/cluster');
+my $took = Time::HiRes::time() - $t0;
+ok($took < 0.9, sprintf('... polling it for at most repmgr.http_cluster_timeout (%.3f s)', $took));
+like($body, qr/"name":"blackhole","role":"standby","status":"- failed"/, '... as failed');
+$node1->safe_psql('repmgr', 'DELETE FROM repmgr.repl_nodes WHERE id = 3');
+$node1->safe_psql('postgres', 'ALTER SYSTEM RESET repmgr.http_cluster_refresh');
+$node1->reload;
 
 # /metrics
 ($st, $body, $hdr) = http_get($node1, '/metrics');
