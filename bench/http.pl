@@ -3,7 +3,10 @@
 # What:
 #   - throughput and latency of GET /primary with 64 concurrent clients,
 #     one request per connection as a load balancer's check does
-#     (bench/httpload, 10 s a run), on a primary whose endpoint is on;
+#     (bench/httpload, 10 s a run), on a primary whose endpoint is on, and
+#     the HTTP worker's own CPU time per request (/proc/<pid>/stat), which
+#     does not depend on what else the machine runs; the latency of one
+#     client alone;
 #   - failover through HAProxy: on a fresh 3-node cluster for each run
 #     (endpoint on every node), two write probers (bench/prober, every
 #     5 ms) side by side through the same fault: one through HAProxy's
@@ -31,6 +34,7 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use RepmgrTest;
+use POSIX ();
 use Test::More;
 use Time::HiRes qw(usleep);
 
@@ -47,6 +51,14 @@ my %CHECKS = (
 	tight => 'inter 100ms fall 2 rise 1',
 );
 
+# CPU time (user + system) of a process so far, in seconds
+sub cpu_seconds
+{
+	my ($pid) = @_;
+	my @f = split / /, slurp_file("/proc/$pid/stat");
+	return ($f[13] + $f[14]) / POSIX::sysconf(POSIX::_SC_CLK_TCK());
+}
+
 sub httpload
 {
 	my ($port, $path, $clients, $seconds) = @_;
@@ -62,14 +74,20 @@ sub httpload
 	my $node = new_primary('rps', 1, conf => { http_settings('rps'), log_statement => 'none' });
 	register_primary($node, 1);
 	wait_for('/primary 200', 30, sub { http_status($node, '/primary') == 200 });
+	my $pid = http_worker_pid($node);
 	my @r;
 	for my $run (1 .. $runs)
 	{
+		my $cpu0 = cpu_seconds($pid);
 		my $r = httpload(http_port($node), '/primary', 64, 10);
-		progress(sprintf('/primary, 64 clients, run %d: %d req/s, p50 %d us, p99 %d us, max %d us, %d errors, %d non-200',
-				$run, $r->{rps}, $r->{p50_us}, $r->{p99_us}, $r->{max_us}, $r->{errors}, $r->{non_200}));
+		$r->{cpu_us_per_request} = (cpu_seconds($pid) - $cpu0) * 1e6 / ($r->{requests} || 1);
+		progress(sprintf('/primary, 64 clients, run %d: %d req/s, p50 %d us, p99 %d us, max %d us, %d errors, %d non-200, %.1f us of worker CPU a request',
+				$run, $r->{rps}, $r->{p50_us}, $r->{p99_us}, $r->{max_us}, $r->{errors}, $r->{non_200},
+				$r->{cpu_us_per_request}));
 		push @r, $r;
 	}
+	my $one = httpload(http_port($node), '/primary', 1, 5);
+	progress(sprintf('/primary, 1 client: %d req/s, p50 %d us, p99 %d us', $one->{rps}, $one->{p50_us}, $one->{p99_us}));
 	my $m = httpload(http_port($node), '/metrics', 64, 5);
 	progress(sprintf('/metrics, 64 clients: %d req/s, p99 %d us', $m->{rps}, $m->{p99_us}));
 	$result{throughput} = {
@@ -81,6 +99,9 @@ sub httpload
 		errors => stats(map { $_->{errors} } @r),
 		non_200 => stats(map { $_->{non_200} } @r),
 		metrics_rps => $m->{rps}, metrics_p99_us => $m->{p99_us},
+		cpu_us_per_request => stats(map { $_->{cpu_us_per_request} } @r),
+		one_client => $one,
+		load_average => (split / /, slurp_file('/proc/loadavg'))[0],
 	};
 	$node->teardown_node;
 	$node->clean_node;

@@ -498,11 +498,22 @@ if (my $h = load_json("$dir/http.json"))
 		$body .= row('p50 latency (µs)', mmm($t->{p50_us}));
 		$body .= row('p99 latency (µs)', mmm($t->{p99_us}));
 		$body .= row('max latency (µs)', mmm($t->{max_us}));
+		$body .= row('HTTP worker CPU per request (µs)', mmm($t->{cpu_us_per_request}, 1))
+		  if $t->{cpu_us_per_request};
 		$body .= row('errors / non-200 answers', num($t->{errors}{max}) . ' / ' . num($t->{non_200}{max}), '', '', '');
 		$body .= "\n`/metrics` (which includes the cached cluster_show()), same clients, one 5 s run: "
-		  . num($t->{metrics_rps}) . " requests/s, p99 " . num($t->{metrics_p99_us}) . " µs.\n\n";
+		  . num($t->{metrics_rps}) . " requests/s, p99 " . num($t->{metrics_p99_us}) . " µs.";
+		$body .= " One client alone: p50 " . num($t->{one_client}{p50_us}) . " µs, p99 "
+		  . num($t->{one_client}{p99_us}) . " µs." if $t->{one_client};
+		$body .= " Load average at the end of these runs: $t->{load_average} (the machine is shared; "
+		  . "with 64 closed-loop clients the latency is 64 / throughput by Little's law, so it "
+		  . "measures the CPU left to the endpoint, not the endpoint; the CPU per request does not "
+		  . "depend on it)." if $t->{load_average};
+		$body .= "\n\n";
 		push @summary, row('HTTP /primary, 64 clients: requests/s', mmm($t->{rps}), '', '');
 		push @summary, row('HTTP /primary, 64 clients: p99 latency (µs)', mmm($t->{p99_us}), '', '');
+		push @summary, row('HTTP /primary: worker CPU per request (µs)', mmm($t->{cpu_us_per_request}, 1), '', '')
+		  if $t->{cpu_us_per_request};
 	}
 	if ($h->{failover})
 	{
