@@ -215,23 +215,40 @@ sub stop_attack
 	close($_) foreach @{ $a->{slow} };
 }
 
+# one failover, measured; on failure what it started is stopped before
+# the error is passed on
 sub one_failover
 {
 	my ($prefix, $settings, %opts) = @_;
+	my @undo;
+	my $r = eval { one_failover_steps($prefix, $settings, \@undo, %opts) };
+	return $r if $r;
+	my $err = $@;
+	eval { $_->() } foreach reverse @undo;
+	die $err;
+}
+
+sub one_failover_steps
+{
+	my ($prefix, $settings, $undo, %opts) = @_;
 	my $dir = PostgreSQL::Test::Utils::tempdir();
 	my @nodes = http_cluster($prefix, $settings);
+	push @$undo, sub { destroy_cluster(@nodes) };
 	my ($primary, @standbys) = @nodes;
 	my $rw = PostgreSQL::Test::Cluster::get_free_port();
 	my $hap = start_haproxy($dir, $rw, $CHECKS{$settings}, @nodes);
+	push @$undo, sub { $hap->kill_kill };
 
 	my $out_h = "$dir/haproxy.prober";
 	my $out_m = "$dir/multi.prober";
 	my $ph = start_prober_table("host=127.0.0.1 port=$rw dbname=repmgr connect_timeout=2", $out_h, 'probe_haproxy');
 	my $pm = start_prober_table(multi_conninfo(@nodes), $out_m, 'probe_multi');
+	push @$undo, sub { $_->kill_kill foreach ($ph, $pm) };
 	wait_for('both probers write on the primary', 60, sub {
 			(grep { $_->{ok} && $_->{node} eq '1' } prober_results($out_h)) >= 200
 			  && (grep { $_->{ok} && $_->{node} eq '1' } prober_results($out_m)) >= 200 });
 	my $attack = $opts{attack} ? start_attack(@nodes) : undef;
+	push @$undo, sub { stop_attack($attack) } if $attack;
 	usleep(500_000) if $attack;    # let the attack reach full strength
 
 	my $t_kill = mono_ms();
@@ -275,9 +292,20 @@ foreach my $c (@configs)
 	my ($settings, $attack) = @$c;
 	my $label = $settings . ($attack ? ' + endpoint attack' : '');
 	my @r;
+	my @failed;
 	for my $run (1 .. $runs)
 	{
-		my $f = one_failover(substr($settings, 0, 1) . ($attack ? 'x' : '') . "r$run", $settings, attack => $attack);
+		# a run that fails (no promotion in time on an overloaded machine)
+		# is counted and said, and the others still measured
+		my $f = eval { one_failover(substr($settings, 0, 1) . ($attack ? 'x' : '') . "r$run", $settings, attack => $attack) };
+		if (!$f)
+		{
+			my $err = $@ // 'unknown error';
+			chomp $err;
+			progress("$label run $run FAILED: $err");
+			push @failed, "run $run: $err";
+			next;
+		}
 		progress(sprintf('%s run %d: through HAProxy %d ms, multi-host URI %d ms (difference %+d ms)',
 				$label, $run, $f->{haproxy_ms}, $f->{multi_ms}, $f->{haproxy_ms} - $f->{multi_ms}));
 		push @r, $f;
@@ -286,6 +314,7 @@ foreach my $c (@configs)
 		label => $label, settings => $settings, attack => $attack,
 		settings_values => settings_of($settings), haproxy_checks => $CHECKS{$settings},
 		runs => \@r,
+		failed_runs => \@failed,
 		haproxy_ms => stats(map { $_->{haproxy_ms} } @r),
 		multi_ms => stats(map { $_->{multi_ms} } @r),
 		difference_ms => stats(map { $_->{haproxy_ms} - $_->{multi_ms} } @r),

@@ -540,6 +540,8 @@ if (my $h = load_json("$dir/http.json"))
 			$body .= row('', '', 'multi-host URI (ms)', mmm($c->{multi_ms}), '', '');
 			$body .= row('', '', 'HAProxy − URI (ms)', mmm($c->{difference_ms}), $target, $v);
 			$body .= row('', '', 'old-primary writes after the first new one', mmm($c->{old_after_new}), '0', '');
+			$body .= row('', '', 'failed runs: ' . join('; ', @{ $c->{failed_runs} }), '', '', '', '', '', '')
+			  if $c->{failed_runs} && @{ $c->{failed_runs} };
 			push @summary, row("failover through HAProxy, $c->{label}: HAProxy − URI (ms)",
 				mmm($c->{difference_ms}), $target, $v) if $target;
 		}

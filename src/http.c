@@ -109,6 +109,21 @@ void		http_init_gucs(void);
  * ----------
  */
 
+/* a list that does not parse stops the server at start, not the worker later */
+static bool
+check_listen_addresses(char **newval, void **extra, GucSource source)
+{
+	char	   *raw = pstrdup(*newval);
+	List	   *names;
+	bool		ok = SplitGUCList(raw, ',', &names);
+
+	list_free(names);
+	pfree(raw);
+	if (!ok)
+		GUC_check_errdetail("List syntax is invalid.");
+	return ok;
+}
+
 void
 http_init_gucs(void)
 {
@@ -121,7 +136,7 @@ http_init_gucs(void)
 								   &repmgr_http_listen_addresses,
 								   "",
 								   PGC_POSTMASTER, GUC_LIST_INPUT,
-								   NULL, NULL, NULL);
+								   check_listen_addresses, NULL, NULL);
 		DefineCustomIntVariable("repmgr.http_port",
 								"TCP port of the HTTP endpoint.",
 								NULL,
@@ -203,9 +218,7 @@ parse_listen_addresses(void)
 	int			i = 0;
 
 	if (!SplitGUCList(raw, ',', &names))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid list syntax in parameter \"%s\"", "repmgr.http_listen_addresses")));
+		elog(ERROR, "invalid list syntax in repmgr.http_listen_addresses");	/* checked at start */
 	listeners = palloc0(sizeof(HttpListener) * Max(list_length(names), 1));
 	foreach(lc, names)
 		listeners[i++].host = pstrdup(lfirst(lc));

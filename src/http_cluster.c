@@ -115,12 +115,25 @@ count_statuses(List *rows)
 	}
 }
 
+/*
+ * Keep an error message for the answer, with anything after "password="
+ * masked up to the next space or quote: a message may quote a connection
+ * string.
+ */
 static void
 set_error(const char *msg)
 {
+	char	   *p;
+
 	cache.ok = false;
 	cache.nstatuses = 0;
 	strlcpy(cache.error, msg, sizeof(cache.error));
+	for (p = strstr(cache.error, "password="); p; p = strstr(p, "password="))
+	{
+		p += strlen("password=");
+		while (*p && *p != ' ' && *p != '"' && *p != '\'')
+			*p++ = '*';
+	}
 }
 
 /* run cluster_show_rows() in a transaction of its own; errors are kept */

@@ -171,4 +171,13 @@ my @msgs = (slurp_file($node2->logfile) =~ /could not listen/g);
 is(scalar(@msgs), 1, 'the failure was said once, not at every retry');
 $node2->stop;
 
+# an address list that does not parse: the server refuses to start
+my $node3 = PostgreSQL::Test::Cluster->new('badlist');
+$node3->init;
+$node3->append_conf('postgresql.conf', repmgr_conf(3));
+$node3->append_conf('postgresql.conf', "repmgr.http_listen_addresses = '\"127.0.0.1'\n");
+ok(!$node3->start(fail_ok => 1), 'an address list that does not parse: the server does not start');
+like(slurp_file($node3->logfile), qr/invalid value for parameter "repmgr\.http_listen_addresses"/,
+	'... and says which setting is wrong');
+
 done_testing();
