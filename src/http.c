@@ -109,7 +109,7 @@ void		http_init_gucs(void);
  * ----------
  */
 
-/* a list that does not parse stops the server at start, not the worker later */
+/* a list that does not parse is rejected at start (a warning; the endpoint stays off) */
 static bool
 check_listen_addresses(char **newval, void **extra, GucSource source)
 {
@@ -218,7 +218,7 @@ parse_listen_addresses(void)
 	int			i = 0;
 
 	if (!SplitGUCList(raw, ',', &names))
-		elog(ERROR, "invalid list syntax in repmgr.http_listen_addresses");	/* checked at start */
+		elog(ERROR, "invalid list syntax in repmgr.http_listen_addresses");	/* the check hook rejects it */
 	listeners = palloc0(sizeof(HttpListener) * Max(list_length(names), 1));
 	foreach(lc, names)
 		listeners[i++].host = pstrdup(lfirst(lc));
