@@ -19,6 +19,10 @@ OBJS = \
 	src/failover.o \
 	src/fence.o \
 	src/fsm.o \
+	src/http.o \
+	src/http_cluster.o \
+	src/http_parse.o \
+	src/http_routes.o \
 	src/localnode.o \
 	src/monitor.o \
 	src/nodes.o \
@@ -37,7 +41,7 @@ EXTENSION = repmgr
 DATA = repmgr--3.1.sql
 
 REGRESS = repmgr_setup repmgr_register repmgr_cluster repmgr_worker repmgr_privileges \
-	repmgr_limits
+	repmgr_limits repmgr_http
 REGRESS_OPTS = --temp-instance=tmp_check_regress \
 	--temp-config=$(srcdir)/sql/regress.conf --load-extension=repmgr
 
@@ -90,10 +94,15 @@ all: bench/prober
 bench/prober: bench/prober.c
 	$(CC) $(CFLAGS) -I$(includedir) -o $@ $< -L$(libdir) -lpq
 
+# the HTTP load generator of the endpoint's benchmark
+all: bench/httpload
+bench/httpload: bench/httpload.c
+	$(CC) $(CFLAGS) -o $@ $< -lpthread
+
 clean: clean-prober
 .PHONY: clean-prober
 clean-prober:
-	rm -f bench/prober
+	rm -f bench/prober bench/httpload
 
 # the demo cluster of the README (scripts/demo.sh)
 .PHONY: demo demo-stop

@@ -483,6 +483,75 @@ if (my $m = load_json("$dir/worker_memory.json"))
 	$body .= "\n";
 }
 
+# ---- the HTTP endpoint
+if (my $h = load_json("$dir/http.json"))
+{
+	$body .= "## HTTP endpoint (`bench/http.pl`)\n\n";
+	if (my $t = $h->{throughput})
+	{
+		$body .= "`GET $t->{path}` with $t->{clients} concurrent clients (bench/httpload, C threads, "
+		  . "one request per connection as a load balancer's check, $t->{seconds} s a run) on a "
+		  . "registered primary, client and server on the same machine.\n\n";
+		$body .= row('figure', 'min', 'median', 'max', 'n');
+		$body .= row(('---') x 5);
+		$body .= row('requests per second', mmm($t->{rps}));
+		$body .= row('p50 latency (µs)', mmm($t->{p50_us}));
+		$body .= row('p99 latency (µs)', mmm($t->{p99_us}));
+		$body .= row('max latency (µs)', mmm($t->{max_us}));
+		$body .= row('HTTP worker CPU per request (µs)', mmm($t->{cpu_us_per_request}, 1))
+		  if $t->{cpu_us_per_request};
+		$body .= row('errors / non-200 answers', num($t->{errors}{max}) . ' / ' . num($t->{non_200}{max}), '', '', '');
+		$body .= "\n`/metrics` (which includes the cached cluster_show()), same clients, one 5 s run: "
+		  . num($t->{metrics_rps}) . " requests/s, p99 " . num($t->{metrics_p99_us}) . " µs.";
+		$body .= " One client alone: p50 " . num($t->{one_client}{p50_us}) . " µs, p99 "
+		  . num($t->{one_client}{p99_us}) . " µs." if $t->{one_client};
+		$body .= " Load average at the end of these runs: $t->{load_average} (the machine is shared; "
+		  . "with 64 closed-loop clients the latency is 64 / throughput by Little's law, so it "
+		  . "measures the CPU left to the endpoint, not the endpoint; the CPU per request does not "
+		  . "depend on it)." if $t->{load_average};
+		$body .= "\n\n";
+		push @summary, row('HTTP /primary, 64 clients: requests/s', mmm($t->{rps}), '', '');
+		push @summary, row('HTTP /primary, 64 clients: p99 latency (µs)', mmm($t->{p99_us}), '', '');
+		push @summary, row('HTTP /primary: worker CPU per request (µs)', mmm($t->{cpu_us_per_request}, 1), '', '')
+		  if $t->{cpu_us_per_request};
+	}
+	if ($h->{failover})
+	{
+		$body .= "Failover through HAProxy next to the multi-host URI: a fresh primary + 2 standbys "
+		  . "per run (endpoint on every node), two write probers every 5 ms side by side through "
+		  . "the same kill -9: one through HAProxy's read-write address (README haproxy.cfg: "
+		  . "`option httpchk OPTIONS /primary`, `on-marked-down shutdown-sessions`), one through "
+		  . "`target_session_attrs=read-write`. Each figure: kill → first write acknowledged by the "
+		  . "new primary. *Attack*: during the failover every node's endpoint is hammered "
+		  . "(bench/httpload, 4 clients on /primary and 4 on /metrics) and held by 100 slow clients.\n\n";
+		$body .= row('configuration', 'HAProxy checks', 'figure', 'min', 'median', 'max', 'n', 'target', 'result');
+		$body .= row(('---') x 9);
+		foreach my $c (@{ $h->{failover} })
+		{
+			my ($v, $target) = ('', '');
+			if ($c->{settings} eq 'tight')
+			{
+				$target = 'median ≤ +1000 ms';
+				$v = verdict($c->{difference_ms}{median} <= 1000,
+					"failover through HAProxy, $c->{label}: median "
+					  . num($c->{difference_ms}{median}) . " ms behind the multi-host URI, target ≤ 1000 ms");
+			}
+			$body .= row($c->{label}, "`$c->{haproxy_checks}`", 'through HAProxy (ms)', mmm($c->{haproxy_ms}), '', '');
+			$body .= row('', '', 'multi-host URI (ms)', mmm($c->{multi_ms}), '', '');
+			$body .= row('', '', 'HAProxy − URI (ms)', mmm($c->{difference_ms}), $target, $v);
+			$body .= row('', '', 'old-primary writes after the first new one', mmm($c->{old_after_new}), '0', '');
+			$body .= row('', '', 'failed runs: ' . join('; ', @{ $c->{failed_runs} }), '', '', '', '', '', '')
+			  if $c->{failed_runs} && @{ $c->{failed_runs} };
+			push @summary, row("failover through HAProxy, $c->{label}: HAProxy − URI (ms)",
+				mmm($c->{difference_ms}), $target, $v) if $target;
+		}
+		$body .= "\nSettings: " . join('; ', map {
+				my $s = $_->{settings_values};
+				"**$_->{label}**: " . join(', ', map { "`$_ = $s->{$_}`" } sort keys %$s)
+			} grep { !$_->{attack} } @{ $h->{failover} }) . ".\n\n";
+	}
+}
+
 # ---- status of the scripts
 my @failed;
 if (my $st = slurp("$dir/status.tsv"))

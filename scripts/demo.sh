@@ -15,7 +15,9 @@
 # Everything lives under demo/ in this tree.  As root, the servers run as
 # the "postgres" system user (DEMO_USER to change it).  Ports: DEMO_PORT
 # (default 5601) and the next two for the nodes, 5499 for the witness as
-# in the documents (DEMO_WITNESS_PORT).
+# in the documents (DEMO_WITNESS_PORT).  The HTTP endpoints (health checks,
+# metrics) of node1..node3 listen on DEMO_HTTP_PORT (default 8601) and the
+# next two.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +28,8 @@ PORT1=${DEMO_PORT:-5601}
 WPORT=${DEMO_WITNESS_PORT:-5499}
 PORTS=("$PORT1" $((PORT1 + 1)) $((PORT1 + 2)) "$WPORT")
 NODES=(node1 node2 node3 witness)
+HTTP1=${DEMO_HTTP_PORT:-8601}
+HPORTS=("$HTTP1" $((HTTP1 + 1)) $((HTTP1 + 2)))
 if [ "$(id -u)" -eq 0 ]; then
 	DEMO_USER=${DEMO_USER:-postgres}
 	as_user() { runuser -u "$DEMO_USER" -- "$@"; }
@@ -105,7 +109,30 @@ server_settings() {
 listen_addresses = '127.0.0.1'
 port = $1
 unix_socket_directories = '$DEMO/sock'
+repmgr.http_listen_addresses = '127.0.0.1'
+repmgr.http_port = $2
 EOF
+}
+
+# the HTTP status of a path on each node's endpoint, as a load balancer sees it
+http_code() { curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$1$2" || true; }
+show_endpoints() {
+	local i
+	printf '    %-6s %-5s %-9s %-9s %s\n' node http /primary /replica /read-only
+	for i in 0 1 2; do
+		printf '    %-6s %-5s %-9s %-9s %s\n' "${NODES[$i]}" "${HPORTS[$i]}" \
+			"$(http_code "${HPORTS[$i]}" /primary)" "$(http_code "${HPORTS[$i]}" /replica)" \
+			"$(http_code "${HPORTS[$i]}" /read-only)"
+	done
+}
+# wait until a node's /primary answers 200, at most $2 seconds
+wait_http_primary() {
+	local deadline=$(( $(now_ms) + ${2:-30} * 1000 ))
+	while [ "$(now_ms)" -lt "$deadline" ]; do
+		[ "$(http_code "$1" /primary)" = 200 ] && return 0
+		sleep 0.05
+	done
+	return 1
 }
 
 # ---------- main
@@ -126,8 +153,8 @@ if [ -d "$DEMO" ]; then
 	stop_demo
 	took
 fi
-for p in "${PORTS[@]}"; do
-	port_in_use "$p" && die "port $p on 127.0.0.1 is in use by another program; stop it, or set DEMO_PORT / DEMO_WITNESS_PORT"
+for p in "${PORTS[@]}" "${HPORTS[@]}"; do
+	port_in_use "$p" && die "port $p on 127.0.0.1 is in use by another program; stop it, or set DEMO_PORT / DEMO_WITNESS_PORT / DEMO_HTTP_PORT"
 done
 
 mkdir -p "$DEMO"/{conf,log,sock}
@@ -141,7 +168,7 @@ write_repmgr_conf 4 witness "${PORTS[3]}"
 step "node1: initdb, start, register as primary"
 as_user initdb -D "$DEMO/node1" -A trust -U "$DEMO_USER" >/dev/null
 {
-	server_settings "${PORTS[0]}"
+	server_settings "${PORTS[0]}" "${HPORTS[0]}"
 	cat <<EOF
 shared_preload_libraries = 'repmgr'
 repmgr.node_id = 1
@@ -161,17 +188,17 @@ show repmgr_as -f "$DEMO/conf/node1.conf" primary register
 took
 
 clone() {
-	local name=$1 port=$2 from=$3
+	local name=$1 port=$2 from=$3 hport=$4
 	step "$name: clone from port $from with repmgr standby clone, start, register"
 	show repmgr_as -h 127.0.0.1 -p "$from" -U "$DEMO_USER" -d repmgr -D "$DEMO/$name" \
 		-f "$DEMO/conf/$name.conf" -c standby clone
-	server_settings "$port" >> "$DEMO/$name/postgresql.conf"
+	server_settings "$port" "$hport" >> "$DEMO/$name/postgresql.conf"
 	as_user pg_ctl -D "$DEMO/$name" -l "$DEMO/log/$name.log" -w start >/dev/null
 	show repmgr_as -f "$DEMO/conf/$name.conf" standby register
 	took
 }
-clone node2 "${PORTS[1]}" "${PORTS[0]}"
-clone node3 "${PORTS[2]}" "${PORTS[1]}"
+clone node2 "${PORTS[1]}" "${PORTS[0]}" "${HPORTS[1]}"
+clone node3 "${PORTS[2]}" "${PORTS[1]}" "${HPORTS[2]}"
 
 step "witness: repmgr witness create (a separate instance on port ${PORTS[3]})"
 # the demo's nodes trust 127.0.0.1 (initdb -A trust above); the witness
@@ -196,6 +223,11 @@ took
 step "The cluster"
 show repmgr_as -f "$DEMO/conf/node1.conf" cluster show
 show repmgr_as -f "$DEMO/conf/node1.conf" cluster event --event=repmgrd_start
+
+step "The HTTP endpoints, as a load balancer sees them (curl)"
+wait_http_primary "${HPORTS[0]}" 30 || true
+show_endpoints
+show curl -s "http://127.0.0.1:${HPORTS[0]}/primary"
 
 # ---------- the failover demonstration
 
@@ -231,6 +263,14 @@ for n in node2 node3 witness; do
 		grep -E "repmgr worker|repmgr: " | grep -v "statement:" | sed 's/^/    /' | head -25
 done
 
+step "The HTTP endpoints after the failover (curl)"
+wait_http_primary "${HPORTS[1]}" 30 || true
+show_endpoints
+show curl -s "http://127.0.0.1:${HPORTS[1]}/primary"
+printf '    $ curl -s http://127.0.0.1:%s/metrics | grep ...\n' "${HPORTS[1]}"
+curl -s "http://127.0.0.1:${HPORTS[1]}/metrics" |
+	grep -E '^repmgr_(is_primary|term|failovers_total|worker_state\{state="monitoring as primary"\}) ' | sed 's/^/    /'
+
 step "The cluster after the failover"
 wait_for "${PORTS[3]}" "SELECT upstream_node_id = 2 FROM repmgr.daemon_status()" 30 || true
 show repmgr_as -f "$DEMO/conf/node2.conf" cluster show
@@ -247,6 +287,8 @@ cat <<EOF
 ${bold}The demo cluster is running.${plain}
   connect to whichever node is primary:
     psql "$multi"
+  health checks and metrics (the HTTP endpoint of each node, ports ${HPORTS[*]}):
+    curl http://127.0.0.1:${HPORTS[1]}/primary    (/replica, /read-only, /cluster, /metrics)
   the repmgr.conf files are in $DEMO/conf, the logs in $DEMO/log:
     $PG_BINDIR/repmgr -f $DEMO/conf/node2.conf cluster show
   stop and remove it:

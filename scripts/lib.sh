@@ -12,6 +12,7 @@ PACKAGES=(
 	postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-contrib
 	libpq-dev libipc-run-perl
 	rsync openssh-server openssh-client iproute2 procps
+	haproxy prometheus curl
 )
 
 as_root() {

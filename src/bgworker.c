@@ -38,6 +38,7 @@
 #include "utils/timestamp.h"
 
 #include "fence.h"
+#include "http.h"
 #include "worker.h"
 
 /* settings */
@@ -234,6 +235,7 @@ register_worker(void)
 void
 _PG_init(void)
 {
+	http_init_gucs();
 	define_settings();
 	remote_init();
 	events_init();
@@ -247,6 +249,7 @@ _PG_init(void)
 	shmem_startup_hook = repmgr_shmem_startup;
 	fence_init();
 	register_worker();
+	http_register_worker();
 }
 
 /* ----------

@@ -301,6 +301,7 @@ extern void shmem_set_follow_notice(int primary_id, int64 term);
 extern int	shmem_take_follow_notice(int64 *term);
 extern void shmem_set_lease(bool enforced, TimestampTz expiry);
 extern void shmem_arm_lease(bool armed);
+extern void shmem_get_lease(bool *enforced, TimestampTz *expiry);
 extern bool shmem_database_missing(void);
 extern void shmem_set_database_missing(bool missing);
 extern bool shmem_writes_allowed(TimestampTz now, bool *fenced);

@@ -474,6 +474,16 @@ shmem_arm_lease(bool armed)
 	LWLockRelease(shared->lock);
 }
 
+/* the lease of this primary, for monitoring (the HTTP endpoint) */
+void
+shmem_get_lease(bool *enforced, TimestampTz *expiry)
+{
+	LWLockAcquire(shared->lock, LW_SHARED);
+	*enforced = shared->lease_enforced;
+	*expiry = shared->lease_expiry;
+	LWLockRelease(shared->lock);
+}
+
 bool
 shmem_database_missing(void)
 {

@@ -1,0 +1,126 @@
+/*-------------------------------------------------------------------------
+ *
+ * http.h
+ *	  The HTTP endpoint for load balancers and monitoring: its settings and
+ *	  worker (http.c), request parsing (http_parse.c), the answers of its
+ *	  paths (http_routes.c) and the cached cluster_show() (http_cluster.c).
+ *
+ * The endpoint is read-only: no path changes anything.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef REPMGR_HTTP_H
+#define REPMGR_HTTP_H
+
+#include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
+
+/* limits: a request (line and headers) and a response, in bytes */
+#define HTTP_MAX_REQUEST		8192
+#define HTTP_MAX_RESPONSE		(256 * 1024)
+#define HTTP_MAX_PATH			256
+#define HTTP_MAX_QUERY			256
+
+/* settings (http.c) */
+extern char *repmgr_http_listen_addresses;
+extern int	repmgr_http_port;
+extern int	repmgr_http_max_connections;
+extern int	repmgr_http_timeout_ms;
+extern int	repmgr_http_cluster_refresh_ms;
+extern int	repmgr_http_cluster_timeout_ms;
+
+extern void http_init_gucs(void);
+extern void http_register_worker(void);
+extern PGDLLEXPORT void repmgr_http_main(Datum main_arg);
+
+/* ----------
+ * Requests (http_parse.c): pure functions over a buffer
+ * ----------
+ */
+typedef enum HttpMethod
+{
+	HTTP_GET,
+	HTTP_HEAD,
+	HTTP_OPTIONS,
+	HTTP_OTHER					/* well-formed, but not one we answer */
+} HttpMethod;
+
+typedef enum HttpParseResult
+{
+	HTTP_PARSE_INCOMPLETE,		/* read more */
+	HTTP_PARSE_OK,
+	HTTP_PARSE_BAD,				/* 400: not an HTTP/1.x request */
+	HTTP_PARSE_TOO_LARGE		/* 431: no end of headers within the limit */
+} HttpParseResult;
+
+typedef struct HttpRequest
+{
+	HttpMethod	method;
+	char		path[HTTP_MAX_PATH];
+	char		query[HTTP_MAX_QUERY];
+} HttpRequest;
+
+/* a lag limit of /replica?lag=: bytes ("16MB", "1024") or time ("1s") */
+typedef struct HttpLagLimit
+{
+	bool		given;
+	bool		is_time;
+	int64		bytes;
+	double		seconds;
+} HttpLagLimit;
+
+extern HttpParseResult http_parse_request(const char *buf, size_t len,
+										  size_t limit, HttpRequest *req);
+extern bool http_query_param(const char *query, const char *name,
+							 char *out, size_t outlen);
+extern bool http_parse_lag(const char *text, HttpLagLimit *lag);
+extern const char *http_status_text(int status);
+extern void http_render(StringInfo out, int status, const char *content_type,
+						const char *body, size_t bodylen, bool with_body);
+
+/* ----------
+ * Answers (http_routes.c)
+ * ----------
+ */
+typedef struct HttpResponse
+{
+	int			status;
+	const char *content_type;
+	StringInfoData body;
+} HttpResponse;
+
+/* counters of the worker itself, shown in /metrics */
+typedef struct HttpCounters
+{
+	uint64		requests;
+	uint64		bad_requests;	/* 400, 405, 431 */
+	uint64		timeouts;		/* 408 or dropped at the deadline */
+	uint64		dropped;		/* closed for want of a free slot */
+	int			open;			/* connections now */
+} HttpCounters;
+
+extern void http_answer(const HttpRequest *req, const HttpCounters *counters,
+						HttpResponse *resp);
+
+/* ----------
+ * The cached cluster_show() (http_cluster.c)
+ * ----------
+ */
+#define HTTP_CLUSTER_MAX_STATUSES 16
+
+typedef struct HttpClusterCache
+{
+	bool		valid;			/* a query was tried */
+	bool		ok;				/* ... and it succeeded */
+	TimestampTz fetched_at;
+	char	   *json;			/* rows as a JSON array (TopMemoryContext) */
+	char		error[256];
+	int			nstatuses;
+	char		status[HTTP_CLUSTER_MAX_STATUSES][32];
+	int			count[HTTP_CLUSTER_MAX_STATUSES];
+} HttpClusterCache;
+
+extern void http_cluster_set_connected(bool connected);
+extern const HttpClusterCache *http_cluster_get(void);
+
+#endif							/* REPMGR_HTTP_H */
