@@ -79,7 +79,7 @@ gather_facts(HttpFacts *f)
 	if (f->shmem)
 	{
 		shmem_get_lease(&f->lease_enforced, &f->lease_expiry);
-		f->heartbeat_at = shmem_last_heartbeat(NULL, NULL);
+		f->heartbeat_at = f->now - (TimestampTz) shmem_heard_ago_ms(NULL, NULL) * 1000;
 	}
 
 	/* as local_position(), without reading the timeline history file */
@@ -323,7 +323,7 @@ metrics_body(StringInfo buf, const HttpFacts *f, const HttpCounters *counters)
 		   "Time since the worker last saw the primary (NaN: never).",
 		   f->worker_running ? age_seconds(f->now, f->worker.primary_last_seen) : NAN);
 	metric(buf, "repmgr_heartbeat_age_seconds", "gauge",
-		   "Time since the last heartbeat of the primary arrived here (NaN: never).",
+		   "Time since a primary's heartbeat or notice was last accepted here (since the server started, if none was).",
 		   age_seconds(f->now, f->heartbeat_at));
 	metric(buf, "repmgr_replication_lag_bytes", "gauge",
 		   "Standby: WAL its upstream has that it has not replayed (0 on a primary).",
