@@ -15,17 +15,19 @@ use RepmgrTest;
 use Test::More;
 use Time::HiRes qw(time);
 
-my %sync = (conf => { synchronous_standby_names => 'ANY 1 (s1, s2)' });
-my $p = new_primary('p', 1, %sync);
+my $p = new_primary('p', 1);
 register_primary($p, 1);
-my $s1 = new_standby($p, 's1', 2, %sync);
+my $s1 = new_standby($p, 's1', 2);
 register_standby($s1, 2);
-my $s2 = new_standby($p, 's2', 3, %sync);
+my $s2 = new_standby($p, 's2', 3);
 register_standby($s2, 3);
 foreach my $n ($p, $s1, $s2)
 {
 	ok(wait_worker_state($n, 30, 'monitoring as primary', 'monitoring upstream'),
 		$n->name . ': worker monitoring');
+	# on every node, as an operator would write it (a standby uses it once promoted)
+	$n->append_conf('postgresql.conf', "synchronous_standby_names = 'ANY 1 (s1, s2)'");
+	$n->reload;
 }
 $p->safe_psql('repmgr', 'CREATE TABLE t (x int); INSERT INTO t VALUES (1)');
 is($p->safe_psql('repmgr', "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'quorum'"),
