@@ -30,8 +30,8 @@ foreach my $n ($p, $s1, $s2)
 	$n->reload;
 }
 $p->safe_psql('repmgr', 'CREATE TABLE t (x int); INSERT INTO t VALUES (1)');
-is($p->safe_psql('repmgr', "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'quorum'"),
-	'2', 'both standbys are quorum-synchronous');
+ok($p->poll_query_until('repmgr', "SELECT count(*) = 2 FROM pg_stat_replication WHERE sync_state = 'quorum'"),
+	'both standbys are quorum-synchronous');
 
 $p->kill9;
 my $new;
