@@ -419,9 +419,14 @@ decide_failover(WorkerCtx *ctx, PeerState *peers, int npeers)
 			say_reason(ctx, LOG, "this node is paused: not promoting (degraded monitoring)");
 			break;
 		case DC_FO_PRIMARY_SEEN:
-			say_reason(ctx, LOG,
-					   psprintf("node %d can still see the primary node %d: not failing over (degraded monitoring)",
-								verdict.node, ctx->lost_primary_id));
+			{
+				NodeInfo   *seer = node_of(ctx, verdict.node);
+
+				say_reason(ctx, LOG,
+						   psprintf("node %d (\"%s\") can still see the primary node %d: not failing over (degraded monitoring)",
+									verdict.node, seer ? seer->name : "?",
+									ctx->lost_primary_id));
+			}
 			break;
 		case DC_FO_NO_QUORUM:
 			say_reason(ctx, WARNING,
