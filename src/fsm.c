@@ -144,6 +144,7 @@ static const Transition transitions[] = {
 
 	T(WS_DEGRADED,        EV_OK,                act_none,               WS_DEGRADED),
 	T(WS_DEGRADED,        EV_UPSTREAM_OK,       act_upstream_back,      NEXT_MONITORING),
+	T(WS_DEGRADED,        EV_UPSTREAM_CHANGED,  act_reconnect_upstream, NEXT_MONITORING),
 	T(WS_DEGRADED,        EV_NEW_PRIMARY,       act_follow,             NEXT_MONITORING),
 	T(WS_DEGRADED,        EV_CANNOT_FOLLOW,     act_cannot_follow,      WS_CANNOT_FOLLOW),
 	T(WS_DEGRADED,        EV_CANDIDATE,         act_election_begin,     WS_ELECTION),
