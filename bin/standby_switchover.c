@@ -8,8 +8,9 @@
  *		 so that none of them fails over while the primary is down;
  *	  2. stop the primary cleanly ("node service --action=stop" on its
  *		 host) and wait until it is down;
- *	  3. read its shutdown checkpoint ("node status --is-shutdown-cleanly")
- *		 and wait until this standby has received it;
+ *	  3. read its shutdown checkpoint ("node status --is-shutdown-cleanly",
+ *		 run with step 2 in one command there) and wait until this standby
+ *		 has received it;
  *	  4. promote this standby (repmgr.promote()) and wait until the
  *		 metadata here says so (this node the active primary, the old one
  *		 inactive): the next steps read it;
@@ -58,9 +59,9 @@ typedef struct Sibling
 	char	   *conninfo;
 } Sibling;
 
-/* "repmgr -f CONFIG ARGS" on the old primary's host */
+/* "repmgr -f CONFIG ARGS", to run on the old primary's host */
 static char *
-other_command(RepmgrContext *ctx, OldPrimary *old, const char *args)
+repmgr_there(RepmgrContext *ctx, OldPrimary *old, const char *args)
 {
 	StringInfoData cmd;
 
@@ -74,18 +75,21 @@ other_command(RepmgrContext *ctx, OldPrimary *old, const char *args)
 	if (ctx->opts->verbose)
 		appendStringInfoString(&cmd, " -v");
 	appendStringInfo(&cmd, " --timeout=%d %s", ctx->opts->timeout, args);
-	if (old->local)
-		return cmd.data;
-	return ssh_wrap(ctx->config, old->host, ctx->opts->remote_user, cmd.data);
+	return cmd.data;
 }
 
-/* run it; returns its exit code (ERR_BAD_SSH if ssh itself failed) */
+/*
+ * Run a shell command on the old primary's host (over ssh unless it is
+ * this host); returns its exit code (ERR_BAD_SSH if ssh itself failed).
+ */
 static int
-run_on_old_primary(RepmgrContext *ctx, OldPrimary *old, const char *args,
-				   StringInfo output)
+run_there(RepmgrContext *ctx, OldPrimary *old, const char *command, StringInfo output)
 {
-	int			status = run_command(other_command(ctx, old, args), output);
+	int			status;
 
+	if (!old->local)
+		command = ssh_wrap(ctx->config, old->host, ctx->opts->remote_user, command);
+	status = run_command(command, output);
 	if (status < 0)
 		return ERR_SYS_FAILURE;
 	if (!old->local && status == 255)
@@ -94,6 +98,14 @@ run_on_old_primary(RepmgrContext *ctx, OldPrimary *old, const char *args,
 		return ERR_BAD_SSH;
 	}
 	return status;
+}
+
+/* "repmgr ARGS" on the old primary's host */
+static int
+run_on_old_primary(RepmgrContext *ctx, OldPrimary *old, const char *args,
+				   StringInfo output)
+{
+	return run_there(ctx, old, repmgr_there(ctx, old, args), output);
 }
 
 /* ----------
@@ -327,15 +339,26 @@ wait_primary_down(RepmgrContext *ctx, OldPrimary *old)
 	return SUCCESS;
 }
 
+/*
+ * Steps 2 and 3 on the old primary's host in one go (one ssh): stop it
+ * cleanly, then read the checkpoint of its shutdown.
+ */
 static int
-shutdown_checkpoint(RepmgrContext *ctx, OldPrimary *old, uint64 *lsn)
+stop_old_primary(RepmgrContext *ctx, OldPrimary *old, uint64 *lsn)
 {
+	StringInfoData cmd;
 	StringInfoData out;
 	char	   *p;
 	int			rc;
 
+	initStringInfo(&cmd);
+	appendStringInfo(&cmd, "%s && %s",
+					 repmgr_there(ctx, old, "node service --action=stop --checkpoint"),
+					 repmgr_there(ctx, old, "node status --is-shutdown-cleanly"));
 	initStringInfo(&out);
-	rc = run_on_old_primary(ctx, old, "node status --is-shutdown-cleanly", &out);
+	rc = run_there(ctx, old, cmd.data, &out);
+	if (rc == SUCCESS)
+		rc = wait_primary_down(ctx, old);
 	if (rc != SUCCESS)
 		return rc;
 	if (strstr(out.data, "--state=SHUTDOWN ") == NULL ||
@@ -569,11 +592,7 @@ stop_and_promote(RepmgrContext *ctx, PGconn *conn, OldPrimary *old)
 	char	   *promoted = NULL;
 	int			rc;
 
-	rc = run_on_old_primary(ctx, old, "node service --action=stop --checkpoint", NULL);
-	if (rc == SUCCESS)
-		rc = wait_primary_down(ctx, old);
-	if (rc == SUCCESS)
-		rc = shutdown_checkpoint(ctx, old, &checkpoint);
+	rc = stop_old_primary(ctx, old, &checkpoint);
 	if (rc == SUCCESS)
 		rc = wait_checkpoint_received(ctx, conn, checkpoint);
 	if (rc == SUCCESS)
