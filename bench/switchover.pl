@@ -68,7 +68,9 @@ wait_monitoring(@nodes);
 my $wall_offset = Time::HiRes::time() * 1000 - mono_ms();
 
 my $out = PostgreSQL::Test::Utils::tempdir() . '/prober.out';
-my $prober = start_prober(multi_conninfo(@nodes), interval => 5, out => $out);
+# (it stops after duration ms: make that longer than any run here)
+my $prober = start_prober(multi_conninfo(@nodes), interval => 5, out => $out,
+	duration => 24 * 3600 * 1000);
 sub acked_on
 {
 	my ($id, $after) = @_;

@@ -73,7 +73,7 @@ my $prober = start_prober(
 	sprintf('host=%s port=%s dbname=repmgr target_session_attrs=read-write connect_timeout=2',
 		join(',', map { $node{$_}->host } 1 .. 3),
 		join(',', map { $node{$_}->port } 1 .. 3)),
-	interval => 5);
+	interval => 5, duration => 24 * 3600 * 1000);
 
 my ($old, $new) = (1, 2);
 my $failures = 0;
