@@ -584,9 +584,33 @@ report_unfinished(RepmgrContext *ctx, PGconn *conn, int my_id, OldPrimary *old,
 	}
 }
 
-/* steps 2 to 4; the old primary is restarted if they fail */
+/*
+ * After a failed repmgr.promote(): has this node left recovery all the
+ * same (promoted, but the metadata could not be written)?
+ */
+static bool
+promoted_anyway(RepmgrContext *ctx, PGconn *conn)
+{
+	PGconn	   *c = conn;
+	bool		in_recovery = true;
+	bool		known;
+
+	if (PQstatus(conn) != CONNECTION_OK)
+		c = db_connect_quiet(ctx->config->conninfo, 0, NULL);
+	if (c == NULL)
+		return false;
+	known = db_is_in_recovery(c, &in_recovery);
+	if (c != conn)
+		PQfinish(c);
+	return known && !in_recovery;
+}
+
+/*
+ * Steps 2 to 4.  If they fail before a promotion, the old primary is
+ * started again; never after one.
+ */
 static int
-stop_and_promote(RepmgrContext *ctx, PGconn *conn, OldPrimary *old)
+stop_and_promote(RepmgrContext *ctx, PGconn *conn, OldPrimary *old, int my_id)
 {
 	uint64		checkpoint;
 	char	   *promoted = NULL;
@@ -599,6 +623,16 @@ stop_and_promote(RepmgrContext *ctx, PGconn *conn, OldPrimary *old)
 	{
 		log_notice("promoting standby");
 		rc = db_query_value(conn, &promoted, "SELECT repmgr.promote()", 0, NULL);
+	}
+	if (rc != SUCCESS && promoted_anyway(ctx, conn))
+	{
+		/* two primaries would be worse than a half-done switchover */
+		log_error("this node was promoted, but the promotion could not be recorded");
+		log_detail("The metadata still names node %d (\"%s\") as the primary; it stays stopped, so that only this node can accept writes.",
+				   old->node_id, old->name);
+		log_hint("Record node %d as the primary in repmgr.repl_nodes once it accepts writes, then rejoin node %d on its host: repmgr -f %s %s",
+				 my_id, old->node_id, old->config_file, rejoin_args(ctx, my_id));
+		return rc;
 	}
 	if (rc != SUCCESS)
 	{
@@ -619,7 +653,7 @@ switch_roles(RepmgrContext *ctx, PGconn *conn, int my_id, OldPrimary *old,
 	int			rc;
 	int			src = SUCCESS;
 
-	rc = stop_and_promote(ctx, conn, old);
+	rc = stop_and_promote(ctx, conn, old, my_id);
 	if (rc != SUCCESS)
 		return rc;
 	log_notice("STANDBY PROMOTE successful");
