@@ -147,8 +147,10 @@ my %result = (
 	worker_acts => $worker_acts + 0,
 	failover_setting => 'automatic',
 );
-$result{$_} = stats(map { $_->{$_} } @r)
-  foreach qw(pre_ms shutdown_ms handover_ms promotion_ms client_ms floor_ms);
+foreach my $phase (qw(pre_ms shutdown_ms handover_ms promotion_ms client_ms floor_ms))
+{
+	$result{$phase} = stats(map { $_->{$phase} } @r);
+}
 write_result('switchover', \%result);
 is($failures, 0, 'no switchover failed');
 done_testing();
