@@ -281,9 +281,35 @@ pg_ctl_has_log_option(RepmgrConfig *config)
 }
 
 /*
- * pg_ctl -w -D datadir ... action.  A server started without "-l" in
- * pg_ctl_options would keep our stdout and stderr open; its log output
- * goes to /dev/null then.
+ * After "pg_ctl -W stop": wait until the postmaster has gone, polling its
+ * pid file every few ms.  pg_ctl -w polls every 100 ms (PostgreSQL 15),
+ * which a switchover would add to the time the cluster takes no writes.
+ * The deadline is pg_ctl's: PGCTLTIMEOUT, else 60 seconds.
+ */
+static int
+wait_postmaster_gone(const char *datadir)
+{
+	const char *env = getenv("PGCTLTIMEOUT");
+	int			timeout = (env != NULL && atoi(env) > 0) ? atoi(env) : 60;
+	double		deadline = monotonic_seconds() + timeout;
+	long		pid;
+
+	while (postmaster_running(datadir, &pid))
+	{
+		if (monotonic_seconds() >= deadline)
+		{
+			log_error("the server (PID %ld) has not stopped after %d seconds", pid, timeout);
+			return 1;
+		}
+		sleep_ms(5);
+	}
+	return 0;
+}
+
+/*
+ * pg_ctl -w -D datadir ... action (stop: -W, then our own wait).  A
+ * server started without "-l" in pg_ctl_options would keep our stdout and
+ * stderr open; its log output goes to /dev/null then.
  */
 int
 pg_ctl_run(RepmgrConfig *config, const char *datadir, const char *action,
@@ -291,10 +317,11 @@ pg_ctl_run(RepmgrConfig *config, const char *datadir, const char *action,
 {
 	StringInfoData cmd;
 	bool		starts = (strcmp(action, "start") == 0 || strcmp(action, "restart") == 0);
+	bool		stops = (strcmp(action, "stop") == 0);
 	int			status;
 
 	initStringInfo(&cmd);
-	appendStringInfo(&cmd, "%s -w -D ", pg_program(config, "pg_ctl"));
+	appendStringInfo(&cmd, "%s %s -D ", pg_program(config, "pg_ctl"), stops ? "-W" : "-w");
 	append_shell_quoted(&cmd, datadir);
 	if (config->pg_ctl_options && config->pg_ctl_options[0] &&
 		strcmp(action, "status") != 0)
@@ -313,6 +340,8 @@ pg_ctl_run(RepmgrConfig *config, const char *datadir, const char *action,
 		log_notice("stopping server using '%s'", cmd.data);
 
 	status = run_command(cmd.data, NULL);
+	if (status == 0 && stops)
+		status = wait_postmaster_gone(datadir);
 	if (status != 0 && strcmp(action, "status") != 0)
 		log_error("pg_ctl %s failed with exit status %d", action, status);
 	return status;

@@ -106,6 +106,40 @@ wait_for_streaming(PGconn *upstream, const char *application_name,
 	}
 }
 
+/*
+ * Poll standby until it has replayed all primary had written when asked:
+ * its copy of the metadata then holds every change made so far.  Returns
+ * SUCCESS, -1 on timeout, or the exit code of a failed query.
+ */
+int
+wait_for_replay(PGconn *standby, PGconn *primary, int timeout_secs)
+{
+	double		deadline = monotonic_seconds() + timeout_secs;
+	const char *params[1];
+	char	   *lsn;
+	int			rc;
+
+	rc = db_query_value(primary, &lsn, "SELECT pg_catalog.pg_current_wal_lsn()", 0, NULL);
+	if (rc != SUCCESS)
+		return rc;
+	params[0] = lsn;
+	for (;;)
+	{
+		char	   *replayed;
+
+		rc = db_query_value(standby, &replayed,
+							"SELECT pg_catalog.pg_last_wal_replay_lsn() >= $1::pg_lsn",
+							1, params);
+		if (rc != SUCCESS)
+			return rc;
+		if (replayed != NULL && strcmp(replayed, "t") == 0)
+			return SUCCESS;
+		if (monotonic_seconds() >= deadline)
+			return -1;
+		sleep_ms(5);
+	}
+}
+
 /* repmgr.record_event() through conn; a failure is a warning only */
 int
 record_event(PGconn *conn, int node_id, const char *event, bool successful,

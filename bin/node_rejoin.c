@@ -4,16 +4,21 @@
  *	  "repmgr node rejoin": bring a stopped node (typically an old primary)
  *	  back as a standby of the current primary.
  *
- * Run on the node's host with the connection of any running node (-d).
- * From pg_controldata of the stopped node and the primary's timeline
- * history it decides whether the node can simply stream from the primary:
- * it can if it shut down cleanly and its WAL ends before the point where
- * the primary's timeline forked from its own.  Otherwise the rejoin is
- * refused unless --force-rewind, which runs pg_rewind (the node's
- * configuration files are kept aside meanwhile, as pg_rewind overwrites
- * them).  Then standby.signal and primary_conninfo are written, the
- * server is started, and repmgr.follow() records it as a standby of the
- * primary.  The event node_rejoin is recorded.
+ * Run on the node's host with the connection of any running node (-d),
+ * and optionally --upstream-node-id, the node to attach to ("standby
+ * switchover" names the node it promoted); otherwise the active primary
+ * of the metadata there.  Either must run as a primary: right after a
+ * promotion it is waited for, with a deadline.  From pg_controldata of
+ * the stopped node and the primary's timeline history it decides whether
+ * the node can simply stream from the primary: it can if it shut down
+ * cleanly and its WAL ends before the point where the primary's timeline
+ * forked from its own.  Otherwise the rejoin is refused unless
+ * --force-rewind, which runs pg_rewind (the node's configuration files
+ * are kept aside meanwhile, as pg_rewind overwrites them).  Then
+ * standby.signal and primary_conninfo are written, the server is started
+ * and, once it has replayed what the primary had written (so that its own
+ * copy of the metadata knows of the promotion), repmgr.follow() records
+ * it as a standby of the primary.  The event node_rejoin is recorded.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,70 +35,130 @@ typedef struct PrimaryInfo
 	char	   *system_identifier;
 } PrimaryInfo;
 
-/* the active primary, from the node given on the command line */
+/*
+ * How long a rejoin without --upstream-node-id waits for the metadata to
+ * name a primary that runs as one (a promotion a moment ago); with the id,
+ * it waits up to --timeout for that node to leave recovery.
+ */
+#define METADATA_SETTLE_SECS 10
+
+/*
+ * The record of the node to attach to, read through conn: node node_id,
+ * or (node_id 0) the active primary.  *found is false if there is none.
+ */
+static int
+read_primary_record(PGconn *conn, int node_id, PrimaryInfo *p, bool *found)
+{
+	const char *params[1] = {int_to_string(node_id)};
+	PGresult   *res;
+	int			rc;
+
+	*found = false;
+	rc = db_query(conn, &res,
+				  node_id > 0 ?
+				  "SELECT id, name, conninfo FROM repmgr.repl_nodes WHERE id = $1::integer" :
+				  "SELECT id, name, conninfo FROM repmgr.repl_nodes "
+				  "WHERE type = 'primary' AND active",
+				  node_id > 0 ? 1 : 0, node_id > 0 ? params : NULL);
+	if (rc != SUCCESS)
+		return rc;
+	if (PQntuples(res) > 0)
+	{
+		*found = true;
+		p->node_id = atoi(PQgetvalue(res, 0, 0));
+		p->name = pg_strdup(PQgetvalue(res, 0, 1));
+		p->conninfo = pg_strdup(PQgetvalue(res, 0, 2));
+	}
+	PQclear(res);
+	return SUCCESS;
+}
+
+/*
+ * A connection to p if it runs as a primary (out of recovery); NULL with
+ * *why saying what it is instead.
+ */
+static PGconn *
+connect_if_primary(PrimaryInfo *p, char **why)
+{
+	PGconn	   *conn;
+	char	   *error = NULL;
+	bool		in_recovery;
+
+	conn = db_connect_quiet(p->conninfo, 0, &error);
+	if (conn == NULL)
+	{
+		*why = psprintf("node %d (\"%s\") is not reachable: %s", p->node_id, p->name, error);
+		return NULL;
+	}
+	if (!db_is_in_recovery(conn, &in_recovery) || in_recovery)
+	{
+		*why = psprintf("node %d (\"%s\") is in recovery, not running as primary",
+						p->node_id, p->name);
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/*
+ * The primary to attach to, through the node given on the command line:
+ * the node of --upstream-node-id, or the active primary of the metadata
+ * there.  Right after a promotion, metadata and reality may disagree for a
+ * moment (the change not yet replayed where we read it, the promoted node
+ * still ending its recovery): until the deadline, what is not yet a
+ * running primary is asked again rather than refused.
+ */
 static int
 find_primary(RepmgrContext *ctx, PrimaryInfo *p)
 {
 	char	   *given = conninfo_from_options(ctx->opts, DEFAULT_DBNAME);
+	int			target = ctx->opts->upstream_node_id;
+	double		deadline;
 	PGconn	   *conn;
 	PGresult   *res;
-	bool		in_recovery;
+	char	   *why = NULL;
 	int			rc;
 
+	if (target == ctx->config->node_id)
+	{
+		log_error("this node (%d) cannot rejoin as a standby of itself", target);
+		return ERR_BAD_CONFIG;
+	}
 	conn = db_connect(given, &rc);
 	if (conn == NULL)
 		return rc;
-	rc = db_query(conn, &res,
-				  "SELECT id, name, conninfo FROM repmgr.repl_nodes "
-				  "WHERE type = 'primary' AND active", 0, NULL);
-	if (rc == SUCCESS && PQntuples(res) == 0)
+	deadline = monotonic_seconds() +
+		(target > 0 ? ctx->opts->timeout : Min(ctx->opts->timeout, METADATA_SETTLE_SECS));
+	for (;;)
 	{
-		log_error("no active primary is registered");
-		log_hint("Promote a standby first.");
-		rc = ERR_BAD_CONFIG;
-	}
-	if (rc != SUCCESS)
-	{
-		PQclear(res);
-		PQfinish(conn);
-		return rc;
-	}
-	p->node_id = atoi(PQgetvalue(res, 0, 0));
-	p->name = pg_strdup(PQgetvalue(res, 0, 1));
-	p->conninfo = pg_strdup(PQgetvalue(res, 0, 2));
-	PQclear(res);
+		bool		found;
 
-	if (p->node_id == ctx->config->node_id)
-	{
-		log_error("this node (%d) is still registered as the active primary", p->node_id);
-		log_hint("Promote a standby first (\"repmgr standby promote\"), then rejoin this node.");
-		PQfinish(conn);
-		return ERR_BAD_CONFIG;
-	}
-	if (!db_is_in_recovery(conn, &in_recovery))
-	{
-		PQfinish(conn);
-		return ERR_DB_QUERY;
-	}
-	if (in_recovery)
-	{
-		PQfinish(conn);
-		conn = db_connect(p->conninfo, &rc);
-		if (conn == NULL)
-			return rc;
-		if (!db_is_in_recovery(conn, &in_recovery))
-			return ERR_DB_QUERY;
-		if (in_recovery)
+		rc = read_primary_record(conn, target, p, &found);
+		if (rc != SUCCESS)
 		{
-			log_error("node %d (\"%s\") is registered as primary but is in recovery",
-					  p->node_id, p->name);
+			PQfinish(conn);
+			return rc;
+		}
+		if (!found)
+			why = target > 0 ? psprintf("node %d is not registered", target)
+				: pstrdup("no active primary is registered");
+		else if (p->node_id == ctx->config->node_id)
+			why = psprintf("this node (%d) is still registered as the active primary", p->node_id);
+		else if ((p->conn = connect_if_primary(p, &why)) != NULL)
+			break;
+		if (monotonic_seconds() >= deadline)
+		{
+			log_error("%s", why);
+			log_hint("Promote a standby first (\"repmgr standby promote\"), then rejoin this node.");
 			PQfinish(conn);
 			return ERR_BAD_CONFIG;
 		}
+		log_debug("waiting for a primary: %s", why);
+		sleep_ms(50);
 	}
-	p->conn = conn;
+	PQfinish(conn);
 
-	rc = db_query(conn, &res,
+	rc = db_query(p->conn, &res,
 				  "SELECT s.timeline, s.lsn, c.system_identifier::text "
 				  "FROM repmgr.node_state() s, pg_catalog.pg_control_system() c",
 				  0, NULL);
@@ -285,7 +350,10 @@ drop_stale_slots(PGconn *conn, int node_id)
 				   dropped);
 }
 
-/* started as a standby: record it (re-registered if it needs a slot) */
+/*
+ * Started as a standby: record it (re-registered if it needs a slot) as a
+ * standby of the primary, named by id.
+ */
 static int
 attach_to_primary(RepmgrContext *ctx, PrimaryInfo *p, const char *slot, bool reregister)
 {
@@ -298,7 +366,22 @@ attach_to_primary(RepmgrContext *ctx, PrimaryInfo *p, const char *slot, bool rer
 	rc = connect_local_node(ctx, &conn);
 	if (rc != SUCCESS)
 		return rc;
-	if (reregister)
+
+	/*
+	 * What runs here next (standby_register, follow) reads this node's own
+	 * copy of the metadata: it must know of the promotion that made the
+	 * primary one, or it takes this node for the primary it was.
+	 */
+	rc = wait_for_replay(conn, p->conn, ctx->opts->timeout);
+	if (rc < 0)
+	{
+		log_error("this node has not replayed the WAL of node %d after %d seconds",
+				  p->node_id, ctx->opts->timeout);
+		log_hint("Check that it streams from node %d (its log, pg_stat_wal_receiver).",
+				 p->node_id);
+		rc = ERR_FAILOVER_FAIL;
+	}
+	if (rc == SUCCESS && reregister)
 	{
 		params[0] = int_to_string(config->node_id);
 		params[1] = config->node_name;
@@ -314,12 +397,14 @@ attach_to_primary(RepmgrContext *ctx, PrimaryInfo *p, const char *slot, bool rer
 						7, params);
 	}
 	if (rc == SUCCESS)
-		rc = db_query_value(conn, &target, "SELECT repmgr.follow()", 0, NULL);
+	{
+		params[0] = int_to_string(p->node_id);
+		rc = db_query_value(conn, &target,
+							"SELECT repmgr.follow(upstream_node_id => $1::integer)", 1, params);
+	}
 	if (rc == SUCCESS)
 		drop_stale_slots(conn, config->node_id);
 	PQfinish(conn);
-	if (rc == SUCCESS && target != NULL && atoi(target) != p->node_id)
-		log_warning("this node follows node %s, not node %d", target, p->node_id);
 	return rc;
 }
 

@@ -237,6 +237,8 @@ static const Command commands[] = {
 		"\n"
 		"Options:\n"
 		"  -d, -h, -p, -U           connection to a running node of the cluster\n"
+		"  --upstream-node-id=ID    the primary to attach to (default: the active\n"
+		"                           primary of the metadata on that node)\n"
 		"  -D, --data-dir=DIR       data directory (default: data_directory)\n"
 		"  --force-rewind           run pg_rewind when the timelines diverged\n"
 		"  --timeout=SECS           how long to wait for streaming (default: 60)\n"
@@ -404,7 +406,7 @@ usage(void)
 	printf("  --ignore-external-config-files      (standby clone) don't copy configuration files located\n"
 		   "                                        outside the data directory\n");
 	printf("  --recovery-min-apply-delay=VALUE    (standby clone) set recovery_min_apply_delay\n");
-	printf("  --upstream-node-id=ID               (standby follow) node to follow (default: the primary)\n");
+	printf("  --upstream-node-id=ID               (standby follow, node rejoin) node to follow (default: the primary)\n");
 	printf("  -C, --remote-config-file=PATH       (standby switchover) path to the configuration file on\n"
 		   "                                        the current primary\n");
 	printf("  --siblings-follow                   (standby switchover) the other standbys follow the\n"

@@ -374,6 +374,7 @@ extern int	resolve_data_directory(RepmgrContext *ctx, PGconn *conn,
 								   char **datadir);
 extern int	wait_for_streaming(PGconn *upstream, const char *application_name,
 							   int timeout_secs);
+extern int	wait_for_replay(PGconn *standby, PGconn *primary, int timeout_secs);
 extern int	record_event(PGconn *conn, int node_id, const char *event,
 						 bool successful, const char *details);
 extern char *slot_name_for(int node_id);

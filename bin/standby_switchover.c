@@ -8,16 +8,28 @@
  *		 so that none of them fails over while the primary is down;
  *	  2. stop the primary cleanly ("node service --action=stop" on its
  *		 host) and wait until it is down;
- *	  3. read its shutdown checkpoint ("node status --is-shutdown-cleanly")
- *		 and wait until this standby has received it;
- *	  4. promote this standby (repmgr.promote());
- *	  5. rejoin the old primary as a standby of this node ("node rejoin
- *		 --force-rewind" on its host: pg_rewind runs only if needed);
+ *	  3. read its shutdown checkpoint ("node status --is-shutdown-cleanly",
+ *		 run with step 2 in one command there) and wait until this standby
+ *		 has received it;
+ *	  4. promote this standby (repmgr.promote()) and wait until the
+ *		 metadata here says so (this node the active primary, the old one
+ *		 inactive): the next steps read it;
+ *	  5. rejoin the old primary as a standby of this node, named by id
+ *		 ("node rejoin --force-rewind --upstream-node-id" on its host:
+ *		 pg_rewind runs only if needed; it waits until the old primary has
+ *		 replayed the promotion before it registers it);
  *	  6. with --siblings-follow, re-point the other standbys of the old
- *		 primary (repmgr.follow() on each);
+ *		 primary at this node (repmgr.follow() on each) and wait until they
+ *		 stream from it - also when step 5 failed;
  *	  7. record standby_switchover and unpause the workers - also after a
  *		 failure, when the old primary is restarted if it was stopped and
- *		 nothing was promoted.
+ *		 nothing was promoted.  A failure after the promotion says what
+ *		 state each node is in and the command that finishes the job.
+ *
+ * Every wait has the deadline of --timeout.  The workers stay paused until
+ * step 7, so the command alone re-points the standbys: a paused worker
+ * neither follows nor promotes (its pause is durable, so the old primary's
+ * worker is paused too when its server comes back as a standby).
  *
  * The steps on the old primary's host run "repmgr -f REMOTE_CONFIG ..."
  * over ssh, or directly when its conninfo uses a Unix socket (its data
@@ -47,9 +59,9 @@ typedef struct Sibling
 	char	   *conninfo;
 } Sibling;
 
-/* "repmgr -f CONFIG ARGS" on the old primary's host */
+/* "repmgr -f CONFIG ARGS", to run on the old primary's host */
 static char *
-other_command(RepmgrContext *ctx, OldPrimary *old, const char *args)
+repmgr_there(RepmgrContext *ctx, OldPrimary *old, const char *args)
 {
 	StringInfoData cmd;
 
@@ -63,18 +75,21 @@ other_command(RepmgrContext *ctx, OldPrimary *old, const char *args)
 	if (ctx->opts->verbose)
 		appendStringInfoString(&cmd, " -v");
 	appendStringInfo(&cmd, " --timeout=%d %s", ctx->opts->timeout, args);
-	if (old->local)
-		return cmd.data;
-	return ssh_wrap(ctx->config, old->host, ctx->opts->remote_user, cmd.data);
+	return cmd.data;
 }
 
-/* run it; returns its exit code (ERR_BAD_SSH if ssh itself failed) */
+/*
+ * Run a shell command on the old primary's host (over ssh unless it is
+ * this host); returns its exit code (ERR_BAD_SSH if ssh itself failed).
+ */
 static int
-run_on_old_primary(RepmgrContext *ctx, OldPrimary *old, const char *args,
-				   StringInfo output)
+run_there(RepmgrContext *ctx, OldPrimary *old, const char *command, StringInfo output)
 {
-	int			status = run_command(other_command(ctx, old, args), output);
+	int			status;
 
+	if (!old->local)
+		command = ssh_wrap(ctx->config, old->host, ctx->opts->remote_user, command);
+	status = run_command(command, output);
 	if (status < 0)
 		return ERR_SYS_FAILURE;
 	if (!old->local && status == 255)
@@ -83,6 +98,14 @@ run_on_old_primary(RepmgrContext *ctx, OldPrimary *old, const char *args,
 		return ERR_BAD_SSH;
 	}
 	return status;
+}
+
+/* "repmgr ARGS" on the old primary's host */
+static int
+run_on_old_primary(RepmgrContext *ctx, OldPrimary *old, const char *args,
+				   StringInfo output)
+{
+	return run_there(ctx, old, repmgr_there(ctx, old, args), output);
 }
 
 /* ----------
@@ -310,21 +333,32 @@ wait_primary_down(RepmgrContext *ctx, OldPrimary *old)
 			log_error("the primary has not stopped after %d seconds", ctx->opts->timeout);
 			return ERR_FAILOVER_FAIL;
 		}
-		sleep_ms(200);
+		sleep_ms(10);
 	}
 	log_notice("current primary has been stopped");
 	return SUCCESS;
 }
 
+/*
+ * Steps 2 and 3 on the old primary's host in one go (one ssh): stop it
+ * cleanly, then read the checkpoint of its shutdown.
+ */
 static int
-shutdown_checkpoint(RepmgrContext *ctx, OldPrimary *old, uint64 *lsn)
+stop_old_primary(RepmgrContext *ctx, OldPrimary *old, uint64 *lsn)
 {
+	StringInfoData cmd;
 	StringInfoData out;
 	char	   *p;
 	int			rc;
 
+	initStringInfo(&cmd);
+	appendStringInfo(&cmd, "%s && %s",
+					 repmgr_there(ctx, old, "node service --action=stop --checkpoint"),
+					 repmgr_there(ctx, old, "node status --is-shutdown-cleanly"));
 	initStringInfo(&out);
-	rc = run_on_old_primary(ctx, old, "node status --is-shutdown-cleanly", &out);
+	rc = run_there(ctx, old, cmd.data, &out);
+	if (rc == SUCCESS)
+		rc = wait_primary_down(ctx, old);
 	if (rc != SUCCESS)
 		return rc;
 	if (strstr(out.data, "--state=SHUTDOWN ") == NULL ||
@@ -364,32 +398,119 @@ wait_checkpoint_received(RepmgrContext *ctx, PGconn *conn, uint64 lsn)
 					  params[0], ctx->opts->timeout);
 			return ERR_FAILOVER_FAIL;
 		}
-		sleep_ms(100);
+		sleep_ms(5);
 	}
 }
 
+/* step 4: the promotion is in the metadata this node holds */
 static int
-siblings_follow(Sibling *siblings, int n, int new_primary)
+wait_promotion_recorded(RepmgrContext *ctx, PGconn *conn, int my_id, OldPrimary *old)
+{
+	double		deadline = monotonic_seconds() + ctx->opts->timeout;
+	const char *params[2] = {int_to_string(my_id), int_to_string(old->node_id)};
+
+	for (;;)
+	{
+		char	   *done;
+		int			rc = db_query_value(conn, &done,
+										"SELECT NOT pg_catalog.pg_is_in_recovery() "
+										"AND EXISTS (SELECT 1 FROM repmgr.repl_nodes WHERE id = $1::integer "
+										"AND type = 'primary' AND active) "
+										"AND NOT EXISTS (SELECT 1 FROM repmgr.repl_nodes WHERE id = $2::integer "
+										"AND active AND type = 'primary')",
+										2, params);
+
+		if (rc != SUCCESS)
+			return rc;
+		if (done != NULL && strcmp(done, "t") == 0)
+			return SUCCESS;
+		if (monotonic_seconds() >= deadline)
+		{
+			log_error("the metadata does not show node %d as the primary after %d seconds",
+					  my_id, ctx->opts->timeout);
+			return ERR_FAILOVER_FAIL;
+		}
+		sleep_ms(10);
+	}
+}
+
+/* the command (on the old primary's host) that attaches it to new_primary */
+static char *
+rejoin_args(RepmgrContext *ctx, int new_primary)
+{
+	StringInfoData args;
+
+	initStringInfo(&args);
+	appendStringInfo(&args, "node rejoin --force-rewind --upstream-node-id=%d -d ",
+					 new_primary);
+	/* no secrets in the other host's process list: it has its own passfile */
+	append_shell_quoted(&args, conninfo_without_secrets(ctx->config->conninfo));
+	return args.data;
+}
+
+/* step 5 */
+static int
+rejoin_old_primary(RepmgrContext *ctx, OldPrimary *old, int new_primary)
+{
+	int			rc = run_on_old_primary(ctx, old, rejoin_args(ctx, new_primary), NULL);
+
+	if (rc != SUCCESS)
+		log_error("node %d (\"%s\") could not rejoin as a standby of node %d",
+				  old->node_id, old->name, new_primary);
+	return rc;
+}
+
+/*
+ * Step 6 for one sibling: follow the new primary, stream from it, and
+ * replay its own new record.  Its worker, paused, may have lost the old
+ * primary meanwhile; once unpaused it sees in that record that the
+ * follow is done, and does not re-point the standby a second time.
+ */
+static int
+sibling_follow(RepmgrContext *ctx, PGconn *primary_conn, Sibling *sibling,
+			   int new_primary)
+{
+	const char *params[1] = {int_to_string(new_primary)};
+	PGconn	   *sconn;
+	char	   *target = NULL;
+	int			rc;
+
+	sconn = db_connect(sibling->conninfo, &rc);
+	if (sconn == NULL)
+		return rc;
+	rc = db_query_value(sconn, &target,
+						"SELECT repmgr.follow(upstream_node_id => $1::integer)", 1, params);
+	if (rc == SUCCESS)
+		rc = wait_for_streaming(primary_conn, sibling->name, ctx->opts->timeout);
+	if (rc == SUCCESS)
+		rc = wait_for_replay(sconn, primary_conn, ctx->opts->timeout);
+	PQfinish(sconn);
+	if (rc < 0)
+	{
+		log_error("node %s (\"%s\") is not streaming from node %d after %d seconds",
+				  sibling->node_id, sibling->name, new_primary, ctx->opts->timeout);
+		return ERR_FAILOVER_FAIL;
+	}
+	if (rc == SUCCESS)
+		log_notice("node %s (\"%s\") now following new primary node %d",
+				   sibling->node_id, sibling->name, new_primary);
+	return rc;
+}
+
+/* step 6; failed[i] says which sibling did not follow */
+static int
+siblings_follow(RepmgrContext *ctx, PGconn *primary_conn, Sibling *siblings,
+				int n, int new_primary, bool *failed)
 {
 	int			result = SUCCESS;
 	int			i;
 
 	for (i = 0; i < n; i++)
 	{
-		PGconn	   *sconn;
-		char	   *target = NULL;
-		int			rc;
+		int			rc = sibling_follow(ctx, primary_conn, &siblings[i], new_primary);
 
-		sconn = db_connect(siblings[i].conninfo, &rc);
-		if (sconn != NULL)
-		{
-			rc = db_query_value(sconn, &target, "SELECT repmgr.follow()", 0, NULL);
-			PQfinish(sconn);
-		}
-		if (rc == SUCCESS)
-			log_notice("node %s (\"%s\") now following new primary node %s",
-					   siblings[i].node_id, siblings[i].name, target);
-		else
+		failed[i] = (rc != SUCCESS);
+		if (rc != SUCCESS)
 		{
 			log_warning("node %s (\"%s\") could not be made to follow node %d",
 						siblings[i].node_id, siblings[i].name, new_primary);
@@ -399,21 +520,93 @@ siblings_follow(Sibling *siblings, int n, int new_primary)
 	return result;
 }
 
-/* steps 2 to 6; *promoted says whether step 4 was reached */
+/* what a node is doing now, for the report of an unfinished switchover */
+static char *
+node_now(PGconn *primary_conn, const char *name, const char *conninfo, int new_primary)
+{
+	const char *params[1] = {name};
+	char	   *streaming = NULL;
+	PGconn	   *conn = db_connect_quiet(conninfo, 5, NULL);
+	bool		in_recovery = false;
+	bool		known;
+
+	if (conn == NULL)
+		return pstrdup("not running or not reachable");
+	known = db_is_in_recovery(conn, &in_recovery);
+	PQfinish(conn);
+	if (known && !in_recovery)
+		return pstrdup("running as a primary");
+	(void) db_query_value(primary_conn, &streaming,
+						  "SELECT count(*) > 0 FROM pg_catalog.pg_stat_replication "
+						  "WHERE application_name = $1 AND state = 'streaming'", 1, params);
+	if (streaming != NULL && strcmp(streaming, "t") == 0)
+		return psprintf("a standby streaming from node %d", new_primary);
+	return psprintf("a standby, not streaming from node %d", new_primary);
+}
+
+/*
+ * After a failure past the promotion: the state of the cluster, and for
+ * each node left behind the command that finishes the job.
+ */
+static void
+report_unfinished(RepmgrContext *ctx, PGconn *conn, int my_id, OldPrimary *old,
+				  bool rejoined, Sibling *siblings, int nsiblings, bool *failed)
+{
+	int			i;
+
+	log_error("switchover incomplete: node %d is the primary, but not every node is attached to it",
+			  my_id);
+	if (!rejoined)
+	{
+		log_detail("old primary node %d (\"%s\"): %s", old->node_id, old->name,
+				   node_now(conn, old->name, old->conninfo, my_id));
+		log_hint("Finish with, on the host of node %d: repmgr -f %s %s", old->node_id,
+				 old->config_file, rejoin_args(ctx, my_id));
+	}
+	for (i = 0; i < nsiblings; i++)
+	{
+		if (!failed[i])
+			continue;
+		log_detail("node %s (\"%s\"): %s", siblings[i].node_id, siblings[i].name,
+				   node_now(conn, siblings[i].name, siblings[i].conninfo, my_id));
+		log_hint("Finish with, on the host of node %s: repmgr -f <its repmgr.conf> standby follow --upstream-node-id=%d",
+				 siblings[i].node_id, my_id);
+	}
+}
+
+/*
+ * After a failed repmgr.promote(): has this node left recovery all the
+ * same (promoted, but the metadata could not be written)?
+ */
+static bool
+promoted_anyway(RepmgrContext *ctx, PGconn *conn)
+{
+	PGconn	   *c = conn;
+	bool		in_recovery = true;
+	bool		known;
+
+	if (PQstatus(conn) != CONNECTION_OK)
+		c = db_connect_quiet(ctx->config->conninfo, 0, NULL);
+	if (c == NULL)
+		return false;
+	known = db_is_in_recovery(c, &in_recovery);
+	if (c != conn)
+		PQfinish(c);
+	return known && !in_recovery;
+}
+
+/*
+ * Steps 2 to 4.  If they fail before a promotion, the old primary is
+ * started again; never after one.
+ */
 static int
-switch_roles(RepmgrContext *ctx, PGconn *conn, int my_id, OldPrimary *old,
-			 Sibling *siblings, int nsiblings)
+stop_and_promote(RepmgrContext *ctx, PGconn *conn, OldPrimary *old, int my_id)
 {
 	uint64		checkpoint;
 	char	   *promoted = NULL;
-	StringInfoData args;
 	int			rc;
 
-	rc = run_on_old_primary(ctx, old, "node service --action=stop --checkpoint", NULL);
-	if (rc == SUCCESS)
-		rc = wait_primary_down(ctx, old);
-	if (rc == SUCCESS)
-		rc = shutdown_checkpoint(ctx, old, &checkpoint);
+	rc = stop_old_primary(ctx, old, &checkpoint);
 	if (rc == SUCCESS)
 		rc = wait_checkpoint_received(ctx, conn, checkpoint);
 	if (rc == SUCCESS)
@@ -421,37 +614,59 @@ switch_roles(RepmgrContext *ctx, PGconn *conn, int my_id, OldPrimary *old,
 		log_notice("promoting standby");
 		rc = db_query_value(conn, &promoted, "SELECT repmgr.promote()", 0, NULL);
 	}
+	if (rc != SUCCESS && promoted_anyway(ctx, conn))
+	{
+		/* two primaries would be worse than a half-done switchover */
+		log_error("this node was promoted, but the promotion could not be recorded");
+		log_detail("The metadata still names node %d (\"%s\") as the primary; it stays stopped, so that only this node can accept writes.",
+				   old->node_id, old->name);
+		log_hint("Record node %d as the primary in repmgr.repl_nodes once it accepts writes, then rejoin node %d on its host: repmgr -f %s %s",
+				 my_id, old->node_id, old->config_file, rejoin_args(ctx, my_id));
+		return rc;
+	}
 	if (rc != SUCCESS)
 	{
 		log_notice("restarting the old primary, node %d", old->node_id);
 		if (run_on_old_primary(ctx, old, "node service --action=start", NULL) != SUCCESS)
 			log_warning("the old primary could not be restarted");
-		return rc;
 	}
+	return rc;
+}
+
+/* steps 2 to 6 */
+static int
+switch_roles(RepmgrContext *ctx, PGconn *conn, int my_id, OldPrimary *old,
+			 Sibling *siblings, int nsiblings)
+{
+	bool	   *failed = pg_malloc0(sizeof(bool) * (nsiblings + 1));
+	bool		rejoined;
+	int			rc;
+	int			src = SUCCESS;
+
+	rc = stop_and_promote(ctx, conn, old, my_id);
+	if (rc != SUCCESS)
+		return rc;
 	log_notice("STANDBY PROMOTE successful");
 	log_detail("node %d was successfully promoted to primary", my_id);
 
-	initStringInfo(&args);
-	appendStringInfoString(&args, "node rejoin --force-rewind -d ");
-	append_shell_quoted(&args, conninfo_without_secrets(ctx->config->conninfo));
-	rc = run_on_old_primary(ctx, old, args.data, NULL);
-	if (rc != SUCCESS)
-	{
-		log_error("node %d (\"%s\") could not rejoin as a standby of node %d",
-				  old->node_id, old->name, my_id);
-		log_hint("Rejoin it with \"repmgr node rejoin\" on its host.");
-		return rc;
-	}
+	rc = wait_promotion_recorded(ctx, conn, my_id, old);
+	if (rc == SUCCESS)
+		rc = rejoin_old_primary(ctx, old, my_id);
+	rejoined = (rc == SUCCESS);
 
 	if (nsiblings > 0 && ctx->opts->siblings_follow)
-		return siblings_follow(siblings, nsiblings, my_id);
-	if (nsiblings > 0)
+		src = siblings_follow(ctx, conn, siblings, nsiblings, my_id, failed);
+	else if (nsiblings > 0)
 	{
 		log_warning("%d other standby(s) still attached to the old primary, node %d",
 					nsiblings, old->node_id);
 		log_hint("Run \"repmgr standby follow\" on them, or use --siblings-follow.");
 	}
-	return SUCCESS;
+	if (rc == SUCCESS)
+		rc = src;
+	if (rc != SUCCESS)
+		report_unfinished(ctx, conn, my_id, old, rejoined, siblings, nsiblings, failed);
+	return rc;
 }
 
 int

@@ -226,6 +226,30 @@ promote_server(void)
 }
 
 /*
+ * A node promoted here (not by its worker) may write once its worker has
+ * given it a lease: the worker's first heartbeat round as a primary, in
+ * which a majority must answer (see fence.c).  Until then every commit,
+ * the promotion's metadata too, is refused.  Wait for it, up to the
+ * promotion's deadline; a node superseded meanwhile does not wait.
+ */
+static void
+wait_for_writes_allowed(void)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   PROMOTE_WAIT_MS);
+	bool		superseded;
+
+	while (!shmem_writes_allowed(GetCurrentTimestamp(), &superseded) && !superseded &&
+		   GetCurrentTimestamp() < deadline)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
  * After promote_server(): this node is primary in term, the old primary
  * inactive; create the slots its future standbys use, record the events.
  * The metadata is written through a connection to this server when the
@@ -396,6 +420,7 @@ node_promote(bool force)
 	shmem_get_durable(&durable);
 	term = Max(durable.term, peers_max_term(peers, npeers)) + 1;
 	promote_server();
+	wait_for_writes_allowed();
 	promote_record(self, nodes_active_primary(nodes), term, nodes, true, NULL, false);
 	return self->node_id;
 }

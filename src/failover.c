@@ -469,6 +469,13 @@ observe_degraded(WorkerCtx *ctx)
 		return EV_NOT_READY;
 	if ((ev = check_follow_notice(ctx)) != EV_OK)
 		return ev;
+
+	/* our record names a new upstream: a follow made elsewhere (switchover) */
+	if (ctx->self->upstream_node_id != InvalidNodeId &&
+		ctx->self->upstream_node_id != ctx->upstream_id &&
+		ctx->self->upstream_node_id != ctx->registry_upstream_seen)
+		return EV_UPSTREAM_CHANGED;
+
 	if (now < ctx->next_decision)
 		return EV_OK;
 	ctx->next_decision = TimestampTzPlusMilliseconds(now, repmgr_monitor_interval_ms);

@@ -98,7 +98,7 @@ static const StateDef state_defs[] = {
 	E(EV_PROMOTED) | E(EV_UPSTREAM_PENDING) | E(EV_UPSTREAM_FAILED) | E(EV_UPSTREAM_OK)},
 	{WS_DEGRADED, observe_degraded,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_PROMOTED) | FOLLOW_NOTICE | E(EV_UPSTREAM_OK) |
-	E(EV_CANDIDATE) | E(EV_NOT_CANDIDATE)},
+	E(EV_UPSTREAM_CHANGED) | E(EV_CANDIDATE) | E(EV_NOT_CANDIDATE)},
 	{WS_ELECTION, observe_election,
 	E(EV_OK) | E(EV_PROMOTED) | FOLLOW_NOTICE | E(EV_ELECTION_WON) | E(EV_ELECTION_LOST)},
 	{WS_WAITING_PRIMARY, observe_waiting,
@@ -163,6 +163,7 @@ static const Transition transitions[] = {
 
 	T(WS_DEGRADED,        EV_OK,                act_none,               WS_DEGRADED),
 	T(WS_DEGRADED,        EV_UPSTREAM_OK,       act_upstream_back,      NEXT_MONITORING),
+	T(WS_DEGRADED,        EV_UPSTREAM_CHANGED,  act_reconnect_upstream, NEXT_MONITORING),
 	T(WS_DEGRADED,        EV_NEW_PRIMARY,       act_follow,             NEXT_MONITORING),
 	T(WS_DEGRADED,        EV_CANNOT_FOLLOW,     act_cannot_follow,      WS_CANNOT_FOLLOW),
 	T(WS_DEGRADED,        EV_CANDIDATE,         act_election_begin,     WS_ELECTION),

@@ -619,6 +619,10 @@ observe_standby(WorkerCtx *ctx)
 	return check_upstream(ctx) ? EV_OK : EV_UPSTREAM_LOST;
 }
 
+/*
+ * Our record names another upstream (a follow made elsewhere, also while
+ * the old one was lost): watch that one, the loss forgotten.
+ */
 void
 act_reconnect_upstream(WorkerCtx *ctx)
 {
@@ -629,6 +633,8 @@ act_reconnect_upstream(WorkerCtx *ctx)
 					repmgr_node_id, ctx->self->upstream_node_id,
 					up ? up->name : "?")));
 	set_upstream(ctx, ctx->self->upstream_node_id);
+	reset_failure_state(ctx);
+	ctx->status.primary_visible = true;
 }
 
 /* ----------

@@ -195,8 +195,12 @@ register_standby(NodeInfo *node, bool force)
 	nodes = nodes_fetch_all();
 	primary = nodes_active_primary(nodes);
 
-	/* what is missing here may be on its way from the primary */
-	if (primary == NULL ||
+	/*
+	 * What is missing here may be on its way from the primary; a standby
+	 * named as the active primary is an old primary that has not yet
+	 * replayed the promotion of its successor.
+	 */
+	if (primary == NULL || primary->node_id == node->node_id ||
 		(node->upstream_node_id != InvalidNodeId &&
 		 nodes_lookup(nodes, node->upstream_node_id) == NULL))
 	{
@@ -207,6 +211,12 @@ register_standby(NodeInfo *node, bool force)
 			primary = nodes_active_primary(nodes);
 		}
 	}
+	if (primary != NULL && primary->node_id == node->node_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this standby is still registered as the active primary"),
+				 errdetail("Its copy of repmgr.repl_nodes does not show the promotion of another node yet."),
+				 errhint("Wait until it has replayed the WAL of the new primary, then register it again.")));
 	if (primary == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
