@@ -42,9 +42,16 @@
  *		 so it never again renews an older primary's lease;
  *	 (d) the candidate is not behind it, by the one position that also
  *		 decides whether it can follow the winner (Vote for whom you can
- *		 follow, dc_position_lsn()).
+ *		 follow, dc_position_lsn());
+ *	 (e) it is not itself standing: a candidate that voted for itself in
+ *		 term T grants no vote in a later term until it has lost; else it
+ *		 could win T and help another win T + 1, and the two majorities
+ *		 would need not share a node that refuses the loser's heartbeats.
  * A candidate votes for itself under the same rules, and needs a strict
- * majority, floor(N/2) + 1, of the N active voting nodes.
+ * majority, floor(N/2) + 1, of the N active voting nodes.  A running
+ * primary whose voters moved to a newer term (an election that elected
+ * nobody) takes no term without winning it: it stands for re-election,
+ * and the voters' rules above decide.
  *
  * Why one writer.  The old primary P never votes for another (a).  Its
  * lease at time t rests on k = ceil(N/2) - 1 other nodes; a winning
@@ -177,6 +184,8 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 		return v->voted_for == r->candidate ? DC_VOTE_REPEATED : DC_DENY_VOTED_OTHER;
 	if (v->running_primary)
 		return DC_DENY_RUNNING_PRIMARY;
+	if (v->standing && r->candidate != v->self_id)
+		return DC_DENY_STANDING;
 	if (v->paused)
 		return DC_DENY_PAUSED;
 	if (!v->primary_lost)
@@ -204,7 +213,8 @@ bool
 dc_vote_may_change(DcVote v)
 {
 	return v == DC_DENY_PRIMARY_NOT_LOST || v == DC_DENY_HEARD_PRIMARY ||
-		v == DC_DENY_CANDIDATE_BEHIND || v == DC_DENY_NO_WORKER;
+		v == DC_DENY_CANDIDATE_BEHIND || v == DC_DENY_NO_WORKER ||
+		v == DC_DENY_STANDING;
 }
 
 /* must the voter write the new term and vote to disk? */
@@ -229,6 +239,7 @@ dc_vote_name(DcVote v)
 		[DC_DENY_HEARD_PRIMARY] = "this node heard from a primary within the vote silence",
 		[DC_DENY_CANDIDATE_BEHIND] = "the candidate is behind this node",
 		[DC_DENY_OTHER_TIMELINE] = "the candidate is on another timeline",
+		[DC_DENY_STANDING] = "this node stands in an election itself",
 	};
 
 	return (v >= 0 && v < DC_VOTE_COUNT) ? names[v] : "unknown";
@@ -247,6 +258,7 @@ static const char *const vote_codes[DC_VOTE_COUNT] = {
 	[DC_DENY_HEARD_PRIMARY] = "heard_primary",
 	[DC_DENY_CANDIDATE_BEHIND] = "candidate_behind",
 	[DC_DENY_OTHER_TIMELINE] = "other_timeline",
+	[DC_DENY_STANDING] = "standing",
 };
 
 const char *

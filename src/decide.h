@@ -102,6 +102,7 @@ typedef enum DcVote
 	DC_DENY_HEARD_PRIMARY,		/* a primary's heartbeat or notice is fresh */
 	DC_DENY_CANDIDATE_BEHIND,
 	DC_DENY_OTHER_TIMELINE,
+	DC_DENY_STANDING,			/* it stands in an election itself */
 	DC_VOTE_COUNT
 } DcVote;
 
@@ -111,6 +112,8 @@ typedef struct DcVoter
 	bool		running_primary;	/* not in recovery and not a witness */
 	bool		paused;
 	bool		primary_lost;	/* its worker has lost the primary */
+	int			self_id;
+	bool		standing;		/* in an election of its own, or promoting */
 	dc_ms		heard_ago_ms;	/* since a primary's heartbeat or notice was
 								 * last accepted (since start if never) */
 	int64_t		term;			/* durable */

@@ -120,6 +120,8 @@ gather_voter(DcVoter *v)
 	v->running_primary = !me.in_recovery && ws.role != NODE_TYPE_WITNESS;
 	v->paused = durable.paused;
 	v->primary_lost = ws.primary_lost;
+	v->self_id = repmgr_node_id;
+	v->standing = v->worker_running && ws.state == WS_ELECTION;
 	v->has_position = me.in_recovery;
 	local_dc_position(&me, &v->position);
 }
@@ -1014,15 +1016,26 @@ heartbeat_answered(RemoteOp *op, void *arg)
 }
 
 /*
- * Votes in a newer term that elected nobody: once the election is
- * certainly over, take that term, so the voters acknowledge us again.
+ * Votes in a newer term that elected nobody: the voters refuse this
+ * primary's heartbeats from then on.  Once that election is certainly
+ * over, stand for re-election in a term above every term seen, by the
+ * voters' own rules (dc_decide_vote).  A term is never taken without
+ * winning it: two primaries that both took the newer term would both be
+ * acknowledged.
  */
 static void
-adopt_stale_term(HeartbeatRound *hr, int64 newer_term)
+stand_for_reelection(HeartbeatRound *hr, int64 newer_term)
 {
+	WorkerCtx  *ctx = hr->ctx;
 	PeerState  *peers;
 	PeerState  *conflict;
+	DcVoteRequest req;
+	RemoteOp   *ops;
+	int		   *asked;
+	const char *params[4];
 	int			npeers;
+	int			votes = 1;
+	int			n;
 	int			i;
 
 	for (i = 0; i < hr->n; i++)
@@ -1030,14 +1043,48 @@ adopt_stale_term(HeartbeatRound *hr, int64 newer_term)
 			TimestampDifferenceMilliseconds(hr->links[i]->rejected_since, hr->sent) <
 			hr->timing.election_timeout_ms)
 			return;
-	peers = peers_poll(hr->ctx->nodes, repmgr_node_id, true, &npeers);
+	peers = peers_poll(ctx->nodes, repmgr_node_id, true, &npeers);
 	if (peers_find_primary(peers, npeers, &conflict) != NULL)
 		return;
+
+	memset(&req, 0, sizeof(req));
+	req.term = Max(newer_term, peers_max_term(peers, npeers)) + 1;
+	req.candidate = repmgr_node_id;
+	req.candidate_lsn = ctx->position.lsn;
+	req.candidate_timeline = ctx->position.timeline;
+	/*
+	 * Its own vote is written only if it wins: a running primary grants no
+	 * vote to another candidate, so it cannot vote twice in the term, and a
+	 * term lost must not become the term of its heartbeats.
+	 */
+	params[0] = psprintf(INT64_FORMAT, req.term);
+	params[1] = psprintf("%d", repmgr_node_id);
+	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(req.candidate_lsn));
+	params[3] = psprintf("%u", req.candidate_timeline);
+	n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
+	remote_run(ops, n, repmgr_connect_timeout_ms);
+	for (i = 0; i < n; i++)
+	{
+		VoteReply	r = vote_reply(&ops[i]);
+
+		if (r.answered && dc_vote_granted(r.vote))
+			votes++;
+		remote_op_release(&ops[i]);
+	}
+	if (!dc_has_quorum(votes, nodes_count_active(ctx->nodes)))
+	{
+		ereport(LOG,
+				(errmsg("repmgr worker: the election of term " INT64_FORMAT " produced no primary; this primary was not re-elected in term " INT64_FORMAT " (%d of %d votes)",
+						newer_term, req.term, votes, nodes_count_active(ctx->nodes))));
+		return;
+	}
+	if (!shmem_record_own_win(req.term))
+		return;
 	ereport(LOG,
-			(errmsg("repmgr worker: the election of term " INT64_FORMAT " produced no primary; this primary takes that term",
-					newer_term)));
-	shmem_observe_term(newer_term);
-	hr->ctx->durable.term = newer_term;
+			(errmsg("repmgr worker: the election of term " INT64_FORMAT " produced no primary; this primary was re-elected in term " INT64_FORMAT,
+					newer_term, req.term)));
+	ctx->durable.term = req.term;
+	notify_peers(ctx, req.term);
 }
 
 /*
@@ -1121,7 +1168,7 @@ primary_heartbeat_round(WorkerCtx *ctx, bool *superseded)
 		hr.ops[i].result = NULL;
 	}
 	if (!*superseded && newer_term > ctx->durable.term)
-		adopt_stale_term(&hr, newer_term);
+		stand_for_reelection(&hr, newer_term);
 	ctx->superseding_term = newer_term;
 	if (hr.enforced)
 		publish_lease(&hr);

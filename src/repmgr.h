@@ -289,6 +289,7 @@ extern void shmem_observe_term(int64 term);
 extern void shmem_set_fenced(bool fenced, int64 term);
 extern DcVote shmem_decide_vote(DcVoter *voter, const DcVoteRequest *req,
 								const DcTiming *timing);
+extern bool shmem_record_own_win(int64 term);
 extern bool shmem_first_vote_answer(int64 term, int candidate, DcVote vote);
 extern void shmem_worker_attach(void);
 extern void shmem_worker_detach(void);

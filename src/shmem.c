@@ -256,6 +256,31 @@ shmem_decide_vote(DcVoter *voter, const DcVoteRequest *req,
 }
 
 /*
+ * A running primary won its re-election in term: its term and its own vote
+ * in it, durably, unless a newer term or another vote in it came first.
+ */
+bool
+shmem_record_own_win(int64 term)
+{
+	RepmgrDurableState copy;
+	bool		recorded = false;
+
+	Assert(shared != NULL);
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	copy = shared->durable;
+	if (term > copy.term && copy.voted_term < term)
+	{
+		copy.term = term;
+		copy.voted_term = term;
+		copy.voted_for = repmgr_node_id;
+		durable_store(&copy);
+		recorded = true;
+	}
+	LWLockRelease(shared->lock);
+	return recorded;
+}
+
+/*
  * Is this answer to a vote request different from the last one logged?
  * (Remembers it.)  A repeated grant counts as the grant it repeats.
  */
