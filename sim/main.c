@@ -95,9 +95,11 @@ rejoin(Node *n)
 	dc_lsn		pre;
 	dc_lsn		mine;
 
+	/* the primary of the highest term */
 	for (int i = 1; i <= W.n; i++)
 		if (W.nodes[i].up && !W.nodes[i].in_recovery && !W.nodes[i].fenced &&
-			W.nodes[i].role != ROLE_WITNESS && W.nodes[i].ws == WS_PRIMARY)
+			W.nodes[i].role != ROLE_WITNESS && W.nodes[i].ws == WS_PRIMARY &&
+			(p == 0 || W.nodes[i].term > W.nodes[p].term))
 			p = i;
 	if (p == 0 || p == n->id || !n->up)
 		return;

@@ -231,9 +231,15 @@ decide_vote(Node *n, int64_t term, int cand, dc_lsn lsn, uint32_t tl)
 
 	memset(&v, 0, sizeof(v));
 	v.worker_running = true;
-	v.running_primary = running_primary(n);
+	/* a node whose promotion has begun answers as the primary it becomes */
+	v.running_primary = running_primary(n) || n->ws == WS_PROMOTING;
 	v.paused = false;
-	v.primary_lost = n->primary_lost;
+	/*
+	 * A primary this node follows but whose heartbeats it refuses (it
+	 * voted in a newer term) counts as lost for its re-election.
+	 */
+	v.primary_lost = n->primary_lost ||
+		(cand == n->upstream && n->ws == WS_MONITORING && n->term > n->up_term);
 	v.heard_ago_ms = heard_ago(n);
 	v.term = n->term;
 	v.voted_term = n->voted_term;
@@ -454,6 +460,7 @@ follow_event(Node *n, const Msg *m)
 			if (m->term > n->term)
 				n->term = m->term;
 			set_state(n, WS_CANNOT_FOLLOW);
+			schedule_tick(n, W.s.monitor_interval_ms);
 			break;
 	}
 }
@@ -620,6 +627,10 @@ worker_step(Node *n)
 			}
 			election_round(n);
 			return;
+		case WS_CANNOT_FOLLOW:
+			/* keep looking: a newer primary may be one it can follow */
+			poll_round(n);
+			return;
 		case WS_PRIMARY:
 		case WS_FENCED:
 			if (now_local(n) < n->next_hb)
@@ -657,8 +668,8 @@ new_primary_among(Node *n)
 
 		if (n->r.st[i] != PEER_ANSWERED || !p->is_primary || p->fenced || p->in_recovery)
 			continue;
-		if (p->term < n->term)
-			continue;			/* older than what this node knows */
+		if (n->role != ROLE_WITNESS && p->tl < n->tl)
+			continue;			/* on an older timeline: not a newer primary */
 		if (found)
 			return 0;			/* two: wait until one is fenced */
 		found = i;
@@ -801,6 +812,14 @@ election_done(Node *n)
 		schedule_tick(n, n->next_hb - now_local(n));
 		return;
 	}
+	if (n->term > n->election_term)
+	{
+		/* it voted in a newer term meanwhile: this election is void */
+		trace(1, "node %d: voted in term %lld meanwhile: not promoting for term %lld",
+			  n->id, (long long) n->term, (long long) n->election_term);
+		votes = 0;
+		transient = false;
+	}
 	if (dc_has_quorum(votes, W.n))
 	{
 		int64_t		ms = rnd_range(W.promote_min_ms, W.promote_max_ms);
@@ -850,8 +869,8 @@ promoted(Node *n)
 	n->write_lsn = n->replay;
 	n->recv = n->replay;
 	n->in_recovery = false;
-	/* as act_promote: the primary's term is the one it won (even if it voted later) */
-	n->term = n->election_term;
+	if (n->election_term > n->term)
+		n->term = n->election_term;
 	n->primary_lost = false;
 	n->lost_definitive = false;
 	n->lease_expiry = 0;
@@ -1087,6 +1106,16 @@ round_done(Node *n)
 			schedule_tick(n, 0);
 			return;
 		case RK_POLL:
+			if (n->ws == WS_CANNOT_FOLLOW)
+			{
+				int			found = new_primary_among(n);
+
+				if (found && found != n->upstream)
+					follow_event(n, &n->r.rep[found]);
+				if (n->ws == WS_CANNOT_FOLLOW)
+					schedule_tick(n, W.s.monitor_interval_ms);
+				return;
+			}
 			decide_degraded(n);
 			return;
 		case RK_VOTE:
