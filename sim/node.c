@@ -1266,6 +1266,7 @@ node_restart(Node *n)
 		return;
 	n->up = true;
 	n->bad_since = W.now;
+	n->frozen_until = 0;
 	n->r.kind = RK_NONE;
 	n->deadline = 0;
 	n->heard_at = now_local(n);
@@ -1306,6 +1307,8 @@ node_freeze(Node *n, simtime until)
 	if (!n->up)
 		return;
 	node_catch_up(n);
+	if (until < n->frozen_until)
+		return;
 	n->frozen_until = until;
 	n->bad_since = until;
 	trace(1, "FAULT node %d frozen for %lld ms", n->id,
