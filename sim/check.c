@@ -157,8 +157,8 @@ check_follow(const Node *n, uint32_t target_tl, int target)
 }
 
 /* has n's WAL really diverged from timeline tl? */
-static bool
-diverged(const Node *n, uint32_t tl)
+bool
+wal_diverged(const Node *n, uint32_t tl)
 {
 	dc_lsn		mine = n->in_recovery ? n->replay : n->write_lsn;
 
@@ -204,7 +204,7 @@ check_liveness(void)
 		voters++;
 		if (x->upstream == primary && x->ws == WS_MONITORING)
 			continue;
-		if (x->role != ROLE_WITNESS && diverged(x, P->tl))
+		if (x->role != ROLE_WITNESS && wal_diverged(x, P->tl))
 			continue;			/* waits for rejoin, rightly */
 		violation("liveness: node %d is %s (upstream %d, tl %u, replay %llu, recv %llu) %lld s after healing; primary %d (tl %u, fork %llu)",
 				  i, ws_name(x->ws), x->upstream, x->tl,

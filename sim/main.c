@@ -245,6 +245,15 @@ random_fault(void)
 	}
 }
 
+/* the operator rejoins the fenced primaries and the standbys that cannot follow */
+static void
+operator_rejoins(void)
+{
+	for (int i = 1; i <= W.n; i++)
+		if (W.nodes[i].up && (W.nodes[i].fenced || W.nodes[i].ws == WS_CANNOT_FOLLOW))
+			rejoin(&W.nodes[i]);
+}
+
 static void
 heal(void)
 {
@@ -266,10 +275,7 @@ heal(void)
 		if (!n->up)
 			node_restart(n);
 	}
-	/* the operator rejoins the primaries fenced by a newer one */
-	for (int i = 1; i <= W.n; i++)
-		if (W.nodes[i].fenced)
-			rejoin(&W.nodes[i]);
+	operator_rejoins();
 }
 
 /* ----------
@@ -396,6 +402,11 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 	e = ev_new(fault_end, E_HEAL, 0);
 	ev_push(e);
 	W.end_at = fault_end + (W.tight ? MS(15000) : MS(40000));
+	for (t = fault_end + MS(3000); t < W.end_at - MS(8000); t += MS(3000))
+	{
+		e = ev_new(t, E_OPERATOR, 0);
+		ev_push(e);
+	}
 	e = ev_new(W.end_at, E_END, 0);
 	ev_push(e);
 
@@ -438,6 +449,9 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 				break;
 			case E_HEAL:
 				heal();
+				break;
+			case E_OPERATOR:
+				operator_rejoins();
 				break;
 			case E_END:
 				check_liveness();

@@ -286,10 +286,11 @@ serve_request(Node *n, const Msg *m)
 			rep.kind = M_VOTE_REP;
 			rep.vote = decide_vote(n, m->term, m->cand, m->lsn, m->tl);
 			rep.term = n->term;
-			trace(1, "node %d: vote for node %d in term %lld: %s (heard %lld ms ago, lost %d/%d, pos %llu)",
+			trace(1, "node %d: vote for node %d in term %lld: %s (heard %lld ms ago, lost %d/%d, pos %llu, term %lld, %s, upstream %d of term %lld)",
 				  n->id, m->cand, (long long) m->term, dc_vote_name(rep.vote),
 				  (long long) heard_ago(n), n->primary_lost, n->lost_definitive,
-				  (unsigned long long) advertised_lsn(n));
+				  (unsigned long long) advertised_lsn(n), (long long) n->term,
+				  ws_name(n->ws), n->upstream, (long long) n->up_term);
 			break;
 		case M_NOTIFY:
 			trace(1, "node %d: notice: node %d is primary in term %lld", n->id,
@@ -455,6 +456,12 @@ follow_event(Node *n, const Msg *m)
 			schedule_tick(n, W.t.heartbeat_interval_ms);
 			break;
 		default:
+			/* vote for whom you can follow: refusing needs a real divergence */
+			if (!wal_diverged(n, m->tl))
+				violation("node %d cannot follow node %d (%s) although its WAL did not diverge (replay %llu, received %llu, switch %llu)",
+						  n->id, m->from, dc_follow_name(f),
+						  (unsigned long long) n->replay, (unsigned long long) n->recv,
+						  (unsigned long long) sw);
 			n->why_cannot = f;
 			n->upstream = m->from;
 			if (m->term > n->term)
@@ -1058,10 +1065,10 @@ round_done(Node *n)
 			if (r->st[u] == PEER_ANSWERED)
 			{
 				n->up_term = r->rep[u].term;
-				if (r->rep[u].fenced ||
+				if (r->rep[u].fenced || r->rep[u].in_recovery ||
 					(r->rep[u].is_primary && r->rep[u].term < n->term && !r->rep[u].writable))
 				{
-					/* its upstream is a fenced or an older primary */
+					/* its upstream is fenced, an older primary, or no primary now */
 					n->all_definitive = false;
 					go_degraded(n);
 					return;

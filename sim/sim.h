@@ -129,6 +129,7 @@ typedef enum EvKind
 	E_FAULT,
 	E_LINK_HEAL,
 	E_HEAL,
+	E_OPERATOR,					/* after healing: rejoin what waits for it */
 	E_END
 } EvKind;
 
@@ -328,5 +329,6 @@ extern void check_vote(int64_t term, int voter, int candidate);
 extern void check_winner(int64_t term, int node);
 extern void check_follow(const Node *n, uint32_t target_tl, int target);
 extern void check_liveness(void);
+extern bool wal_diverged(const Node *n, uint32_t tl);
 
 #endif							/* REPMGR_SIM_H */
