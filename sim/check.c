@@ -45,9 +45,9 @@ check_step(void)
 
 				violation("one writer: nodes %d (term %lld, lease to %.3f s) and %d (term %lld, lease to %.3f s) may both commit",
 						  a, (long long) x->term,
-						  (double) real_at_local(x, x->lease_expiry) / 1e6,
+						  (double) x->lease_real / 1e6,
 						  i, (long long) y->term,
-						  (double) real_at_local(y, y->lease_expiry) / 1e6);
+						  (double) y->lease_real / 1e6);
 			}
 		}
 	}
@@ -91,8 +91,8 @@ check_availability(void)
 		int			healthy = 0;
 
 		if (!P->up || P->ws != WS_PRIMARY || P->fenced || P->in_recovery ||
-			P->role == ROLE_WITNESS)
-			continue;
+			P->role == ROLE_WITNESS || W.now < P->lease_real)
+			continue;			/* not a primary, or one that may commit */
 		if (P->primary_since > since || P->bad_since > since || term_at[p] > since)
 			continue;
 		for (int j = 1; j <= W.n; j++)
@@ -113,7 +113,7 @@ check_availability(void)
 		if (healthy >= needed && !may_commit(P, W.now))
 			violation("availability: primary %d reaches %d nodes over a healthy network for %lld ms but may not commit (lease to %.3f s)",
 					  p, healthy, (long long) (win / 1000),
-					  (double) real_at_local(P, P->lease_expiry) / 1e6);
+					  (double) P->lease_real / 1e6);
 	}
 }
 

@@ -55,12 +55,9 @@ rnd_range(int64_t lo, int64_t hi)
  * The event queue: a binary heap of indices into a pool
  * ----------
  */
-static bool
-ev_before(int a, int b)
+static inline bool
+ev_before(const HeapEnt *x, const HeapEnt *y)
 {
-	const Event *x = &W.ev[a];
-	const Event *y = &W.ev[b];
-
 	return x->t < y->t || (x->t == y->t && x->seq < y->seq);
 }
 
@@ -73,7 +70,7 @@ ev_reset(void)
 	{
 		W.cap = 1 << 14;
 		W.ev = malloc(sizeof(Event) * W.cap);
-		W.heap = malloc(sizeof(int) * W.cap);
+		W.heap = malloc(sizeof(HeapEnt) * W.cap);
 		W.freelist = malloc(sizeof(int) * W.cap);
 		if (!W.ev || !W.heap || !W.freelist)
 			abort();
@@ -97,7 +94,7 @@ ev_new(simtime t, EvKind kind, int node)
 
 		W.cap *= 2;
 		W.ev = realloc(W.ev, sizeof(Event) * W.cap);
-		W.heap = realloc(W.heap, sizeof(int) * W.cap);
+		W.heap = realloc(W.heap, sizeof(HeapEnt) * W.cap);
 		W.freelist = realloc(W.freelist, sizeof(int) * W.cap);
 		if (!W.ev || !W.heap || !W.freelist)
 			abort();
@@ -116,51 +113,52 @@ ev_new(simtime t, EvKind kind, int node)
 void
 ev_push(Event *e)
 {
-	int			idx = (int) (e - W.ev);
+	HeapEnt		x;
 	int			i = W.nheap++;
 
-	e->seq = W.seq++;
-	W.heap[i] = idx;
+	x.t = e->t;
+	x.seq = e->seq = W.seq++;
+	x.idx = (int) (e - W.ev);
 	while (i > 0)
 	{
 		int			p = (i - 1) / 2;
 
-		if (!ev_before(W.heap[i], W.heap[p]))
+		if (!ev_before(&x, &W.heap[p]))
 			break;
 		W.heap[i] = W.heap[p];
-		W.heap[p] = idx;
 		i = p;
 	}
+	W.heap[i] = x;
 }
 
 Event *
 ev_pop(void)
 {
+	HeapEnt		last;
 	int			top;
 	int			i = 0;
+	int			n;
 
 	if (W.nheap == 0)
 		return NULL;
-	top = W.heap[0];
-	W.heap[0] = W.heap[--W.nheap];
+	top = W.heap[0].idx;
+	last = W.heap[--W.nheap];
+	n = W.nheap;
 	for (;;)
 	{
 		int			l = 2 * i + 1;
-		int			r = l + 1;
-		int			m = i;
-		int			tmp;
+		int			m;
 
-		if (l < W.nheap && ev_before(W.heap[l], W.heap[m]))
-			m = l;
-		if (r < W.nheap && ev_before(W.heap[r], W.heap[m]))
-			m = r;
-		if (m == i)
+		if (l >= n)
 			break;
-		tmp = W.heap[i];
+		m = (l + 1 < n && ev_before(&W.heap[l + 1], &W.heap[l])) ? l + 1 : l;
+		if (!ev_before(&W.heap[m], &last))
+			break;
 		W.heap[i] = W.heap[m];
-		W.heap[m] = tmp;
 		i = m;
 	}
+	if (n > 0)
+		W.heap[i] = last;
 	return &W.ev[top];
 }
 

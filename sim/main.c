@@ -14,11 +14,12 @@
  *
  * A schedule: 3 to 7 nodes (node 1 the primary; half of them with a
  * witness, the last node), priorities 1 to 100, clock rates 1 +- drift;
- * 15 to 35 s of faults (crashes and restarts, freezes longer than the
+ * 8 to 20 s of faults (crashes and restarts, freezes longer than the
  * lease, partitions symmetric or one-way, silent or refused, firewall
  * REJECTs, loss, slow delivery, lost notify_follow notices, rejoins by
  * the operator), then every fault removed, and the liveness check after
- * a bound: 40 s with the default settings, 15 s with the tight ones.
+ * a bound: LIVENESS_DEFAULT_MS with the default settings,
+ * LIVENESS_TIGHT_MS with the tight ones (sim.h).
  *
  *-------------------------------------------------------------------------
  */
@@ -390,9 +391,9 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 		  W.t.silence_ms, W.notify_loss * 100, legacy_names(legacy));
 
 	/* the faults, then healing, then the liveness check */
-	fault_end = rnd_range(MS(15000), MS(35000));
-	for (t = MS(2000) + rnd_range(0, MS(3000)); t < fault_end;
-		 t += rnd_range(MS(200), MS(3000)))
+	fault_end = rnd_range(MS(8000), MS(20000));
+	for (t = MS(1000) + rnd_range(0, MS(2000)); t < fault_end;
+		 t += rnd_range(MS(200), MS(2500)))
 	{
 		e = ev_new(t, E_FAULT, 0);
 		e->arg = 0;
@@ -401,7 +402,7 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 	W.heal_at = fault_end;
 	e = ev_new(fault_end, E_HEAL, 0);
 	ev_push(e);
-	W.end_at = fault_end + (W.tight ? MS(15000) : MS(40000));
+	W.end_at = fault_end + (W.tight ? MS(LIVENESS_TIGHT_MS) : MS(LIVENESS_DEFAULT_MS));
 	for (t = fault_end + MS(3000); t < W.end_at - MS(8000); t += MS(3000))
 	{
 		e = ev_new(t, E_OPERATOR, 0);

@@ -109,7 +109,29 @@ may_commit(const Node *n, simtime t)
 		return false;
 	if (n->ws != WS_PRIMARY)
 		return false;
-	return local_ms(n, t) < n->lease_expiry;
+	return t < n->lease_real;
+}
+
+/* publish a lease expiry (local ms), and when it ends in real time */
+static void
+set_lease(Node *n, double expiry)
+{
+	n->lease_expiry = expiry;
+	if (expiry <= 0)
+		n->lease_real = 0;
+	else if (expiry >= (double) DC_NEVER)
+		n->lease_real = INT64_MAX;
+	else
+	{
+		/* the first real microsecond at which local_ms() >= expiry */
+		simtime		r = (simtime) ((expiry - n->clk_off) / n->rate * 1000.0);
+
+		while (local_ms(n, r) >= expiry)
+			r--;
+		while (local_ms(n, r) < expiry)
+			r++;
+		n->lease_real = r;
+	}
 }
 
 /* a primary writes a record every WRITE_US of the time it may commit */
@@ -127,7 +149,7 @@ node_catch_up(Node *n)
 		n->wclock = W.now;
 		return;
 	}
-	end = real_at_local(n, n->lease_expiry) - 1;
+	end = n->lease_real - 1;
 	if (end > W.now)
 		end = W.now;
 	if (end > n->wclock)
@@ -328,7 +350,7 @@ serve_request(Node *n, const Msg *m)
 static void
 stream_schedule(Node *n)
 {
-	Event	   *e = ev_new(W.now + rnd_range(MS(80), MS(160)), E_STREAM_TICK, n->id);
+	Event	   *e = ev_new(W.now + rnd_range(MS(150), MS(300)), E_STREAM_TICK, n->id);
 
 	ev_push(e);
 }
@@ -380,7 +402,7 @@ stream_reply(Node *n, const Msg *m)
 		if (n->recv > pre)
 			n->recv = pre;
 	}
-	want = n->recv + rnd_range(1, 2 * REC * 8);
+	want = n->recv + rnd_range(1, 2 * REC * 15);
 	if (want > m->lsn)
 		want = m->lsn;
 	if (want > n->recv)
@@ -541,7 +563,7 @@ publish_lease(Node *n)
 	for (int i = 1; i <= W.n; i++)
 		if (i != n->id)
 			acks[k++] = (dc_ms) n->ack_sent[i];
-	n->lease_expiry = (double) dc_lease_expiry(acks, k, W.n, &W.t);
+	set_lease(n, (double) dc_lease_expiry(acks, k, W.n, &W.t));
 }
 
 static void
@@ -682,7 +704,7 @@ new_primary_among(Node *n)
 		found = i;
 	}
 	if (found && found == n->upstream && n->r.rep[found].term <= n->term &&
-		n->role != ROLE_WITNESS)
+		n->r.rep[found].tl == n->tl && n->role != ROLE_WITNESS)
 		return 0;				/* the old one, back */
 	return found;
 }
@@ -880,7 +902,7 @@ promoted(Node *n)
 		n->term = n->election_term;
 	n->primary_lost = false;
 	n->lost_definitive = false;
-	n->lease_expiry = 0;
+	set_lease(n, 0);
 	memset(n->ack_sent, 0, sizeof(n->ack_sent));
 	memset(n->rejected_since, 0, sizeof(n->rejected_since));
 	n->next_hb = 0;
@@ -992,6 +1014,13 @@ heartbeat_done(Node *n)
 	}
 	if (n->r.superseded && !n->fenced)
 	{
+		const Node *x = &W.nodes[n->r.superseder];
+
+		/* superseded only by a primary of a newer term (ground truth) */
+		if (x->in_recovery || x->role == ROLE_WITNESS || x->term <= n->term)
+			violation("node %d fenced itself for node %d, which is no primary of a newer term (%s, term %lld)",
+					  n->id, x->id, x->role == ROLE_WITNESS ? "a witness" : ws_name(x->ws),
+					  (long long) x->term);
 		node_catch_up(n);
 		n->fenced = true;
 		trace(1, "node %d: node %d is primary in term %lld: fenced", n->id,
@@ -1284,7 +1313,7 @@ node_restart(Node *n)
 	n->lost_definitive = false;
 	n->lost_primary = 0;
 	n->attempts = 0;
-	n->lease_expiry = 0;
+	set_lease(n, 0);
 	memset(n->ack_sent, 0, sizeof(n->ack_sent));
 	memset(n->rejected_since, 0, sizeof(n->rejected_since));
 	n->next_hb = 0;

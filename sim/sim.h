@@ -34,6 +34,10 @@ typedef int64_t simtime;		/* real time, microseconds */
 
 #define MS(x) ((simtime) (x) * 1000)
 
+/* after healing, one primary and everyone following it within */
+#define LIVENESS_DEFAULT_MS 25000
+#define LIVENESS_TIGHT_MS 10000
+
 #define NORMAL_DMIN 200		/* message delays of a healthy network */
 #define NORMAL_DMAX MS(5)
 
@@ -201,6 +205,7 @@ typedef struct Node
 	int			hb_primary;
 	int64_t		hb_term;
 	double		lease_expiry;	/* local ms; 0: none */
+	simtime		lease_real;		/* the same in real time: commit iff now < it */
 	/* the worker */
 	WState		ws;
 	Round		r;
@@ -231,6 +236,13 @@ typedef struct Node
 	simtime		bad_since;		/* last crash, freeze or restart */
 	int			why_cannot;		/* DcFollow */
 } Node;
+
+typedef struct HeapEnt
+{
+	simtime		t;
+	uint64_t	seq;
+	int			idx;
+} HeapEnt;
 
 typedef struct Timeline
 {
@@ -276,7 +288,7 @@ typedef struct World
 	int			next_rid;
 	/* the queue */
 	Event	   *ev;
-	int		   *heap;
+	struct HeapEnt *heap;
 	int			nheap;
 	int			cap;
 	int		   *freelist;
