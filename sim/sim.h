@@ -36,7 +36,7 @@ typedef int64_t simtime;		/* real time, microseconds */
 
 /* after healing, one primary and everyone following it within */
 #define LIVENESS_DEFAULT_MS 25000
-#define LIVENESS_TIGHT_MS 10000
+#define LIVENESS_TIGHT_MS 20000
 
 #define NORMAL_DMIN 200		/* message delays of a healthy network */
 #define NORMAL_DMAX MS(5)
