@@ -44,9 +44,9 @@ check_step(void)
 				const Node *y = &W.nodes[i];
 
 				violation("one writer: nodes %d (term %lld, lease to %.3f s) and %d (term %lld, lease to %.3f s) may both commit",
-						  a, (long long) x->term,
+						  a, (long long) x->lead_term,
 						  (double) x->lease_real / 1e6,
-						  i, (long long) y->term,
+						  i, (long long) y->lead_term,
 						  (double) y->lease_real / 1e6);
 			}
 		}
@@ -78,9 +78,9 @@ check_availability(void)
 	int			needed = dc_lease_acks_needed(W.n);
 
 	for (int i = 1; i <= W.n; i++)
-		if (W.nodes[i].term != seen_term[i])
+		if (W.nodes[i].lead_term != seen_term[i])
 		{
-			seen_term[i] = W.nodes[i].term;
+			seen_term[i] = W.nodes[i].lead_term;
 			term_at[i] = W.now;
 		}
 	if (W.now - W.net_bad < win || W.loss > 0 || W.dmax > NORMAL_DMAX)
@@ -104,10 +104,8 @@ check_availability(void)
 			if (W.link[p][j] != LINK_OK || W.link[j][p] != LINK_OK ||
 				W.link_bad[p][j] > since || W.link_bad[j][p] > since)
 				continue;
-			if (J->term > P->term || (!J->in_recovery && J->role != ROLE_WITNESS))
+			if (J->term > P->lead_term || (!J->in_recovery && J->role != ROLE_WITNESS))
 				continue;
-			if (J->voted_term == P->term && J->voted_for != 0 && J->voted_for != p)
-				continue;		/* it voted for another in this term */
 			healthy++;
 		}
 		if (healthy >= needed && !may_commit(P, W.now))

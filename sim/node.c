@@ -219,7 +219,7 @@ fill_state(const Node *n, Msg *m)
 	m->in_recovery = n->in_recovery;
 	m->is_primary = running_primary(n);
 	m->fenced = n->fenced;
-	m->term = n->term;
+	m->term = running_primary(n) ? n->lead_term : n->term;
 	m->tl = n->tl;
 	m->lsn = dc_position_lsn(&p);
 	m->settled = p.settled;
@@ -298,7 +298,8 @@ serve_request(Node *n, const Msg *m)
 				n->hb_primary = m->from;
 				n->hb_term = m->term;
 			}
-			rep.term = n->term;
+			/* a primary answers with the term it leads */
+			rep.term = running_primary(n) ? n->lead_term : n->term;
 			rep.in_recovery = n->in_recovery;
 			rep.is_primary = LEG(LEGACY_WITNESS) ? !n->in_recovery : running_primary(n);
 			trace(2, "node %d: heartbeat of node %d term %lld %s", n->id, m->from,
@@ -546,7 +547,7 @@ heartbeat_round(Node *n)
 
 	memset(&m, 0, sizeof(m));
 	m.kind = M_HB;
-	m.term = n->term;
+	m.term = n->lead_term;
 	round_begin(n, RK_HB, W.hb_wait_ms);
 	n->next_hb = n->r.sent_local + W.hb_interval_ms;
 	for (int i = 1; i <= W.n; i++)
@@ -833,10 +834,9 @@ election_done(Node *n)
 		if (dc_has_quorum(votes, W.n) && n->ws == WS_PRIMARY && !n->fenced)
 		{
 			check_winner(n->election_term, n->id);
-			if (n->election_term > n->term)
-				n->term = n->election_term;
+			n->lead_term = n->election_term;
 			trace(1, "node %d: re-elected in term %lld with %d of %d votes", n->id,
-				  (long long) n->term, votes, W.n);
+				  (long long) n->lead_term, votes, W.n);
 		}
 		schedule_tick(n, n->next_hb - now_local(n));
 		return;
@@ -900,6 +900,7 @@ promoted(Node *n)
 	n->in_recovery = false;
 	if (n->election_term > n->term)
 		n->term = n->election_term;
+	n->lead_term = n->election_term;
 	n->primary_lost = false;
 	n->lost_definitive = false;
 	set_lease(n, 0);
@@ -938,7 +939,7 @@ heartbeat_reply(Node *n, int from, const Msg *m)
 	r.accepted = m->accepted;
 	r.term = m->term;
 	r.is_primary = m->is_primary;
-	v = dc_heartbeat_verdict(&r, n->term);
+	v = dc_heartbeat_verdict(&r, n->lead_term);
 	switch (v)
 	{
 		case DC_HB_ACK:
@@ -983,10 +984,8 @@ reelection_round(Node *n, int64_t newer)
 	n->deadline = now_local(n) + W.t.election_timeout_ms;
 	if (n->voted_term == n->election_term && n->voted_for != n->id)
 		return;
-	/* the vote only: its heartbeats keep the term it leads until it wins */
-	n->voted_term = n->election_term;
-	n->voted_for = n->id;
-	check_vote(n->election_term, n->id, n->id);
+	/* its heartbeats keep the term it leads until it wins */
+	record_vote(n, n->election_term, n->id);
 	W.elections++;
 	trace(1, "node %d: primary refused by voters of term %lld: stands for re-election in term %lld",
 		  n->id, (long long) newer, (long long) n->election_term);
@@ -1017,17 +1016,17 @@ heartbeat_done(Node *n)
 		const Node *x = &W.nodes[n->r.superseder];
 
 		/* superseded only by a primary of a newer term (ground truth) */
-		if (x->in_recovery || x->role == ROLE_WITNESS || x->term <= n->term)
-			violation("node %d fenced itself for node %d, which is no primary of a newer term (%s, term %lld)",
-					  n->id, x->id, x->role == ROLE_WITNESS ? "a witness" : ws_name(x->ws),
-					  (long long) x->term);
+		if (x->in_recovery || x->role == ROLE_WITNESS || x->lead_term <= n->lead_term)
+			violation("node %d (term %lld) fenced itself for node %d, which is no primary of a newer term (%s, term %lld)",
+					  n->id, (long long) n->lead_term, x->id, x->role == ROLE_WITNESS ? "a witness" : ws_name(x->ws),
+					  (long long) x->lead_term);
 		node_catch_up(n);
 		n->fenced = true;
 		trace(1, "node %d: node %d is primary in term %lld: fenced", n->id,
 			  n->r.superseder, (long long) n->r.newer_term);
 		set_state(n, WS_FENCED);
 	}
-	else if (!n->r.superseded && n->r.newer_term > n->term && !n->fenced)
+	else if (!n->r.superseded && n->r.newer_term > n->lead_term && !n->fenced)
 	{
 		for (int i = 1; i <= W.n; i++)
 			if (n->rejected_since[i] != 0 &&
@@ -1067,11 +1066,11 @@ adopt_done(Node *n)
 		if (n->r.st[i] == PEER_ANSWERED && n->r.rep[i].is_primary &&
 			!n->r.rep[i].fenced)
 			primary = true;
-	if (!primary && n->r.newer_term > n->term)
+	if (!primary && n->r.newer_term > n->lead_term)
 	{
 		trace(1, "node %d: the election of term %lld produced no primary: taking that term",
 			  n->id, (long long) n->r.newer_term);
-		n->term = n->r.newer_term;
+		n->term = n->lead_term = n->r.newer_term;
 	}
 	schedule_tick(n, n->next_hb - now_local(n));
 }

@@ -194,7 +194,8 @@ typedef struct Node
 	double		rate;
 	bool		in_recovery;
 	/* durable */
-	int64_t		term;
+	int64_t		term;			/* the highest term seen (votes, notices) */
+	int64_t		lead_term;		/* a primary: the term it leads */
 	int64_t		voted_term;
 	int			voted_for;
 	bool		fenced;
