@@ -28,7 +28,7 @@ install_dependencies
 # the simulation needs neither PostgreSQL nor root: plain gcc
 sim_status=0
 if [ "${SIM:-1}" != 0 ]; then
-	make -C "$here" simulate-check || sim_status=1
+	make -C "$here" PG_CONFIG="$PG_CONFIG" simulate-check || sim_status=1
 	if [ "${SIM_ONLY:-0}" = 1 ]; then
 		exit "$sim_status"
 	fi
