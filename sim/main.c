@@ -100,7 +100,7 @@ rejoin(Node *n)
 	for (int i = 1; i <= W.n; i++)
 		if (W.nodes[i].up && !W.nodes[i].in_recovery && !W.nodes[i].fenced &&
 			W.nodes[i].role != ROLE_WITNESS && W.nodes[i].ws == WS_PRIMARY &&
-			(p == 0 || W.nodes[i].term > W.nodes[p].term))
+			(p == 0 || W.nodes[i].lead_term > W.nodes[p].lead_term))
 			p = i;
 	if (p == 0 || p == n->id || !n->up)
 		return;
@@ -121,8 +121,8 @@ rejoin(Node *n)
 	n->replay = n->recv = mine;
 	n->write_lsn = 0;
 	n->upstream = p;
-	if (P->term > n->term)
-		n->term = P->term;
+	if (P->lead_term > n->term)
+		n->term = P->lead_term;
 	node_restart(n);
 }
 

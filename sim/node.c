@@ -464,7 +464,16 @@ follow_event(Node *n, const Msg *m)
 	sw = m->tl == n->tl ? 0 : common_prefix(n->tl, m->tl);
 	if (sw == UINT64_MAX)
 		sw = 0;
-	f = dc_decide_follow(&p, m->tl, sw);
+	if (m->tl != n->tl && m->tl > n->tl && !tl_ancestor(n->tl, m->tl))
+	{
+		/*
+		 * Its timeline is not in the target's history (a sibling): a
+		 * walreceiver cannot switch to it, whatever the positions.
+		 */
+		f = DC_FOLLOW_DIVERGED;
+	}
+	else
+		f = dc_decide_follow(&p, m->tl, sw);
 	trace(1, "node %d: follow node %d (tl %u, switch %llu; me tl %u replay %llu recv %llu): %s",
 		  n->id, m->from, m->tl, (unsigned long long) sw, n->tl,
 		  (unsigned long long) n->replay, (unsigned long long) n->recv,
