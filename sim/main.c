@@ -514,6 +514,7 @@ static int
 run_many(const Options *o)
 {
 	double		t0 = seconds();
+	clock_t		c0 = clock();
 	uint64_t	done = 0;
 	uint64_t	failed = 0;
 	uint64_t	tight = 0;
@@ -521,6 +522,7 @@ run_many(const Options *o)
 	uint64_t	elections = 0;
 	uint64_t	promotions = 0;
 	double		el;
+	double		cpu;
 
 	for (uint64_t s = o->first; s < o->first + o->count; s++)
 	{
@@ -551,14 +553,15 @@ run_many(const Options *o)
 			break;
 	}
 	el = seconds() - t0;
+	cpu = (double) (clock() - c0) / CLOCKS_PER_SEC;
 	printf("sim: %llu schedules (%llu default, %llu tight settings; seeds %llu to %llu), %llu with a violation; legacy rules: %s\n",
 		   (unsigned long long) done, (unsigned long long) (done - tight),
 		   (unsigned long long) tight, (unsigned long long) o->first,
 		   (unsigned long long) (o->first + done - 1), (unsigned long long) failed,
 		   legacy_names(o->legacy));
-	printf("sim: %.1f s, %.0f schedules/s, %.1f M events, %llu elections, %llu promotions\n",
-		   el, done / (el > 0 ? el : 1), events / 1e6, (unsigned long long) elections,
-		   (unsigned long long) promotions);
+	printf("sim: %.1f s wall, %.1f s CPU: %.0f schedules/s of CPU (%.0f/s wall); %.1f M events, %llu elections, %llu promotions\n",
+		   el, cpu, done / (cpu > 0 ? cpu : 1), done / (el > 0 ? el : 1), events / 1e6,
+		   (unsigned long long) elections, (unsigned long long) promotions);
 	return failed ? 1 : 0;
 }
 
