@@ -8,7 +8,7 @@
  *
  *	  sim [--seeds N] [--first S] [--settings default|tight|both]
  *		  [--legacy silence,lease,position,witness,adopt] [--time SECONDS]
- *		  [--drift RHO] [--keep-going]
+ *		  [--drift RHO] [--keep-going] [--progress N]
  *	  sim --seed S [--settings ...] [--legacy ...] [-v|-vv]	one, traced
  *	  sim --regress FILE		the recorded seeds of the holes
  *
@@ -41,6 +41,7 @@ typedef struct Options
 	double		time_limit;
 	double		drift;
 	bool		keep_going;
+	uint64_t	progress;		/* report every so many schedules */
 	int			verbose;
 	bool		quiet;
 } Options;
@@ -551,6 +552,14 @@ run_many(const Options *o)
 		}
 		if (o->time_limit > 0 && (done & 63) == 0 && seconds() - t0 > o->time_limit)
 			break;
+		if (o->progress > 0 && done % o->progress == 0)
+		{
+			fprintf(stderr, "sim: %llu schedules done (seeds %llu to %llu), %llu with a violation, %.0f s CPU\n",
+					(unsigned long long) done, (unsigned long long) o->first,
+					(unsigned long long) s, (unsigned long long) failed,
+					(double) (clock() - c0) / CLOCKS_PER_SEC);
+			fflush(stderr);
+		}
 	}
 	el = seconds() - t0;
 	cpu = (double) (clock() - c0) / CLOCKS_PER_SEC;
@@ -649,13 +658,15 @@ main(int argc, char **argv)
 			regress = v, i++;
 		else if (strcmp(a, "--keep-going") == 0)
 			o.keep_going = true;
+		else if (strcmp(a, "--progress") == 0)
+			o.progress = strtoull(v, NULL, 10), i++;
 		else if (strcmp(a, "-v") == 0)
 			o.verbose = 1;
 		else if (strcmp(a, "-vv") == 0)
 			o.verbose = 2;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] | --seed S [-v|-vv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] | --seed S [-v|-vv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}
