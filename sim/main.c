@@ -540,6 +540,7 @@ run_many(const Options *o)
 			failed++;
 			printf("seed %llu (%s settings, legacy %s): %s\n", (unsigned long long) s,
 				   W.tight ? "tight" : "default", legacy_names(o->legacy), W.violation);
+			fflush(stdout);
 			if (!o->keep_going)
 			{
 				printf("--- trace of seed %llu ---\n", (unsigned long long) s);

@@ -302,6 +302,8 @@ serve_request(Node *n, const Msg *m)
 			rep.term = running_primary(n) ? n->lead_term : n->term;
 			rep.in_recovery = n->in_recovery;
 			rep.is_primary = LEG(LEGACY_WITNESS) ? !n->in_recovery : running_primary(n);
+			rep.truth_primary = running_primary(n);
+			rep.truth_lead_term = n->lead_term;
 			trace(2, "node %d: heartbeat of node %d term %lld %s", n->id, m->from,
 				  (long long) m->term, rep.accepted ? "accepted" : "refused");
 			break;
@@ -961,6 +963,12 @@ heartbeat_reply(Node *n, int from, const Msg *m)
 			}
 			break;
 		case DC_HB_SUPERSEDED:
+			/* superseded only by a primary of a newer term (ground truth) */
+			if (!m->truth_primary || m->truth_lead_term <= n->lead_term)
+				violation("node %d (term %lld) takes node %d for a primary of a newer term, which it is not (%s, term %lld)",
+						  n->id, (long long) n->lead_term, from,
+						  W.nodes[from].role == ROLE_WITNESS ? "a witness" : "not a primary",
+						  (long long) m->term);
 			n->r.superseded = true;
 			n->r.superseder = from;
 			if (m->term > n->r.newer_term)
@@ -1022,13 +1030,6 @@ heartbeat_done(Node *n)
 	}
 	if (n->r.superseded && !n->fenced)
 	{
-		const Node *x = &W.nodes[n->r.superseder];
-
-		/* superseded only by a primary of a newer term (ground truth) */
-		if (x->in_recovery || x->role == ROLE_WITNESS || x->lead_term <= n->lead_term)
-			violation("node %d (term %lld) fenced itself for node %d, which is no primary of a newer term (%s, term %lld)",
-					  n->id, (long long) n->lead_term, x->id, x->role == ROLE_WITNESS ? "a witness" : ws_name(x->ws),
-					  (long long) x->lead_term);
 		node_catch_up(n);
 		n->fenced = true;
 		trace(1, "node %d: node %d is primary in term %lld: fenced", n->id,
@@ -1278,6 +1279,8 @@ node_init(Node *n, int id, Role role, int priority)
 	n->clk_off = (double) rnd_range(1000, 1000000);
 	n->in_recovery = role == ROLE_STANDBY;
 	n->tl = 1;
+	/* WAL never starts at 0: 0 is "no position" (InvalidXLogRecPtr) */
+	n->write_lsn = n->recv = n->replay = WAL_START;
 	n->heard_at = now_local(n);
 	n->upstream = role == ROLE_PRIMARY ? 0 : 1;
 	n->ws = role == ROLE_PRIMARY ? WS_PRIMARY : WS_MONITORING;

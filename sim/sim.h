@@ -26,6 +26,7 @@
 
 #define MAXN 7					/* nodes in a schedule: 3 to 7 */
 #define REC 100					/* bytes of one WAL record */
+#define WAL_START (100 * REC)	/* where the WAL of the cluster begins */
 #define WRITE_US 20000			/* a primary writes a record every 20 ms */
 #define MAXTL 512				/* timelines in one schedule */
 #define MAXTERM 2048			/* terms in one schedule */
@@ -118,6 +119,9 @@ typedef struct Msg
 	int64_t		voted_term;
 	int			voted_for;
 	bool		writable;		/* a primary holding its lease */
+	/* ground truth when sent, for the checks only */
+	bool		truth_primary;
+	int64_t		truth_lead_term;
 } Msg;
 
 typedef enum EvKind
