@@ -237,6 +237,9 @@ fill_state(const Node *n, Msg *m)
 static void
 record_vote(Node *n, int64_t term, int cand)
 {
+	if (term < n->voted_term)
+		violation("node %d records a vote in term %lld after one in term %lld",
+				  n->id, (long long) term, (long long) n->voted_term);
 	if (term > n->term)
 		n->term = term;
 	n->voted_term = term;
@@ -997,7 +1000,13 @@ reelection_round(Node *n, int64_t newer)
 {
 	Msg			m;
 
-	n->election_term = newer + 1;
+	/* above every term it saw or voted in */
+	n->election_term = newer;
+	if (n->term > n->election_term)
+		n->election_term = n->term;
+	if (n->voted_term > n->election_term)
+		n->election_term = n->voted_term;
+	n->election_term++;
 	n->deadline = now_local(n) + W.t.election_timeout_ms;
 	if (n->voted_term == n->election_term && n->voted_for != n->id)
 		return;
