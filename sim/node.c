@@ -712,8 +712,6 @@ new_primary_among(Node *n)
 
 		if (n->r.st[i] != PEER_ANSWERED || !p->is_primary || p->fenced || p->in_recovery)
 			continue;
-		if (n->role != ROLE_WITNESS && p->tl < n->tl)
-			continue;			/* on an older timeline: not a newer primary */
 		if (found)
 			return 0;			/* two: wait until one is fenced */
 		found = i;
