@@ -1321,6 +1321,7 @@ node_restart(Node *n)
 	n->up = true;
 	n->bad_since = W.now;
 	n->frozen_until = 0;
+	n->replay_pending = false;
 	n->r.kind = RK_NONE;
 	n->deadline = 0;
 	n->heard_at = now_local(n);
