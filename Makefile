@@ -7,6 +7,9 @@
 #                        then the TAP tests (t/)
 #   make test            all of it from a fresh machine: dependencies, build,
 #                        install, tests as an unprivileged user (scripts/test.sh)
+#   make simulate        the deterministic simulation of the failover protocol
+#                        (sim/): SEEDS=N schedules (default 1,000,000) from
+#                        FIRST=S, SIM_ARGS for more (--legacy, --settings, ...)
 
 MODULE_big = repmgr
 OBJS = \
@@ -116,3 +119,26 @@ demo-stop:
 .PHONY: bench
 bench:
 	BENCH_COMMAND='make bench' bash bench/run.sh
+
+# the deterministic simulation of the failover protocol (sim/): plain C,
+# no PostgreSQL; it compiles the worker's decision functions (src/decide.c)
+SIM_SRCS = sim/engine.c sim/node.c sim/check.c sim/main.c src/decide.c
+SIM_CFLAGS = -std=c99 -Wall -Wextra -O2
+SEEDS ?= 1000000
+FIRST ?= 1
+
+sim/sim: $(SIM_SRCS) sim/sim.h src/decide.h
+	gcc $(SIM_CFLAGS) -I$(srcdir)/src -o $@ $(SIM_SRCS)
+
+.PHONY: simulate simulate-check
+simulate: sim/sim
+	sim/sim --seeds $(SEEDS) --first $(FIRST) $(SIM_ARGS)
+
+# what make test runs: the regression seeds, then 100,000 schedules
+simulate-check: sim/sim
+	bash sim/check.sh
+
+clean: clean-sim
+.PHONY: clean-sim
+clean-sim:
+	rm -f sim/sim

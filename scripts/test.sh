@@ -11,6 +11,9 @@
 #
 # 4. as root, the partition tests (t/netns): each server in its own network
 #    namespace (make installcheck-netns, run as root, servers as TEST_USER).
+# 5. the deterministic simulation of the failover protocol (make
+#    simulate-check, sim/check.sh): its regression seeds, then 100,000
+#    schedules; SIM_ONLY=1 runs just this step, SIM=0 skips it.
 #
 # Exits non-zero when anything fails.  TEST_FILTER="t/010_*.pl" limits the
 # TAP tests run (and skips t/netns unless NETNS_FILTER="t/netns/031*" is
@@ -22,6 +25,16 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/scripts/lib.sh"
 
 install_dependencies
+
+# the simulation needs neither PostgreSQL nor root: plain gcc
+sim_status=0
+if [ "${SIM:-1}" != 0 ]; then
+	make -C "$here" PG_CONFIG="$PG_CONFIG" simulate-check || sim_status=1
+	if [ "${SIM_ONLY:-0}" = 1 ]; then
+		exit "$sim_status"
+	fi
+fi
+
 build_and_install
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -39,7 +52,7 @@ if [ "${NETNS_ONLY:-0}" != 1 ]; then
 	[ "${REGRESS_ONLY:-0}" = 1 ] || targets+=(installcheck-tap)
 fi
 
-status=0
+status=$sim_status
 for target in "${targets[@]}"; do
 	if ! "${runner[@]}" make -C "$workdir" PG_CONFIG="$PG_CONFIG" \
 		${TEST_FILTER:+PROVE_TESTS="$TEST_FILTER"} "$target"; then

@@ -1,0 +1,217 @@
+/*-------------------------------------------------------------------------
+ *
+ * check.c
+ *	  The properties checked at every step of a schedule (DESIGN.md,
+ *	  "Safety rules"):
+ *
+ *	  - one writer: at most one node may commit at any instant (checked
+ *		after every event; a commit-allowed interval only begins at an
+ *		event, so two that overlap overlap at the later one's start);
+ *	  - one winner per term, and no node votes twice in a term, restarts
+ *		included;
+ *	  - no standby follows a primary whose timeline forked before its
+ *		own replayed WAL (ground truth from the timeline history);
+ *	  - availability of the lease: a primary whose heartbeats reach a
+ *		majority over a healthy network (no loss, no slow delivery, no
+ *		crash, freeze or partition among them for a whole window) never
+ *		refuses a commit (checked before every event, so a lapse between
+ *		two events is seen at the next);
+ *	  - after healing: exactly one primary, allowed to commit, and every
+ *		other node following it, unless its WAL really diverged from the
+ *		primary's timeline (it waits for "repmgr node rejoin").
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sim.h"
+
+#include <string.h>
+
+void
+check_step(void)
+{
+	int			writers = 0;
+	int			a = 0;
+
+	for (int i = 1; i <= W.n; i++)
+	{
+		if (may_commit(&W.nodes[i], W.now))
+		{
+			if (writers++ == 0)
+				a = i;
+			else
+			{
+				const Node *x = &W.nodes[a];
+				const Node *y = &W.nodes[i];
+
+				violation("one writer: nodes %d (term %lld, lease to %.3f s) and %d (term %lld, lease to %.3f s) may both commit",
+						  a, (long long) x->lead_term,
+						  (double) x->lease_real / 1e6,
+						  i, (long long) y->lead_term,
+						  (double) y->lease_real / 1e6);
+			}
+		}
+	}
+}
+
+/* how long everything must have been healthy for the lease to be owed */
+static simtime
+availability_window(void)
+{
+	return MS(W.lease_ms + 2 * W.hb_wait_ms + W.hb_interval_ms + 100);
+}
+
+static int64_t seen_term[MAXN + 1];
+static simtime term_at[MAXN + 1];
+
+void
+check_reset(void)
+{
+	memset(seen_term, 0, sizeof(seen_term));
+	memset(term_at, 0, sizeof(term_at));
+}
+
+void
+check_availability(void)
+{
+	simtime		win = availability_window();
+	simtime		since = W.now - win;
+	int			needed = dc_lease_acks_needed(W.n);
+
+	for (int i = 1; i <= W.n; i++)
+		if (W.nodes[i].lead_term != seen_term[i])
+		{
+			seen_term[i] = W.nodes[i].lead_term;
+			term_at[i] = W.now;
+		}
+	if (W.now - W.net_bad < win || W.loss > 0 || W.dmax > NORMAL_DMAX)
+		return;
+	for (int p = 1; p <= W.n; p++)
+	{
+		const Node *P = &W.nodes[p];
+		int			healthy = 0;
+
+		if (!P->up || P->ws != WS_PRIMARY || P->fenced || P->in_recovery ||
+			P->role == ROLE_WITNESS || W.now < P->lease_real)
+			continue;			/* not a primary, or one that may commit */
+		if (P->primary_since > since || P->bad_since > since || term_at[p] > since)
+			continue;
+		for (int j = 1; j <= W.n; j++)
+		{
+			const Node *J = &W.nodes[j];
+
+			if (j == p || !J->up || J->bad_since > since)
+				continue;
+			if (W.link[p][j] != LINK_OK || W.link[j][p] != LINK_OK ||
+				W.link_bad[p][j] > since || W.link_bad[j][p] > since)
+				continue;
+			if (J->term > P->lead_term || (!J->in_recovery && J->role != ROLE_WITNESS))
+				continue;
+			healthy++;
+		}
+		if (healthy >= needed && !may_commit(P, W.now))
+			violation("availability: primary %d reaches %d nodes over a healthy network for %lld ms but may not commit (lease to %.3f s)",
+					  p, healthy, (long long) (win / 1000),
+					  (double) P->lease_real / 1e6);
+	}
+}
+
+void
+check_vote(int64_t term, int voter, int candidate)
+{
+	if (term < 0 || term >= MAXTERM)
+	{
+		violation("term %lld out of the simulator's range", (long long) term);
+		return;
+	}
+	if (W.voted[term][voter] != 0 && W.voted[term][voter] != candidate)
+		violation("node %d voted twice in term %lld: for %d, then for %d",
+				  voter, (long long) term, W.voted[term][voter], candidate);
+	W.voted[term][voter] = (int8_t) candidate;
+}
+
+void
+check_winner(int64_t term, int node)
+{
+	if (term < 0 || term >= MAXTERM)
+		return;
+	if (W.winner[term] != 0 && W.winner[term] != node)
+		violation("two winners in term %lld: nodes %d and %d", (long long) term,
+				  W.winner[term], node);
+	W.winner[term] = node;
+}
+
+void
+check_follow(const Node *n, uint32_t target_tl, int target)
+{
+	dc_lsn		pre;
+
+	if (target_tl == n->tl)
+		return;
+	pre = common_prefix(n->tl, target_tl);
+	if (n->replay > pre)
+		violation("node %d follows node %d whose timeline %u forked at %llu, before its replayed WAL %llu (timeline %u)",
+				  n->id, target, target_tl, (unsigned long long) pre,
+				  (unsigned long long) n->replay, n->tl);
+}
+
+/* has n's WAL really diverged from timeline tl? */
+bool
+wal_diverged(const Node *n, uint32_t tl)
+{
+	dc_lsn		mine = n->in_recovery ? n->replay : n->write_lsn;
+
+	if (n->tl == tl)
+		return false;
+	return mine > common_prefix(n->tl, tl) || !tl_ancestor(n->tl, tl);
+}
+
+void
+check_liveness(void)
+{
+	int			primary = 0;
+	int			count = 0;
+	int			voters = 0;
+	const Node *P;
+
+	for (int i = 1; i <= W.n; i++)
+	{
+		const Node *x = &W.nodes[i];
+
+		if (x->up && !x->in_recovery && x->role != ROLE_WITNESS && !x->fenced &&
+			x->ws == WS_PRIMARY)
+		{
+			primary = i;
+			count++;
+		}
+	}
+	if (count != 1)
+	{
+		violation("liveness: %d primaries %lld s after healing", count,
+				  (long long) ((W.now - W.heal_at) / 1000000));
+		return;
+	}
+	P = &W.nodes[primary];
+	for (int i = 1; i <= W.n; i++)
+	{
+		const Node *x = &W.nodes[i];
+
+		if (i == primary)
+			continue;
+		if (!x->in_recovery && x->role != ROLE_WITNESS)
+			continue;			/* a fenced old primary waits for rejoin */
+		voters++;
+		if (x->upstream == primary && x->ws == WS_MONITORING)
+			continue;
+		if (x->role != ROLE_WITNESS && wal_diverged(x, P->tl))
+			continue;			/* waits for rejoin, rightly */
+		violation("liveness: node %d is %s (upstream %d, tl %u, replay %llu, recv %llu) %lld s after healing; primary %d (tl %u, fork %llu)",
+				  i, ws_name(x->ws), x->upstream, x->tl,
+				  (unsigned long long) x->replay, (unsigned long long) x->recv,
+				  (long long) ((W.now - W.heal_at) / 1000000), primary, P->tl,
+				  (unsigned long long) common_prefix(x->tl, P->tl));
+		return;
+	}
+	if (voters >= dc_lease_acks_needed(W.n) && !may_commit(P, W.now))
+		violation("liveness: primary %d may not commit %lld s after healing",
+				  primary, (long long) ((W.now - W.heal_at) / 1000000));
+}

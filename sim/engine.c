@@ -1,0 +1,328 @@
+/*-------------------------------------------------------------------------
+ *
+ * engine.c
+ *	  The simulated world: the pseudo-random generator of a schedule, the
+ *	  event queue ordered by real time, the nodes' clocks, the network
+ *	  (delay, loss, silent and refused links), the timeline history, and
+ *	  the trace of a schedule.
+ *
+ * Everything is deterministic from the seed: one generator, one queue
+ * whose ties are broken by insertion order.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "sim.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+World		W;
+
+/* ----------
+ * Pseudo-random numbers: xorshift64*, seeded by splitmix64
+ * ----------
+ */
+uint64_t
+rnd(void)
+{
+	uint64_t	x = W.rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	W.rng = x;
+	return x * UINT64_C(2685821657736338717);
+}
+
+double
+rnd01(void)
+{
+	return (rnd() >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* uniform in [lo, hi] */
+int64_t
+rnd_range(int64_t lo, int64_t hi)
+{
+	if (hi <= lo)
+		return lo;
+	return lo + (int64_t) (rnd() % (uint64_t) (hi - lo + 1));
+}
+
+/* ----------
+ * The event queue: a binary heap of indices into a pool
+ * ----------
+ */
+static inline bool
+ev_before(const HeapEnt *x, const HeapEnt *y)
+{
+	return x->t < y->t || (x->t == y->t && x->seq < y->seq);
+}
+
+void
+ev_reset(void)
+{
+	int			i;
+
+	if (W.cap == 0)
+	{
+		W.cap = 1 << 14;
+		W.ev = malloc(sizeof(Event) * W.cap);
+		W.heap = malloc(sizeof(HeapEnt) * W.cap);
+		W.freelist = malloc(sizeof(int) * W.cap);
+		if (!W.ev || !W.heap || !W.freelist)
+			abort();
+	}
+	W.nheap = 0;
+	W.nfree = 0;
+	for (i = W.cap - 1; i >= 0; i--)
+		W.freelist[W.nfree++] = i;
+	W.seq = 0;
+}
+
+Event *
+ev_new(simtime t, EvKind kind, int node)
+{
+	Event	   *e;
+
+	if (W.nfree == 0)
+	{
+		int			old = W.cap;
+		int			i;
+
+		W.cap *= 2;
+		W.ev = realloc(W.ev, sizeof(Event) * W.cap);
+		W.heap = realloc(W.heap, sizeof(HeapEnt) * W.cap);
+		W.freelist = realloc(W.freelist, sizeof(int) * W.cap);
+		if (!W.ev || !W.heap || !W.freelist)
+			abort();
+		for (i = W.cap - 1; i >= old; i--)
+			W.freelist[W.nfree++] = i;
+	}
+	e = &W.ev[W.freelist[--W.nfree]];
+	e->t = t < W.now ? W.now : t;
+	e->kind = kind;
+	e->node = node;
+	e->inc = node > 0 ? W.nodes[node].inc : 0;
+	e->arg = 0;
+	return e;
+}
+
+void
+ev_push(Event *e)
+{
+	HeapEnt		x;
+	int			i = W.nheap++;
+
+	x.t = e->t;
+	x.seq = e->seq = W.seq++;
+	x.idx = (int) (e - W.ev);
+	while (i > 0)
+	{
+		int			p = (i - 1) / 2;
+
+		if (!ev_before(&x, &W.heap[p]))
+			break;
+		W.heap[i] = W.heap[p];
+		i = p;
+	}
+	W.heap[i] = x;
+}
+
+Event *
+ev_pop(void)
+{
+	HeapEnt		last;
+	int			top;
+	int			i = 0;
+	int			n;
+
+	if (W.nheap == 0)
+		return NULL;
+	top = W.heap[0].idx;
+	last = W.heap[--W.nheap];
+	n = W.nheap;
+	for (;;)
+	{
+		int			l = 2 * i + 1;
+		int			m;
+
+		if (l >= n)
+			break;
+		m = (l + 1 < n && ev_before(&W.heap[l + 1], &W.heap[l])) ? l + 1 : l;
+		if (!ev_before(&W.heap[m], &last))
+			break;
+		W.heap[i] = W.heap[m];
+		i = m;
+	}
+	if (n > 0)
+		W.heap[i] = last;
+	return &W.ev[top];
+}
+
+void
+ev_free(Event *e)
+{
+	W.freelist[W.nfree++] = (int) (e - W.ev);
+}
+
+/* ----------
+ * Clocks
+ * ----------
+ */
+double
+local_ms(const Node *n, simtime t)
+{
+	return n->clk_off + (double) t / 1000.0 * n->rate;
+}
+
+simtime
+real_at_local(const Node *n, double local)
+{
+	double		real_ms = (local - n->clk_off) / n->rate;
+
+	return (simtime) (real_ms * 1000.0) + 1;
+}
+
+/* ----------
+ * The network
+ * ----------
+ */
+static void
+refuse(const Msg *m)
+{
+	Event	   *e = ev_new(W.now + rnd_range(100, 1000), E_MSG, m->from);
+
+	e->m = *m;
+	e->m.kind = M_REFUSED;
+	e->m.from = m->to;
+	e->m.to = m->from;
+	ev_push(e);
+}
+
+/*
+ * Send a message.  A request on a refused link, or to a server that is
+ * down, comes back as M_REFUSED; on a silent link, or when lost, it
+ * vanishes and the sender's round times out.
+ */
+void
+net_send(const Msg *m, bool request)
+{
+	LinkState	l = W.link[m->from][m->to];
+	Event	   *e;
+
+	if (l == LINK_REFUSED)
+	{
+		if (request)
+			refuse(m);
+		return;
+	}
+	if (l == LINK_SILENT)
+		return;
+	if (W.loss > 0 && rnd01() < W.loss)
+		return;
+	if (m->kind == M_NOTIFY && W.notify_loss > 0 && rnd01() < W.notify_loss)
+	{
+		trace(1, "notify_follow %d -> %d lost", m->from, m->to);
+		return;
+	}
+	if (!W.nodes[m->to].up)
+	{
+		if (request && W.link[m->to][m->from] == LINK_OK)
+			refuse(m);
+		return;
+	}
+	e = ev_new(W.now + rnd_range(W.dmin, W.dmax), E_MSG, m->to);
+	e->m = *m;
+	ev_push(e);
+}
+
+/* ----------
+ * Timelines: tls[i] left tls[i].parent at tls[i].fork
+ * ----------
+ */
+
+/* is a an ancestor of b (or b itself)? */
+bool
+tl_ancestor(uint32_t a, uint32_t b)
+{
+	while (b != 0)
+	{
+		if (a == b)
+			return true;
+		b = W.tls[b].parent;
+	}
+	return false;
+}
+
+/* how much WAL two timelines share from the start */
+dc_lsn
+common_prefix(uint32_t a, uint32_t b)
+{
+	dc_lsn		fa = UINT64_MAX;	/* where a's line left the walked one */
+	uint32_t	x;
+
+	if (a == b)
+		return UINT64_MAX;
+	/* walk up from a; for each ancestor, is it b's ancestor too? */
+	for (x = a; x != 0; x = W.tls[x].parent)
+	{
+		if (tl_ancestor(x, b))
+		{
+			/* x is the common ancestor: where b's line left it */
+			dc_lsn		fb = UINT64_MAX;
+			uint32_t	y;
+
+			for (y = b; y != x; y = W.tls[y].parent)
+				fb = W.tls[y].fork < fb ? W.tls[y].fork : fb;
+			return fa < fb ? fa : fb;
+		}
+		fa = W.tls[x].fork < fa ? W.tls[x].fork : fa;
+	}
+	return 0;
+}
+
+/* ----------
+ * Trace and violations
+ * ----------
+ */
+void
+trace(int level, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (W.verbose < level)
+		return;
+	printf("%9.3f  ", (double) W.now / 1e6);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+void
+violation(const char *fmt,...)
+{
+	va_list		ap;
+
+	if (W.violated)
+		return;
+	W.violated = true;
+	va_start(ap, fmt);
+	vsnprintf(W.violation, sizeof(W.violation), fmt, ap);
+	va_end(ap);
+	trace(1, "VIOLATION: %s", W.violation);
+}
+
+const char *
+ws_name(WState s)
+{
+	static const char *const names[WS_COUNT] = {
+		"monitoring", "suspect", "degraded", "election", "waiting",
+		"promoting", "cannot-follow", "primary", "fenced", "down"
+	};
+
+	return (s >= 0 && s < WS_COUNT) ? names[s] : "?";
+}

@@ -1,0 +1,686 @@
+/*-------------------------------------------------------------------------
+ *
+ * main.c
+ *	  The driver of the simulation: builds a schedule from a seed (a random
+ *	  topology, a random sequence of faults, then a healing phase), runs
+ *	  it, and reports.  On a violation it prints the seed and runs the
+ *	  schedule again with the trace of its events.
+ *
+ *	  sim [--seeds N] [--first S] [--settings default|tight|both]
+ *		  [--legacy silence,lease,position,witness,adopt] [--time SECONDS]
+ *		  [--drift RHO] [--keep-going] [--progress N]
+ *	  sim --seed S [--settings ...] [--legacy ...] [-v|-vv]	one, traced
+ *	  sim --regress FILE		the recorded seeds of the holes
+ *
+ * A schedule: 3 to 7 nodes (node 1 the primary; half of them with a
+ * witness, the last node), priorities 1 to 100, clock rates 1 +- drift;
+ * 8 to 20 s of faults (crashes and restarts, freezes longer than the
+ * lease, partitions symmetric or one-way, silent or refused, firewall
+ * REJECTs, loss, slow delivery, lost notify_follow notices, rejoins by
+ * the operator), then every fault removed, and the liveness check after
+ * a bound: LIVENESS_DEFAULT_MS with the default settings,
+ * LIVENESS_TIGHT_MS with the tight ones (sim.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct Options
+{
+	uint64_t	first;
+	uint64_t	count;
+	int			settings;		/* 0 default, 1 tight, 2 both */
+	int			legacy;
+	double		time_limit;
+	double		drift;
+	bool		keep_going;
+	uint64_t	progress;		/* report every so many schedules */
+	int			verbose;
+	bool		quiet;
+} Options;
+
+static int	link_gen[MAXN + 1][MAXN + 1];
+static int	loss_gen;
+static int	delay_gen;
+
+static uint64_t
+splitmix64(uint64_t x)
+{
+	x += UINT64_C(0x9E3779B97F4A7C15);
+	x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return x ^ (x >> 31);
+}
+
+/* ----------
+ * Faults
+ * ----------
+ */
+static void
+set_link(int a, int b, LinkState s, simtime heal_after)
+{
+	Event	   *e;
+
+	if (a == b)
+		return;
+	W.link[a][b] = s;
+	W.link_bad[a][b] = W.now;
+	link_gen[a][b]++;
+	if (heal_after > 0)
+	{
+		e = ev_new(W.now + heal_after, E_LINK_HEAL, 0);
+		e->arg = a * 16 + b;
+		e->m.rid = link_gen[a][b];
+		ev_push(e);
+	}
+}
+
+static const char *
+link_name(LinkState s)
+{
+	return s == LINK_OK ? "ok" : s == LINK_SILENT ? "silent" : "refused";
+}
+
+/* the operator rejoins a fenced old primary or a standby that cannot follow */
+static void
+rejoin(Node *n)
+{
+	int			p = 0;
+	Node	   *P;
+	dc_lsn		pre;
+	dc_lsn		mine;
+
+	/* the primary of the highest term */
+	for (int i = 1; i <= W.n; i++)
+		if (W.nodes[i].up && !W.nodes[i].in_recovery && !W.nodes[i].fenced &&
+			W.nodes[i].role != ROLE_WITNESS && W.nodes[i].ws == WS_PRIMARY &&
+			(p == 0 || W.nodes[i].lead_term > W.nodes[p].lead_term))
+			p = i;
+	if (p == 0 || p == n->id || !n->up)
+		return;
+	P = &W.nodes[p];
+	/* pg_rewind: back to where the two histories meet, then stream */
+	pre = common_prefix(n->tl, P->tl);
+	mine = n->in_recovery ? n->replay : n->write_lsn;
+	if (pre < mine)
+		mine = (pre / REC) * REC;
+	trace(1, "OPERATOR rejoins node %d (%s) to node %d: rewound to %llu", n->id,
+		  ws_name(n->ws), p, (unsigned long long) mine);
+	n->inc++;
+	n->up = false;
+	n->in_recovery = true;
+	n->role = ROLE_STANDBY;
+	n->fenced = false;
+	n->tl = P->tl;
+	n->replay = n->recv = mine;
+	n->write_lsn = 0;
+	n->upstream = p;
+	if (P->lead_term > n->term)
+		n->term = P->lead_term;
+	node_restart(n);
+}
+
+static void
+random_fault(void)
+{
+	int			n = W.n;
+	int			x = (int) rnd_range(1, n);
+	Node	   *X = &W.nodes[x];
+	int			kind = (int) rnd_range(0, 13);
+	simtime		dur = rnd_range(MS(500), MS(10000));
+
+	switch (kind)
+	{
+		case 0:
+		case 1:
+		case 2:
+			{
+				Event	   *e;
+
+				if (!X->up)
+					return;
+				node_crash(X);
+				e = ev_new(W.now + rnd_range(MS(300), MS(10000)), E_RESTART, x);
+				ev_push(e);
+				return;
+			}
+		case 3:
+		case 4:
+			{
+				simtime		f = MS(W.t.lease_ms) + rnd_range(MS(100), MS(3 * W.t.lease_ms + 2000));
+
+				node_freeze(X, W.now + f);
+				return;
+			}
+		case 5:
+		case 6:
+		case 7:
+			{
+				bool		side[MAXN + 1];
+				bool		oneway = rnd01() < 0.4;
+				LinkState	s = rnd01() < 0.5 ? LINK_SILENT : LINK_REFUSED;
+
+				for (int i = 1; i <= n; i++)
+					side[i] = rnd01() < 0.5;
+				trace(1, "FAULT partition%s (%s) for %lld ms:%s%s%s%s%s%s%s | rest",
+					  oneway ? " one-way" : "", link_name(s), (long long) (dur / 1000),
+					  side[1] ? " 1" : "", n >= 2 && side[2] ? " 2" : "",
+					  n >= 3 && side[3] ? " 3" : "", n >= 4 && side[4] ? " 4" : "",
+					  n >= 5 && side[5] ? " 5" : "", n >= 6 && side[6] ? " 6" : "",
+					  n >= 7 && side[7] ? " 7" : "");
+				for (int i = 1; i <= n; i++)
+					for (int j = 1; j <= n; j++)
+						if (side[i] && !side[j])
+						{
+							set_link(i, j, s, dur);
+							if (!oneway)
+								set_link(j, i, s, dur);
+						}
+				return;
+			}
+		case 8:
+		case 9:
+			{
+				LinkState	s = rnd01() < 0.5 ? LINK_SILENT : LINK_REFUSED;
+
+				trace(1, "FAULT node %d isolated (%s) for %lld ms", x, link_name(s),
+					  (long long) (dur / 1000));
+				for (int j = 1; j <= n; j++)
+				{
+					set_link(x, j, s, dur);
+					set_link(j, x, s, dur);
+				}
+				return;
+			}
+		case 10:
+			/* a firewall REJECT in front of x: its own packets out are dropped */
+			trace(1, "FAULT firewall REJECT in front of node %d for %lld ms", x,
+				  (long long) (dur / 1000));
+			for (int j = 1; j <= n; j++)
+			{
+				set_link(j, x, LINK_REFUSED, dur);
+				set_link(x, j, LINK_SILENT, dur);
+			}
+			return;
+		case 11:
+			{
+				Event	   *e = ev_new(W.now + dur, E_FAULT, 0);
+				static const double losses[] = {0.01, 0.1, 0.3};
+
+				W.loss = losses[rnd_range(0, 2)];
+				W.net_bad = W.now;
+				trace(1, "FAULT message loss %.0f%% for %lld ms", W.loss * 100,
+					  (long long) (dur / 1000));
+				e->arg = -1;
+				e->m.rid = ++loss_gen;
+				ev_push(e);
+				return;
+			}
+		case 12:
+			{
+				Event	   *e = ev_new(W.now + dur, E_FAULT, 0);
+
+				W.dmax = rnd01() < 0.5 ? MS(50) : MS(300);
+				W.net_bad = W.now;
+				trace(1, "FAULT delays up to %lld ms for %lld ms",
+					  (long long) (W.dmax / 1000), (long long) (dur / 1000));
+				e->arg = -2;
+				e->m.rid = ++delay_gen;
+				ev_push(e);
+				return;
+			}
+		case 13:
+			for (int i = 1; i <= n; i++)
+				if (W.nodes[i].up && (W.nodes[i].fenced || W.nodes[i].ws == WS_CANNOT_FOLLOW))
+				{
+					rejoin(&W.nodes[i]);
+					return;
+				}
+			return;
+	}
+}
+
+/* the operator rejoins the fenced primaries and the standbys that cannot follow */
+static void
+operator_rejoins(void)
+{
+	for (int i = 1; i <= W.n; i++)
+		if (W.nodes[i].up && (W.nodes[i].fenced || W.nodes[i].ws == WS_CANNOT_FOLLOW))
+			rejoin(&W.nodes[i]);
+}
+
+static void
+heal(void)
+{
+	trace(1, "HEAL: every fault removed");
+	W.healed = true;
+	for (int i = 1; i <= W.n; i++)
+		for (int j = 1; j <= W.n; j++)
+			if (W.link[i][j] != LINK_OK)
+				set_link(i, j, LINK_OK, 0);
+	W.loss = 0;
+	W.dmin = NORMAL_DMIN;
+	W.dmax = NORMAL_DMAX;
+	W.net_bad = W.now;
+	for (int i = 1; i <= W.n; i++)
+	{
+		Node	   *n = &W.nodes[i];
+
+		/* a frozen node resumes when its freeze ends (at most 3 L + 2 s) */
+		if (!n->up)
+			node_restart(n);
+	}
+	operator_rejoins();
+}
+
+/* ----------
+ * One schedule
+ * ----------
+ */
+static const char *
+legacy_names(int legacy)
+{
+	static char buf[64];
+
+	buf[0] = '\0';
+	if (legacy & LEGACY_SILENCE)
+		strcat(buf, "silence,");
+	if (legacy & LEGACY_LEASE)
+		strcat(buf, "lease,");
+	if (legacy & LEGACY_POSITION)
+		strcat(buf, "position,");
+	if (legacy & LEGACY_WITNESS)
+		strcat(buf, "witness,");
+	if (legacy & LEGACY_ADOPT)
+		strcat(buf, "adopt,");
+	if (buf[0] == '\0')
+		return "none";
+	buf[strlen(buf) - 1] = '\0';
+	return buf;
+}
+
+static bool
+tight_for(uint64_t seed, int settings)
+{
+	return settings == 2 ? (seed & 1) != 0 : settings == 1;
+}
+
+/* run the schedule of seed; true if no violation */
+static bool
+run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
+{
+	bool		witness;
+	Event	   *e;
+	simtime		fault_end;
+	simtime		t;
+
+	memset(W.nodes, 0, sizeof(W.nodes));
+	memset(W.link, 0, sizeof(W.link));
+	memset(W.link_bad, 0, sizeof(W.link_bad));
+	memset(W.winner, 0, sizeof(W.winner));
+	memset(W.voted, 0, sizeof(W.voted));
+	memset(link_gen, 0, sizeof(link_gen));
+	W.seed = seed;
+	W.rng = splitmix64(seed ^ UINT64_C(0x5245504d47520001)) | 1;
+	W.verbose = verbose;
+	W.legacy = legacy;
+	W.drift = drift;
+	W.tight = tight_for(seed, settings);
+	W.now = 0;
+	W.violated = false;
+	W.violation[0] = '\0';
+	W.healed = false;
+	W.next_rid = 0;
+	W.events = 0;
+	W.elections = W.promotions = 0;
+	W.loss = 0;
+	W.notify_loss = (double[]) {0, 0.3, 1.0}[rnd_range(0, 2)];
+	W.dmin = NORMAL_DMIN;
+	W.dmax = NORMAL_DMAX;
+	W.net_bad = 0;
+	ev_reset();
+	check_reset();
+
+	if (W.tight)
+		W.s = (DcSettings) {100, 250, 2, 100};
+	else
+		W.s = (DcSettings) {1000, 1000, 3, 1000};
+	dc_timing(&W.s, &W.t);
+	if (legacy & LEGACY_LEASE)
+	{
+		/* old: rounds of monitor_interval waiting connect_timeout, L = 2 MI + CT */
+		W.t.heartbeat_interval_ms = W.s.monitor_interval_ms;
+		W.t.heartbeat_timeout_ms = W.s.connect_timeout_ms;
+		W.t.lease_ms = 2 * W.s.monitor_interval_ms + W.s.connect_timeout_ms;
+		W.t.silence_ms = W.t.lease_ms + W.t.margin_ms;
+	}
+	W.lease_ms = W.t.lease_ms;
+	W.hb_interval_ms = W.t.heartbeat_interval_ms;
+	W.hb_wait_ms = W.t.heartbeat_timeout_ms;
+	if (rnd01() < 0.5)
+	{
+		W.promote_min_ms = 50;
+		W.promote_max_ms = 400;
+	}
+	else
+	{
+		W.promote_min_ms = 300;
+		W.promote_max_ms = 3000;
+	}
+
+	W.n = (int) rnd_range(3, MAXN);
+	witness = rnd01() < 0.5;
+	W.ntl = 1;
+	W.tls[1].parent = 0;
+	W.tls[1].fork = 0;
+	W.tls[1].owner = 1;
+	for (int i = 1; i <= W.n; i++)
+		node_init(&W.nodes[i], i,
+				  i == 1 ? ROLE_PRIMARY : (witness && i == W.n) ? ROLE_WITNESS : ROLE_STANDBY,
+				  (int) rnd_range(1, 100));
+	trace(1, "schedule %llu: %d nodes%s, %s settings (monitor_interval %d, connect_timeout %d, reconnect %d x %d): lease %d ms, silence %d ms; notify loss %.0f%%; legacy %s",
+		  (unsigned long long) seed, W.n, witness ? " (the last a witness)" : "",
+		  W.tight ? "tight" : "default", W.s.monitor_interval_ms, W.s.connect_timeout_ms,
+		  W.s.reconnect_attempts, W.s.reconnect_interval_ms, W.t.lease_ms,
+		  W.t.silence_ms, W.notify_loss * 100, legacy_names(legacy));
+
+	/* the faults, then healing, then the liveness check */
+	fault_end = rnd_range(MS(8000), MS(20000));
+	for (t = MS(1000) + rnd_range(0, MS(2000)); t < fault_end;
+		 t += rnd_range(MS(200), MS(2500)))
+	{
+		e = ev_new(t, E_FAULT, 0);
+		e->arg = 0;
+		ev_push(e);
+	}
+	W.heal_at = fault_end;
+	e = ev_new(fault_end, E_HEAL, 0);
+	ev_push(e);
+	W.end_at = fault_end + (W.tight ? MS(LIVENESS_TIGHT_MS) : MS(LIVENESS_DEFAULT_MS));
+	for (t = fault_end + MS(3000); t < W.end_at - MS(8000); t += MS(3000))
+	{
+		e = ev_new(t, E_OPERATOR, 0);
+		ev_push(e);
+	}
+	e = ev_new(W.end_at, E_END, 0);
+	ev_push(e);
+
+	while ((e = ev_pop()) != NULL)
+	{
+		Event		ev = *e;
+
+		ev_free(e);
+		W.now = ev.t;
+		W.events++;
+		check_availability();
+		switch (ev.kind)
+		{
+			case E_FAULT:
+				if (ev.arg == 0 && !W.healed)
+					random_fault();
+				else if (ev.arg == -1 && ev.m.rid == loss_gen && !W.healed)
+				{
+					W.loss = 0;
+					W.net_bad = W.now;
+				}
+				else if (ev.arg == -2 && ev.m.rid == delay_gen && !W.healed)
+				{
+					W.dmax = NORMAL_DMAX;
+					W.net_bad = W.now;
+				}
+				break;
+			case E_LINK_HEAL:
+				{
+					int			a = ev.arg / 16;
+					int			b = ev.arg % 16;
+
+					if (link_gen[a][b] == ev.m.rid && W.link[a][b] != LINK_OK)
+						set_link(a, b, LINK_OK, 0);
+				}
+				break;
+			case E_RESTART:
+				if (ev.inc == W.nodes[ev.node].inc)
+					node_restart(&W.nodes[ev.node]);
+				break;
+			case E_HEAL:
+				heal();
+				break;
+			case E_OPERATOR:
+				operator_rejoins();
+				break;
+			case E_END:
+				check_liveness();
+				W.nheap = 0;
+				break;
+			default:
+				node_event(&W.nodes[ev.node], &ev);
+				break;
+		}
+		check_step();
+		if (W.violated)
+			break;
+	}
+	return !W.violated;
+}
+
+/* ----------
+ * Runs
+ * ----------
+ */
+static int
+parse_legacy(const char *s)
+{
+	int			l = 0;
+
+	if (strstr(s, "silence"))
+		l |= LEGACY_SILENCE;
+	if (strstr(s, "lease"))
+		l |= LEGACY_LEASE;
+	if (strstr(s, "position"))
+		l |= LEGACY_POSITION;
+	if (strstr(s, "witness"))
+		l |= LEGACY_WITNESS;
+	if (strstr(s, "adopt"))
+		l |= LEGACY_ADOPT;
+	return l;
+}
+
+static int
+parse_settings(const char *s)
+{
+	if (strcmp(s, "tight") == 0)
+		return 1;
+	if (strcmp(s, "both") == 0)
+		return 2;
+	return 0;
+}
+
+static double
+seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+run_many(const Options *o)
+{
+	double		t0 = seconds();
+	clock_t		c0 = clock();
+	uint64_t	done = 0;
+	uint64_t	failed = 0;
+	uint64_t	tight = 0;
+	uint64_t	events = 0;
+	uint64_t	elections = 0;
+	uint64_t	promotions = 0;
+	double		el;
+	double		cpu;
+
+	for (uint64_t s = o->first; s < o->first + o->count; s++)
+	{
+		bool		ok = run_schedule(s, o->settings, o->legacy, o->drift, 0);
+
+		done++;
+		events += W.events;
+		elections += W.elections;
+		promotions += W.promotions;
+		if (W.tight)
+			tight++;
+		if (!ok)
+		{
+			failed++;
+			printf("seed %llu (%s settings, legacy %s): %s\n", (unsigned long long) s,
+				   W.tight ? "tight" : "default", legacy_names(o->legacy), W.violation);
+			fflush(stdout);
+			if (!o->keep_going)
+			{
+				printf("--- trace of seed %llu ---\n", (unsigned long long) s);
+				run_schedule(s, o->settings, o->legacy, o->drift, o->verbose > 0 ? o->verbose : 1);
+				printf("--- rerun: sim --seed %llu --settings %s --legacy %s\n",
+					   (unsigned long long) s, W.tight ? "tight" : "default",
+					   legacy_names(o->legacy));
+				break;
+			}
+		}
+		if (o->time_limit > 0 && (done & 63) == 0 && seconds() - t0 > o->time_limit)
+			break;
+		if (o->progress > 0 && done % o->progress == 0)
+		{
+			fprintf(stderr, "sim: %llu schedules done (seeds %llu to %llu), %llu with a violation, %.0f s CPU\n",
+					(unsigned long long) done, (unsigned long long) o->first,
+					(unsigned long long) s, (unsigned long long) failed,
+					(double) (clock() - c0) / CLOCKS_PER_SEC);
+			fflush(stderr);
+		}
+	}
+	el = seconds() - t0;
+	cpu = (double) (clock() - c0) / CLOCKS_PER_SEC;
+	printf("sim: %llu schedules (%llu default, %llu tight settings; seeds %llu to %llu), %llu with a violation; legacy rules: %s\n",
+		   (unsigned long long) done, (unsigned long long) (done - tight),
+		   (unsigned long long) tight, (unsigned long long) o->first,
+		   (unsigned long long) (o->first + done - 1), (unsigned long long) failed,
+		   legacy_names(o->legacy));
+	printf("sim: %.1f s wall, %.1f s CPU: %.0f schedules/s of CPU (%.0f/s wall); %.1f M events, %llu elections, %llu promotions\n",
+		   el, cpu, done / (cpu > 0 ? cpu : 1), done / (el > 0 ? el : 1), events / 1e6,
+		   (unsigned long long) elections, (unsigned long long) promotions);
+	return failed ? 1 : 0;
+}
+
+/*
+ * The regression file: "name seed settings legacy" per line (# comments).
+ * Each seed must fail with its legacy rules and pass with the new ones.
+ */
+static int
+run_regress(const char *path, double drift)
+{
+	FILE	   *f = fopen(path, "r");
+	char		line[256];
+	int			bad = 0;
+	int			n = 0;
+
+	if (f == NULL)
+	{
+		perror(path);
+		return 2;
+	}
+	while (fgets(line, sizeof(line), f))
+	{
+		char		name[64],
+					settings[16],
+					legacy[64];
+		unsigned long long seed;
+		int			st;
+		int			lg;
+		bool		old_ok,
+					new_ok;
+		char		why[512];
+
+		if (line[0] == '#' || sscanf(line, "%63s %llu %15s %63s", name, &seed, settings, legacy) != 4)
+			continue;
+		st = parse_settings(settings);
+		lg = parse_legacy(legacy);
+		old_ok = run_schedule(seed, st, lg, drift, 0);
+		strcpy(why, W.violation);
+		new_ok = run_schedule(seed, st, 0, drift, 0);
+		n++;
+		printf("%-8s seed %-10llu %-7s old rule (%s): %s; new rules: %s%s\n", name, seed,
+			   settings, legacy, old_ok ? "NO VIOLATION (expected one)" : why,
+			   new_ok ? "pass" : "VIOLATION: ", new_ok ? "" : W.violation);
+		if (old_ok || !new_ok)
+			bad++;
+	}
+	fclose(f);
+	printf("sim: %d regression seeds, %d not as expected\n", n, bad);
+	return bad ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	Options		o;
+	const char *regress = NULL;
+	bool		one = false;
+	uint64_t	seed = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.first = 1;
+	o.count = 100000;
+	o.settings = 2;
+	o.drift = 0.01;
+	for (int i = 1; i < argc; i++)
+	{
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : "";
+
+		if (strcmp(a, "--seeds") == 0)
+			o.count = strtoull(v, NULL, 10), i++;
+		else if (strcmp(a, "--first") == 0)
+			o.first = strtoull(v, NULL, 10), i++;
+		else if (strcmp(a, "--seed") == 0)
+			seed = strtoull(v, NULL, 10), one = true, i++;
+		else if (strcmp(a, "--settings") == 0)
+			o.settings = parse_settings(v), i++;
+		else if (strcmp(a, "--legacy") == 0)
+			o.legacy = parse_legacy(v), i++;
+		else if (strcmp(a, "--time") == 0)
+			o.time_limit = atof(v), i++;
+		else if (strcmp(a, "--drift") == 0)
+			o.drift = atof(v), i++;
+		else if (strcmp(a, "--regress") == 0)
+			regress = v, i++;
+		else if (strcmp(a, "--keep-going") == 0)
+			o.keep_going = true;
+		else if (strcmp(a, "--progress") == 0)
+			o.progress = strtoull(v, NULL, 10), i++;
+		else if (strcmp(a, "-v") == 0)
+			o.verbose = 1;
+		else if (strcmp(a, "-vv") == 0)
+			o.verbose = 2;
+		else
+		{
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] | --seed S [-v|-vv] | --regress FILE\n",
+					argv[0]);
+			return 2;
+		}
+	}
+	if (regress)
+		return run_regress(regress, o.drift);
+	if (one)
+	{
+		bool		ok = run_schedule(seed, o.settings, o.legacy, o.drift,
+									  o.verbose > 0 ? o.verbose : 1);
+
+		printf("seed %llu: %s\n", (unsigned long long) seed, ok ? "no violation" : W.violation);
+		return ok ? 0 : 1;
+	}
+	return run_many(&o);
+}
