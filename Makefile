@@ -7,6 +7,8 @@
 #                        then the TAP tests (t/)
 #   make test            all of it from a fresh machine: dependencies, build,
 #                        install, tests as an unprivileged user (scripts/test.sh)
+#   make chaos           fault cycles on real servers in network namespaces, as
+#                        root (scripts/chaos.sh; CHAOS_CYCLES=N, CHAOS_SYNC=1)
 
 MODULE_big = repmgr
 OBJS = \
@@ -82,6 +84,18 @@ installcheck-netns: bench/prober
 	cd $(srcdir) && TESTDIR='$(CURDIR)' PATH="$(bindir):$$PATH" \
 	   PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
 	   $(PROVE) $(PG_PROVE_FLAGS) $(PROVE_FLAGS) $(if $(PROVE_TESTS),$(PROVE_TESTS),t/netns/*.pl)
+
+# fault cycles on real servers (bench/chaos.pl, t/Chaos.pm): scripts/chaos.sh
+# builds, installs and runs chaos-run as root in a copy of the tree
+.PHONY: chaos chaos-run
+chaos:
+	bash scripts/chaos.sh
+
+chaos-run: bench/prober
+	rm -rf '$(CURDIR)'/tmp_check_netns && $(MKDIR_P) '$(CURDIR)'/tmp_check_netns && \
+	cd $(srcdir) && TESTDIR='$(CURDIR)' PATH="$(bindir):$$PATH" \
+	   PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
+	   $(PROVE) $(PG_PROVE_FLAGS) $(PROVE_FLAGS) bench/chaos.pl
 
 # the write prober of the failover tests and benchmarks
 all: bench/prober
