@@ -212,7 +212,9 @@ sub setup
 {
 	my ($self) = @_;
 	netns_setup();
-	my %o = (test => $self->{tag});
+	# a cluster rebuilt after a cycle that did not heal is a new generation
+	$self->{gen}++;
+	my %o = (test => $self->{tag} . ($self->{gen} > 1 ? "_g$self->{gen}" : ''));
 	my %conf = (conf => {
 		log_min_messages => 'info',
 		($self->{sync} ? (synchronous_standby_names => 'ANY 1 (node1, node2, node3, node4)') : ()),
@@ -258,7 +260,7 @@ sub setup
 sub write_repmgr_conf
 {
 	my ($self, $n) = @_;
-	my $path = "$self->{dir}/repmgr_$n->{name}.conf";
+	my $path = "$self->{dir}/repmgr_$n->{name}_g$self->{gen}.conf";
 	open my $fh, '>', $path or die "$path: $!";
 	print $fh "# repmgr.conf of $n->{name}\n";
 	print $fh "cluster=chaos\nnode=$n->{id}\nnode_name=$n->{name}\n";
@@ -290,7 +292,7 @@ sub start_probers
 	}
 	foreach my $p (@p)
 	{
-		$p->{out} = "$self->{dir}/prober_$p->{tag}.out";
+		$p->{out} = "$self->{dir}/prober_$p->{tag}_g$self->{gen}.out";
 		$p->{pos} = 0;
 		$p->{rows} = [];
 		push @{ $p->{cmd} }, '-d', 6 * 3600 * 1000, '-o', $p->{out};
@@ -308,6 +310,21 @@ sub stop_probers
 		eval { $p->{handle}->signal('TERM'); $p->{handle}->finish; };
 	}
 	$self->{probers} = [];
+	return;
+}
+
+# everything down, for a rebuild
+sub teardown
+{
+	my ($self) = @_;
+	$self->stop_probers;
+	foreach my $n (@{ $self->{data} }, $self->{witness})
+	{
+		kill 'CONT', server_pids($n);
+		$self->stop_node($n);
+	}
+	NetnsCluster::teardown_network();
+	delete $self->{t_next};
 	return;
 }
 
@@ -465,23 +482,37 @@ sub run
 	$self->note_line(sprintf('chaos: %d cycles, %s replication, seed %d, faults: %s',
 		$self->{cycles}, $self->{sync} ? 'synchronous' : 'asynchronous', $self->{seed},
 		join(' ', @{ $self->{order} })));
-	$self->setup;
-	$self->start_probers;
-	my ($ok, $why) = $self->wait_healthy($self->{primary}, $self->{heal_s});
-	BAIL_OUT("the cluster did not come up healthy: $why") unless $ok;
 	my $k = 0;
+	my $up = 0;
 	foreach my $fault (@{ $self->{order} })
 	{
 		$k++;
+		if (!$up)
+		{
+			$self->setup;
+			$self->start_probers;
+			my ($ok, $why) = $self->wait_healthy($self->{primary}, $self->{heal_s});
+			BAIL_OUT("the cluster did not come up healthy: $why") unless $ok;
+			$self->note_line("cluster (generation $self->{gen}) up and healthy") if $self->{gen} > 1;
+			$up = 1;
+		}
 		my $r = $self->cycle($k, $fault);
 		push @{ $self->{results} }, $r;
 		$self->note_line($self->cycle_line($r));
 		ok($r->{two_primary_ms} == 0, "cycle $k ($fault): never two nodes acknowledging writes")
 		  or diag($r->{two_primary_detail});
-		ok($r->{lost} == 0, "cycle $k ($fault): no acknowledged write lost (synchronous replication)")
+		ok(defined $r->{lost} && $r->{lost} == 0,
+			"cycle $k ($fault): no acknowledged write lost (synchronous replication)")
+		  or diag($r->{lost_detail})
 		  if $self->{sync};
 		ok($r->{healed}, "cycle $k ($fault): healed") or diag("not healed: $r->{heal_why}");
-		last unless $r->{healed};
+		if (!$r->{healed} && $k < $self->{cycles})
+		{
+			# the next cycle needs a healthy cluster: a new one
+			$self->note_line("cycle $k did not heal: the cluster is rebuilt for the next cycle");
+			$self->teardown;
+			$up = 0;
+		}
 	}
 	$self->stop_probers;
 	$self->summary;
@@ -700,15 +731,28 @@ sub heal
 {
 	my ($self, $c) = @_;
 	my $t0 = mono_ms();
-	my $new = $c->{new};
-	if (!$new)
+	# the primary to heal around: the one data node that is a working
+	# primary (not in recovery, not fenced) once the dust settled
+	my @working;
+	$self->poll(300, 30, sub {
+		@working = grep {
+			my $r = query($_, "SELECT NOT pg_is_in_recovery() AND NOT fenced FROM repmgr.daemon_status()");
+			defined $r && $r eq 't' } @{ $self->{data} };
+		return @working == 1;
+	});
+	if (@working != 1)
 	{
-		# no failover: is the old primary still the primary?
-		push @{ $c->{notes} }, 'no failover';
-		$new = $c->{old};
-		$self->start_node($new) unless running($new);
+		$c->{healed} = 0;
+		$c->{heal_why} = @working ? 'more than one working primary: ' . join(', ', map { $_->{name} } @working)
+		  : 'no working primary';
+		$c->{heal_ms} = mono_ms() - $t0;
+		return;
 	}
-	else
+	my $new = $working[0];
+	push @{ $c->{notes} }, 'no failover' if $new == $c->{old};
+	push @{ $c->{notes} }, "the working primary is $new->{name}, not $c->{new}{name}"
+	  if $c->{new} && $c->{new} != $new;
+	if ($new != $c->{old})
 	{
 		$self->rejoin($c, $c->{old}, $new);
 	}
@@ -717,7 +761,7 @@ sub heal
 	{
 		# standbys that did not come back on their own are rejoined too
 		push @{ $c->{notes} }, "not healthy after the rejoin ($why)";
-		foreach my $s (grep { $_ != $new && $_ != $c->{old} } @{ $self->{data} })
+		foreach my $s (grep { $_ != $new } @{ $self->{data} })
 		{
 			$self->rejoin($c, $s, $new) if $why =~ /\Q$s->{name}\E not streaming/;
 		}
@@ -789,7 +833,7 @@ sub analyse
 	# acknowledged writes missing on the primary after healing
 	my $final = $c->{final};
 	my ($lost, @lost_detail) = (0);
-	foreach my $p (@{ $self->{probers} })
+	foreach my $p ($final ? @{ $self->{probers} } : ())
 	{
 		my @mine = grep { $_->{prober} eq $p->{tag} } @all;
 		next unless @mine;
@@ -811,8 +855,8 @@ sub analyse
 			join(',', map { $_->{seq} } @missing[ 0 .. ($#missing < 9 ? $#missing : 9) ])
 			  . (@missing > 10 ? ',...' : ''));
 	}
-	$r{lost} = $lost;
-	$r{lost_detail} = join('; ', @lost_detail);
+	$r{lost} = $final ? $lost : undef;
+	$r{lost_detail} = $final ? join('; ', @lost_detail) : 'no primary to compare with';
 	$self->excerpt_logs($c, \%r);
 	return \%r;
 }
@@ -853,9 +897,9 @@ sub excerpt_logs
 sub cycle_line
 {
 	my ($self, $r) = @_;
-	return sprintf('cycle %2d %-15s %s -> %-7s failover %6s ms  gap %6d ms  two-primary %5d ms  lost %3d of %6d  healed %s%s',
+	return sprintf('cycle %2d %-15s %s -> %-7s failover %6s ms  gap %6d ms  two-primary %5d ms  lost %3s of %6d  healed %s%s',
 		$r->{cycle}, $r->{fault}, $r->{old}, $r->{new} // 'none',
-		$r->{failover_ms} // '-', $r->{gap_ms}, $r->{two_primary_ms}, $r->{lost}, $r->{acked},
+		$r->{failover_ms} // '-', $r->{gap_ms}, $r->{two_primary_ms}, $r->{lost} // '-', $r->{acked},
 		$r->{healed} ? 'yes' : 'NO', @{ $r->{notes} } ? ' (' . join('; ', @{ $r->{notes} }) . ')' : '');
 }
 
@@ -891,7 +935,7 @@ sub summary
 			@fo ? sprintf('%d / %d / %d', $fo[0], median(@fo), $fo[-1]) : '-',
 			$nofail ? " ($nofail without failover)" : '',
 			$max->(map { $_->{gap_ms} } @c), $max->(map { $_->{two_primary_ms} } @c),
-			$sum->(map { $_->{lost} } @c), $sum->(map { $_->{acked} } @c),
+			$sum->(map { $_->{lost} // 0 } @c), $sum->(map { $_->{acked} } @c),
 			scalar(grep { $_->{healed} } @c), scalar @c);
 	}
 	my @crash = grep { defined } map { $_->{failover_ms} } grep { $_->{fault} eq 'kill9' } @r;
@@ -900,14 +944,14 @@ sub summary
 	my @two = grep { $_->{two_primary_ms} > 0 } @r;
 	my @unhealed = grep { !$_->{healed} } @r;
 	my $lost = 0;
-	$lost += $_->{lost} foreach @r;
+	$lost += $_->{lost} // 0 foreach @r;
 	push @lines, sprintf('two nodes acknowledging writes: %s', @two
 		? join(', ', map { "cycle $_->{cycle} ($_->{fault}) $_->{two_primary_ms} ms" } @two) : 'never');
 	push @lines, sprintf('acknowledged writes lost: %d%s', $lost,
 		$lost ? ' (' . join('; ', map { "cycle $_->{cycle} ($_->{fault}): $_->{lost}" } grep { $_->{lost} } @r) . ')' : '');
 	push @lines, sprintf('not healed: %s', @unhealed ? join(', ', map { "cycle $_->{cycle} ($_->{fault})" } @unhealed) : 'none');
-	push @lines, sprintf('cycles not run (a cycle did not heal): %d', $self->{cycles} - scalar @r)
-	  if @r < $self->{cycles};
+	push @lines, sprintf('cluster rebuilt after a cycle that did not heal: %d times', $self->{gen} - 1)
+	  if $self->{gen} > 1;
 	$self->note_line($_) foreach @lines;
 
 	my $out = $ENV{CHAOS_OUT} // "$self->{dir}/result";
