@@ -15,6 +15,7 @@ OBJS = \
 	src/actions.o \
 	src/bgworker.o \
 	src/check.o \
+	src/decide.o \
 	src/cluster.o \
 	src/events.o \
 	src/failover.o \

@@ -413,7 +413,8 @@ CREATE FUNCTION node_state(
 	OUT primary_node_id integer,
 	OUT primary_last_seen timestamptz,
 	OUT primary_visible boolean,
-	OUT wal_receiver_streaming boolean)
+	OUT wal_receiver_streaming boolean,
+	OUT replay_settled boolean)
 RETURNS record
 AS 'MODULE_PATHNAME', 'repmgr_node_state'
 LANGUAGE C VOLATILE;
@@ -426,7 +427,8 @@ CREATE FUNCTION heartbeat(
 	term bigint,
 	OUT accepted boolean,
 	OUT term bigint,
-	OUT in_recovery boolean)
+	OUT in_recovery boolean,
+	OUT is_primary boolean)
 RETURNS record
 AS 'MODULE_PATHNAME', 'repmgr_heartbeat'
 LANGUAGE C VOLATILE;
@@ -438,14 +440,16 @@ CREATE FUNCTION request_vote(
 	term bigint,
 	candidate_id integer,
 	candidate_lsn pg_lsn,
+	candidate_timeline integer DEFAULT 0,
 	OUT granted boolean,
 	OUT term bigint,
-	OUT reason text)
+	OUT reason text,
+	OUT code text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'repmgr_request_vote'
 LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION request_vote(bigint, integer, pg_lsn) IS
+COMMENT ON FUNCTION request_vote(bigint, integer, pg_lsn, integer) IS
 	'a candidate asks this node for its vote in a term';
 
 CREATE FUNCTION notify_follow(primary_id integer, term bigint)
@@ -472,6 +476,14 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'repmgr_worker_transitions'
 LANGUAGE C IMMUTABLE;
 
+CREATE FUNCTION worker_observer_events(
+	OUT state text,
+	OUT event text,
+	OUT handled boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'repmgr_worker_observer_events'
+LANGUAGE C IMMUTABLE;
+
 CREATE FUNCTION decide_candidate(
 	node_ids integer[],
 	lsns pg_lsn[],
@@ -489,6 +501,33 @@ LANGUAGE C IMMUTABLE;
 CREATE FUNCTION decide_fence(acked integer, total integer)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'repmgr_decide_fence'
+LANGUAGE C IMMUTABLE;
+
+CREATE FUNCTION decide_follow(
+	timeline integer,
+	replay_lsn pg_lsn,
+	receive_lsn pg_lsn,
+	replay_settled boolean,
+	target_timeline integer,
+	target_switch_lsn pg_lsn)
+RETURNS text
+AS 'MODULE_PATHNAME', 'repmgr_decide_follow'
+LANGUAGE C IMMUTABLE;
+
+CREATE FUNCTION decide_vote(
+	term bigint,
+	candidate_lsn pg_lsn,
+	voter_term bigint,
+	voted_term bigint,
+	voted_for integer,
+	primary_lost boolean,
+	heard_ago_ms bigint,
+	replay_lsn pg_lsn,
+	receive_lsn pg_lsn,
+	replay_settled boolean,
+	candidate integer DEFAULT 2)
+RETURNS text
+AS 'MODULE_PATHNAME', 'repmgr_decide_vote'
 LANGUAGE C IMMUTABLE;
 
 CREATE FUNCTION failover_timing(

@@ -32,6 +32,11 @@ SELECT DISTINCT next_state AS unknown_next FROM repmgr.worker_transitions()
    AND next_state <> '(monitoring state of the role)';
 SELECT count(DISTINCT event) AS events_handled FROM repmgr.worker_transitions();
 
+-- both ways: every event an observer can return has a transition, and
+-- every transition is on an event its state's observer can return
+SELECT state, event AS unhandled FROM repmgr.worker_observer_events() WHERE NOT handled;
+SELECT state, event AS never_fires FROM repmgr.worker_transitions() WHERE NOT state_observed;
+
 -- candidate ranking: highest LSN, then priority, then lowest id
 SELECT repmgr.decide_candidate('{2,3}', '{0/3000000,0/3000100}', '{100,100}', '{t,t}') AS most_advanced;
 SELECT repmgr.decide_candidate('{2,3}', '{0/3000000,0/3000000}', '{100,150}', '{t,t}') AS higher_priority;
@@ -48,6 +53,26 @@ SELECT v AS visible, t AS total, repmgr.decide_quorum(v, t) AS quorum
 -- fence: a primary that reaches fewer than half the nodes (itself counted)
 SELECT a AS acked, t AS total, repmgr.decide_fence(a, t) AS fence
   FROM (VALUES (1, 1), (1, 2), (2, 3), (1, 3), (2, 4), (1, 4), (3, 5), (2, 5)) AS x(a, t);
+
+-- following a new timeline is decided on the replay position: received
+-- bytes past the switch point that replay never applied (an incomplete
+-- record) do not stop it; replay past it does; a replay still running
+-- that may pass it waits
+SELECT repmgr.decide_follow(1, '0/9004FE0', '0/9006000', true, 2, '0/9004FE0') AS partial_record_past_switch;
+SELECT repmgr.decide_follow(1, '0/9005100', '0/9006000', true, 2, '0/9004FE0') AS replayed_past_switch;
+SELECT repmgr.decide_follow(1, '0/9004000', '0/9006000', false, 2, '0/9004FE0') AS replay_running;
+SELECT repmgr.decide_follow(1, '0/9004000', '0/9004000', false, 2, '0/9004FE0') AS behind_switch;
+SELECT repmgr.decide_follow(3, '0/9004000', '0/9004000', true, 2, '0/9004FE0') AS newer_timeline;
+
+-- votes: the same position decides; a fresh heartbeat or notice of any
+-- primary denies, whatever the evidence of the loss; one vote per term
+SELECT repmgr.decide_vote(1, '0/9004FE0', 0, 0, 0, true, 5000, '0/9004FE0', '0/9006000', true) AS candidate_at_my_replay;
+SELECT repmgr.decide_vote(1, '0/9004FE0', 0, 0, 0, true, 5000, '0/9004000', '0/9006000', false) AS my_replay_running;
+SELECT repmgr.decide_vote(2, '0/9004FE0', 1, 1, 2, true, 100, '0/9004FE0', '0/9004FE0', true, 3) AS heard_a_newer_primary;
+SELECT repmgr.decide_vote(1, '0/9004FE0', 1, 1, 2, true, 5000, '0/9004FE0', '0/9004FE0', true, 3) AS voted_other;
+SELECT repmgr.decide_vote(1, '0/9004FE0', 1, 1, 2, true, 5000, '0/9004FE0', '0/9004FE0', true, 2) AS repeated;
+SELECT repmgr.decide_vote(1, '0/9004FE0', 2, 2, 3, true, 5000, '0/9004FE0', '0/9004FE0', true) AS old_term;
+SELECT repmgr.decide_vote(1, '0/9004FE0', 0, 0, 0, false, 5000, '0/9004FE0', '0/9004FE0', true) AS primary_not_lost;
 
 -- the timings the default settings give
 SELECT name, milliseconds FROM repmgr.failover_timing();

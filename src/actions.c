@@ -72,28 +72,39 @@ reload_configuration(void)
 }
 
 /*
- * Can this standby, at position me, stream from a node on target_tli
- * whose timeline began at target_switch?  If not, *reason says why.
+ * Can a node at position me follow a node on target_tli whose timeline
+ * began at target_switch (InvalidXLogRecPtr: not known, or the same
+ * timeline)?  dc_decide_follow() says; this only converts.
  */
-bool
-follow_possible(const LocalPosition *me, TimeLineID target_tli,
-				XLogRecPtr target_switch, char **reason)
+DcFollow
+follow_check(const LocalPosition *me, TimeLineID target_tli,
+			 XLogRecPtr target_switch)
 {
-	if (target_tli < me->timeline)
-	{
-		*reason = psprintf("this node is on timeline %u, newer than the timeline %u of the new upstream",
-						   me->timeline, target_tli);
-		return false;
-	}
-	if (target_tli > me->timeline && target_switch != InvalidXLogRecPtr &&
-		me->lsn > target_switch)
-	{
-		*reason = psprintf("this node has WAL up to %X/%X on timeline %u, beyond %X/%X where timeline %u of the new upstream began",
-						   LSN_FORMAT_ARGS(me->lsn), me->timeline,
-						   LSN_FORMAT_ARGS(target_switch), target_tli);
-		return false;
-	}
-	return true;
+	DcPosition	pos;
+
+	local_dc_position(me, &pos);
+	return dc_decide_follow(&pos, target_tli, target_switch);
+}
+
+/* why follow_check() said no, with the figures */
+char *
+follow_reason(DcFollow f, const LocalPosition *me, TimeLineID target_tli,
+			  XLogRecPtr target_switch)
+{
+	XLogRecPtr	mine = me->in_recovery ? me->replay_lsn : me->lsn;
+
+	if (f == DC_FOLLOW_NEWER_TIMELINE)
+		return psprintf("this node is on timeline %u, newer than the timeline %u of the new upstream",
+						me->timeline, target_tli);
+	if (f == DC_FOLLOW_DIVERGED)
+		return psprintf("this node has replayed WAL up to %X/%X on timeline %u, beyond %X/%X where timeline %u of the new upstream began",
+						LSN_FORMAT_ARGS(mine), me->timeline,
+						LSN_FORMAT_ARGS(target_switch), target_tli);
+	if (f == DC_FOLLOW_WAIT_REPLAY)
+		return psprintf("this node received WAL up to %X/%X and replayed up to %X/%X; timeline %u of the new upstream began at %X/%X, so replay must end first",
+						LSN_FORMAT_ARGS(me->receive_lsn), LSN_FORMAT_ARGS(me->replay_lsn),
+						target_tli, LSN_FORMAT_ARGS(target_switch));
+	return pstrdup(dc_follow_name(f));
 }
 
 /*
@@ -415,7 +426,8 @@ node_follow(int upstream_node_id)
 	PeerState  *conflict;
 	PeerState  *target;
 	LocalPosition me;
-	char	   *reason;
+	XLogRecPtr	switch_lsn;
+	DcFollow	f;
 	int			npeers;
 
 	require_standby("follow");
@@ -469,14 +481,16 @@ node_follow(int upstream_node_id)
 	}
 
 	local_position(&me);
-	if (!follow_possible(&me, target->timeline,
-						 target == primary ? primary->switch_lsn : InvalidXLogRecPtr,
-						 &reason))
+	switch_lsn = (target == primary) ? primary->switch_lsn : InvalidXLogRecPtr;
+	f = follow_check(&me, target->timeline, switch_lsn);
+	if (f != DC_FOLLOW_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("this node cannot follow node %d (\"%s\")",
 						target->node->node_id, target->node->name),
-				 errdetail("%s.", reason),
+				 errdetail("%s.", follow_reason(f, &me, target->timeline, switch_lsn)),
+				 f == DC_FOLLOW_WAIT_REPLAY ?
+				 errhint("Try again once replay has applied the WAL this node received.") :
 				 errhint("Rejoin it with \"repmgr node rejoin --force-rewind\".")));
 
 	action_follow(self, target->node, primary->node->conninfo, nodes, NULL);

@@ -12,8 +12,10 @@
 #include "localnode.h"
 #include "peers.h"
 
-extern bool follow_possible(const LocalPosition *me, TimeLineID target_tli,
-							XLogRecPtr target_switch, char **reason);
+extern DcFollow follow_check(const LocalPosition *me, TimeLineID target_tli,
+							 XLogRecPtr target_switch);
+extern char *follow_reason(DcFollow f, const LocalPosition *me,
+						   TimeLineID target_tli, XLogRecPtr target_switch);
 extern void action_follow(NodeInfo *self, NodeInfo *target,
 						  const char *primary_conninfo, List *nodes,
 						  const char *worker_event);

@@ -512,6 +512,14 @@ repmgr_worker_main(Datum main_arg)
 	before_shmem_exit(note_missing_database, (Datum) 0);
 	BackgroundWorkerInitializeConnection(repmgr_database, NULL, 0);
 	connected = true;
+
+	/*
+	 * None of the worker's own writes may wait for a synchronous standby:
+	 * it runs before it knows whether this node is still the primary, and
+	 * a wait for a standby that never comes cannot be interrupted by a
+	 * shutdown request.
+	 */
+	SetConfigOption("synchronous_commit", "local", PGC_SUSET, PGC_S_OVERRIDE);
 	pgstat_report_appname("repmgr worker");
 
 	shmem_worker_attach();

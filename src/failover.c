@@ -15,36 +15,29 @@
  *	3. It goes on only if it and the nodes it reaches are a strict
  *	   majority of all active nodes, the lost primary and the witness
  *	   counted.
- *	4. The best candidate (highest LSN, then priority, then lowest id;
- *	   priority 0, manual or paused nodes excluded) asks for votes for
- *	   term T+1.  A node grants one vote per term, durably, to a candidate
- *	   not behind it, and only once it has itself lost the primary.
- *	5. With a majority of votes it promotes, marks the old primary failed
+ *	4. It waits until it has heard no primary (heartbeat or notice) for
+ *	   the vote silence, whatever the evidence of the loss.
+ *	5. The best candidate (dc_position_lsn, then priority, then lowest
+ *	   id; priority 0, manual or paused nodes excluded; once its replay
+ *	   has settled) asks for votes for term T+1.  A node grants one vote
+ *	   per term, durably, by dc_decide_vote().
+ *	6. With a majority of votes it promotes, marks the old primary failed
  *	   and tells the others to follow (notify_follow); a node that misses
  *	   the notice finds the new primary by asking its peers.
- *	6. Each standby of the old primary re-points itself; one that has WAL
- *	   beyond the new primary's fork point cannot, and says so.
- *	7. The fence.  The primary sends a heartbeat to every node each
- *	   monitor_interval; it may commit writes only while at least half the
- *	   nodes (itself included) acknowledged a heartbeat sent within the
- *	   lease L = 2 x monitor_interval + connect_timeout.  A voter whose loss
- *	   of the primary rests on timeouts (not on refused connections, which
- *	   prove the server down) grants a vote only when it has had no
- *	   heartbeat for L + FENCE_MARGIN.  Any winning majority of voters
- *	   overlaps the primary's lease majority, so the old primary has
- *	   stopped committing at least FENCE_MARGIN before a new one is
- *	   elected.  A voter refuses heartbeats of an older term than the one
- *	   it voted in, and a primary that meets a newer primary fences itself
- *	   for good (until node rejoin).
+ *	7. Each standby of the old primary re-points itself when
+ *	   dc_decide_follow() allows; one that replayed WAL beyond the new
+ *	   primary's fork point cannot, and says so.
+ *	8. The fence: the primary's heartbeats renew its write lease
+ *	   (primary_heartbeat_round, fence.c); one that meets a newer primary
+ *	   fences itself until node rejoin.
  *
- * The pure decisions (candidate ranking, quorum, fence) take plain values
- * and are exposed to pg_regress through SQL wrappers.
+ * Every decision is a pure function of decide.c, where the argument that
+ * at most one node can commit at any instant is written down; this file
+ * gathers what the node knows, calls them, and acts.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
-
-#include <limits.h>
 
 #include "access/xact.h"
 #include "access/xlog.h"
@@ -58,140 +51,115 @@
 #include "failover.h"
 #include "worker.h"
 
-#define FENCE_MARGIN_MS 1000
-
 /* ----------
- * Timing, from the settings
+ * Timing, from the settings (decide.c's formulas)
  * ----------
  */
+void
+failover_timing(DcTiming *t)
+{
+	DcSettings	s;
 
-/* how long a heartbeat acknowledgement keeps a primary writable */
+	s.monitor_interval_ms = repmgr_monitor_interval_ms;
+	s.connect_timeout_ms = repmgr_connect_timeout_ms;
+	s.reconnect_attempts = repmgr_reconnect_attempts;
+	s.reconnect_interval_ms = repmgr_reconnect_interval_ms;
+	dc_timing(&s, t);
+}
+
+/* how long an acknowledged heartbeat keeps a primary writable */
 int
 failover_lease_ms(void)
 {
-	return 2 * repmgr_monitor_interval_ms + repmgr_connect_timeout_ms;
+	DcTiming	t;
+
+	failover_timing(&t);
+	return t.lease_ms;
 }
 
-/* how long a voter must not have heard the primary, unless it is known down */
+/* how long a voter must not have heard a primary before it votes */
 int
 failover_silence_ms(void)
 {
-	return failover_lease_ms() + FENCE_MARGIN_MS;
+	DcTiming	t;
+
+	failover_timing(&t);
+	return t.silence_ms;
 }
 
 /* how long an election and its notice may take before others re-decide */
 int
 failover_election_timeout_ms(void)
 {
-	return 2 * repmgr_connect_timeout_ms + repmgr_reconnect_interval_ms +
-		repmgr_monitor_interval_ms;
-}
+	DcTiming	t;
 
-/* ----------
- * Pure decisions
- * ----------
- */
-
-/*
- * The best candidate: highest LSN, then highest priority, then lowest node
- * id, among the eligible.  Returns its index, or -1.
- */
-int
-failover_best_candidate(const CandidateInfo *c, int n)
-{
-	int			best = -1;
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		if (!c[i].eligible || c[i].priority <= 0)
-			continue;
-		if (best < 0 ||
-			c[i].lsn > c[best].lsn ||
-			(c[i].lsn == c[best].lsn && c[i].priority > c[best].priority) ||
-			(c[i].lsn == c[best].lsn && c[i].priority == c[best].priority &&
-			 c[i].node_id < c[best].node_id))
-			best = i;
-	}
-	return best;
-}
-
-/* may the nodes that see each other (visible of total) elect a primary? */
-bool
-failover_has_quorum(int visible, int total)
-{
-	return total > 0 && 2 * visible > total;
-}
-
-/*
- * Must a primary that reaches acked nodes (itself included) of total
- * fence itself?  Yes when the others could hold a majority without it.
- */
-bool
-failover_primary_must_fence(int acked, int total)
-{
-	return 2 * acked < total;
-}
-
-/* acknowledgements from other nodes a primary needs to keep its lease */
-static int
-lease_acks_needed(int total)
-{
-	/* acked (self + others) must not be under half the nodes */
-	return (total + 1) / 2 - 1;
+	failover_timing(&t);
+	return t.election_timeout_ms;
 }
 
 /* ----------
  * Voting (the peer side: repmgr.request_vote())
  * ----------
  */
-bool
-failover_decide_vote(int64 term, int candidate, XLogRecPtr candidate_lsn,
-					 char *reason, size_t reasonlen)
+
+/*
+ * What this node knows, for dc_decide_vote(); shmem_decide_vote() adds the
+ * durable state and the silence under its lock.
+ */
+static void
+gather_voter(DcVoter *v)
 {
 	WorkerStatus ws;
 	RepmgrDurableState durable;
-	char		deny[REPMGR_ERROR_LEN] = "";
-	bool		may = false;
-	TimestampTz heard;
-	long		silence_ms;
+	LocalPosition me;
 
-	if (!shmem_worker_status(&ws) || ws.pid == 0)
-	{
-		snprintf(reason, reasonlen, "no repmgr worker runs on this node");
-		return false;
-	}
+	memset(v, 0, sizeof(*v));
+	v->worker_running = shmem_worker_status(&ws) && ws.pid != 0;
 	shmem_get_durable(&durable);
-	heard = shmem_last_heartbeat(NULL, NULL);
-	silence_ms = heard ? TimestampDifferenceMilliseconds(heard, GetCurrentTimestamp()) : LONG_MAX;
+	local_position(&me);
+	v->running_primary = !me.in_recovery && ws.role != NODE_TYPE_WITNESS;
+	v->paused = durable.paused;
+	v->primary_lost = ws.primary_lost;
+	v->has_position = me.in_recovery;
+	local_dc_position(&me, &v->position);
+}
 
-	if (!RecoveryInProgress() && ws.role != NODE_TYPE_WITNESS)
-		snprintf(deny, sizeof(deny), "this node is a running primary");
-	else if (durable.paused)
-		snprintf(deny, sizeof(deny), "this node is paused");
-	else if (!ws.primary_lost)
-		snprintf(deny, sizeof(deny), "this node has not lost the primary (%s)",
-				 worker_state_name(ws.state));
-	else if (!ws.lost_definitive && silence_ms < failover_silence_ms())
-		snprintf(deny, sizeof(deny),
-				 "this node heard from the primary %ld ms ago (less than %d ms)",
-				 silence_ms, failover_silence_ms());
-	else if (RecoveryInProgress())
+DcVote
+failover_decide_vote(const DcVoteRequest *req)
+{
+	DcVoter		v;
+	DcTiming	t;
+
+	gather_voter(&v);
+	failover_timing(&t);
+	return shmem_decide_vote(&v, req, &t);
+}
+
+/* the answer in words, with the figures that explain it */
+char *
+failover_vote_reason(DcVote vote, const DcVoteRequest *req)
+{
+	const char *name = dc_vote_name(vote);
+
+	if (vote == DC_DENY_HEARD_PRIMARY)
+	{
+		int			primary;
+		int64		term;
+		dc_ms		ago = shmem_heard_ago_ms(&primary, &term);
+
+		return psprintf("%s: node %d (term " INT64_FORMAT ") %ld ms ago, less than %d ms",
+						name, primary, term, (long) ago, failover_silence_ms());
+	}
+	if (vote == DC_DENY_CANDIDATE_BEHIND)
 	{
 		LocalPosition me;
 
 		local_position(&me);
-		if (me.lsn > candidate_lsn)
-			snprintf(deny, sizeof(deny),
-					 "candidate is behind this node (%X/%X < %X/%X)",
-					 LSN_FORMAT_ARGS(candidate_lsn), LSN_FORMAT_ARGS(me.lsn));
-		else
-			may = true;
+		return psprintf("%s (%X/%X < %X/%X%s)", name,
+						LSN_FORMAT_ARGS(req->candidate_lsn), LSN_FORMAT_ARGS(me.lsn),
+						me.settled ? "" : ", this node's replay still running");
 	}
-	else
-		may = true;
-
-	return shmem_request_vote(term, candidate, may, deny, reason, reasonlen);
+	return pstrdup(name);
 }
 
 /* ----------
@@ -258,12 +226,13 @@ upstream_back(WorkerCtx *ctx)
 
 /*
  * A peer was found to be the new primary: can we follow it?  Sets up
- * ctx->follow_target for act_follow.
+ * ctx->follow_target for act_follow.  While this node's replay may still
+ * pass the new timeline's switch point, it waits (EV_OK).
  */
 static WorkerEvent
 follow_event(WorkerCtx *ctx, PeerState *target, PeerState *primary)
 {
-	char	   *why;
+	DcFollow	f;
 
 	ctx->follow_target = target->node->node_id;
 	ctx->follow_primary = primary ? primary->node->node_id : target->node->node_id;
@@ -276,11 +245,19 @@ follow_event(WorkerCtx *ctx, PeerState *target, PeerState *primary)
 									  target->node->node_id));
 		return EV_OK;
 	}
-	if (!follow_possible(&ctx->position, target->timeline,
-						 target == primary ? target->switch_lsn : InvalidXLogRecPtr,
-						 &why))
+	f = follow_check(&ctx->position, target->timeline,
+					 target == primary ? target->switch_lsn : InvalidXLogRecPtr);
+	if (f == DC_FOLLOW_WAIT_REPLAY)
 	{
-		strlcpy(ctx->reason, why, sizeof(ctx->reason));
+		say_reason(ctx, LOG, psprintf("not following node %d yet: %s",
+									  target->node->node_id, dc_follow_name(f)));
+		return EV_OK;
+	}
+	if (f != DC_FOLLOW_OK)
+	{
+		strlcpy(ctx->reason,
+				follow_reason(f, &ctx->position, target->timeline, target->switch_lsn),
+				sizeof(ctx->reason));
 		return EV_CANNOT_FOLLOW;
 	}
 	return EV_NEW_PRIMARY;
@@ -378,21 +355,108 @@ hook_failed(WorkerCtx *ctx, const char *event, const char *setting,
  * Degraded monitoring: the upstream is lost; decide what to do
  * ----------
  */
+
+/* a peer as dc_decide_failover() takes it */
+static void
+dc_peer_of(WorkerCtx *ctx, const PeerState *p, DcPeer *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->node_id = p->node->node_id;
+	d->reachable = p->reachable;
+	d->sees_lost_primary = p->reachable && p->primary_visible_known &&
+		p->primary_visible && p->primary_node_id == ctx->lost_primary_id;
+	d->candidate = p->reachable && p->in_recovery &&
+		p->node->type == NODE_TYPE_STANDBY &&
+		p->node->upstream_node_id == ctx->lost_primary_id;
+	d->automatic = p->automatic && !p->paused;
+	d->priority = p->node->priority;
+	d->lsn = p->lsn;
+	d->timeline = p->timeline;
+	d->settled = p->settled;
+}
+
+/*
+ * The primary is lost: stand, defer to a better candidate, or wait, as
+ * dc_decide_failover() says from what this node and its peers know.
+ */
+static WorkerEvent
+decide_failover(WorkerCtx *ctx, PeerState *peers, int npeers)
+{
+	DcFailoverView view;
+	DcFailoverVerdict verdict;
+	DcTiming	timing;
+	DcPeer	   *dpeers = palloc0(sizeof(DcPeer) * Max(npeers, 1));
+	NodeInfo   *lost_node = node_of(ctx, ctx->lost_primary_id);
+	int			i;
+
+	for (i = 0; i < npeers; i++)
+		dc_peer_of(ctx, &peers[i], &dpeers[i]);
+	memset(&view, 0, sizeof(view));
+	view.self_id = repmgr_node_id;
+	view.manual = (repmgr_failover_mode == FAILOVER_MANUAL);
+	view.paused = ctx->durable.paused;
+	view.consensus = repmgr_primary_visibility_consensus;
+	view.total = nodes_count_active(ctx->nodes);
+	view.heard_ago_ms = shmem_heard_ago_ms(NULL, NULL);
+	view.priority = ctx->self->priority;
+	local_dc_position(&ctx->position, &view.position);
+	view.peers = dpeers;
+	view.npeers = npeers;
+	failover_timing(&timing);
+	dc_decide_failover(&view, &timing, &verdict);
+
+	switch (verdict.decision)
+	{
+		case DC_FO_STAND:
+			return EV_CANDIDATE;
+		case DC_FO_DEFER:
+			ctx->follow_target = verdict.node;
+			return EV_NOT_CANDIDATE;
+		case DC_FO_MANUAL:
+			say_reason(ctx, LOG, "repmgr.failover is manual: not promoting (degraded monitoring)");
+			break;
+		case DC_FO_PAUSED:
+			say_reason(ctx, LOG, "this node is paused: not promoting (degraded monitoring)");
+			break;
+		case DC_FO_PRIMARY_SEEN:
+			say_reason(ctx, LOG,
+					   psprintf("node %d can still see the primary node %d: not failing over (degraded monitoring)",
+								verdict.node, ctx->lost_primary_id));
+			break;
+		case DC_FO_NO_QUORUM:
+			say_reason(ctx, WARNING,
+					   psprintf("only %d of %d nodes are visible from location \"%s\"; the primary's location is \"%s\" and a majority is %d: not promoting",
+								verdict.visible, view.total, ctx->self->location,
+								lost_node ? lost_node->location : "?", view.total / 2 + 1));
+			break;
+		case DC_FO_LEASE_WAIT:
+			say_reason(ctx, LOG,
+					   psprintf("waiting for the lease of the primary to expire (%ld ms of %d ms without a primary's heartbeat)",
+								(long) view.heard_ago_ms, timing.silence_ms));
+			ctx->next_decision = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+															 verdict.wait_ms);
+			break;
+		case DC_FO_REPLAY_WAIT:
+			say_reason(ctx, LOG, "this node is the best candidate; waiting for replay to apply the WAL it received");
+			ctx->next_decision = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 20);
+			break;
+		case DC_FO_NO_CANDIDATE:
+			say_reason(ctx, WARNING, "no standby can be promoted (priority 0, manual or paused everywhere)");
+			break;
+		case DC_FO_COUNT:
+			break;
+	}
+	return EV_OK;
+}
+
 WorkerEvent
 observe_degraded(WorkerCtx *ctx)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	PeerState  *peers;
 	PeerState  *primary;
-	CandidateInfo *cands;
 	WorkerEvent ev;
-	NodeInfo   *lost_node;
 	int			npeers;
-	int			ncands = 0;
-	int			visible = 1;
-	int			total;
-	int			best;
-	int			i;
 
 	if (ctx->status.role == NODE_TYPE_STANDBY && !ctx->position.in_recovery)
 		return EV_PROMOTED;
@@ -439,94 +503,7 @@ observe_degraded(WorkerCtx *ctx)
 	/* from here: the primary is lost */
 	if (ctx->status.role == NODE_TYPE_WITNESS)
 		return EV_OK;
-	if (repmgr_failover_mode == FAILOVER_MANUAL)
-	{
-		say_reason(ctx, LOG, "repmgr.failover is manual: not promoting (degraded monitoring)");
-		return EV_OK;
-	}
-	if (ctx->durable.paused)
-	{
-		say_reason(ctx, LOG, "this node is paused: not promoting (degraded monitoring)");
-		return EV_OK;
-	}
-
-	/* 2. nobody may still see the primary */
-	for (i = 0; i < npeers && repmgr_primary_visibility_consensus; i++)
-	{
-		PeerState  *p = &peers[i];
-
-		if (p->reachable && p->primary_visible_known && p->primary_visible &&
-			p->primary_node_id == ctx->lost_primary_id)
-		{
-			say_reason(ctx, LOG,
-					   psprintf("node %d (\"%s\") can still see the primary node %d: not failing over (degraded monitoring)",
-								p->node->node_id, p->node->name, ctx->lost_primary_id));
-			return EV_OK;
-		}
-	}
-
-	/* 3. quorum: us and whom we reach, of all active nodes */
-	total = nodes_count_active(ctx->nodes);
-	for (i = 0; i < npeers; i++)
-		if (peers[i].reachable && peers[i].node->node_id != ctx->lost_primary_id)
-			visible++;
-	if (!failover_has_quorum(visible, total))
-	{
-		lost_node = node_of(ctx, ctx->lost_primary_id);
-		say_reason(ctx, WARNING,
-				   psprintf("only %d of %d nodes are visible from location \"%s\"; the primary's location is \"%s\" and a majority is %d: not promoting",
-							visible, total, ctx->self->location,
-							lost_node ? lost_node->location : "?", total / 2 + 1));
-		return EV_OK;
-	}
-
-	/* the lease guard: a primary cut off by timeouts must have fenced */
-	if (!ctx->all_definitive)
-	{
-		TimestampTz heard = shmem_last_heartbeat(NULL, NULL);
-		long		silence = heard ? TimestampDifferenceMilliseconds(heard, now) : LONG_MAX;
-
-		if (silence < failover_silence_ms())
-		{
-			say_reason(ctx, LOG,
-					   psprintf("waiting for the lease of the primary to expire (%ld ms of %d ms)",
-								silence, failover_silence_ms()));
-			ctx->next_decision = TimestampTzPlusMilliseconds(heard, failover_silence_ms());
-			return EV_OK;
-		}
-	}
-
-	/* 4. the best candidate among the standbys of the lost primary */
-	cands = palloc0(sizeof(CandidateInfo) * (npeers + 1));
-	cands[ncands].node_id = repmgr_node_id;
-	cands[ncands].lsn = ctx->position.lsn;
-	cands[ncands].priority = ctx->self->priority;
-	cands[ncands].eligible = true;
-	ncands++;
-	for (i = 0; i < npeers; i++)
-	{
-		PeerState  *p = &peers[i];
-
-		if (!p->reachable || !p->in_recovery || p->node->type != NODE_TYPE_STANDBY ||
-			p->node->upstream_node_id != ctx->lost_primary_id)
-			continue;
-		cands[ncands].node_id = p->node->node_id;
-		cands[ncands].lsn = p->lsn;
-		cands[ncands].priority = p->node->priority;
-		cands[ncands].eligible = p->automatic && !p->paused &&
-			p->timeline == ctx->position.timeline;
-		ncands++;
-	}
-	best = failover_best_candidate(cands, ncands);
-	if (best < 0)
-	{
-		say_reason(ctx, WARNING, "no standby can be promoted (priority 0, manual or paused everywhere)");
-		return EV_OK;
-	}
-	if (cands[best].node_id == repmgr_node_id)
-		return EV_CANDIDATE;
-	ctx->follow_target = cands[best].node_id;
-	return EV_NOT_CANDIDATE;
+	return decide_failover(ctx, peers, npeers);
 }
 
 /*
@@ -584,21 +561,45 @@ act_election_begin(WorkerCtx *ctx)
 }
 
 #define REQUEST_VOTE_SQL \
-	"SELECT granted, term, reason FROM repmgr.request_vote($1::bigint, $2::integer, $3::pg_lsn)"
+	"SELECT granted, term, reason, code FROM repmgr.request_vote($1::bigint, $2::integer, $3::pg_lsn, $4::integer)"
+
+/* a voter's answer, decoded once */
+typedef struct VoteReply
+{
+	bool		answered;
+	DcVote		vote;
+	const char *reason;
+} VoteReply;
+
+static VoteReply
+vote_reply(RemoteOp *op)
+{
+	VoteReply	r = {false, DC_VOTE_COUNT, NULL};
+	PGresult   *res = op->result;
+
+	if (op->rc->status != REMOTE_OK || res == NULL || PQntuples(res) != 1 ||
+		PQnfields(res) != 4)
+		return r;
+	r.answered = true;
+	r.vote = dc_vote_from_code(PQgetvalue(res, 0, 3));
+	r.reason = pstrdup(PQgetvalue(res, 0, 2));
+	return r;
+}
 
 WorkerEvent
 observe_election(WorkerCtx *ctx)
 {
-	char		reason[REPMGR_ERROR_LEN];
+	DcVoteRequest req;
+	DcVote		own;
 	RemoteOp   *ops;
 	int		   *asked;
-	const char *params[3];
+	const char *params[4];
 	int			total = nodes_count_active(ctx->nodes);
 	int			votes = 1;
 	int			n;
 	int			i;
 	int			elevel;
-	bool		transient = false;
+	bool		may_change = false;
 	WorkerEvent ev;
 
 	if (!ctx->position.in_recovery)
@@ -606,31 +607,37 @@ observe_election(WorkerCtx *ctx)
 	if ((ev = check_follow_notice(ctx)) != EV_OK)
 		return ev;
 
-	/* our own vote first, durably: one vote per term, even for ourselves */
-	if (!shmem_request_vote(ctx->election_term, repmgr_node_id, true, "",
-							reason, sizeof(reason)))
+	/* our own vote first, by the voters' rules and durably: one per term */
+	memset(&req, 0, sizeof(req));
+	req.term = ctx->election_term;
+	req.candidate = repmgr_node_id;
+	req.candidate_lsn = ctx->position.lsn;
+	req.candidate_timeline = ctx->position.timeline;
+	own = failover_decide_vote(&req);
+	if (!dc_vote_granted(own))
 	{
 		ereport(LOG, (errmsg("repmgr worker: cannot stand in term " INT64_FORMAT ": %s",
-							 ctx->election_term, reason)));
+							 ctx->election_term, failover_vote_reason(own, &req))));
 		return EV_ELECTION_LOST;
 	}
 
-	params[0] = psprintf(INT64_FORMAT, ctx->election_term);
+	params[0] = psprintf(INT64_FORMAT, req.term);
 	params[1] = psprintf("%d", repmgr_node_id);
-	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(ctx->position.lsn));
-	n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 3, params, &ops, &asked);
+	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(req.candidate_lsn));
+	params[3] = psprintf("%u", req.candidate_timeline);
+	n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
 	remote_run(ops, n, repmgr_connect_timeout_ms);
 	/* each voter's answer is logged in the first round, then on change */
 	elevel = (ctx->election_round++ == 0) ? LOG : DEBUG1;
 	for (i = 0; i < n; i++)
 	{
-		PGresult   *res = ops[i].result;
+		VoteReply	r = vote_reply(&ops[i]);
 
-		if (ops[i].rc->status != REMOTE_OK || res == NULL || PQntuples(res) != 1)
+		if (!r.answered)
 			ereport(elevel,
 					(errmsg("repmgr worker: node %d did not answer the vote request: %s",
 							asked[i], remote_status_name(ops[i].rc->status))));
-		else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+		else if (dc_vote_granted(r.vote))
 		{
 			votes++;
 			ereport(elevel,
@@ -639,21 +646,18 @@ observe_election(WorkerCtx *ctx)
 		}
 		else
 		{
-			const char *why = PQgetvalue(res, 0, 2);
-
 			ereport(elevel,
-					(errmsg("repmgr worker: node %d refused its vote: %s", asked[i], why)));
-			if (strstr(why, "has not lost the primary") != NULL ||
-				strstr(why, "heard from the primary") != NULL)
-				transient = true;
+					(errmsg("repmgr worker: node %d refused its vote: %s", asked[i], r.reason)));
+			if (dc_vote_may_change(r.vote))
+				may_change = true;
 		}
 		remote_op_release(&ops[i]);
 	}
 
-	if (!failover_has_quorum(votes, total))
+	if (!dc_has_quorum(votes, total))
 	{
 		/* others may not have confirmed the loss yet: ask again shortly */
-		if (transient && GetCurrentTimestamp() < ctx->wait_deadline)
+		if (may_change && GetCurrentTimestamp() < ctx->wait_deadline)
 		{
 			if (elevel == LOG)
 				ereport(LOG,
@@ -845,6 +849,15 @@ act_follow(WorkerCtx *ctx)
 		ctx->upstream_id = target->node_id;
 		witness_copy_metadata(ctx, target);
 	}
+	else if (ctx->self->upstream_node_id == target->node_id &&
+			 local_walreceiver_streaming())
+	{
+		/* a follow made elsewhere (repmgr.follow(), the command line) */
+		ereport(LOG,
+				(errmsg("repmgr worker: node %d already follows node %d",
+						repmgr_node_id, target->node_id)));
+		ctx->upstream_id = target->node_id;
+	}
 	else
 	{
 		ereport(LOG,
@@ -925,34 +938,125 @@ observe_cannot_follow(WorkerCtx *ctx)
  */
 
 #define HEARTBEAT_SQL \
-	"SELECT accepted, term, in_recovery FROM repmgr.heartbeat($1::integer, $2::bigint)"
+	"SELECT accepted, term, is_primary FROM repmgr.heartbeat($1::integer, $2::bigint)"
+
+/* one heartbeat round of the primary, as its answers come in */
+typedef struct HeartbeatRound
+{
+	WorkerCtx  *ctx;
+	TimestampTz sent;
+	RemoteOp   *ops;
+	PeerLink  **links;
+	int			n;
+	int			total;
+	bool		enforced;		/* the fence is on: keep the lease */
+	DcTiming	timing;
+} HeartbeatRound;
+
+static DcHeartbeatReply
+heartbeat_reply(RemoteOp *op)
+{
+	DcHeartbeatReply r;
+	PGresult   *res = op->result;
+
+	memset(&r, 0, sizeof(r));
+	if (op->rc->status != REMOTE_OK || res == NULL || PQntuples(res) != 1 ||
+		PQnfields(res) != 3)
+		return r;
+	r.answered = true;
+	r.accepted = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	r.term = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	r.is_primary = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	return r;
+}
+
+/* the lease from the acknowledgements known now (dc_lease_expiry) */
+static void
+publish_lease(HeartbeatRound *hr)
+{
+	dc_ms	   *acks = palloc0(sizeof(dc_ms) * Max(hr->n, 1));
+	dc_ms		expiry;
+	int			i;
+
+	for (i = 0; i < hr->n; i++)
+		acks[i] = hr->links[i]->last_ack_sent / 1000;
+	expiry = dc_lease_expiry(acks, hr->n, hr->total, &hr->timing);
+	shmem_set_lease(true, expiry == 0 ? 0 : (TimestampTz) expiry * 1000);
+	pfree(acks);
+}
+
+/* an answer arrived: an acknowledgement renews the lease at once */
+static void
+heartbeat_answered(RemoteOp *op, void *arg)
+{
+	HeartbeatRound *hr = (HeartbeatRound *) arg;
+	PeerLink   *link = hr->links[op - hr->ops];
+	DcHeartbeatReply r = heartbeat_reply(op);
+
+	if (dc_heartbeat_verdict(&r, hr->ctx->durable.term) != DC_HB_ACK)
+		return;
+	link->last_ack_sent = hr->sent;
+	link->rejected_since = 0;
+	if (hr->enforced)
+		publish_lease(hr);
+}
+
+/*
+ * Votes in a newer term that elected nobody: once the election is
+ * certainly over, take that term, so the voters acknowledge us again.
+ */
+static void
+adopt_stale_term(HeartbeatRound *hr, int64 newer_term)
+{
+	PeerState  *peers;
+	PeerState  *conflict;
+	int			npeers;
+	int			i;
+
+	for (i = 0; i < hr->n; i++)
+		if (hr->links[i]->rejected_since != 0 &&
+			TimestampDifferenceMilliseconds(hr->links[i]->rejected_since, hr->sent) <
+			hr->timing.election_timeout_ms)
+			return;
+	peers = peers_poll(hr->ctx->nodes, repmgr_node_id, true, &npeers);
+	if (peers_find_primary(peers, npeers, &conflict) != NULL)
+		return;
+	ereport(LOG,
+			(errmsg("repmgr worker: the election of term " INT64_FORMAT " produced no primary; this primary takes that term",
+					newer_term)));
+	shmem_observe_term(newer_term);
+	hr->ctx->durable.term = newer_term;
+}
 
 /*
  * Send a heartbeat to every active node, record who acknowledged it,
- * renew the lease from that, and tell whether a newer primary exists.
+ * renew the lease as the acknowledgements arrive, and tell whether a
+ * newer primary exists.
  */
 void
 primary_heartbeat_round(WorkerCtx *ctx, bool *superseded)
 {
-	TimestampTz sent = GetCurrentTimestamp();
-	RemoteOp   *ops;
-	PeerLink  **links;
+	HeartbeatRound hr;
 	const char *params[2];
 	ListCell   *lc;
-	int			n = 0;
 	int			i;
-	int			total = nodes_count_active(ctx->nodes);
-	int			needed = lease_acks_needed(total);
-	TimestampTz *acks;
 	int64		newer_term = 0;
 
 	*superseded = false;
-	ctx->next_heartbeat = TimestampTzPlusMilliseconds(sent, repmgr_monitor_interval_ms);
+	memset(&hr, 0, sizeof(hr));
+	hr.ctx = ctx;
+	hr.sent = GetCurrentTimestamp();
+	hr.total = nodes_count_active(ctx->nodes);
+	failover_timing(&hr.timing);
+	hr.enforced = repmgr_fence && repmgr_failover_mode != FAILOVER_MANUAL &&
+		dc_lease_acks_needed(hr.total) > 0;
+	ctx->next_heartbeat = TimestampTzPlusMilliseconds(hr.sent,
+													  hr.timing.heartbeat_interval_ms);
 	params[0] = psprintf("%d", repmgr_node_id);
 	params[1] = psprintf(INT64_FORMAT, ctx->durable.term);
 
-	ops = palloc0(sizeof(RemoteOp) * Max(list_length(ctx->nodes), 1));
-	links = palloc0(sizeof(PeerLink *) * Max(list_length(ctx->nodes), 1));
+	hr.ops = palloc0(sizeof(RemoteOp) * Max(list_length(ctx->nodes), 1));
+	hr.links = palloc0(sizeof(PeerLink *) * Max(list_length(ctx->nodes), 1));
 	foreach(lc, ctx->nodes)
 	{
 		NodeInfo   *node = (NodeInfo *) lfirst(lc);
@@ -963,111 +1067,52 @@ primary_heartbeat_round(WorkerCtx *ctx, bool *superseded)
 		link = peer_link(ctx, node->node_id);
 		if (link->conn == NULL)
 			link->conn = remote_conn_new();
-		ops[n].rc = link->conn;
-		ops[n].conninfo = node->conninfo;
-		ops[n].sql = HEARTBEAT_SQL;
-		ops[n].nparams = 2;
-		ops[n].params = params;
-		links[n] = link;
-		n++;
+		hr.ops[hr.n].rc = link->conn;
+		hr.ops[hr.n].conninfo = node->conninfo;
+		hr.ops[hr.n].sql = HEARTBEAT_SQL;
+		hr.ops[hr.n].nparams = 2;
+		hr.ops[hr.n].params = params;
+		hr.links[hr.n] = link;
+		hr.n++;
 	}
-	remote_run(ops, n, repmgr_connect_timeout_ms);
-
-	for (i = 0; i < n; i++)
-	{
-		PGresult   *res = ops[i].result;
-
-		if (ops[i].rc->status == REMOTE_OK && res != NULL && PQntuples(res) == 1)
-		{
-			bool		accepted = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-			int64		term = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-			bool		in_recovery = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-
-			if (accepted)
-			{
-				links[i]->last_ack_sent = sent;
-				links[i]->rejected_since = 0;
-			}
-			else if (!in_recovery && term > ctx->durable.term)
-			{
-				*superseded = true;
-				newer_term = Max(newer_term, term);
-				ctx->follow_target = links[i]->node_id;
-			}
-			else if (term > ctx->durable.term)
-			{
-				/* it voted in a newer term; until that elects somebody, no ack */
-				if (links[i]->rejected_since == 0)
-					links[i]->rejected_since = sent;
-				newer_term = Max(newer_term, term);
-			}
-		}
-		PQclear(res);
-		ops[i].result = NULL;
-	}
-
-	/*
-	 * Votes in a newer term that elected nobody: once the election is
-	 * certainly over, take that term, so the voters acknowledge us again.
-	 */
-	if (!*superseded && newer_term > ctx->durable.term)
-	{
-		bool		stale = true;
-
-		for (i = 0; i < n; i++)
-			if (links[i]->rejected_since != 0 &&
-				TimestampDifferenceMilliseconds(links[i]->rejected_since, sent) <
-				failover_election_timeout_ms())
-				stale = false;
-		if (stale)
-		{
-			PeerState  *peers;
-			PeerState  *conflict;
-			int			npeers;
-
-			peers = peers_poll(ctx->nodes, repmgr_node_id, true, &npeers);
-			if (peers_find_primary(peers, npeers, &conflict) == NULL)
-			{
-				ereport(LOG,
-						(errmsg("repmgr worker: the election of term " INT64_FORMAT " produced no primary; this primary takes that term",
-								newer_term)));
-				shmem_observe_term(newer_term);
-				ctx->durable.term = newer_term;
-			}
-		}
-	}
-	ctx->superseding_term = newer_term;
-
-	/* the lease: the needed-th most recent acknowledgement, plus L */
-	if (!repmgr_fence || repmgr_failover_mode == FAILOVER_MANUAL || needed <= 0)
+	if (!hr.enforced)
 	{
 		shmem_set_lease(false, 0);
 		shmem_arm_lease(false);
-		return;
 	}
-	acks = palloc0(sizeof(TimestampTz) * Max(n, 1));
-	for (i = 0; i < n; i++)
-		acks[i] = links[i]->last_ack_sent;
-	/* selection by repeated maximum: n is small */
-	for (i = 0; i < needed && i < n; i++)
-	{
-		int			j;
-		int			max = i;
-		TimestampTz tmp;
-
-		for (j = i + 1; j < n; j++)
-			if (acks[j] > acks[max])
-				max = j;
-		tmp = acks[i];
-		acks[i] = acks[max];
-		acks[max] = tmp;
-	}
-	shmem_arm_lease(true);
-	if (needed > n || acks[needed - 1] == 0)
-		shmem_set_lease(true, 0);
 	else
-		shmem_set_lease(true, TimestampTzPlusMilliseconds(acks[needed - 1],
-														  failover_lease_ms()));
+		shmem_arm_lease(true);
+	remote_run_notify(hr.ops, hr.n, hr.timing.heartbeat_timeout_ms,
+					  heartbeat_answered, &hr);
+
+	for (i = 0; i < hr.n; i++)
+	{
+		DcHeartbeatReply r = heartbeat_reply(&hr.ops[i]);
+
+		switch (dc_heartbeat_verdict(&r, ctx->durable.term))
+		{
+			case DC_HB_SUPERSEDED:
+				*superseded = true;
+				newer_term = Max(newer_term, r.term);
+				ctx->follow_target = hr.links[i]->node_id;
+				break;
+			case DC_HB_VOTED_NEWER:
+				/* it voted in a newer term; until that elects somebody, no ack */
+				if (hr.links[i]->rejected_since == 0)
+					hr.links[i]->rejected_since = hr.sent;
+				newer_term = Max(newer_term, r.term);
+				break;
+			default:
+				break;
+		}
+		PQclear(hr.ops[i].result);
+		hr.ops[i].result = NULL;
+	}
+	if (!*superseded && newer_term > ctx->durable.term)
+		adopt_stale_term(&hr, newer_term);
+	ctx->superseding_term = newer_term;
+	if (hr.enforced)
+		publish_lease(&hr);
 }
 
 static bool

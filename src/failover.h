@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * failover.h
- *	  The pure decisions of automatic failover and its timing (failover.c).
+ *	  What the rest of the server needs of automatic failover (failover.c):
+ *	  its timing from the settings, and the voter's side of an election.
+ *	  The decisions themselves are decide.h's pure functions.
  *
  *-------------------------------------------------------------------------
  */
@@ -10,22 +12,13 @@
 
 #include "access/xlogdefs.h"
 
-typedef struct CandidateInfo
-{
-	int			node_id;
-	XLogRecPtr	lsn;
-	int			priority;
-	bool		eligible;		/* automatic, not paused, same timeline */
-} CandidateInfo;
+#include "decide.h"
 
+extern void failover_timing(DcTiming *t);
 extern int	failover_lease_ms(void);
 extern int	failover_silence_ms(void);
 extern int	failover_election_timeout_ms(void);
-extern int	failover_best_candidate(const CandidateInfo *c, int n);
-extern bool failover_has_quorum(int visible, int total);
-extern bool failover_primary_must_fence(int acked, int total);
-extern bool failover_decide_vote(int64 term, int candidate,
-								 XLogRecPtr candidate_lsn, char *reason,
-								 size_t reasonlen);
+extern DcVote failover_decide_vote(const DcVoteRequest *req);
+extern char *failover_vote_reason(DcVote vote, const DcVoteRequest *req);
 
 #endif							/* REPMGR_FAILOVER_H */

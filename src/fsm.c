@@ -64,24 +64,47 @@ static const char *const event_names[EV_COUNT] = {
 	[EV_SUPERSEDED] = "superseded",
 };
 
+/*
+ * Each state's observer, and the events it can return: its contract.
+ * fsm_step() refuses an event outside it, and the test walks both ways
+ * (every event an observer can return has a transition; every transition
+ * is on an event its state's observer can return), so every row of the
+ * table can fire.
+ */
 typedef struct StateDef
 {
 	int			state;
 	WorkerObserver observe;
+	uint32		returns;		/* bit i: the observer can return event i */
 } StateDef;
 
+#define E(ev) (UINT32_C(1) << (ev))
+#define FOLLOW_NOTICE (E(EV_NEW_PRIMARY) | E(EV_CANNOT_FOLLOW))
+
 static const StateDef state_defs[] = {
-	{WS_STARTING, observe_startup},
-	{WS_UNREGISTERED, observe_startup},
-	{WS_PRIMARY, observe_primary},
-	{WS_FENCED, observe_fenced},
-	{WS_STANDBY, observe_standby},
-	{WS_WITNESS, observe_witness},
-	{WS_SUSPECT, observe_suspect},
-	{WS_DEGRADED, observe_degraded},
-	{WS_ELECTION, observe_election},
-	{WS_WAITING_PRIMARY, observe_waiting},
-	{WS_CANNOT_FOLLOW, observe_cannot_follow},
+	{WS_STARTING, observe_startup,
+	E(EV_NOT_READY) | E(EV_IS_PRIMARY) | E(EV_IS_STANDBY) | E(EV_IS_WITNESS) | E(EV_IS_FENCED)},
+	{WS_UNREGISTERED, observe_startup,
+	E(EV_NOT_READY) | E(EV_IS_PRIMARY) | E(EV_IS_STANDBY) | E(EV_IS_WITNESS) | E(EV_IS_FENCED)},
+	{WS_PRIMARY, observe_primary,
+	E(EV_OK) | E(EV_NOT_READY) | E(EV_DEMOTED) | E(EV_LEASE_LOST) | E(EV_SUPERSEDED)},
+	{WS_FENCED, observe_fenced,
+	E(EV_OK) | E(EV_NOT_READY) | E(EV_DEMOTED) | E(EV_LEASE_OK) | E(EV_SUPERSEDED)},
+	{WS_STANDBY, observe_standby,
+	E(EV_OK) | E(EV_NOT_READY) | E(EV_PROMOTED) | E(EV_UPSTREAM_LOST) | E(EV_UPSTREAM_CHANGED)},
+	{WS_WITNESS, observe_witness,
+	E(EV_OK) | E(EV_NOT_READY) | E(EV_UPSTREAM_LOST) | E(EV_NEW_PRIMARY)},
+	{WS_SUSPECT, observe_suspect,
+	E(EV_PROMOTED) | E(EV_UPSTREAM_PENDING) | E(EV_UPSTREAM_FAILED) | E(EV_UPSTREAM_OK)},
+	{WS_DEGRADED, observe_degraded,
+	E(EV_OK) | E(EV_NOT_READY) | E(EV_PROMOTED) | FOLLOW_NOTICE | E(EV_UPSTREAM_OK) |
+	E(EV_CANDIDATE) | E(EV_NOT_CANDIDATE)},
+	{WS_ELECTION, observe_election,
+	E(EV_OK) | E(EV_PROMOTED) | FOLLOW_NOTICE | E(EV_ELECTION_WON) | E(EV_ELECTION_LOST)},
+	{WS_WAITING_PRIMARY, observe_waiting,
+	E(EV_OK) | E(EV_PROMOTED) | FOLLOW_NOTICE | E(EV_UPSTREAM_OK) | E(EV_TIMEOUT)},
+	{WS_CANNOT_FOLLOW, observe_cannot_follow,
+	E(EV_OK) | E(EV_NOT_READY) | E(EV_PROMOTED)},
 };
 
 typedef struct Transition
@@ -125,8 +148,6 @@ static const Transition transitions[] = {
 	T(WS_STANDBY,         EV_OK,                act_none,               WS_STANDBY),
 	T(WS_STANDBY,         EV_UPSTREAM_LOST,     act_suspect_begin,      WS_SUSPECT),
 	T(WS_STANDBY,         EV_UPSTREAM_CHANGED,  act_reconnect_upstream, WS_STANDBY),
-	T(WS_STANDBY,         EV_NEW_PRIMARY,       act_follow,             NEXT_MONITORING),
-	T(WS_STANDBY,         EV_CANNOT_FOLLOW,     act_cannot_follow,      WS_CANNOT_FOLLOW),
 	T(WS_STANDBY,         EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
 	T(WS_STANDBY,         EV_NOT_READY,         act_none,               WS_UNREGISTERED),
 
@@ -138,8 +159,6 @@ static const Transition transitions[] = {
 	T(WS_SUSPECT,         EV_UPSTREAM_PENDING,  act_none,               WS_SUSPECT),
 	T(WS_SUSPECT,         EV_UPSTREAM_OK,       act_upstream_back,      NEXT_MONITORING),
 	T(WS_SUSPECT,         EV_UPSTREAM_FAILED,   act_upstream_failed,    WS_DEGRADED),
-	T(WS_SUSPECT,         EV_NEW_PRIMARY,       act_follow,             NEXT_MONITORING),
-	T(WS_SUSPECT,         EV_CANNOT_FOLLOW,     act_cannot_follow,      WS_CANNOT_FOLLOW),
 	T(WS_SUSPECT,         EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
 
 	T(WS_DEGRADED,        EV_OK,                act_none,               WS_DEGRADED),
@@ -224,6 +243,9 @@ fsm_step(WorkerCtx *ctx)
 		elog(ERROR, "repmgr worker in state %d has no observer", ctx->state);
 
 	event = def->observe(ctx);
+	if (event < 0 || event >= EV_COUNT || (def->returns & E(event)) == 0)
+		elog(ERROR, "repmgr worker: the observer of state \"%s\" returned event \"%s\", which it does not declare",
+			 worker_state_name(ctx->state), worker_event_name(event));
 	t = lookup(ctx->state, event);
 	if (t == NULL)
 		elog(ERROR, "repmgr worker: no transition from state \"%s\" on event \"%s\"",
@@ -237,6 +259,39 @@ fsm_step(WorkerCtx *ctx)
 			 worker_state_name(next));
 	ctx->state = next;
 	ctx->status.state = next;
+}
+
+/*
+ * repmgr.worker_observer_events(): what each state's observer can return,
+ * and whether the table handles it, for the test that walks both ways.
+ */
+PG_FUNCTION_INFO_V1(repmgr_worker_observer_events);
+
+Datum
+repmgr_worker_observer_events(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo;
+	int			i;
+	int			ev;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	for (i = 0; i < lengthof(state_defs); i++)
+	{
+		for (ev = 0; ev < EV_COUNT; ev++)
+		{
+			Datum		values[3];
+			bool		nulls[3] = {false, false, false};
+
+			if ((state_defs[i].returns & E(ev)) == 0)
+				continue;
+			values[0] = CStringGetTextDatum(worker_state_name(state_defs[i].state));
+			values[1] = CStringGetTextDatum(worker_event_name(ev));
+			values[2] = BoolGetDatum(lookup(state_defs[i].state, ev) != NULL);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
 }
 
 /*
@@ -265,7 +320,8 @@ repmgr_worker_transitions(PG_FUNCTION_ARGS)
 		values[3] = CStringGetTextDatum(t->next == NEXT_MONITORING ?
 										"(monitoring state of the role)" :
 										worker_state_name(t->next));
-		values[4] = BoolGetDatum(state_def(t->state) != NULL);
+		values[4] = BoolGetDatum(state_def(t->state) != NULL &&
+								 (state_def(t->state)->returns & E(t->event)) != 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -13,14 +13,54 @@
 #include "access/xlog.h"
 #include "access/xlogrecovery.h"
 #include "replication/walreceiver.h"
+#include "storage/proc.h"
 #include "storage/spin.h"
+#include "utils/backend_status.h"
+#include "utils/wait_event.h"
 
 #include "localnode.h"
 
 /*
- * Where this node stands in the WAL.  For a standby, lsn is the furthest
- * of what it has received and replayed: the position that decides which
- * standby is the most advanced.
+ * Is the startup process waiting for WAL to arrive?  Then it has replayed
+ * every complete record it has: what it received beyond its replay
+ * position, if anything, is the beginning of a record not yet whole.
+ * Read like pg_stat_activity reads it, from the backend status array and
+ * the process's wait event.
+ */
+static bool
+replay_waits_for_wal(void)
+{
+	int			n;
+	int			i;
+	bool		waits = false;
+
+	pgstat_clear_backend_activity_snapshot();
+	n = pgstat_fetch_stat_numbackends();
+	for (i = 1; i <= n; i++)
+	{
+		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+		PGPROC	   *proc;
+		uint32		wait_event;
+
+		if (local == NULL || local->backendStatus.st_backendType != B_STARTUP)
+			continue;
+		proc = AuxiliaryPidGetProc(local->backendStatus.st_procpid);
+		if (proc == NULL)
+			break;
+		wait_event = *((volatile uint32 *) &proc->wait_event_info);
+		waits = (wait_event == WAIT_EVENT_RECOVERY_WAL_STREAM ||
+				 wait_event == WAIT_EVENT_RECOVERY_RETRIEVE_RETRY_INTERVAL);
+		break;
+	}
+	pgstat_clear_backend_activity_snapshot();
+	return waits;
+}
+
+/*
+ * Where this node stands in the WAL.  For a standby, lsn is the position
+ * that ranks candidates, grants votes and decides following
+ * (dc_position_lsn): its replay position once replay has applied all it
+ * can (settled), the furthest of received and replayed until then.
  */
 void
 local_position(LocalPosition *pos)
@@ -46,7 +86,21 @@ local_position(LocalPosition *pos)
 
 	pos->replay_lsn = GetXLogReplayRecPtr(&pos->timeline);
 	pos->receive_lsn = GetWalRcvFlushRecPtr(NULL, NULL);
-	pos->lsn = Max(pos->replay_lsn, pos->receive_lsn);
+	pos->settled = pos->replay_lsn >= pos->receive_lsn || replay_waits_for_wal();
+	pos->lsn = pos->settled ? pos->replay_lsn : Max(pos->replay_lsn, pos->receive_lsn);
+}
+
+/* the same, as the pure decisions of decide.c take it */
+void
+local_dc_position(const LocalPosition *pos, DcPosition *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->in_recovery = pos->in_recovery;
+	out->timeline = pos->timeline;
+	out->write_lsn = pos->in_recovery ? InvalidXLogRecPtr : pos->lsn;
+	out->replay_lsn = pos->replay_lsn;
+	out->receive_lsn = pos->receive_lsn;
+	out->settled = pos->settled;
 }
 
 static const char *

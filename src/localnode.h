@@ -13,17 +13,21 @@
 
 #include "access/xlogdefs.h"
 
+#include "decide.h"
+
 typedef struct LocalPosition
 {
 	bool		in_recovery;
 	TimeLineID	timeline;		/* insert timeline, or replay timeline */
-	XLogRecPtr	lsn;			/* write position, or max(receive, replay) */
+	XLogRecPtr	lsn;			/* write position, or dc_position_lsn() */
 	XLogRecPtr	receive_lsn;	/* standby only */
 	XLogRecPtr	replay_lsn;		/* standby only */
+	bool		settled;		/* standby: replay waits for WAL */
 	XLogRecPtr	timeline_switch_lsn;	/* primary on timeline > 1 only */
 } LocalPosition;
 
 extern void local_position(LocalPosition *pos);
+extern void local_dc_position(const LocalPosition *pos, DcPosition *out);
 extern const char *local_walreceiver(XLogRecPtr *upstream_end, pid_t *pid);
 extern bool local_walreceiver_streaming(void);
 

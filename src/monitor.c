@@ -887,6 +887,12 @@ observe_primary(WorkerCtx *ctx)
 	if (GetCurrentTimestamp() < ctx->next_heartbeat)
 		return EV_OK;
 	ev = primary_lease_event(ctx);
-	track_downstream(ctx);
+	/* heartbeats run faster than monitoring: downstream at its own pace */
+	if (GetCurrentTimestamp() >= ctx->next_downstream)
+	{
+		ctx->next_downstream = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														   repmgr_monitor_interval_ms);
+		track_downstream(ctx);
+	}
 	return ev;
 }

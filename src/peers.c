@@ -19,7 +19,7 @@
 #define PEER_STATE_SQL \
 	"SELECT in_recovery, timeline, lsn, timeline_switch_lsn, term, fenced, " \
 	"paused, failover, primary_node_id, primary_visible, worker_state, " \
-	"wal_receiver_streaming, node_id FROM repmgr.node_state()"
+	"wal_receiver_streaming, node_id, replay_settled FROM repmgr.node_state()"
 
 static XLogRecPtr
 lsn_value(PGresult *res, int col)
@@ -60,6 +60,7 @@ peer_read(PeerState *peer, PGresult *res)
 	peer->streaming = bool_value(res, 11);
 	peer->reported_node_id = PQgetisnull(res, 0, 12) ? InvalidNodeId :
 		atoi(PQgetvalue(res, 0, 12));
+	peer->settled = bool_value(res, 13);
 }
 
 /*

@@ -22,7 +22,8 @@ typedef struct PeerState
 	int			reported_node_id;
 	bool		in_recovery;
 	TimeLineID	timeline;
-	XLogRecPtr	lsn;
+	XLogRecPtr	lsn;			/* dc_position_lsn() of it */
+	bool		settled;		/* standby: its replay waits for WAL */
 	XLogRecPtr	switch_lsn;		/* where its timeline began, if a primary */
 	int64		term;
 	bool		fenced;

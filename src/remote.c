@@ -546,12 +546,36 @@ op_drive(RemoteOp *op)
 void
 remote_run(RemoteOp *ops, int nops, int timeout_ms)
 {
+	remote_run_notify(ops, nops, timeout_ms, NULL, NULL);
+}
+
+/* tell the caller, once, that an operation has finished */
+static void
+notify_done(RemoteOp *op, bool *told, RemoteOpDone on_done, void *arg)
+{
+	if (on_done == NULL || *told || op->phase != OP_DONE)
+		return;
+	*told = true;
+	on_done(op, arg);
+}
+
+/*
+ * The same, calling on_done(op, arg) as soon as each operation finishes
+ * (before the others have), so that a caller can act on the first answers
+ * of a round without waiting for the slowest.
+ */
+void
+remote_run_notify(RemoteOp *ops, int nops, int timeout_ms,
+				  RemoteOpDone on_done, void *arg)
+{
 	TimestampTz start = GetCurrentTimestamp();
 	TimestampTz deadline = TimestampTzPlusMilliseconds(start, timeout_ms);
 	uint32	   *want;
+	bool	   *told;
 	int			i;
 
 	want = palloc0(sizeof(uint32) * Max(nops, 1));
+	told = palloc0(sizeof(bool) * Max(nops, 1));
 
 	for (i = 0; i < nops; i++)
 	{
@@ -582,6 +606,7 @@ remote_run(RemoteOp *ops, int nops, int timeout_ms)
 		}
 		if (op->phase != OP_DONE)
 			want[i] = op_drive(op);
+		notify_done(op, &told[i], on_done, arg);
 	}
 
 	for (;;)
@@ -637,6 +662,7 @@ remote_run(RemoteOp *ops, int nops, int timeout_ms)
 			if (op == NULL || op->phase == OP_DONE)
 				continue;
 			want[op - ops] = op_drive(op);
+			notify_done(op, &told[op - ops], on_done, arg);
 		}
 
 		if (ShutdownRequestPending)
@@ -657,8 +683,10 @@ remote_run(RemoteOp *ops, int nops, int timeout_ms)
 			PQclear(ops[i].result);
 			ops[i].result = NULL;
 		}
+		notify_done(&ops[i], &told[i], on_done, arg);
 	}
 	pfree(want);
+	pfree(told);
 }
 
 /* ----------

@@ -17,6 +17,8 @@
 #include "libpq-fe.h"
 #include "nodes/pg_list.h"
 
+#include "decide.h"
+
 #define REPMGR_SCHEMA			"repmgr"
 #define REPMGR_EXTENSION		"repmgr"
 
@@ -153,7 +155,11 @@ extern bool remote_command(RemoteConn *rc, const char *sql, int nparams,
 						   const char *const *params, int timeout_ms);
 extern void remote_close(RemoteConn *rc);
 extern bool remote_is_open(RemoteConn *rc);
+typedef void (*RemoteOpDone) (RemoteOp *op, void *arg);
+
 extern void remote_run(RemoteOp *ops, int nops, int timeout_ms);
+extern void remote_run_notify(RemoteOp *ops, int nops, int timeout_ms,
+							  RemoteOpDone on_done, void *arg);
 extern void remote_op_release(RemoteOp *op);
 extern bool remote_status_is_definitive(RemoteStatus status);
 extern const char *remote_status_name(RemoteStatus status);
@@ -282,18 +288,16 @@ extern void shmem_get_durable(RepmgrDurableState *out);
 extern void shmem_set_paused(bool paused);
 extern void shmem_observe_term(int64 term);
 extern void shmem_set_fenced(bool fenced, int64 term);
-extern bool shmem_request_vote(int64 term, int candidate, bool may_grant,
-							   const char *deny_reason, char *reason,
-							   size_t reasonlen);
-extern bool shmem_first_vote_answer(int64 term, int candidate,
-									const char *reason);
+extern DcVote shmem_decide_vote(DcVoter *voter, const DcVoteRequest *req,
+								const DcTiming *timing);
+extern bool shmem_first_vote_answer(int64 term, int candidate, DcVote vote);
 extern void shmem_worker_attach(void);
 extern void shmem_worker_detach(void);
 extern void shmem_worker_publish(const WorkerStatus *status);
 extern bool shmem_worker_status(WorkerStatus *out);
 extern void shmem_wake_worker(void);
 extern bool shmem_heartbeat(int primary_id, int64 term, int64 *our_term);
-extern TimestampTz shmem_last_heartbeat(int *primary_id, int64 *term);
+extern dc_ms shmem_heard_ago_ms(int *primary_id, int64 *term);
 extern void shmem_set_follow_notice(int primary_id, int64 term);
 extern int	shmem_take_follow_notice(int64 *term);
 extern void shmem_set_lease(bool enforced, TimestampTz expiry);

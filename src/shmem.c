@@ -40,16 +40,16 @@ typedef struct RepmgrShared
 	TimestampTz voted_at;		/* when the last vote was granted */
 	int64		answered_term;	/* the last vote answer logged ... */
 	int			answered_candidate;
-	char		answered_reason[64];
+	int			answered_vote;	/* a DcVote */
 
 	/* the worker */
 	Latch	   *worker_latch;
 	WorkerStatus worker;
 
-	/* from peers */
+	/* from peers: the last heartbeat or notice of a primary accepted */
 	int			heartbeat_primary_id;
 	int64		heartbeat_term;
-	TimestampTz heartbeat_at;
+	TimestampTz heartbeat_at;	/* the server's start until one arrives */
 	int			follow_primary_id;	/* notify_follow(); InvalidNodeId: none */
 	int64		follow_term;
 
@@ -98,6 +98,8 @@ shmem_startup(void)
 		/* a primary that needed a lease needs one again before writing */
 		shared->lease_enforced = shared->durable.lease_armed;
 		shared->lease_expiry = 0;
+		/* a restarted node may have acknowledged a primary just before */
+		shared->heartbeat_at = GetCurrentTimestamp();
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -218,70 +220,60 @@ shmem_set_fenced(bool fenced, int64 term)
 }
 
 /*
- * Grant or deny a vote for candidate in term, atomically with recording
- * it on disk.  may_grant is the caller's verdict on everything but the
- * term (the primary is gone, the candidate is not behind).  On denial,
- * *reason says why; the term is not raised by a denied request, so a
+ * Decide a vote (decide.c) atomically with recording it on disk.  The
+ * caller fills what only it knows (role, pause, loss of the primary,
+ * position); the durable term and vote and the time since a primary was
+ * last heard are filled here, under the lock that heartbeats and other
+ * vote requests take too.  A denied request does not raise the term, so a
  * candidate that should not have run changes nothing here.
  */
-bool
-shmem_request_vote(int64 term, int candidate, bool may_grant,
-				   const char *deny_reason, char *reason, size_t reasonlen)
+DcVote
+shmem_decide_vote(DcVoter *voter, const DcVoteRequest *req,
+				  const DcTiming *timing)
 {
 	RepmgrDurableState copy;
-	bool		granted = false;
+	DcVote		vote;
 
 	Assert(shared != NULL);
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	copy = shared->durable;
-	if (term < copy.term)
-		snprintf(reason, reasonlen, "term " INT64_FORMAT " is older than our term " INT64_FORMAT,
-				 term, copy.term);
-	else if (copy.voted_term == term && copy.voted_for != candidate)
-		snprintf(reason, reasonlen, "already voted for node %d in term " INT64_FORMAT,
-				 copy.voted_for, term);
-	else if (copy.voted_term == term && copy.voted_for == candidate)
+	voter->term = copy.term;
+	voter->voted_term = copy.voted_term;
+	voter->voted_for = copy.voted_for;
+	voter->heard_ago_ms = TimestampDifferenceMilliseconds(shared->heartbeat_at,
+														  GetCurrentTimestamp());
+	vote = dc_decide_vote(voter, req, timing);
+	if (dc_vote_records(vote))
 	{
-		/* the same request again: the same answer */
-		granted = true;
-		snprintf(reason, reasonlen, "vote already granted");
-	}
-	else if (!may_grant)
-		snprintf(reason, reasonlen, "%s", deny_reason);
-	else
-	{
-		copy.term = term;
-		copy.voted_term = term;
-		copy.voted_for = candidate;
+		copy.term = req->term;
+		copy.voted_term = req->term;
+		copy.voted_for = req->candidate;
 		durable_store(&copy);
 		shared->voted_at = GetCurrentTimestamp();
-		granted = true;
-		snprintf(reason, reasonlen, "vote granted");
 	}
 	LWLockRelease(shared->lock);
-	return granted;
+	return vote;
 }
 
 /*
  * Is this answer to a vote request different from the last one logged?
- * (Remembers it.)  "vote already granted" counts as the grant it repeats.
+ * (Remembers it.)  A repeated grant counts as the grant it repeats.
  */
 bool
-shmem_first_vote_answer(int64 term, int candidate, const char *reason)
+shmem_first_vote_answer(int64 term, int candidate, DcVote vote)
 {
 	bool		first;
-	char		key[64];
 
-	snprintf(key, sizeof(key), "%s",
-			 strcmp(reason, "vote already granted") == 0 ? "vote granted" : reason);
-	/* a reason with numbers that change (ms ago) is compared by its start */
-	key[Min(strlen(key), 24)] = '\0';
+	if (shared == NULL)
+		return true;
+	if (vote == DC_VOTE_REPEATED)
+		vote = DC_VOTE_GRANTED;
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	first = shared->answered_term != term || shared->answered_candidate != candidate ||
-		strcmp(shared->answered_reason, key) != 0;
+		shared->answered_vote != (int) vote;
 	shared->answered_term = term;
 	shared->answered_candidate = candidate;
-	strlcpy(shared->answered_reason, key, sizeof(shared->answered_reason));
+	shared->answered_vote = (int) vote;
 	LWLockRelease(shared->lock);
 	return first;
 }
@@ -381,7 +373,7 @@ shmem_heartbeat(int primary_id, int64 term, int64 *our_term)
 
 	Assert(shared != NULL);
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	accepted = (term >= shared->durable.term);
+	accepted = dc_accept_heartbeat(term, shared->durable.term, false);
 	if (accepted)
 	{
 		shared->heartbeat_primary_id = primary_id;
@@ -393,9 +385,12 @@ shmem_heartbeat(int primary_id, int64 term, int64 *our_term)
 	return accepted;
 }
 
-/* when the primary's heartbeat last arrived (0: never) */
-TimestampTz
-shmem_last_heartbeat(int *primary_id, int64 *term)
+/*
+ * Milliseconds since a primary's heartbeat or notice was last accepted (or
+ * since the server started, if none was), and whose it was.
+ */
+dc_ms
+shmem_heard_ago_ms(int *primary_id, int64 *term)
 {
 	TimestampTz at;
 
@@ -406,9 +401,14 @@ shmem_last_heartbeat(int *primary_id, int64 *term)
 	if (term)
 		*term = shared->heartbeat_term;
 	LWLockRelease(shared->lock);
-	return at;
+	return TimestampDifferenceMilliseconds(at, GetCurrentTimestamp());
 }
 
+/*
+ * A newly promoted primary's notice.  It is evidence of a live primary as
+ * much as its heartbeat: a node that has it votes for nobody else within
+ * the vote silence.
+ */
 void
 shmem_set_follow_notice(int primary_id, int64 term)
 {
@@ -417,6 +417,12 @@ shmem_set_follow_notice(int primary_id, int64 term)
 	{
 		shared->follow_primary_id = primary_id;
 		shared->follow_term = term;
+	}
+	if (dc_accept_heartbeat(term, shared->durable.term, false))
+	{
+		shared->heartbeat_primary_id = primary_id;
+		shared->heartbeat_term = term;
+		shared->heartbeat_at = GetCurrentTimestamp();
 	}
 	LWLockRelease(shared->lock);
 	shmem_wake_worker();

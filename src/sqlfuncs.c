@@ -418,8 +418,8 @@ Datum
 repmgr_node_state(PG_FUNCTION_ARGS)
 {
 	NodeState	st;
-	Datum		values[18];
-	bool		nulls[18];
+	Datum		values[19];
+	bool		nulls[19];
 
 	node_state_collect(&st);
 	memset(nulls, 0, sizeof(nulls));
@@ -456,6 +456,10 @@ repmgr_node_state(PG_FUNCTION_ARGS)
 	else
 		nulls[16] = true;
 	values[17] = BoolGetDatum(st.walreceiver_streaming);
+	if (st.position.in_recovery)
+		values[18] = BoolGetDatum(st.position.settled);
+	else
+		nulls[18] = true;
 
 	PG_RETURN_DATUM(make_result_tuple(fcinfo, values, nulls));
 }

@@ -30,6 +30,8 @@ PG_FUNCTION_INFO_V1(repmgr_notify_follow);
 PG_FUNCTION_INFO_V1(repmgr_decide_candidate);
 PG_FUNCTION_INFO_V1(repmgr_decide_quorum);
 PG_FUNCTION_INFO_V1(repmgr_decide_fence);
+PG_FUNCTION_INFO_V1(repmgr_decide_follow);
+PG_FUNCTION_INFO_V1(repmgr_decide_vote);
 PG_FUNCTION_INFO_V1(repmgr_failover_timing);
 
 static void
@@ -43,7 +45,10 @@ require_args(FunctionCallInfo fcinfo, const char *const *names, int n)
 
 /*
  * heartbeat(primary_id, term): the primary's heartbeat.  Accepted unless
- * this node is itself a running primary, or knows a newer term.
+ * this node is itself a running primary, or knows a newer term
+ * (dc_accept_heartbeat).  The reply says whether this node is a running
+ * primary, so the sender tells a newer primary from a witness or a
+ * standby that voted in a newer term.
  */
 Datum
 repmgr_heartbeat(PG_FUNCTION_ARGS)
@@ -52,27 +57,22 @@ repmgr_heartbeat(PG_FUNCTION_ARGS)
 	int64		term;
 	int64		our_term;
 	bool		in_recovery = RecoveryInProgress();
+	bool		is_primary;
 	bool		accepted = false;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
 
 	require_superuser("send a heartbeat");
 	require_args(fcinfo, (const char *[]) {"primary_id", "term"}, 2);
 	primary_id = PG_GETARG_INT32(0);
 	term = PG_GETARG_INT64(1);
+	is_primary = !in_recovery && !nodes_local_is_witness(nodes_fetch_all());
 
-	if (!shmem_available())
+	if (!shmem_available() || is_primary)
 	{
 		RepmgrDurableState d;
 
-		shmem_get_durable(&d);
-		our_term = d.term;
-	}
-	else if (!in_recovery && !nodes_local_is_witness(nodes_fetch_all()))
-	{
-		RepmgrDurableState d;
-
-		/* we are a primary ourselves: the sender compares terms */
+		/* not preloaded, or a primary ourselves: the sender compares terms */
 		shmem_get_durable(&d);
 		our_term = d.term;
 	}
@@ -82,49 +82,56 @@ repmgr_heartbeat(PG_FUNCTION_ARGS)
 	values[0] = BoolGetDatum(accepted);
 	values[1] = Int64GetDatum(our_term);
 	values[2] = BoolGetDatum(in_recovery);
+	values[3] = BoolGetDatum(is_primary);
 	PG_RETURN_DATUM(make_result_tuple(fcinfo, values, nulls));
 }
 
 /*
- * request_vote(term, candidate_id, candidate_lsn)
+ * request_vote(term, candidate_id, candidate_lsn, candidate_timeline)
  */
 Datum
 repmgr_request_vote(PG_FUNCTION_ARGS)
 {
-	char		reason[REPMGR_ERROR_LEN];
-	bool		granted;
+	char	   *reason;
+	DcVote		vote;
+	DcVoteRequest req;
 	RepmgrDurableState d;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
-	int64		term;
-	int			candidate;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
 
 	require_superuser("request a vote");
 	require_args(fcinfo, (const char *[]) {"term", "candidate_id", "candidate_lsn"}, 3);
-	term = PG_GETARG_INT64(0);
-	candidate = PG_GETARG_INT32(1);
-	if (term <= 0 || candidate <= 0)
+	memset(&req, 0, sizeof(req));
+	req.term = PG_GETARG_INT64(0);
+	req.candidate = PG_GETARG_INT32(1);
+	req.candidate_lsn = PG_GETARG_LSN(2);
+	req.candidate_timeline = PG_ARGISNULL(3) ? 0 : (uint32) PG_GETARG_INT32(3);
+	if (req.term <= 0 || req.candidate <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("term and candidate must be positive")));
 	if (!shmem_available())
 	{
-		granted = false;
-		snprintf(reason, sizeof(reason), "repmgr is not in shared_preload_libraries on this node");
+		vote = DC_DENY_NO_WORKER;
+		reason = "repmgr is not in shared_preload_libraries on this node";
 	}
 	else
-		granted = failover_decide_vote(term, candidate, PG_GETARG_LSN(2),
-									   reason, sizeof(reason));
+	{
+		vote = failover_decide_vote(&req);
+		reason = failover_vote_reason(vote, &req);
+	}
 	/* a candidate asks again until it wins: say each answer once */
-	ereport(shmem_first_vote_answer(term, candidate, reason) ? LOG : DEBUG1,
+	ereport(shmem_first_vote_answer(req.term, req.candidate, vote) ? LOG : DEBUG1,
 			(errmsg("repmgr: node %d has received request from node %d for electoral term " INT64_FORMAT ": %s%s",
-					repmgr_node_id, candidate, term,
-					granted ? "granted" : "refused: ", granted ? "" : reason)));
+					repmgr_node_id, req.candidate, req.term,
+					dc_vote_granted(vote) ? "granted" : "refused: ",
+					dc_vote_granted(vote) ? "" : reason)));
 
 	shmem_get_durable(&d);
-	values[0] = BoolGetDatum(granted);
+	values[0] = BoolGetDatum(dc_vote_granted(vote));
 	values[1] = Int64GetDatum(d.term);
 	values[2] = CStringGetTextDatum(reason);
+	values[3] = CStringGetTextDatum(dc_vote_code(vote));
 	PG_RETURN_DATUM(make_result_tuple(fcinfo, values, nulls));
 }
 
@@ -161,7 +168,7 @@ repmgr_decide_candidate(PG_FUNCTION_ARGS)
 				n2,
 				n3,
 				n4;
-	CandidateInfo *c;
+	DcCandidate *c;
 	int			best;
 	int			i;
 
@@ -174,7 +181,7 @@ repmgr_decide_candidate(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("the four arrays must have the same length")));
-	c = palloc0(sizeof(CandidateInfo) * Max(n, 1));
+	c = palloc0(sizeof(DcCandidate) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
 		c[i].node_id = DatumGetInt32(ids[i]);
@@ -182,7 +189,7 @@ repmgr_decide_candidate(PG_FUNCTION_ARGS)
 		c[i].priority = DatumGetInt32(prios[i]);
 		c[i].eligible = DatumGetBool(elig[i]);
 	}
-	best = failover_best_candidate(c, n);
+	best = dc_best_candidate(c, n);
 	if (best < 0)
 		PG_RETURN_NULL();
 	PG_RETURN_INT32(c[best].node_id);
@@ -193,7 +200,7 @@ Datum
 repmgr_decide_quorum(PG_FUNCTION_ARGS)
 {
 	require_args(fcinfo, (const char *[]) {"visible", "total"}, 2);
-	PG_RETURN_BOOL(failover_has_quorum(PG_GETARG_INT32(0), PG_GETARG_INT32(1)));
+	PG_RETURN_BOOL(dc_has_quorum(PG_GETARG_INT32(0), PG_GETARG_INT32(1)));
 }
 
 /* decide_fence(acked, total): must a primary reaching acked nodes fence? */
@@ -201,7 +208,63 @@ Datum
 repmgr_decide_fence(PG_FUNCTION_ARGS)
 {
 	require_args(fcinfo, (const char *[]) {"acked", "total"}, 2);
-	PG_RETURN_BOOL(failover_primary_must_fence(PG_GETARG_INT32(0), PG_GETARG_INT32(1)));
+	PG_RETURN_BOOL(dc_primary_must_fence(PG_GETARG_INT32(0), PG_GETARG_INT32(1)));
+}
+
+/*
+ * decide_follow(timeline, replay_lsn, receive_lsn, replay_settled,
+ * target_timeline, target_switch_lsn): can a standby follow?
+ */
+Datum
+repmgr_decide_follow(PG_FUNCTION_ARGS)
+{
+	DcPosition	me;
+
+	require_args(fcinfo, (const char *[]) {"timeline", "replay_lsn", "receive_lsn",
+		"replay_settled", "target_timeline", "target_switch_lsn"}, 6);
+	memset(&me, 0, sizeof(me));
+	me.in_recovery = true;
+	me.timeline = (uint32) PG_GETARG_INT32(0);
+	me.replay_lsn = PG_GETARG_LSN(1);
+	me.receive_lsn = PG_GETARG_LSN(2);
+	me.settled = PG_GETARG_BOOL(3);
+	PG_RETURN_TEXT_P(cstring_to_text(dc_follow_name(
+		dc_decide_follow(&me, (uint32) PG_GETARG_INT32(4), PG_GETARG_LSN(5)))));
+}
+
+/*
+ * decide_vote(term, candidate_lsn, voter_term, voted_term, voted_for,
+ * primary_lost, heard_ago_ms, replay_lsn, receive_lsn, replay_settled,
+ * candidate): a standby's answer, with this server's timing settings
+ */
+Datum
+repmgr_decide_vote(PG_FUNCTION_ARGS)
+{
+	DcVoter		v;
+	DcVoteRequest r;
+	DcTiming	t;
+
+	require_args(fcinfo, (const char *[]) {"term", "candidate_lsn", "voter_term",
+		"voted_term", "voted_for", "primary_lost", "heard_ago_ms", "replay_lsn",
+		"receive_lsn", "replay_settled", "candidate"}, 11);
+	memset(&v, 0, sizeof(v));
+	memset(&r, 0, sizeof(r));
+	r.term = PG_GETARG_INT64(0);
+	r.candidate_lsn = PG_GETARG_LSN(1);
+	r.candidate = PG_GETARG_INT32(10);
+	v.worker_running = true;
+	v.term = PG_GETARG_INT64(2);
+	v.voted_term = PG_GETARG_INT64(3);
+	v.voted_for = PG_GETARG_INT32(4);
+	v.primary_lost = PG_GETARG_BOOL(5);
+	v.heard_ago_ms = PG_GETARG_INT64(6);
+	v.has_position = true;
+	v.position.in_recovery = true;
+	v.position.replay_lsn = PG_GETARG_LSN(7);
+	v.position.receive_lsn = PG_GETARG_LSN(8);
+	v.position.settled = PG_GETARG_BOOL(9);
+	failover_timing(&t);
+	PG_RETURN_TEXT_P(cstring_to_text(dc_vote_code(dc_decide_vote(&v, &r, &t))));
 }
 
 /*
@@ -211,6 +274,7 @@ Datum
 repmgr_failover_timing(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo;
+	DcTiming	t;
 	int			attempt_ms = Min(repmgr_connect_timeout_ms,
 								 Max(repmgr_reconnect_interval_ms, 100));
 	int			confirm_refused = (repmgr_reconnect_attempts - 1) * repmgr_reconnect_interval_ms;
@@ -221,32 +285,40 @@ repmgr_failover_timing(PG_FUNCTION_ARGS)
 		const char *name;
 		int			ms;
 		const char *formula;
-	}			rows[] = {
-		{"lease", failover_lease_ms(),
-		"2 x monitor_interval + connect_timeout: a primary without acknowledged heartbeats for this long refuses writes"},
-		{"vote_silence", failover_silence_ms(),
-		"lease + 1 s: a voter that lost the primary to timeouts votes only after this long without its heartbeat"},
-		{"detect_crash", 0,
-		"a server that dies closes its connections: the standbys notice at once"},
-		{"detect_partition", repmgr_monitor_interval_ms + repmgr_connect_timeout_ms,
-		"monitor_interval + connect_timeout"},
-		{"confirm_refused", confirm_refused,
-		"(reconnect_attempts - 1) x reconnect_interval"},
-		{"confirm_timeout", confirm_timeout,
-		"(reconnect_attempts - 1) x reconnect_interval + min(connect_timeout, reconnect_interval)"},
-		{"election", elect, "2 x connect_timeout at most: node_state() round, then request_vote() round"},
-		{"worst_case_failover_crash", confirm_refused + elect + 1000,
-		"confirm_refused + election + 1 s promotion"},
-		{"worst_case_failover_partition",
-			Max(repmgr_monitor_interval_ms + repmgr_connect_timeout_ms + confirm_timeout,
-				failover_silence_ms()) + elect + 1000,
-		"max(detect_partition + confirm_timeout, vote_silence) + election + 1 s promotion"},
-	};
+	}			rows[11];
+	int			nrows = 0;
 	int			i;
+
+#define ROW(n, v, f) (rows[nrows].name = (n), rows[nrows].ms = (v), rows[nrows++].formula = (f))
+	failover_timing(&t);
+	ROW("heartbeat_interval", t.heartbeat_interval_ms,
+		"min(monitor_interval, 250 ms): the primary's heartbeat cadence");
+	ROW("heartbeat_timeout", t.heartbeat_timeout_ms,
+		"min(connect_timeout, 2 x heartbeat_interval): how long a heartbeat round waits");
+	ROW("lease", t.lease_ms,
+		"2 x heartbeat_interval + heartbeat_timeout: a primary without acknowledged heartbeats for this long refuses writes");
+	ROW("vote_silence", t.silence_ms,
+		"lease + max(250 ms, 2 x heartbeat_interval): a voter votes only after this long without a primary's heartbeat or notice");
+	ROW("detect_crash", 0,
+		"a server that dies closes its connections: the standbys notice at once");
+	ROW("detect_partition", repmgr_monitor_interval_ms + repmgr_connect_timeout_ms,
+		"monitor_interval + connect_timeout");
+	ROW("confirm_refused", confirm_refused,
+		"(reconnect_attempts - 1) x reconnect_interval");
+	ROW("confirm_timeout", confirm_timeout,
+		"(reconnect_attempts - 1) x reconnect_interval + min(connect_timeout, reconnect_interval)");
+	ROW("election", elect, "2 x connect_timeout at most: node_state() round, then request_vote() round");
+	ROW("worst_case_failover_crash", Max(confirm_refused, t.silence_ms) + elect + 1000,
+		"max(confirm_refused, vote_silence) + election + 1 s promotion");
+	ROW("worst_case_failover_partition",
+		Max(repmgr_monitor_interval_ms + repmgr_connect_timeout_ms + confirm_timeout,
+			t.silence_ms) + elect + 1000,
+		"max(detect_partition + confirm_timeout, vote_silence) + election + 1 s promotion");
+#undef ROW
 
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	for (i = 0; i < lengthof(rows); i++)
+	for (i = 0; i < nrows; i++)
 	{
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};

@@ -100,6 +100,7 @@ typedef struct WorkerCtx
 	PeerLink	peers[REPMGR_MAX_NODES];
 	int			npeers;
 	TimestampTz next_heartbeat;
+	TimestampTz next_downstream;	/* primary: next look at its standbys */
 	TimestampTz next_witness_copy;
 	TimestampTz next_flush;		/* of queued events, after a failed attempt */
 

@@ -29,7 +29,9 @@ chmod 0755, $script;
 my %conf = (conf => {
 	'repmgr.event_notification_command' => "$script %n %e %s \"%t\" %a \"%d\"" });
 
-my $node1 = new_primary('node1', 1, %conf);
+# the test registers blackholed nodes below (a cluster that only exists
+# in repl_nodes): the primary must not fence for want of their heartbeats
+my $node1 = new_primary('node1', 1, conf => { %{ $conf{conf} }, 'repmgr.fence' => 'off' });
 my $node2 = new_standby($node1, 'node2', 2, %conf);
 my $node3 = new_standby($node1, 'node3', 3, %conf);
 

@@ -1,6 +1,7 @@
 # Primary, one standby and a witness: the standby promotes when the
-# primary dies (2 of 3 with the witness); with the witness gone too it
-# does not (1 of 3), and says why.
+# primary dies (2 of 3 with the witness), and the old primary, started
+# again, fences itself naming the new primary (not the witness); with the
+# witness gone too the standby does not promote (1 of 3), and says why.
 use strict;
 use warnings;
 
@@ -39,6 +40,16 @@ ok($w1->poll_query_until('repmgr', "SELECT type = 'primary' AND active FROM repm
 is($s1->safe_psql('repmgr', 'SELECT voted_for FROM repmgr.daemon_status()'), '2', 'it voted for itself');
 is($w1->safe_psql('repmgr', 'SELECT voted_for, term FROM repmgr.daemon_status()'), '2|1',
 	'the witness gave its vote in term 1');
+
+# the old primary comes back without a rejoin: it fences itself and names
+# the new primary, never the witness (which is not in recovery either and
+# holds the newer term, but is no primary)
+$p1->start;
+ok($p1->poll_query_until('repmgr', 'SELECT fenced FROM repmgr.daemon_status()'),
+	'the old primary fences itself when it meets the new one');
+like(slurp_file($p1->logfile), qr/node 2 is primary in term 1; this node is fenced/,
+	'it names node 2 as the newer primary');
+unlike(slurp_file($p1->logfile), qr/node 3 is primary in term/, 'it never takes the witness for a primary');
 
 # without the witness
 my ($p2, $s2, $w2) = cluster('b');

@@ -100,9 +100,9 @@ sub monitoring
 	my ($other) = grep { $_ != $winner } ($s2, $s4);
 	my ($wid) = ($winner->name =~ /(\d)$/);
 	ok(wait_worker_state($s3, 30, 'cannot follow'), 'node 3 cannot follow it');
-	like(slurp_file($s3->logfile), qr/this node cannot follow node $wid.*\n.*DETAIL:  this node has WAL up to .* beyond .* where timeline 2 of the new upstream began/,
+	like(slurp_file($s3->logfile), qr/this node cannot follow node $wid.*\n.*DETAIL:  this node has replayed WAL up to .* beyond .* where timeline 2 of the new upstream began/,
 		'and says why');
-	like(slurp_file($s3->logfile), qr/refused: candidate is behind this node/,
+	like(slurp_file($s3->logfile), qr/refused: the candidate is behind this node/,
 		'it refused its vote to a candidate behind it');
 	ok($winner->poll_query_until('repmgr',
 			"SELECT count(*) = 1 FROM repmgr.repl_events WHERE node_id = 3 AND event = 'standby_follow' AND NOT successful"),

@@ -1,0 +1,484 @@
+/*-------------------------------------------------------------------------
+ *
+ * decide.c
+ *	  The decisions of automatic failover, as pure functions: no I/O, no
+ *	  shared memory, no PostgreSQL.  The worker gathers what a node knows
+ *	  into the structs of decide.h and calls these; the simulation of the
+ *	  protocol (sim/) links this same file.
+ *
+ * THE SAFETY ARGUMENT
+ *
+ * Promise: at any instant at most one node may commit (One writer).
+ *
+ * Who may commit.  A primary in term T sends a heartbeat (T) to every
+ * other active node each heartbeat_interval H, over persistent
+ * connections, in rounds that wait at most heartbeat_timeout D.  For each
+ * node it remembers s, the time (its own clock) at which it sent the
+ * latest heartbeat that node accepted.  It may commit at time t only while
+ * t < lease expiry = k-th largest s + L, where k = ceil(N/2) - 1 acks of
+ * other nodes are needed (with itself, ceil(N/2) of the N active voting
+ * nodes) and L = lease_ms.  The check runs in every backend before each
+ * commit of a transaction that wrote (fence.c), against shared memory, so
+ * no process has to act for the fence to close.  The lease is published
+ * as soon as the k-th acknowledgement of a round arrives, not at the end
+ * of the round, so one node that times out does not delay it (L = 2H + D
+ * leaves a full interval of slack over a round).
+ *
+ * Who may vote.  A node grants a vote for term T' (durably, at most once
+ * per term: the term and the vote are written to a file in the data
+ * directory before the answer leaves) only when
+ *	 (a) it is not a running primary, not paused, and its worker has lost
+ *		 the primary;
+ *	 (b) it has accepted no heartbeat and no notice of a primary for the
+ *		 silence S = L + M (M = margin_ms), on its own clock.  This holds
+ *		 whatever the evidence of the loss: a refused connection is not
+ *		 proof of death (a firewall REJECT, a moved address, a one-way
+ *		 block give the same answer while the primary serves its local
+ *		 clients), so there is no fast path that skips it.  A node that
+ *		 heard a newer primary (its heartbeat or notice) is in that
+ *		 primary's silence window too, so it votes for nobody else while
+ *		 that primary is alive (Newest primary wins over old evidence);
+ *	 (c) after voting in T' it refuses heartbeats of any term below T',
+ *		 so it never again renews an older primary's lease;
+ *	 (d) the candidate is not behind it, by the one position that also
+ *		 decides whether it can follow the winner (Vote for whom you can
+ *		 follow, dc_position_lsn()).
+ * A candidate votes for itself under the same rules, and needs a strict
+ * majority, floor(N/2) + 1, of the N active voting nodes.
+ *
+ * Why one writer.  The old primary P never votes for another (a).  Its
+ * lease at time t rests on k = ceil(N/2) - 1 other nodes; a winning
+ * majority has floor(N/2) + 1 nodes other than P, out of N - 1; and
+ * k + floor(N/2) + 1 = N > N - 1, so some node V is in both.  V accepted
+ * the heartbeat that P counts at a_V >= s_V (P's lease from it ends at
+ * s_V + L), and voted at v >= a_V + S (b, c).  With clock rates that
+ * differ by at most rho, real durations stretch by at most (1 + rho):
+ * P's lease ends, in real time, at most L(1 + rho) after s_V, and V's vote
+ * comes at least S(1 - rho) after a_V >= s_V.  So P stopped committing at
+ * least S(1 - rho) - L(1 + rho) = M - rho(2L + M) before the vote, and the
+ * new primary commits only after it has been elected and promoted.  With
+ * M >= 250 ms and drift far below 1 %, the margin is positive by more
+ * than 200 ms; it also absorbs the scheduling delay between a backend's
+ * commit check and its commit record.
+ *
+ * One winner per term: a candidate needs a strict majority, and every node
+ * votes at most once per term, durably (the vote is on disk before the
+ * answer leaves; a restart keeps it).  A restarted node counts its start
+ * as the last time it heard a primary, so a restart does not shorten (b).
+ *
+ * Vote for whom you can follow.  The position that ranks candidates and
+ * grants votes is dc_position_lsn(): a standby whose replay waits for WAL
+ * has applied every complete record it received, so its replay position is
+ * exactly where its WAL ends; one whose replay is still running may end
+ * anywhere up to what it received, so it counts that upper bound.  A
+ * candidate stands only once settled (its promotion ends its timeline at
+ * that position), and a voter grants only to a candidate at or beyond its
+ * own bound, so the winner's timeline begins at or after every voter's
+ * last replayable record: every voter can follow the winner.  Received
+ * bytes past the switch point that never form a complete record are
+ * overwritten by the new timeline, so following is decided on the replay
+ * position (dc_decide_follow).
+ *
+ * What this does not cover (README, "The fence"): a transaction already
+ * past its commit check when the lease ends (a process frozen between the
+ * check and its commit record for longer than the margin); clocks whose
+ * rates differ by more than the margin allows; nodes that disagree on the
+ * number of active nodes while a registration replicates.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "decide.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define Min_(a, b) ((a) < (b) ? (a) : (b))
+#define Max_(a, b) ((a) > (b) ? (a) : (b))
+
+/* ----------
+ * Timing
+ * ----------
+ */
+void
+dc_timing(const DcSettings *s, DcTiming *t)
+{
+	t->heartbeat_interval_ms = Min_(s->monitor_interval_ms, 250);
+	t->heartbeat_timeout_ms = Min_(s->connect_timeout_ms, 2 * t->heartbeat_interval_ms);
+	t->lease_ms = 2 * t->heartbeat_interval_ms + t->heartbeat_timeout_ms;
+	t->margin_ms = Max_(250, 2 * t->heartbeat_interval_ms);
+	t->silence_ms = t->lease_ms + t->margin_ms;
+	t->election_timeout_ms = 2 * s->connect_timeout_ms + s->reconnect_interval_ms +
+		s->monitor_interval_ms;
+}
+
+/* ----------
+ * Positions
+ * ----------
+ */
+
+/*
+ * The one position that ranks candidates, grants votes and decides
+ * following: where this node's WAL ends, or an upper bound of it while
+ * replay still runs.
+ */
+dc_lsn
+dc_position_lsn(const DcPosition *p)
+{
+	if (!p->in_recovery)
+		return p->write_lsn;
+	if (p->settled)
+		return p->replay_lsn;
+	return Max_(p->replay_lsn, p->receive_lsn);
+}
+
+DcFollow
+dc_decide_follow(const DcPosition *me, uint32_t target_timeline,
+				 dc_lsn target_switch_lsn)
+{
+	if (target_timeline < me->timeline)
+		return DC_FOLLOW_NEWER_TIMELINE;
+	if (target_timeline == me->timeline || target_switch_lsn == 0)
+		return DC_FOLLOW_OK;
+	/* the new timeline forked at target_switch_lsn */
+	if (me->in_recovery && me->replay_lsn > target_switch_lsn)
+		return DC_FOLLOW_DIVERGED;
+	if (!me->in_recovery && me->write_lsn > target_switch_lsn)
+		return DC_FOLLOW_DIVERGED;
+	if (dc_position_lsn(me) > target_switch_lsn)
+		return DC_FOLLOW_WAIT_REPLAY;
+	return DC_FOLLOW_OK;
+}
+
+const char *
+dc_follow_name(DcFollow f)
+{
+	static const char *const names[DC_FOLLOW_COUNT] = {
+		[DC_FOLLOW_OK] = "can follow",
+		[DC_FOLLOW_WAIT_REPLAY] = "replay has not finished: it may still pass the switch point",
+		[DC_FOLLOW_DIVERGED] = "this node replayed WAL beyond the point where the new timeline began",
+		[DC_FOLLOW_NEWER_TIMELINE] = "this node is on a newer timeline than the new upstream",
+	};
+
+	return (f >= 0 && f < DC_FOLLOW_COUNT) ? names[f] : "unknown";
+}
+
+/* ----------
+ * Voting
+ * ----------
+ */
+DcVote
+dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
+{
+	if (!v->worker_running)
+		return DC_DENY_NO_WORKER;
+	if (r->term < v->term)
+		return DC_DENY_OLD_TERM;
+	if (v->voted_term == r->term)
+		return v->voted_for == r->candidate ? DC_VOTE_REPEATED : DC_DENY_VOTED_OTHER;
+	if (v->running_primary)
+		return DC_DENY_RUNNING_PRIMARY;
+	if (v->paused)
+		return DC_DENY_PAUSED;
+	if (!v->primary_lost)
+		return DC_DENY_PRIMARY_NOT_LOST;
+	if (v->heard_ago_ms < t->silence_ms)
+		return DC_DENY_HEARD_PRIMARY;
+	if (v->has_position)
+	{
+		if (r->candidate_timeline != 0 && r->candidate_timeline != v->position.timeline)
+			return DC_DENY_OTHER_TIMELINE;
+		if (r->candidate_lsn < dc_position_lsn(&v->position))
+			return DC_DENY_CANDIDATE_BEHIND;
+	}
+	return DC_VOTE_GRANTED;
+}
+
+bool
+dc_vote_granted(DcVote v)
+{
+	return v == DC_VOTE_GRANTED || v == DC_VOTE_REPEATED;
+}
+
+/* a denial that may turn into a grant within the same election */
+bool
+dc_vote_may_change(DcVote v)
+{
+	return v == DC_DENY_PRIMARY_NOT_LOST || v == DC_DENY_HEARD_PRIMARY ||
+		v == DC_DENY_CANDIDATE_BEHIND || v == DC_DENY_NO_WORKER;
+}
+
+/* must the voter write the new term and vote to disk? */
+bool
+dc_vote_records(DcVote v)
+{
+	return v == DC_VOTE_GRANTED;
+}
+
+const char *
+dc_vote_name(DcVote v)
+{
+	static const char *const names[DC_VOTE_COUNT] = {
+		[DC_VOTE_GRANTED] = "vote granted",
+		[DC_VOTE_REPEATED] = "vote already granted",
+		[DC_DENY_OLD_TERM] = "the term is older than this node's term",
+		[DC_DENY_VOTED_OTHER] = "this node already voted for another candidate in this term",
+		[DC_DENY_NO_WORKER] = "no repmgr worker runs on this node",
+		[DC_DENY_RUNNING_PRIMARY] = "this node is a running primary",
+		[DC_DENY_PAUSED] = "this node is paused",
+		[DC_DENY_PRIMARY_NOT_LOST] = "this node has not lost the primary",
+		[DC_DENY_HEARD_PRIMARY] = "this node heard from a primary within the vote silence",
+		[DC_DENY_CANDIDATE_BEHIND] = "the candidate is behind this node",
+		[DC_DENY_OTHER_TIMELINE] = "the candidate is on another timeline",
+	};
+
+	return (v >= 0 && v < DC_VOTE_COUNT) ? names[v] : "unknown";
+}
+
+/* the answer as a short stable code, for the reply of request_vote() */
+static const char *const vote_codes[DC_VOTE_COUNT] = {
+	[DC_VOTE_GRANTED] = "granted",
+	[DC_VOTE_REPEATED] = "repeated",
+	[DC_DENY_OLD_TERM] = "old_term",
+	[DC_DENY_VOTED_OTHER] = "voted_other",
+	[DC_DENY_NO_WORKER] = "no_worker",
+	[DC_DENY_RUNNING_PRIMARY] = "running_primary",
+	[DC_DENY_PAUSED] = "paused",
+	[DC_DENY_PRIMARY_NOT_LOST] = "primary_not_lost",
+	[DC_DENY_HEARD_PRIMARY] = "heard_primary",
+	[DC_DENY_CANDIDATE_BEHIND] = "candidate_behind",
+	[DC_DENY_OTHER_TIMELINE] = "other_timeline",
+};
+
+const char *
+dc_vote_code(DcVote v)
+{
+	return (v >= 0 && v < DC_VOTE_COUNT) ? vote_codes[v] : "unknown";
+}
+
+/* DC_VOTE_COUNT when the code is not known */
+DcVote
+dc_vote_from_code(const char *code)
+{
+	int			i;
+
+	for (i = 0; i < DC_VOTE_COUNT; i++)
+		if (code != NULL && strcmp(code, vote_codes[i]) == 0)
+			return (DcVote) i;
+	return DC_VOTE_COUNT;
+}
+
+/* ----------
+ * Heartbeats and the lease
+ * ----------
+ */
+
+/* does a node accept a heartbeat of heartbeat_term? */
+bool
+dc_accept_heartbeat(int64_t heartbeat_term, int64_t my_term,
+					bool i_am_running_primary)
+{
+	return !i_am_running_primary && heartbeat_term >= my_term;
+}
+
+DcHeartbeat
+dc_heartbeat_verdict(const DcHeartbeatReply *r, int64_t my_term)
+{
+	if (!r->answered)
+		return DC_HB_NO_ANSWER;
+	if (r->accepted)
+		return DC_HB_ACK;
+	if (r->term > my_term && r->is_primary)
+		return DC_HB_SUPERSEDED;
+	if (r->term > my_term)
+		return DC_HB_VOTED_NEWER;
+	return DC_HB_REFUSED;
+}
+
+/* acknowledgements of other nodes a primary of total nodes needs */
+int
+dc_lease_acks_needed(int total)
+{
+	/* with itself, ceil(total / 2) */
+	return (total + 1) / 2 - 1;
+}
+
+/*
+ * The lease expiry from the send times of each other node's latest
+ * accepted heartbeat (0: none): the needed-th largest, plus the lease.
+ * 0 when there are not enough; DC_NEVER when none are needed.
+ */
+dc_ms
+dc_lease_expiry(const dc_ms *ack_sent, int n, int total, const DcTiming *t)
+{
+	int			needed = dc_lease_acks_needed(total);
+	int			i;
+	dc_ms		kth = 0;
+
+	if (needed <= 0)
+		return DC_NEVER;
+	if (needed > n)
+		return 0;
+	/* the needed-th largest: count, for each, how many are larger */
+	for (i = 0; i < n; i++)
+	{
+		int			larger = 0;
+		int			equal_before = 0;
+		int			j;
+
+		for (j = 0; j < n; j++)
+		{
+			if (ack_sent[j] > ack_sent[i])
+				larger++;
+			else if (ack_sent[j] == ack_sent[i] && j < i)
+				equal_before++;
+		}
+		if (larger + equal_before == needed - 1)
+		{
+			kth = ack_sent[i];
+			break;
+		}
+	}
+	return kth == 0 ? 0 : kth + t->lease_ms;
+}
+
+/* ----------
+ * Failover
+ * ----------
+ */
+
+/*
+ * The best candidate: highest position, then highest priority, then
+ * lowest node id, among the eligible with a positive priority.
+ */
+int
+dc_best_candidate(const DcCandidate *c, int n)
+{
+	int			best = -1;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (!c[i].eligible || c[i].priority <= 0)
+			continue;
+		if (best < 0 ||
+			c[i].lsn > c[best].lsn ||
+			(c[i].lsn == c[best].lsn && c[i].priority > c[best].priority) ||
+			(c[i].lsn == c[best].lsn && c[i].priority == c[best].priority &&
+			 c[i].node_id < c[best].node_id))
+			best = i;
+	}
+	return best;
+}
+
+/* may the nodes that see each other (visible of total) elect a primary? */
+bool
+dc_has_quorum(int visible, int total)
+{
+	return total > 0 && 2 * visible > total;
+}
+
+/* must a primary that reaches acked nodes (itself included) fence? */
+bool
+dc_primary_must_fence(int acked, int total)
+{
+	return 2 * acked < total;
+}
+
+void
+dc_decide_failover(const DcFailoverView *v, const DcTiming *t,
+				   DcFailoverVerdict *out)
+{
+	DcCandidate cands[64 + 1];
+	int			ncands = 0;
+	int			best;
+	int			i;
+
+	out->node = DC_NO_NODE;
+	out->wait_ms = 0;
+	out->visible = 1;
+	for (i = 0; i < v->npeers; i++)
+		if (v->peers[i].reachable)
+			out->visible++;
+
+	if (v->manual)
+	{
+		out->decision = DC_FO_MANUAL;
+		return;
+	}
+	if (v->paused)
+	{
+		out->decision = DC_FO_PAUSED;
+		return;
+	}
+	/* nobody may still see the primary */
+	for (i = 0; i < v->npeers && v->consensus; i++)
+	{
+		if (v->peers[i].reachable && v->peers[i].sees_lost_primary)
+		{
+			out->decision = DC_FO_PRIMARY_SEEN;
+			out->node = v->peers[i].node_id;
+			return;
+		}
+	}
+	if (!dc_has_quorum(out->visible, v->total))
+	{
+		out->decision = DC_FO_NO_QUORUM;
+		return;
+	}
+	/* the lost primary's lease must have expired: no exception for refusals */
+	if (v->heard_ago_ms < t->silence_ms)
+	{
+		out->decision = DC_FO_LEASE_WAIT;
+		out->wait_ms = t->silence_ms - v->heard_ago_ms;
+		return;
+	}
+
+	cands[ncands].node_id = v->self_id;
+	cands[ncands].lsn = dc_position_lsn(&v->position);
+	cands[ncands].priority = v->priority;
+	cands[ncands].eligible = true;
+	ncands++;
+	for (i = 0; i < v->npeers && ncands < (int) (sizeof(cands) / sizeof(cands[0])); i++)
+	{
+		const DcPeer *p = &v->peers[i];
+
+		if (!p->reachable || !p->candidate)
+			continue;
+		cands[ncands].node_id = p->node_id;
+		cands[ncands].lsn = p->lsn;
+		cands[ncands].priority = p->priority;
+		cands[ncands].eligible = p->automatic && p->timeline == v->position.timeline;
+		ncands++;
+	}
+	best = dc_best_candidate(cands, ncands);
+	if (best < 0)
+	{
+		out->decision = DC_FO_NO_CANDIDATE;
+		return;
+	}
+	out->node = cands[best].node_id;
+	if (cands[best].node_id != v->self_id)
+		out->decision = DC_FO_DEFER;
+	else if (v->position.in_recovery && !v->position.settled)
+		out->decision = DC_FO_REPLAY_WAIT;
+	else
+		out->decision = DC_FO_STAND;
+}
+
+const char *
+dc_failover_name(DcFailover f)
+{
+	static const char *const names[DC_FO_COUNT] = {
+		[DC_FO_STAND] = "this node is the best candidate",
+		[DC_FO_DEFER] = "another node is the best candidate",
+		[DC_FO_MANUAL] = "repmgr.failover is manual",
+		[DC_FO_PAUSED] = "this node is paused",
+		[DC_FO_PRIMARY_SEEN] = "another node still sees the primary",
+		[DC_FO_NO_QUORUM] = "this node does not see a majority of the nodes",
+		[DC_FO_LEASE_WAIT] = "the lease of the lost primary may not have expired",
+		[DC_FO_REPLAY_WAIT] = "replay is still applying received WAL",
+		[DC_FO_NO_CANDIDATE] = "no standby can be promoted",
+	};
+
+	return (f >= 0 && f < DC_FO_COUNT) ? names[f] : "unknown";
+}

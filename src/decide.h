@@ -1,0 +1,238 @@
+/*-------------------------------------------------------------------------
+ *
+ * decide.h
+ *	  The decisions of automatic failover as pure functions over plain
+ *	  structs (decide.c): who may vote, stand, promote, commit and follow,
+ *	  each answer with a reason code.
+ *
+ * Nothing here includes a PostgreSQL header: the same sources are linked
+ * into the server (failover.c, shmem.c, sqlpeer.c call them) and into the
+ * deterministic simulation of the protocol (sim/), so the simulation
+ * checks the code that runs, not a model of it.
+ *
+ * Times are milliseconds on the deciding node's own clock; only
+ * differences of times read on one clock are ever compared.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef REPMGR_DECIDE_H
+#define REPMGR_DECIDE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef uint64_t dc_lsn;
+typedef int64_t dc_ms;
+
+#define DC_NO_NODE 0
+#define DC_NEVER INT64_MAX		/* "heard ago": never heard */
+
+/* ----------
+ * Timing
+ * ----------
+ */
+typedef struct DcSettings
+{
+	int			monitor_interval_ms;
+	int			connect_timeout_ms;
+	int			reconnect_attempts;
+	int			reconnect_interval_ms;
+} DcSettings;
+
+typedef struct DcTiming
+{
+	int			heartbeat_interval_ms;	/* the primary's heartbeat cadence */
+	int			heartbeat_timeout_ms;	/* a heartbeat round waits this long */
+	int			lease_ms;		/* an acknowledged heartbeat keeps writes this long */
+	int			margin_ms;		/* between an old primary's last commit and a vote */
+	int			silence_ms;		/* lease + margin: a voter's required silence */
+	int			election_timeout_ms;	/* an election and its notice */
+} DcTiming;
+
+extern void dc_timing(const DcSettings *s, DcTiming *t);
+
+/* ----------
+ * Positions in the WAL
+ * ----------
+ */
+typedef struct DcPosition
+{
+	bool		in_recovery;
+	uint32_t	timeline;		/* insert timeline, or replay timeline */
+	dc_lsn		write_lsn;		/* primary: its write position */
+	dc_lsn		replay_lsn;		/* standby: end of the last record replayed */
+	dc_lsn		receive_lsn;	/* standby: end of the WAL received */
+	bool		settled;		/* standby: replay waits for WAL, so it has
+								 * applied every complete record received */
+} DcPosition;
+
+extern dc_lsn dc_position_lsn(const DcPosition *p);
+
+/* ----------
+ * Following a new upstream
+ * ----------
+ */
+typedef enum DcFollow
+{
+	DC_FOLLOW_OK = 0,
+	DC_FOLLOW_WAIT_REPLAY,		/* replay may still pass the switch point */
+	DC_FOLLOW_DIVERGED,			/* this node replayed past the switch point */
+	DC_FOLLOW_NEWER_TIMELINE,	/* this node is on a newer timeline */
+	DC_FOLLOW_COUNT
+} DcFollow;
+
+extern DcFollow dc_decide_follow(const DcPosition *me, uint32_t target_timeline,
+								 dc_lsn target_switch_lsn);
+extern const char *dc_follow_name(DcFollow f);
+
+/* ----------
+ * Voting
+ * ----------
+ */
+typedef enum DcVote
+{
+	DC_VOTE_GRANTED = 0,
+	DC_VOTE_REPEATED,			/* the same candidate asked again */
+	DC_DENY_OLD_TERM,
+	DC_DENY_VOTED_OTHER,
+	DC_DENY_NO_WORKER,
+	DC_DENY_RUNNING_PRIMARY,
+	DC_DENY_PAUSED,
+	DC_DENY_PRIMARY_NOT_LOST,
+	DC_DENY_HEARD_PRIMARY,		/* a primary's heartbeat or notice is fresh */
+	DC_DENY_CANDIDATE_BEHIND,
+	DC_DENY_OTHER_TIMELINE,
+	DC_VOTE_COUNT
+} DcVote;
+
+typedef struct DcVoter
+{
+	bool		worker_running;
+	bool		running_primary;	/* not in recovery and not a witness */
+	bool		paused;
+	bool		primary_lost;	/* its worker has lost the primary */
+	dc_ms		heard_ago_ms;	/* since a primary's heartbeat or notice was
+								 * last accepted (since start if never) */
+	int64_t		term;			/* durable */
+	int64_t		voted_term;		/* durable */
+	int			voted_for;		/* durable */
+	bool		has_position;	/* a standby: compare positions */
+	DcPosition	position;
+} DcVoter;
+
+typedef struct DcVoteRequest
+{
+	int64_t		term;
+	int			candidate;
+	dc_lsn		candidate_lsn;
+	uint32_t	candidate_timeline; /* 0: not given */
+} DcVoteRequest;
+
+extern DcVote dc_decide_vote(const DcVoter *v, const DcVoteRequest *r,
+							 const DcTiming *t);
+extern bool dc_vote_granted(DcVote v);
+extern bool dc_vote_may_change(DcVote v);
+extern bool dc_vote_records(DcVote v);
+extern const char *dc_vote_name(DcVote v);
+extern const char *dc_vote_code(DcVote v);
+extern DcVote dc_vote_from_code(const char *code);
+
+/* ----------
+ * Heartbeats and the lease of the primary
+ * ----------
+ */
+extern bool dc_accept_heartbeat(int64_t heartbeat_term, int64_t my_term,
+								bool i_am_running_primary);
+
+typedef struct DcHeartbeatReply
+{
+	bool		answered;		/* false: no answer (refused, timeout, ...) */
+	bool		accepted;
+	int64_t		term;			/* the replier's term */
+	bool		is_primary;		/* the replier is a running primary */
+} DcHeartbeatReply;
+
+typedef enum DcHeartbeat
+{
+	DC_HB_ACK = 0,
+	DC_HB_NO_ANSWER,
+	DC_HB_SUPERSEDED,			/* a primary of a newer term answered */
+	DC_HB_VOTED_NEWER,			/* it voted in a newer term: no ack */
+	DC_HB_REFUSED,				/* refused for another reason */
+	DC_HB_COUNT
+} DcHeartbeat;
+
+extern DcHeartbeat dc_heartbeat_verdict(const DcHeartbeatReply *r, int64_t my_term);
+extern int	dc_lease_acks_needed(int total);
+extern dc_ms dc_lease_expiry(const dc_ms *ack_sent, int n, int total,
+							 const DcTiming *t);
+
+/* ----------
+ * Failover: should this standby, having lost its primary, stand?
+ * ----------
+ */
+typedef struct DcPeer
+{
+	int			node_id;
+	bool		reachable;
+	bool		sees_lost_primary;	/* it still sees the primary we lost */
+	bool		candidate;		/* a standby of the lost primary, in recovery */
+	bool		automatic;		/* failover automatic, not paused */
+	int			priority;
+	dc_lsn		lsn;			/* dc_position_lsn() of it */
+	uint32_t	timeline;
+	bool		settled;
+} DcPeer;
+
+typedef struct DcFailoverView
+{
+	int			self_id;
+	bool		manual;			/* repmgr.failover = manual */
+	bool		paused;
+	bool		consensus;		/* primary_visibility_consensus */
+	int			total;			/* active voting nodes, the lost one counted */
+	dc_ms		heard_ago_ms;
+	int			priority;
+	DcPosition	position;
+	const DcPeer *peers;		/* every other active node but the lost one */
+	int			npeers;
+} DcFailoverView;
+
+typedef enum DcFailover
+{
+	DC_FO_STAND = 0,			/* this node is the best candidate */
+	DC_FO_DEFER,				/* another node is (verdict.node) */
+	DC_FO_MANUAL,
+	DC_FO_PAUSED,
+	DC_FO_PRIMARY_SEEN,			/* verdict.node still sees the primary */
+	DC_FO_NO_QUORUM,
+	DC_FO_LEASE_WAIT,			/* verdict.wait_ms until it may have expired */
+	DC_FO_REPLAY_WAIT,			/* replay still applies received WAL */
+	DC_FO_NO_CANDIDATE,
+	DC_FO_COUNT
+} DcFailover;
+
+typedef struct DcFailoverVerdict
+{
+	DcFailover	decision;
+	int			node;
+	int			visible;		/* this node and the peers it reaches */
+	dc_ms		wait_ms;
+} DcFailoverVerdict;
+
+typedef struct DcCandidate
+{
+	int			node_id;
+	dc_lsn		lsn;
+	int			priority;
+	bool		eligible;
+} DcCandidate;
+
+extern int	dc_best_candidate(const DcCandidate *c, int n);
+extern bool dc_has_quorum(int visible, int total);
+extern bool dc_primary_must_fence(int acked, int total);
+extern void dc_decide_failover(const DcFailoverView *v, const DcTiming *t,
+							   DcFailoverVerdict *out);
+extern const char *dc_failover_name(DcFailover f);
+
+#endif							/* REPMGR_DECIDE_H */
