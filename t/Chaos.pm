@@ -732,11 +732,14 @@ sub heal
 	my ($self, $c) = @_;
 	my $t0 = mono_ms();
 	# the primary to heal around: the one data node that is a working
-	# primary (not in recovery, not fenced) once the dust settled
+	# primary once the dust settled: not in recovery, not fenced, and its
+	# new sessions may write (a primary without its lease, fenced or not,
+	# makes them read-only)
 	my @working;
 	$self->poll(300, 30, sub {
 		@working = grep {
-			my $r = query($_, "SELECT NOT pg_is_in_recovery() AND NOT fenced FROM repmgr.daemon_status()");
+			my $r = query($_, "SELECT NOT pg_is_in_recovery() AND NOT fenced "
+				  . "AND current_setting('transaction_read_only') = 'off' FROM repmgr.daemon_status()");
 			defined $r && $r eq 't' } @{ $self->{data} };
 		return @working == 1;
 	});
