@@ -13,7 +13,7 @@ use NetnsCluster;
 use Test::More;
 
 if (my $why = netns_available()) { plan skip_all => $why; }
-my @faults = split /[ ,]+/, ($ENV{CHAOS_SHORT_FAULTS} // 'kill9 reject oneway restart two_candidates');
+my @faults = split /[ ,]+/, ($ENV{CHAOS_SHORT_FAULTS} // 'kill9 reject restart two_candidates');
 my $chaos = Chaos->new(
 	cycles => scalar @faults,
 	faults => \@faults,
