@@ -215,10 +215,7 @@ sub setup
 	# a cluster rebuilt after a cycle that did not heal is a new generation
 	$self->{gen}++;
 	my %o = (test => $self->{tag} . ($self->{gen} > 1 ? "_g$self->{gen}" : ''));
-	my %conf = (conf => {
-		log_min_messages => 'info',
-		($self->{sync} ? (synchronous_standby_names => 'ANY 1 (node1, node2, node3, node4)') : ()),
-	});
+	my %conf = (conf => { log_min_messages => 'info' });
 	my $n1 = NetnsCluster->new('node1', 1, %o)->init_primary(1, %conf);
 	$n1->register_primary;
 	my @data = ($n1);
@@ -252,6 +249,16 @@ sub setup
 	}
 	$n1->safe_psql('CREATE TABLE chaos_app (probe int, seq bigint, node int)');
 	$n1->safe_psql('CREATE INDEX ON chaos_app (seq)');
+	# synchronous replication once every standby is there (a primary with
+	# it and no standby yet would wait for ever)
+	if ($self->{sync})
+	{
+		foreach my $n (@data)
+		{
+			$n->safe_psql("ALTER SYSTEM SET synchronous_standby_names = 'ANY 1 (node1, node2, node3, node4)'");
+			$n->safe_psql('SELECT pg_reload_conf()');
+		}
+	}
 	$self->{primary} = $n1;
 	return;
 }
