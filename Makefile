@@ -10,6 +10,8 @@
 #   make simulate        the deterministic simulation of the failover protocol
 #                        (sim/): SEEDS=N schedules (default 1,000,000) from
 #                        FIRST=S, SIM_ARGS for more (--legacy, --settings, ...)
+#   make chaos           fault cycles on real servers in network namespaces, as
+#                        root (scripts/chaos.sh; CHAOS_CYCLES=N, CHAOS_SYNC=1)
 
 MODULE_big = repmgr
 OBJS = \
@@ -91,6 +93,18 @@ installcheck-netns: bench/prober
 	cd $(srcdir) && TESTDIR='$(CURDIR)' PATH="$(bindir):$$PATH" \
 	   PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
 	   $(PROVE) $(PG_PROVE_FLAGS) $(PROVE_FLAGS) $(if $(PROVE_TESTS),$(PROVE_TESTS),t/netns/*.pl)
+
+# fault cycles on real servers (bench/chaos.pl, t/Chaos.pm): scripts/chaos.sh
+# builds, installs and runs chaos-run as root in a copy of the tree
+.PHONY: chaos chaos-run
+chaos:
+	bash scripts/chaos.sh
+
+chaos-run: bench/prober
+	rm -rf '$(CURDIR)'/tmp_check_netns && $(MKDIR_P) '$(CURDIR)'/tmp_check_netns && \
+	cd $(srcdir) && TESTDIR='$(CURDIR)' PATH="$(bindir):$$PATH" \
+	   PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
+	   $(PROVE) $(PG_PROVE_FLAGS) $(PROVE_FLAGS) bench/chaos.pl
 
 # the write prober of the failover tests and benchmarks
 all: bench/prober

@@ -7,7 +7,7 @@
  *	  read off its output.
  *
  *	  prober -c CONNINFO [-c CONNINFO ...] [-i INTERVAL_MS] [-d DURATION_MS]
- *			 [-T TIMEOUT_MS] [-o OUTFILE] [-t TABLE] [-s STOPFILE]
+ *			 [-T TIMEOUT_MS] [-R RECONNECT_MS] [-o OUTFILE] [-t TABLE] [-s STOPFILE]
  *
  * Each -c gets its own connection and its own stream of writes.  A
  * multi-host CONNINFO with target_session_attrs=read-write follows the
@@ -22,6 +22,11 @@
  * failed and its connection is dropped, as an application with a
  * statement deadline would do: a server cut off the network never answers.
  * Add connect_timeout to CONNINFO for the connection attempts.
+ * A failed write drops the connection, except with -R: a write refused as
+ * read-only (SQLSTATE 25006: a standby, a fenced primary) keeps the session
+ * for up to RECONNECT_MS since it was opened, so that a prober next to a
+ * standby does not start a server process every few milliseconds; a
+ * promotion still shows at once (a standby's sessions become writable).
  * The table is created if missing: TABLE(probe int, seq bigint, node int).
  * The prober stops after DURATION_MS, on SIGTERM/SIGINT, or when STOPFILE
  * exists.
@@ -31,6 +36,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +51,13 @@ typedef struct Probe
 {
 	const char *conninfo;
 	PGconn	   *conn;
+	long		connected_at;
 	long		seq;
 } Probe;
 
 static volatile sig_atomic_t stop = 0;
 static long query_timeout = 2000;
+static long keep_read_only = 0;
 static struct timespec start;
 
 static void
@@ -163,6 +171,7 @@ attempt(FILE *out, Probe *p, int idx, const char *table)
 			p->conn = NULL;
 			return;
 		}
+		p->connected_at = now_ms();
 		snprintf(sql, sizeof(sql),
 				 "CREATE TABLE IF NOT EXISTS %s (probe int, seq bigint, node int)", table);
 		PQclear(exec_with_deadline(p->conn, sql, 0, NULL, msg, sizeof(msg)));
@@ -183,13 +192,22 @@ attempt(FILE *out, Probe *p, int idx, const char *table)
 				PQgetisnull(res, 0, 0) ? "?" : PQgetvalue(res, 0, 0));
 	else
 	{
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		bool		keep;
+
+		keep = keep_read_only > 0 && state != NULL && strcmp(state, "25006") == 0 &&
+			now_ms() - p->connected_at < keep_read_only &&
+			PQstatus(p->conn) == CONNECTION_OK;
 		if (res != NULL)
 			snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(res));
 		one_line(msg);
 		fprintf(out, "fail\t%d\t%ld\t%ld\t%ld\t%s\n", idx, p->seq, t0, now_ms(), msg);
-		/* a broken or read-only session: start afresh */
-		PQfinish(p->conn);
-		p->conn = NULL;
+		/* a broken or read-only session: start afresh (see -R) */
+		if (!keep)
+		{
+			PQfinish(p->conn);
+			p->conn = NULL;
+		}
 	}
 	PQclear(res);
 }
@@ -209,7 +227,7 @@ main(int argc, char **argv)
 	int			i;
 
 	memset(probes, 0, sizeof(probes));
-	while ((opt = getopt(argc, argv, "c:i:d:o:t:s:T:")) != -1)
+	while ((opt = getopt(argc, argv, "c:i:d:o:t:s:T:R:")) != -1)
 	{
 		switch (opt)
 		{
@@ -239,8 +257,11 @@ main(int argc, char **argv)
 			case 'T':
 				query_timeout = atol(optarg);
 				break;
+			case 'R':
+				keep_read_only = atol(optarg);
+				break;
 			default:
-				fprintf(stderr, "usage: prober -c CONNINFO [-c ...] [-i MS] [-d MS] [-T MS] [-o FILE] [-t TABLE] [-s STOPFILE]\n");
+				fprintf(stderr, "usage: prober -c CONNINFO [-c ...] [-i MS] [-d MS] [-T MS] [-R MS] [-o FILE] [-t TABLE] [-s STOPFILE]\n");
 				return 2;
 		}
 	}

@@ -9,7 +9,8 @@
 # so that the report can be written again from the same results
 # (report.pl --out DIR) without running anything.  The notes on the
 # figures (bench/NOTES.md by default: the analysis of misses, written by
-# hand for the run in RESULTS.md) are appended.  Prints Markdown.
+# hand for the run in RESULTS.md) are appended, and before them
+# bench/CHAOS.md, the results of the last "make chaos" runs.  Prints Markdown.
 use strict;
 use warnings;
 
@@ -624,6 +625,12 @@ else
 	$md .= "Every figure with a target met it.\n\n";
 }
 $md .= $body;
+
+# the results of "make chaos" (bench/CHAOS.md: its own runs, not this sitting's)
+if (my $chaos = slurp("$FindBin::RealBin/CHAOS.md"))
+{
+	$md .= $chaos;
+}
 
 # hand-written notes on the figures of this run (misses, analysis)
 if (my $notes = slurp($opt{notes} // "$FindBin::RealBin/NOTES.md"))
