@@ -27,8 +27,12 @@ source "$here/scripts/lib.sh"
 install_dependencies
 
 # the simulation needs neither PostgreSQL nor root: plain gcc
+# (a run limited to some tests skips it, unless SIM=1 or SIM_ONLY=1)
+sim_default=1
+[ -n "${TEST_FILTER:-}${NETNS_FILTER:-}" ] || [ "${TAP_ONLY:-0}${REGRESS_ONLY:-0}${NETNS_ONLY:-0}" != 000 ] && sim_default=0
+[ "${SIM_ONLY:-0}" = 1 ] && sim_default=1
 sim_status=0
-if [ "${SIM:-1}" != 0 ]; then
+if [ "${SIM:-$sim_default}" != 0 ]; then
 	make -C "$here" PG_CONFIG="$PG_CONFIG" simulate-check || sim_status=1
 	if [ "${SIM_ONLY:-0}" = 1 ]; then
 		exit "$sim_status"
