@@ -600,18 +600,63 @@ vote_reply(RemoteOp *op)
 	return r;
 }
 
+/*
+ * Ask every other active node (but the lost primary) for its vote on req,
+ * within timeout_ms; returns the number granted.  Answers are logged at elevel; *may_change
+ * says whether a refusal may still turn into a grant.
+ */
+static int
+request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
+			  int elevel, bool *may_change)
+{
+	RemoteOp   *ops;
+	int		   *asked;
+	const char *params[4];
+	int			granted = 0;
+	int			n;
+	int			i;
+
+	params[0] = psprintf(INT64_FORMAT, req->term);
+	params[1] = psprintf("%d", req->candidate);
+	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(req->candidate_lsn));
+	params[3] = psprintf("%u", req->candidate_timeline);
+	n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
+	remote_run(ops, n, timeout_ms);
+	*may_change = false;
+	for (i = 0; i < n; i++)
+	{
+		VoteReply	r = vote_reply(&ops[i]);
+
+		if (!r.answered)
+			ereport(elevel,
+					(errmsg("repmgr worker: node %d did not answer the vote request: %s",
+							asked[i], remote_status_name(ops[i].rc->status))));
+		else if (dc_vote_granted(r.vote))
+		{
+			granted++;
+			ereport(elevel,
+					(errmsg("repmgr worker: node %d voted for node %d in term " INT64_FORMAT,
+							asked[i], req->candidate, req->term)));
+		}
+		else
+		{
+			ereport(elevel,
+					(errmsg("repmgr worker: node %d refused its vote: %s", asked[i], r.reason)));
+			if (dc_vote_may_change(r.vote))
+				*may_change = true;
+		}
+		remote_op_release(&ops[i]);
+	}
+	return granted;
+}
+
 WorkerEvent
 observe_election(WorkerCtx *ctx)
 {
 	DcVoteRequest req;
 	DcVote		own;
-	RemoteOp   *ops;
-	int		   *asked;
-	const char *params[4];
 	int			total = nodes_count_active(ctx->nodes);
 	int			votes = 1;
-	int			n;
-	int			i;
 	int			elevel;
 	bool		may_change = false;
 	WorkerEvent ev;
@@ -635,38 +680,9 @@ observe_election(WorkerCtx *ctx)
 		return EV_ELECTION_LOST;
 	}
 
-	params[0] = psprintf(INT64_FORMAT, req.term);
-	params[1] = psprintf("%d", repmgr_node_id);
-	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(req.candidate_lsn));
-	params[3] = psprintf("%u", req.candidate_timeline);
-	n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
-	remote_run(ops, n, repmgr_connect_timeout_ms);
 	/* each voter's answer is logged in the first round, then on change */
 	elevel = (ctx->election_round++ == 0) ? LOG : DEBUG1;
-	for (i = 0; i < n; i++)
-	{
-		VoteReply	r = vote_reply(&ops[i]);
-
-		if (!r.answered)
-			ereport(elevel,
-					(errmsg("repmgr worker: node %d did not answer the vote request: %s",
-							asked[i], remote_status_name(ops[i].rc->status))));
-		else if (dc_vote_granted(r.vote))
-		{
-			votes++;
-			ereport(elevel,
-					(errmsg("repmgr worker: node %d voted for node %d in term " INT64_FORMAT,
-							asked[i], repmgr_node_id, ctx->election_term)));
-		}
-		else
-		{
-			ereport(elevel,
-					(errmsg("repmgr worker: node %d refused its vote: %s", asked[i], r.reason)));
-			if (dc_vote_may_change(r.vote))
-				may_change = true;
-		}
-		remote_op_release(&ops[i]);
-	}
+	votes += request_votes(ctx, &req, repmgr_connect_timeout_ms, elevel, &may_change);
 
 	if (!dc_has_quorum(votes, total))
 	{
@@ -1030,13 +1046,10 @@ stand_for_reelection(HeartbeatRound *hr, int64 newer_term)
 	PeerState  *peers;
 	PeerState  *conflict;
 	DcVoteRequest req;
-	RemoteOp   *ops;
-	int		   *asked;
-	const char *params[4];
 	int			npeers;
 	int			votes = 1;
-	int			n;
 	int			i;
+	bool		may_change;
 
 	for (i = 0; i < hr->n; i++)
 		if (hr->links[i]->rejected_since != 0 &&
@@ -1057,20 +1070,12 @@ stand_for_reelection(HeartbeatRound *hr, int64 newer_term)
 	 * vote to another candidate, so it cannot vote twice in the term, and a
 	 * term lost must not become the term of its heartbeats.
 	 */
-	params[0] = psprintf(INT64_FORMAT, req.term);
-	params[1] = psprintf("%d", repmgr_node_id);
-	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(req.candidate_lsn));
-	params[3] = psprintf("%u", req.candidate_timeline);
-	n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
-	remote_run(ops, n, repmgr_connect_timeout_ms);
-	for (i = 0; i < n; i++)
-	{
-		VoteReply	r = vote_reply(&ops[i]);
-
-		if (r.answered && dc_vote_granted(r.vote))
-			votes++;
-		remote_op_release(&ops[i]);
-	}
+	/* as short as a heartbeat round, so the lease does not lapse meanwhile */
+	votes += request_votes(ctx, &req, hr->timing.heartbeat_timeout_ms, LOG, &may_change);
+	/* the next attempt after another election timeout */
+	for (i = 0; i < hr->n; i++)
+		if (hr->links[i]->rejected_since != 0)
+			hr->links[i]->rejected_since = GetCurrentTimestamp();
 	if (!dc_has_quorum(votes, nodes_count_active(ctx->nodes)))
 	{
 		ereport(LOG,
