@@ -108,7 +108,7 @@ $out = repmgr_ok('standby switchover over ssh', '-f', $conf2, '-C', $conf1, '-v'
 sync_pids($node1, $node2);
 like($out, qr/executing: ssh .* 127\.0\.0\.1 .*repmgr -f \S+ -D \S+ .*node service --action=stop/,
 	'the old primary is stopped with repmgr over ssh');
-like($out, qr/executing: ssh .* node rejoin --force-rewind -d /, '... and rejoined over ssh');
+like($out, qr/executing: ssh .* node rejoin --force-rewind --upstream-node-id=\d+ -d /, '... and rejoined over ssh');
 like($out, qr/switchover was successful/, 'switchover successful');
 is($node2->safe_psql('repmgr', 'SELECT pg_is_in_recovery()'), 'f', 'node2 is primary');
 is($node1->safe_psql('repmgr', 'SELECT pg_is_in_recovery()'), 't', 'node1 is a standby');
