@@ -107,25 +107,30 @@ ok($took >= 0.9 && $took < 3, sprintf('... at the deadline (%.2f s)', $took));
 # 10,000 connections at once (a process with a larger descriptor limit)
 my $loops_before = $node->safe_psql('repmgr', 'SELECT loops FROM repmgr.daemon_status()');
 my $flood = <<'PERL';
-use strict; use IO::Socket::INET; use Socket; use Time::HiRes qw(time sleep);
-my ($port, $n) = @ARGV; my @s; my $t0 = time();
+use strict; use IO::Socket::INET; use Socket; use Time::HiRes qw(time);
+my ($port, $n, $release) = @ARGV; my @s; my $t0 = time();
 for (1 .. $n) {
 	socket(my $s, PF_INET, SOCK_STREAM, 0) or last;
 	$s->blocking(0);
 	connect($s, pack_sockaddr_in($port, inet_aton('127.0.0.1')));
 	push @s, $s;
 }
-sleep 2;
+# hold them open until the test has checked the endpoint (it creates
+# $release), for 60 s at most
+select(undef, undef, undef, 0.01) until -e $release || time() - $t0 > 60;
 print scalar(@s), "\n";
 PERL
 my ($fout, $ferr);
-my $fh = IPC::Run::start([ 'bash', '-c', 'ulimit -n 11000 2>/dev/null || true; exec perl -e "$0" "$@"', $flood, $port, 10000 ],
+my $release = PostgreSQL::Test::Utils::tempdir() . '/release';
+my $fh = IPC::Run::start([ 'bash', '-c', 'ulimit -n 11000 2>/dev/null || true; exec perl -e "$0" "$@"', $flood, $port, 10000, $release ],
 	'>', \$fout, '2>', \$ferr);
 # while the flood is on
 my $during = 0;
 ok(poll_until('a health check answered during the flood', 20,
 		sub { $during = http_status($node, '/health', timeout => 2); $during == 200 }),
 	'a health check is answered during the flood');
+open(my $rf, '>', $release) or die "$release: $!";
+close($rf);
 $fh->finish;
 chomp($fout);
 ok($fout >= 1000, "the flood opened $fout connections at once");
