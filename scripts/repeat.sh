@@ -9,7 +9,9 @@
 # REPEAT_LOCK=file takes that lock (flock) around each run, busy loops
 # included, for tests that cannot run beside each other (t/netns).
 # Stops at the first failure unless KEEP_GOING=1; the output of each run
-# is kept in ${REPEAT_LOG_DIR:-/tmp/repeat}/run-N.log.
+# is kept in ${REPEAT_LOG_DIR:-/tmp/repeat}/run-N.log.  REPEAT_SAVE=dir
+# copies dir (say, the servers' logs of the run) to run-N.saved when a run
+# fails, before the next run overwrites it.
 set -uo pipefail
 
 n=$1
@@ -55,6 +57,10 @@ for i in $(seq "$n"); do
 	else
 		failed=$((failed + 1))
 		echo "run $i: FAILED ($(( $(date +%s) - start )) s), log: $logdir/run-$i.log"
+		if [ -n "${REPEAT_SAVE:-}" ] && [ -d "$REPEAT_SAVE" ]; then
+			rm -rf "$logdir/run-$i.saved"
+			cp -a "$REPEAT_SAVE" "$logdir/run-$i.saved"
+		fi
 		[ "${KEEP_GOING:-0}" = 1 ] || break
 	fi
 done

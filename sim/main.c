@@ -300,6 +300,8 @@ legacy_names(int legacy)
 		strcat(buf, "witness,");
 	if (legacy & LEGACY_ADOPT)
 		strcat(buf, "adopt,");
+	if (legacy & LEGACY_UNARMED)
+		strcat(buf, "unarmed,");
 	if (buf[0] == '\0')
 		return "none";
 	buf[strlen(buf) - 1] = '\0';
@@ -489,6 +491,8 @@ parse_legacy(const char *s)
 		l |= LEGACY_WITNESS;
 	if (strstr(s, "adopt"))
 		l |= LEGACY_ADOPT;
+	if (strstr(s, "unarmed"))
+		l |= LEGACY_UNARMED;
 	return l;
 }
 

@@ -23,7 +23,9 @@
  *	   per term, durably, by dc_decide_vote().
  *	6. With a majority of votes it promotes, marks the old primary failed
  *	   and tells the others to follow (notify_follow); a node that misses
- *	   the notice finds the new primary by asking its peers.
+ *	   the notice finds the new primary by asking its peers.  The votes
+ *	   are its first acknowledgements: its lease is armed from them before
+ *	   the promotion, so it commits at once and never without a lease.
  *	7. Each standby of the old primary re-points itself when
  *	   dc_decide_follow() allows; one that replayed WAL beyond the new
  *	   primary's fork point cannot, and says so.
@@ -50,6 +52,8 @@
 #include "actions.h"
 #include "failover.h"
 #include "worker.h"
+
+static void arm_lease_from_votes(WorkerCtx *ctx);
 
 /* ----------
  * Timing, from the settings (decide.c's formulas)
@@ -393,6 +397,7 @@ decide_failover(WorkerCtx *ctx, PeerState *peers, int npeers)
 
 	for (i = 0; i < npeers; i++)
 		dc_peer_of(ctx, &peers[i], &dpeers[i]);
+	ctx->decision_max_term = peers_max_term(peers, npeers);
 	memset(&view, 0, sizeof(view));
 	view.self_id = repmgr_node_id;
 	view.manual = (repmgr_failover_mode == FAILOVER_MANUAL);
@@ -482,8 +487,10 @@ observe_degraded(WorkerCtx *ctx)
 		return EV_OK;
 	ctx->next_decision = TimestampTzPlusMilliseconds(now, repmgr_monitor_interval_ms);
 
-	/* the upstream is back */
-	if (upstream_back(ctx))
+	/* the upstream is back (not asked again right after the last attempt) */
+	if (TimestampDifferenceExceeds(ctx->upstream_failed_at, now,
+								   repmgr_reconnect_interval_ms) &&
+		upstream_back(ctx))
 		return EV_UPSTREAM_OK;
 
 	peers = poll_others(ctx, &npeers);
@@ -558,11 +565,8 @@ ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
 void
 act_election_begin(WorkerCtx *ctx)
 {
-	PeerState  *peers;
-	int			npeers;
-
-	peers = poll_others(ctx, &npeers);
-	ctx->election_term = Max(ctx->durable.term, peers_max_term(peers, npeers)) + 1;
+	/* above every term the decision's poll of the peers saw, just now */
+	ctx->election_term = Max(ctx->durable.term, ctx->decision_max_term) + 1;
 	ctx->wait_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 													 failover_election_timeout_ms());
 	ctx->election_round = 0;
@@ -602,8 +606,11 @@ vote_reply(RemoteOp *op)
 
 /*
  * Ask every other active node (but the lost primary) for its vote on req,
- * within timeout_ms; returns the number granted.  Answers are logged at elevel; *may_change
- * says whether a refusal may still turn into a grant.
+ * within timeout_ms; returns the number granted.  Answers are logged at
+ * elevel; *may_change says whether a refusal may still turn into a grant.
+ * Each grant is recorded as an acknowledgement sent now: the voter counts
+ * it as hearing this node (shmem_decide_vote), so a won election arms the
+ * lease from its votes (arm_lease_from_votes).
  */
 static int
 request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
@@ -612,6 +619,7 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 	RemoteOp   *ops;
 	int		   *asked;
 	const char *params[4];
+	TimestampTz sent;
 	int			granted = 0;
 	int			n;
 	int			i;
@@ -621,6 +629,7 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(req->candidate_lsn));
 	params[3] = psprintf("%u", req->candidate_timeline);
 	n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
+	sent = GetCurrentTimestamp();
 	remote_run(ops, n, timeout_ms);
 	*may_change = false;
 	for (i = 0; i < n; i++)
@@ -633,6 +642,8 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 							asked[i], remote_status_name(ops[i].rc->status))));
 		else if (dc_vote_granted(r.vote))
 		{
+			/* a grant restarts the voter's silence, like a heartbeat */
+			peer_link(ctx, asked[i])->last_ack_sent = sent;
 			granted++;
 			ereport(elevel,
 					(errmsg("repmgr worker: node %d voted for node %d in term " INT64_FORMAT,
@@ -824,6 +835,7 @@ act_promote(WorkerCtx *ctx)
 	bool		by_command = repmgr_promote_command && repmgr_promote_command[0];
 
 	ereport(LOG, (errmsg("repmgr worker: promoting standby")));
+	arm_lease_from_votes(ctx);
 	if (by_command)
 	{
 		int			rc = run_hook_command(ctx, repmgr_promote_command,
@@ -1000,19 +1012,66 @@ heartbeat_reply(RemoteOp *op)
 	return r;
 }
 
-/* the lease from the acknowledgements known now (dc_lease_expiry) */
+/* the lease from the acknowledgements of links[0..n) (dc_lease_expiry) */
 static void
-publish_lease(HeartbeatRound *hr)
+publish_lease_of(PeerLink **links, int n, int total, const DcTiming *timing)
 {
-	dc_ms	   *acks = palloc0(sizeof(dc_ms) * Max(hr->n, 1));
+	dc_ms	   *acks = palloc0(sizeof(dc_ms) * Max(n, 1));
 	dc_ms		expiry;
 	int			i;
 
-	for (i = 0; i < hr->n; i++)
-		acks[i] = hr->links[i]->last_ack_sent / 1000;
-	expiry = dc_lease_expiry(acks, hr->n, hr->total, &hr->timing);
+	for (i = 0; i < n; i++)
+		acks[i] = links[i]->last_ack_sent / 1000;
+	expiry = dc_lease_expiry(acks, n, total, timing);
 	shmem_set_lease(true, expiry == 0 ? 0 : (TimestampTz) expiry * 1000);
 	pfree(acks);
+}
+
+static void
+publish_lease(HeartbeatRound *hr)
+{
+	publish_lease_of(hr->links, hr->n, hr->total, &hr->timing);
+}
+
+/* must a primary of total active nodes hold a lease to commit? */
+static bool
+lease_enforced(int total)
+{
+	return repmgr_fence && repmgr_failover_mode != FAILOVER_MANUAL &&
+		dc_lease_acks_needed(total) > 0;
+}
+
+/*
+ * Before an elected standby promotes: its votes are its first
+ * acknowledgements (each voter restarted its silence when it granted), so
+ * the lease is armed, durably, and published from them.  The new primary
+ * commits from the moment it leaves recovery, and never without a lease:
+ * if the promotion outlasts the lease, commits wait for the first
+ * heartbeat round.
+ */
+static void
+arm_lease_from_votes(WorkerCtx *ctx)
+{
+	int			total = nodes_count_active(ctx->nodes);
+	PeerLink  **links;
+	ListCell   *lc;
+	DcTiming	timing;
+	int			n = 0;
+
+	if (!lease_enforced(total))
+		return;
+	failover_timing(&timing);
+	links = palloc0(sizeof(PeerLink *) * Max(list_length(ctx->nodes), 1));
+	foreach(lc, ctx->nodes)
+	{
+		NodeInfo   *node = (NodeInfo *) lfirst(lc);
+
+		if (node->active && node->node_id != repmgr_node_id)
+			links[n++] = peer_link(ctx, node->node_id);
+	}
+	shmem_arm_lease(true);
+	publish_lease_of(links, n, total, &timing);
+	pfree(links);
 }
 
 /* an answer arrived: an acknowledgement renews the lease at once */
@@ -1112,8 +1171,7 @@ primary_heartbeat_round(WorkerCtx *ctx, bool *superseded)
 	hr.sent = GetCurrentTimestamp();
 	hr.total = nodes_count_active(ctx->nodes);
 	failover_timing(&hr.timing);
-	hr.enforced = repmgr_fence && repmgr_failover_mode != FAILOVER_MANUAL &&
-		dc_lease_acks_needed(hr.total) > 0;
+	hr.enforced = lease_enforced(hr.total);
 	ctx->next_heartbeat = TimestampTzPlusMilliseconds(hr.sent,
 													  hr.timing.heartbeat_interval_ms);
 	params[0] = psprintf("%d", repmgr_node_id);

@@ -781,6 +781,7 @@ act_upstream_failed(WorkerCtx *ctx)
 	bool		was_primary = (primary != NULL && primary->node_id == ctx->upstream_id);
 
 	ctx->lost_primary_id = was_primary ? ctx->upstream_id : InvalidNodeId;
+	ctx->upstream_failed_at = GetCurrentTimestamp();
 	ctx->status.primary_lost = was_primary;
 	ctx->status.primary_visible = !was_primary && ctx->status.primary_visible;
 	ctx->next_decision = 0;

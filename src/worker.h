@@ -80,10 +80,12 @@ typedef struct WorkerCtx
 	TimestampTz lost_since;
 	TimestampTz next_attempt;
 	int			lost_primary_id;	/* the primary this node lost */
+	TimestampTz upstream_failed_at; /* its last reconnection attempt failed */
 	TimestampTz primary_failing_since;	/* cascaded standby: primary checks fail */
 
 	/* election and its aftermath */
 	int64		election_term;
+	int64		decision_max_term;	/* the highest term the decision's poll saw */
 	int			election_round; /* vote requests sent in this election */
 	TimestampTz wait_deadline;
 	TimestampTz next_decision;
