@@ -278,9 +278,6 @@ decide_vote(Node *n, int64_t term, int cand, dc_lsn lsn, uint32_t tl)
 	d = dc_decide_vote(&v, &r, &W.t);
 	if (dc_vote_records(d))
 		record_vote(n, term, cand);
-	/* a vote granted to another counts as hearing it (its lease counts it) */
-	if (dc_vote_granted(d) && cand != n->id && !LEG(LEGACY_UNARMED))
-		n->heard_at = now_local(n);
 	return d;
 }
 
@@ -801,7 +798,6 @@ decide_degraded(Node *n)
 	switch (out.decision)
 	{
 		case DC_FO_STAND:
-			memset(n->vote_ack, 0, sizeof(n->vote_ack));
 			n->election_term = maxterm + 1;
 			n->deadline = now_local(n) + W.t.election_timeout_ms;
 			W.elections++;
@@ -840,10 +836,7 @@ election_done(Node *n)
 		if (n->r.st[i] != PEER_ANSWERED)
 			continue;
 		if (dc_vote_granted((DcVote) n->r.rep[i].vote))
-		{
 			votes++;
-			n->vote_ack[i] = n->r.sent_local;
-		}
 		else if (dc_vote_may_change((DcVote) n->r.rep[i].vote))
 			transient = true;
 	}
@@ -923,18 +916,9 @@ promoted(Node *n)
 	n->primary_lost = false;
 	n->lost_definitive = false;
 	memset(n->rejected_since, 0, sizeof(n->rejected_since));
-	if (LEG(LEGACY_UNARMED))
-	{
-		/* old: no lease until the first heartbeat round publishes one */
-		memset(n->ack_sent, 0, sizeof(n->ack_sent));
-		set_lease(n, (double) DC_NEVER);
-	}
-	else
-	{
-		/* the lease armed from the votes, before the promotion */
-		memcpy(n->ack_sent, n->vote_ack, sizeof(n->ack_sent));
-		publish_lease(n);
-	}
+	memset(n->ack_sent, 0, sizeof(n->ack_sent));
+	/* armed, empty, before the promotion; old: not armed until a round */
+	set_lease(n, LEG(LEGACY_UNARMED) ? (double) DC_NEVER : 0);
 	n->next_hb = 0;
 	n->primary_since = W.now;
 	n->wclock = W.now;

@@ -50,8 +50,7 @@ typedef int64_t simtime;		/* real time, microseconds */
 #define LEGACY_ADOPT	0x10	/* found here: heartbeats accepted by term alone,
 								 * a newer term taken when no primary is seen */
 #define LEGACY_UNARMED	0x20	/* found by reading: a new primary commits
-								 * before its first acknowledged heartbeat, and
-								 * a granted vote is not a heartbeat */
+								 * before its first acknowledged heartbeat */
 
 typedef enum Role
 {
@@ -230,7 +229,6 @@ typedef struct Node
 	int64_t		election_term;
 	int			follow_target;
 	double		ack_sent[MAXN + 1]; /* local ms of the latest acked heartbeat */
-	double		vote_ack[MAXN + 1]; /* local ms of the request a vote granted */
 	double		rejected_since[MAXN + 1];
 	double		next_hb;		/* local ms */
 	/* WAL */

@@ -24,23 +24,24 @@
  * of the round, so one node that times out does not delay it (L = 2H + D
  * leaves a full interval of slack over a round).
  *
- * A newly elected primary's first acknowledgements are its votes: a node
- * that grants (or repeats) a vote to another candidate counts it as
- * hearing that candidate, exactly as if it had accepted a heartbeat, and
- * the candidate counts each grant as an acknowledgement sent when it sent
- * the request.  It arms its lease from them, durably, before it promotes,
- * so it commits from the moment it leaves recovery while its votes last,
- * and never before it holds a lease (a promotion that outlasts it waits
- * for the first heartbeat round).
+ * A newly elected primary arms its lease, durably and empty, before it
+ * promotes, and runs its first heartbeat round as soon as it has left
+ * recovery: it commits only once enough nodes acknowledged a heartbeat of
+ * its term.  Its votes are not acknowledgements: a voter's silence does
+ * not restart when it votes, so a candidate whose promotion outlasts a
+ * second election finds its heartbeats refused by that election's voters
+ * (c) and never commits.  (Counting a grant as a heartbeat would let the
+ * new primary commit a round trip sooner, but the simulation found it
+ * livelocks: a running primary standing for re-election and a candidate
+ * it cannot see keep restarting each other's voters' silence.)
  *
  * Who may vote.  A node grants a vote for term T' (durably, at most once
  * per term: the term and the vote are written to a file in the data
  * directory before the answer leaves) only when
  *	 (a) it is not a running primary, not paused, and its worker has lost
  *		 the primary;
- *	 (b) it has accepted no heartbeat and no notice of a primary, and
- *		 granted no vote to another candidate, for the silence S = L + M
- *		 (M = margin_ms), on its own clock.  This holds
+ *	 (b) it has accepted no heartbeat and no notice of a primary for the
+ *		 silence S = L + M (M = margin_ms), on its own clock.  This holds
  *		 whatever the evidence of the loss: a refused connection is not
  *		 proof of death (a firewall REJECT, a moved address, a one-way
  *		 block give the same answer while the primary serves its local
@@ -68,8 +69,8 @@
  * lease at time t rests on k = ceil(N/2) - 1 other nodes; a winning
  * majority has floor(N/2) + 1 nodes other than P, out of N - 1; and
  * k + floor(N/2) + 1 = N > N - 1, so some node V is in both.  V accepted
- * the heartbeat, or granted the vote, that P counts at a_V >= s_V (P's
- * lease from it ends at s_V + L), and voted again at v >= a_V + S (b, c).  With clock rates that
+ * the heartbeat that P counts at a_V >= s_V (P's lease from it ends at
+ * s_V + L), and voted at v >= a_V + S (b, c).  With clock rates that
  * differ by at most rho, real durations stretch by at most (1 + rho):
  * P's lease ends, in real time, at most L(1 + rho) after s_V, and V's vote
  * comes at least S(1 - rho) after a_V >= s_V.  So P stopped committing at

@@ -23,9 +23,9 @@
  *	   per term, durably, by dc_decide_vote().
  *	6. With a majority of votes it promotes, marks the old primary failed
  *	   and tells the others to follow (notify_follow); a node that misses
- *	   the notice finds the new primary by asking its peers.  The votes
- *	   are its first acknowledgements: its lease is armed from them before
- *	   the promotion, so it commits at once and never without a lease.
+ *	   the notice finds the new primary by asking its peers.  Its lease
+ *	   is armed, empty, before the promotion: it commits once its first
+ *	   heartbeat round, run right after, is acknowledged by enough nodes.
  *	7. Each standby of the old primary re-points itself when
  *	   dc_decide_follow() allows; one that replayed WAL beyond the new
  *	   primary's fork point cannot, and says so.
@@ -53,7 +53,7 @@
 #include "failover.h"
 #include "worker.h"
 
-static void arm_lease_from_votes(WorkerCtx *ctx);
+static void arm_empty_lease(WorkerCtx *ctx);
 
 /* ----------
  * Timing, from the settings (decide.c's formulas)
@@ -529,8 +529,9 @@ observe_degraded(WorkerCtx *ctx)
 
 /*
  * One remote operation running sql on every other active node but the
- * lost primary, for remote_run().  Returns their number; (*ids)[i] is the
- * node of ops[i].
+ * lost primary, for remote_run(), over the persistent link to each (the
+ * connections of the heartbeats once this node is primary).  Returns their
+ * number; (*ids)[i] is the node of ops[i].
  */
 static int
 ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
@@ -544,10 +545,15 @@ ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
 	foreach(lc, ctx->nodes)
 	{
 		NodeInfo   *node = (NodeInfo *) lfirst(lc);
+		PeerLink   *link;
 
 		if (!node->active || node->node_id == repmgr_node_id ||
 			node->node_id == ctx->lost_primary_id)
 			continue;
+		link = peer_link(ctx, node->node_id);
+		if (link->conn == NULL)
+			link->conn = remote_conn_new();
+		(*ops)[n].rc = link->conn;
 		(*ops)[n].conninfo = node->conninfo;
 		(*ops)[n].sql = sql;
 		(*ops)[n].nparams = nparams;
@@ -556,6 +562,19 @@ ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
 		n++;
 	}
 	return n;
+}
+
+/* close the persistent connections to the other nodes */
+static void
+close_peer_links(WorkerCtx *ctx)
+{
+	int			i;
+
+	for (i = 0; i < ctx->npeers; i++)
+	{
+		remote_close(ctx->peers[i].conn);
+		ctx->peers[i].conn = NULL;
+	}
 }
 
 /* ----------
@@ -608,9 +627,6 @@ vote_reply(RemoteOp *op)
  * Ask every other active node (but the lost primary) for its vote on req,
  * within timeout_ms; returns the number granted.  Answers are logged at
  * elevel; *may_change says whether a refusal may still turn into a grant.
- * Each grant is recorded as an acknowledgement sent now: the voter counts
- * it as hearing this node (shmem_decide_vote), so a won election arms the
- * lease from its votes (arm_lease_from_votes).
  */
 static int
 request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
@@ -619,7 +635,6 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 	RemoteOp   *ops;
 	int		   *asked;
 	const char *params[4];
-	TimestampTz sent;
 	int			granted = 0;
 	int			n;
 	int			i;
@@ -629,7 +644,6 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(req->candidate_lsn));
 	params[3] = psprintf("%u", req->candidate_timeline);
 	n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
-	sent = GetCurrentTimestamp();
 	remote_run(ops, n, timeout_ms);
 	*may_change = false;
 	for (i = 0; i < n; i++)
@@ -642,8 +656,6 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 							asked[i], remote_status_name(ops[i].rc->status))));
 		else if (dc_vote_granted(r.vote))
 		{
-			/* a grant restarts the voter's silence, like a heartbeat */
-			peer_link(ctx, asked[i])->last_ack_sent = sent;
 			granted++;
 			ereport(elevel,
 					(errmsg("repmgr worker: node %d voted for node %d in term " INT64_FORMAT,
@@ -691,7 +703,13 @@ observe_election(WorkerCtx *ctx)
 		return EV_ELECTION_LOST;
 	}
 
-	/* each voter's answer is logged in the first round, then on change */
+	/*
+	 * Each voter's answer is logged in the first round, then on change.
+	 * The first round opens fresh connections, which the later rounds and,
+	 * once elected, the first heartbeats use: none is left from long ago.
+	 */
+	if (ctx->election_round == 0)
+		close_peer_links(ctx);
 	elevel = (ctx->election_round++ == 0) ? LOG : DEBUG1;
 	votes += request_votes(ctx, &req, repmgr_connect_timeout_ms, elevel, &may_change);
 
@@ -833,9 +851,9 @@ act_promote(WorkerCtx *ctx)
 {
 	NodeInfo   *old = node_of(ctx, ctx->lost_primary_id);
 	bool		by_command = repmgr_promote_command && repmgr_promote_command[0];
+	bool		superseded;
 
 	ereport(LOG, (errmsg("repmgr worker: promoting standby")));
-	arm_lease_from_votes(ctx);
 	if (by_command)
 	{
 		int			rc = run_hook_command(ctx, repmgr_promote_command,
@@ -845,9 +863,21 @@ act_promote(WorkerCtx *ctx)
 			hook_failed(ctx, "repmgrd_failover_promote", "promote_command",
 						repmgr_promote_command, rc);
 		wait_until_promoted();
+
+		/*
+		 * Only now: the command ("repmgr standby promote") writes to this
+		 * node once it is primary, and would wait for a lease that only
+		 * this process, waiting for the command, can obtain.  Until here
+		 * the new primary accepts writes without a lease (README, "The
+		 * fence").
+		 */
+		arm_empty_lease(ctx);
 	}
 	else
+	{
+		arm_empty_lease(ctx);
 		promote_server();
+	}
 
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -861,6 +891,10 @@ act_promote(WorkerCtx *ctx)
 	ereport(LOG,
 			(errmsg("repmgr worker: STANDBY PROMOTE successful"),
 			 errdetail("node %d was successfully promoted to primary", repmgr_node_id)));
+
+	/* the lease first: the first heartbeat round, then the notices */
+	ctx->durable.term = ctx->election_term;
+	primary_heartbeat_round(ctx, &superseded);
 	notify_peers(ctx, ctx->election_term);
 
 	ctx->status.promotions++;
@@ -936,6 +970,7 @@ act_follow(WorkerCtx *ctx)
 
 	remote_close(ctx->upstream_conn);
 	ctx->upstream_conn = NULL;
+	close_peer_links(ctx);		/* a standby holds none */
 	ctx->next_check = 0;
 	ctx->attempts = 0;
 	ctx->lost_primary_id = InvalidNodeId;
@@ -1012,25 +1047,19 @@ heartbeat_reply(RemoteOp *op)
 	return r;
 }
 
-/* the lease from the acknowledgements of links[0..n) (dc_lease_expiry) */
-static void
-publish_lease_of(PeerLink **links, int n, int total, const DcTiming *timing)
-{
-	dc_ms	   *acks = palloc0(sizeof(dc_ms) * Max(n, 1));
-	dc_ms		expiry;
-	int			i;
-
-	for (i = 0; i < n; i++)
-		acks[i] = links[i]->last_ack_sent / 1000;
-	expiry = dc_lease_expiry(acks, n, total, timing);
-	shmem_set_lease(true, expiry == 0 ? 0 : (TimestampTz) expiry * 1000);
-	pfree(acks);
-}
-
+/* the lease from the acknowledgements known now (dc_lease_expiry) */
 static void
 publish_lease(HeartbeatRound *hr)
 {
-	publish_lease_of(hr->links, hr->n, hr->total, &hr->timing);
+	dc_ms	   *acks = palloc0(sizeof(dc_ms) * Max(hr->n, 1));
+	dc_ms		expiry;
+	int			i;
+
+	for (i = 0; i < hr->n; i++)
+		acks[i] = hr->links[i]->last_ack_sent / 1000;
+	expiry = dc_lease_expiry(acks, hr->n, hr->total, &hr->timing);
+	shmem_set_lease(true, expiry == 0 ? 0 : (TimestampTz) expiry * 1000);
+	pfree(acks);
 }
 
 /* must a primary of total active nodes hold a lease to commit? */
@@ -1042,36 +1071,21 @@ lease_enforced(int total)
 }
 
 /*
- * Before an elected standby promotes: its votes are its first
- * acknowledgements (each voter restarted its silence when it granted), so
- * the lease is armed, durably, and published from them.  The new primary
- * commits from the moment it leaves recovery, and never without a lease:
- * if the promotion outlasts the lease, commits wait for the first
- * heartbeat round.
+ * Before an elected standby promotes: the need of a lease, durably, and no
+ * lease yet.  The new primary commits from its first heartbeat round that
+ * enough nodes acknowledge (act_promote runs it at once), never before: a
+ * candidate whose promotion outlasted a second election finds its
+ * heartbeats refused by the voters of the newer term, and never commits.
+ * The acknowledgements of older rounds, from a time it was primary, are
+ * long expired.
  */
 static void
-arm_lease_from_votes(WorkerCtx *ctx)
+arm_empty_lease(WorkerCtx *ctx)
 {
-	int			total = nodes_count_active(ctx->nodes);
-	PeerLink  **links;
-	ListCell   *lc;
-	DcTiming	timing;
-	int			n = 0;
-
-	if (!lease_enforced(total))
+	if (!lease_enforced(nodes_count_active(ctx->nodes)))
 		return;
-	failover_timing(&timing);
-	links = palloc0(sizeof(PeerLink *) * Max(list_length(ctx->nodes), 1));
-	foreach(lc, ctx->nodes)
-	{
-		NodeInfo   *node = (NodeInfo *) lfirst(lc);
-
-		if (node->active && node->node_id != repmgr_node_id)
-			links[n++] = peer_link(ctx, node->node_id);
-	}
 	shmem_arm_lease(true);
-	publish_lease_of(links, n, total, &timing);
-	pfree(links);
+	shmem_set_lease(true, 0);
 }
 
 /* an answer arrived: an acknowledgement renews the lease at once */

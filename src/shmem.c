@@ -45,10 +45,7 @@ typedef struct RepmgrShared
 	Latch	   *worker_latch;
 	WorkerStatus worker;
 
-	/*
-	 * From peers: the last heartbeat or notice of a primary accepted, or
-	 * vote granted to another candidate
-	 */
+	/* from peers: the last heartbeat or notice of a primary accepted */
 	int			heartbeat_primary_id;
 	int64		heartbeat_term;
 	TimestampTz heartbeat_at;	/* the server's start until one arrives */
@@ -252,20 +249,6 @@ shmem_decide_vote(DcVoter *voter, const DcVoteRequest *req,
 		copy.voted_for = req->candidate;
 		durable_store(&copy);
 	}
-
-	/*
-	 * A vote granted to another node counts as hearing it: the candidate
-	 * counts the grant as the first acknowledgement of its lease (decide.c,
-	 * "Who may commit"), so this node's silence starts again, as after a
-	 * heartbeat.  A repeated grant answers a later request of the same
-	 * election, and renews it the same way.
-	 */
-	if (dc_vote_granted(vote) && req->candidate != repmgr_node_id)
-	{
-		shared->heartbeat_primary_id = req->candidate;
-		shared->heartbeat_term = req->term;
-		shared->heartbeat_at = GetCurrentTimestamp();
-	}
 	LWLockRelease(shared->lock);
 	return vote;
 }
@@ -426,9 +409,8 @@ shmem_heartbeat(int primary_id, int64 term, int64 *our_term)
 }
 
 /*
- * Milliseconds since a primary's heartbeat or notice was last accepted, or
- * a vote granted to another candidate (or since the server started, if
- * none was), and whose it was.
+ * Milliseconds since a primary's heartbeat or notice was last accepted (or
+ * since the server started, if none was), and whose it was.
  */
 dc_ms
 shmem_heard_ago_ms(int *primary_id, int64 *term)
