@@ -5,7 +5,8 @@
  *	  repmgr.node_status(), or --is-shutdown-cleanly for a stopped
  *	  server), "node check" (repmgr.node_check(), also as a Nagios plugin)
  *	  and "node service" (pg_ctl start/stop/restart, the remote step of a
- *	  switchover).  "node rejoin" is in node_rejoin.c.
+ *	  switchover; its stop with --is-shutdown-cleanly also prints that
+ *	  line).  "node rejoin" is in node_rejoin.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -389,5 +390,8 @@ do_node_service(RepmgrContext *ctx)
 						strcmp(action, "start") == 0 ? NULL : "fast");
 	if (status != 0)
 		return status < 0 ? ERR_SYS_FAILURE : ERR_NO_RESTART;
+	/* a switchover's stop: say at once how it went, from this process */
+	if (ctx->opts->is_shutdown_cleanly && strcmp(action, "stop") == 0)
+		return node_status_shutdown(ctx);
 	return SUCCESS;
 }
