@@ -204,6 +204,9 @@ if (my $s = load_json("$dir/switchover.json"))
 	$body .= row('write unavailability (ms)', mmm($s->{unavailable_ms}), 'median < 100 ms', $v);
 	foreach my $p (['pre_ms', '… last write → shutdown request'],
 		['shutdown_ms', '… shutdown (old primary)'],
+		['worker_exit_ms', '… … of which the repmgr worker\'s exit (request → reaped)'],
+		['checkpoint_ms', '… … of which the shutdown checkpoint'],
+		['after_checkpoint_ms', '… … of which after the checkpoint (walsenders, postmaster exit)'],
 		['handover_ms', '… hand-over (the command)'],
 		['promotion_ms', '… promotion (new primary)'],
 		['client_ms', '… client reconnect and first commit'],

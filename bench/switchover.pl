@@ -17,9 +17,11 @@
 #     first write acknowledged by the new one (prober timestamps);
 #   - where that time went, from the servers' logs (millisecond
 #     timestamps, put on the prober's clock): the old primary's shutdown
-#     (fast shutdown request -> "database system is shut down", with its
-#     shutdown checkpoint), the hand-over (-> the promote request: pg_ctl
-#     returning, the checkpoint check, repmgr.promote()'s checks), the
+#     (fast shutdown request -> "database system is shut down"; within it
+#     the repmgr worker's exit, the shutdown checkpoint, and after it the
+#     walsenders and the postmaster's exit), the hand-over (-> the
+#     promote request: pg_ctl returning, the checkpoint check,
+#     repmgr.promote()'s checks), the
 #     promotion (-> "archive recovery complete", the end of the startup
 #     process) and the client (-> its first acknowledged write:
 #     reconnect, commit);
@@ -147,7 +149,8 @@ my %result = (
 	worker_acts => $worker_acts + 0,
 	failover_setting => 'automatic',
 );
-foreach my $phase (qw(pre_ms shutdown_ms handover_ms promotion_ms client_ms floor_ms))
+foreach my $phase (qw(pre_ms shutdown_ms worker_exit_ms checkpoint_ms after_checkpoint_ms
+	handover_ms promotion_ms client_ms floor_ms))
 {
 	$result{$phase} = stats(map { $_->{$phase} } @r);
 }
@@ -204,6 +207,19 @@ sub phases
 	return unless defined $stop && defined $down && defined $promote && defined $ready;
 	$f->{pre_ms} = $stop - $last_old;
 	$f->{shutdown_ms} = $down - $stop;
+	# inside the shutdown: the repmgr worker's exit (the postmaster waits
+	# for every backend and worker before the checkpoint), the checkpoint,
+	# and what follows it (the walsenders waiting for the standbys to
+	# confirm the shutdown checkpoint, the postmaster's exit)
+	my $reaped = log_event($old, qr/"repmgr worker" \(PID \d+\) exited/, $stop);
+	my $ckpt = log_event($old, qr/checkpoint starting: shutdown/, $stop);
+	my $ckpt_done = defined $ckpt ? log_event($old, qr/checkpoint complete/, $ckpt) : undef;
+	$f->{worker_exit_ms} = $reaped - $stop if defined $reaped && $reaped <= $down;
+	if (defined $ckpt && defined $ckpt_done && $ckpt_done <= $down)
+	{
+		$f->{checkpoint_ms} = $ckpt_done - $ckpt;
+		$f->{after_checkpoint_ms} = $down - $ckpt_done;
+	}
 	$f->{handover_ms} = $promote - $down;
 	$f->{promotion_ms} = $ready - $promote;
 	$f->{client_ms} = $first_new - $ready;

@@ -2,10 +2,10 @@
  *
  * datadir.c
  *	  What bin/repmgr does inside a data directory: whether it is empty or
- *	  has a running postmaster, pg_controldata's view of it, the settings
- *	  it writes into postgresql.auto.conf (primary_conninfo,
- *	  repmgr.node_id, ...), standby.signal, and keeping the configuration
- *	  files safe while pg_rewind overwrites them.
+ *	  has a running postmaster, the settings it writes into
+ *	  postgresql.auto.conf (primary_conninfo, repmgr.node_id, ...),
+ *	  standby.signal, and keeping the configuration files safe while
+ *	  pg_rewind overwrites them.  Its control file: controlfile.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -108,65 +108,6 @@ postmaster_running(const char *datadir, long *pid)
 		return true;
 	}
 	return false;
-}
-
-static char *
-controldata_field(const char *text, const char *label)
-{
-	const char *p = strstr(text, label);
-	const char *end;
-
-	if (p == NULL)
-		return NULL;
-	p += strlen(label);
-	while (*p == ' ' || *p == '\t')
-		p++;
-	end = strchr(p, '\n');
-	if (end == NULL)
-		end = p + strlen(p);
-	return pnstrdup(p, end - p);
-}
-
-/* pg_controldata of datadir, run with LC_ALL=C so that it can be parsed */
-int
-controldata_read(RepmgrConfig *config, const char *datadir, ControlInfo *info)
-{
-	StringInfoData cmd;
-	StringInfoData out;
-	int			status;
-	char	   *v;
-
-	memset(info, 0, sizeof(*info));
-	initStringInfo(&cmd);
-	initStringInfo(&out);
-	appendStringInfo(&cmd, "LC_ALL=C %s -D ", pg_program(config, "pg_controldata"));
-	append_shell_quoted(&cmd, datadir);
-	status = run_command(cmd.data, &out);
-	if (status != 0)
-	{
-		log_error("could not read the control file of \"%s\" with pg_controldata (exit status %d)",
-				  datadir, status);
-		return status < 0 ? ERR_SYS_FAILURE : ERR_BAD_CONFIG;
-	}
-
-	info->state = controldata_field(out.data, "Database cluster state:");
-	info->system_identifier = controldata_field(out.data, "Database system identifier:");
-	if (info->state == NULL ||
-		!lsn_parse(controldata_field(out.data, "Latest checkpoint location:"),
-				   &info->checkpoint_lsn))
-	{
-		log_error("could not parse the output of pg_controldata for \"%s\"", datadir);
-		return ERR_SYS_FAILURE;
-	}
-	v = controldata_field(out.data, "Latest checkpoint's TimeLineID:");
-	info->checkpoint_tli = v ? (unsigned int) strtoul(v, NULL, 10) : 0;
-	(void) lsn_parse(controldata_field(out.data, "Minimum recovery ending location:"),
-					 &info->min_recovery_lsn);
-	v = controldata_field(out.data, "Min recovery ending loc's timeline:");
-	info->min_recovery_tli = v ? (unsigned int) strtoul(v, NULL, 10) : 0;
-	info->clean_shutdown = (strcmp(info->state, "shut down") == 0 ||
-							strcmp(info->state, "shut down in recovery") == 0);
-	return SUCCESS;
 }
 
 /* the setting a line of a configuration file sets, or NULL */

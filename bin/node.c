@@ -5,7 +5,8 @@
  *	  repmgr.node_status(), or --is-shutdown-cleanly for a stopped
  *	  server), "node check" (repmgr.node_check(), also as a Nagios plugin)
  *	  and "node service" (pg_ctl start/stop/restart, the remote step of a
- *	  switchover).  "node rejoin" is in node_rejoin.c.
+ *	  switchover; its stop with --is-shutdown-cleanly also prints that
+ *	  line).  "node rejoin" is in node_rejoin.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -18,16 +19,12 @@
 
 /* --is-shutdown-cleanly: one line that a switchover parses */
 static int
-node_status_shutdown(RepmgrContext *ctx)
+print_shutdown_state(RepmgrContext *ctx, const char *datadir)
 {
 	ControlInfo info;
-	char	   *datadir;
 	long		pid;
 	int			rc;
 
-	rc = resolve_data_directory(ctx, NULL, &datadir);
-	if (rc != SUCCESS)
-		return rc;
 	if (postmaster_running(datadir, &pid))
 	{
 		printf("--state=RUNNING\n");
@@ -43,6 +40,18 @@ node_status_shutdown(RepmgrContext *ctx)
 		   info.clean_shutdown ? "SHUTDOWN" : "UNCLEAN_SHUTDOWN",
 		   lsn_format(info.checkpoint_lsn));
 	return SUCCESS;
+}
+
+static int
+node_status_shutdown(RepmgrContext *ctx)
+{
+	char	   *datadir;
+	int			rc;
+
+	rc = resolve_data_directory(ctx, NULL, &datadir);
+	if (rc != SUCCESS)
+		return rc;
+	return print_shutdown_state(ctx, datadir);
 }
 
 static void
@@ -389,5 +398,8 @@ do_node_service(RepmgrContext *ctx)
 						strcmp(action, "start") == 0 ? NULL : "fast");
 	if (status != 0)
 		return status < 0 ? ERR_SYS_FAILURE : ERR_NO_RESTART;
+	/* a switchover's stop: say at once how it went, from this process */
+	if (ctx->opts->is_shutdown_cleanly && strcmp(action, "stop") == 0)
+		return print_shutdown_state(ctx, datadir);
 	return SUCCESS;
 }

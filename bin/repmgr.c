@@ -251,6 +251,8 @@ static const Command commands[] = {
 		"Options:\n"
 		"  --action=ACTION          start, stop, restart or status\n"
 		"  --checkpoint             CHECKPOINT before stopping\n"
+		"  --is-shutdown-cleanly    after a stop, print the line of \"node status\n"
+		"                           --is-shutdown-cleanly\"\n"
 		"  -D, --data-dir=DIR       data directory (default: data_directory, or the\n"
 		"                           running server's)\n"
 		"  --dry-run                show the command only\n"},
@@ -425,7 +427,7 @@ usage(void)
 	printf("  -k, --keep-history=DAYS             (cluster cleanup) retain this many days of history\n");
 	printf("  --nagios                            (node check) Nagios output and exit codes\n");
 	printf("  --force-rewind                      (node rejoin) run pg_rewind if the timelines diverged\n");
-	printf("  --is-shutdown-cleanly               (node status) did the stopped server shut down cleanly\n");
+	printf("  --is-shutdown-cleanly               (node status, node service) did the stopped server shut down cleanly\n");
 	printf("  --action=ACTION                     (node service) start, stop, restart or status\n");
 	printf("  --checkpoint                        (node service) CHECKPOINT before stopping\n");
 	printf("\nrepmgr performs some tasks like clone a node, promote it or making follow\n"

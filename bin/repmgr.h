@@ -282,7 +282,7 @@ extern int	pg_ctl_run(RepmgrConfig *config, const char *datadir,
 					   const char *action, const char *mode);
 
 /* ----------
- * Data directories (datadir.c)
+ * Data directories (datadir.c; the control file: controlfile.c)
  * ----------
  */
 typedef enum DirState

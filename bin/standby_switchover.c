@@ -8,9 +8,9 @@
  *		 so that none of them fails over while the primary is down;
  *	  2. stop the primary cleanly ("node service --action=stop" on its
  *		 host) and wait until it is down;
- *	  3. read its shutdown checkpoint ("node status --is-shutdown-cleanly",
- *		 run with step 2 in one command there) and wait until this standby
- *		 has received it;
+ *	  3. read its shutdown checkpoint (--is-shutdown-cleanly: the same
+ *		 repmgr process there reads its control file after the stop) and
+ *		 wait until this standby has received it;
  *	  4. promote this standby (repmgr.promote()) and wait until the
  *		 metadata here says so (this node the active primary, the old one
  *		 inactive): the next steps read it;
@@ -340,23 +340,25 @@ wait_primary_down(RepmgrContext *ctx, OldPrimary *old)
 }
 
 /*
- * Steps 2 and 3 on the old primary's host in one go (one ssh): stop it
- * cleanly, then read the checkpoint of its shutdown.
+ * Steps 2 and 3 on the old primary's host in one go (one ssh, one repmgr
+ * process): stop it cleanly, then read the checkpoint of its shutdown
+ * from its control file.  Every process started between the shutdown and
+ * the promotion is write unavailability.  A repmgr there that does not
+ * print the state after a stop (an older one) is asked separately.
  */
 static int
 stop_old_primary(RepmgrContext *ctx, OldPrimary *old, uint64 *lsn)
 {
-	StringInfoData cmd;
 	StringInfoData out;
 	char	   *p;
 	int			rc;
 
-	initStringInfo(&cmd);
-	appendStringInfo(&cmd, "%s && %s",
-					 repmgr_there(ctx, old, "node service --action=stop --checkpoint"),
-					 repmgr_there(ctx, old, "node status --is-shutdown-cleanly"));
 	initStringInfo(&out);
-	rc = run_there(ctx, old, cmd.data, &out);
+	rc = run_on_old_primary(ctx, old,
+							"node service --action=stop --checkpoint --is-shutdown-cleanly",
+							&out);
+	if (rc == SUCCESS && strstr(out.data, "--state=") == NULL)
+		rc = run_on_old_primary(ctx, old, "node status --is-shutdown-cleanly", &out);
 	if (rc == SUCCESS)
 		rc = wait_primary_down(ctx, old);
 	if (rc != SUCCESS)

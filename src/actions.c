@@ -223,6 +223,13 @@ promote_server(void)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+
+	/*
+	 * The worker of a standby looks at recovery only every 200 ms: wake it,
+	 * so that it starts monitoring as a primary, and its first heartbeat
+	 * round gives this node its lease, now.
+	 */
+	shmem_wake_worker();
 }
 
 /*

@@ -110,6 +110,36 @@ like($out, qr/^ 1  \| node1 \| primary \| \* running \|/m, 'cluster show: node1 
 like($out, qr/^ 2  \| node2 \| standby \| running   \| node1 /m, 'cluster show: node2 standby of node1');
 like($out, qr/^ 3  \| node3 \| standby \| running   \| node1 /m, 'cluster show: node3 standby of node1');
 
+# ---- the remote step that reads the old primary's control file
+$out = repmgr_ok('node status --is-shutdown-cleanly of a running server', '-f', $conf3,
+	'node', 'status', '--is-shutdown-cleanly');
+like($out, qr/^--state=RUNNING$/m, '... says it is running');
+$out = repmgr_ok('node service --action=stop --is-shutdown-cleanly', '-f', $conf3,
+	'node', 'service', '--action=stop', '--is-shutdown-cleanly');
+sync_pids($node3);
+my ($lsn) = $out =~ /^--state=SHUTDOWN --last-checkpoint-lsn=(\S+)$/m;
+ok(defined $lsn, '... prints the state after the stop');
+my ($controldata) = run_command([ 'pg_controldata', '-D', $node3->data_dir ]);
+my ($expected) = $controldata =~ /^Latest checkpoint location:\s+(\S+)$/m;
+is($lsn, $expected, "... with the last checkpoint pg_controldata reads ($expected)");
+$out = repmgr_ok('node status --is-shutdown-cleanly of the stopped server', '-f', $conf3,
+	'node', 'status', '--is-shutdown-cleanly');
+like($out, qr/^--state=SHUTDOWN --last-checkpoint-lsn=\Q$lsn\E$/m, '... the same');
+# a control file whose checksum does not match is refused, not read
+my $fake = "$tmp/fake_data";
+mkdir $fake;
+mkdir "$fake/global";
+my $control = slurp_file($node3->data_dir . '/global/pg_control');
+substr($control, 16, 1) = chr(ord(substr($control, 16, 1)) ^ 1);
+open(my $fh, '>:raw', "$fake/global/pg_control") or die $!;
+print $fh $control;
+close($fh);
+$out = repmgr_exit('node status --is-shutdown-cleanly of a corrupt control file', 1,
+	'-f', $conf3, '-D', $fake, 'node', 'status', '--is-shutdown-cleanly');
+like($out, qr/^--state=UNKNOWN$/m, '... says so');
+like($out, qr/its checksum does not match/, '... and why');
+$node3->start;
+
 # ---- a switchover while the primary is down is refused
 $node1->stop;
 $out = repmgr_exit('switchover with the primary down is refused', 6,
