@@ -69,6 +69,23 @@ typedef struct DcPosition
 extern dc_lsn dc_position_lsn(const DcPosition *p);
 
 /* ----------
+ * Managed synchronous replication: the set the primary published
+ * ----------
+ */
+#define DC_MAX_SYNC 64
+
+typedef struct DcSyncSet
+{
+	int64_t		version;		/* of the publication; 0: none */
+	int			quorum;			/* k of ANY k (members); 0: no rule */
+	int			nmembers;
+	int			members[DC_MAX_SYNC];	/* node ids */
+} DcSyncSet;
+
+extern bool dc_sync_member(const DcSyncSet *s, int node_id);
+extern int	dc_sync_needed(const DcSyncSet *s);
+
+/* ----------
  * Following a new upstream
  * ----------
  */

@@ -322,6 +322,13 @@ typedef enum FailoverMode
 
 extern int	repmgr_node_id;
 extern char *repmgr_database;
+typedef enum SyncMode
+{
+	SYNC_MODE_OFF,
+	SYNC_MODE_ON,
+	SYNC_MODE_STRICT
+} SyncMode;
+
 extern char *repmgr_cluster;
 extern int	repmgr_failover_mode;
 extern int	repmgr_monitor_interval_ms;
@@ -340,7 +347,12 @@ extern char *repmgr_failover_validation_command;
 
 extern const char *failover_mode_name(int mode);
 
+extern int	repmgr_synchronous;
+extern int	repmgr_synchronous_count;
+extern int	repmgr_failover_max_lag;
+
 /* ----------
+extern const char *sync_mode_name(int mode);
  * Helpers for SQL functions (sqlfuncs.c)
  * ----------
  */
