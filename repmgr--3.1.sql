@@ -459,6 +459,7 @@ COMMENT ON FUNCTION node_state() IS
 CREATE FUNCTION heartbeat(
 	primary_id integer,
 	term bigint,
+	primary_lsn pg_lsn DEFAULT NULL,
 	OUT accepted boolean,
 	OUT term bigint,
 	OUT in_recovery boolean,
@@ -467,8 +468,8 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'repmgr_heartbeat'
 LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION heartbeat(integer, bigint) IS
-	'the primary''s heartbeat; refused by a node that knows a newer term';
+COMMENT ON FUNCTION heartbeat(integer, bigint, pg_lsn) IS
+	'the primary''s heartbeat, with its flush position; refused by a node that knows a newer term';
 
 CREATE FUNCTION request_vote(
 	term bigint,
@@ -563,6 +564,21 @@ CREATE FUNCTION decide_vote(
 RETURNS text
 AS 'MODULE_PATHNAME', 'repmgr_decide_vote'
 LANGUAGE C IMMUTABLE;
+
+CREATE FUNCTION decide_failover(
+	members integer[],
+	quorum integer,
+	node_ids integer[],
+	lsns pg_lsn[],
+	priorities integer[],
+	primary_lsn pg_lsn DEFAULT NULL,
+	max_lag bigint DEFAULT -1)
+RETURNS text
+AS 'MODULE_PATHNAME', 'repmgr_decide_failover'
+LANGUAGE C IMMUTABLE;
+
+COMMENT ON FUNCTION decide_failover(integer[], integer, integer[], pg_lsn[], integer[], pg_lsn, bigint) IS
+	'what node_ids[1] decides when the listed standbys lost the primary, ANY quorum (members) was published and the last heartbeat carried primary_lsn';
 
 CREATE FUNCTION failover_timing(
 	OUT name text,

@@ -271,6 +271,7 @@ decide_vote(Node *n, int64_t term, int cand, dc_lsn lsn, uint32_t tl)
 	v.voted_for = n->voted_for;
 	v.has_position = n->in_recovery;
 	position_of(n, &v.position);
+	sync_copy(n->tl, &v.sync);
 	r.term = term;
 	r.candidate = cand;
 	r.candidate_lsn = lsn;
@@ -780,6 +781,7 @@ decide_degraded(Node *n)
 		q->lsn = p->lsn;
 		q->timeline = p->tl;
 		q->settled = p->settled;
+		sync_copy(p->tl, &q->sync);
 	}
 	memset(&v, 0, sizeof(v));
 	v.self_id = n->id;
@@ -788,6 +790,7 @@ decide_degraded(Node *n)
 	v.heard_ago_ms = heard_ago(n);
 	v.priority = n->priority;
 	position_of(n, &v.position);
+	sync_copy(n->tl, &v.sync);
 	v.peers = peers;
 	v.npeers = np;
 	dc_decide_failover(&v, &W.t, &out);

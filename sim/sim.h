@@ -305,6 +305,10 @@ typedef struct World
 	char		violation[512];
 	int			elections;
 	int			promotions;
+	/* --sync: timeline 1 commits under ANY k of its standbys (sync.quorum) */
+	bool		sync_mode;
+	DcSyncSet	sync;			/* published by node 1; quorum 0: off */
+	dc_lsn		acked_tl1;		/* end of the last record k members flushed */
 } World;
 
 extern World W;
@@ -346,6 +350,8 @@ extern void check_vote(int64_t term, int voter, int candidate);
 extern void check_winner(int64_t term, int node);
 extern void check_follow(const Node *n, uint32_t target_tl, int target);
 extern void check_liveness(void);
+extern void check_sync_acked(void);
+extern void sync_copy(uint32_t tl, DcSyncSet *out);
 extern bool wal_diverged(const Node *n, uint32_t tl);
 
 #endif							/* REPMGR_SIM_H */
