@@ -107,8 +107,9 @@
  * Otherwise nobody is promoted automatically, and the reason says how many
  * members are missing; the decision is taken again at each look, so it
  * proceeds as soon as enough members answer.  A voter whose own copy of
- * the set does not list the candidate refuses its vote (a voter ahead of
- * the candidate refuses already, by (d)).  With quorum 0 (strict or on
+ * the set does not list the candidate refuses its vote, unless the
+ * candidate is the primary that published it (standing for re-election; a
+ * voter ahead of any candidate refuses already, by (d)).  With quorum 0 (strict or on
  * with no standby, or off) there is no rule: "on" gives up the guarantee
  * while it runs without a synchronous standby.
  *
@@ -253,7 +254,9 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 		if (r->candidate_lsn < dc_position_lsn(&v->position))
 			return DC_DENY_CANDIDATE_BEHIND;
 	}
-	if (dc_sync_needed(&v->sync) > 0 && !dc_sync_member(&v->sync, r->candidate))
+	/* the primary that published the set holds every commit it acknowledged */
+	if (dc_sync_needed(&v->sync) > 0 && !dc_sync_member(&v->sync, r->candidate) &&
+		r->candidate != v->sync.primary)
 		return DC_DENY_NOT_SYNC;
 	return DC_VOTE_GRANTED;
 }

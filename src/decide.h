@@ -77,6 +77,7 @@ extern dc_lsn dc_position_lsn(const DcPosition *p);
 typedef struct DcSyncSet
 {
 	int64_t		version;		/* of the publication; 0: none */
+	int			primary;		/* the primary that published it */
 	int			quorum;			/* k of ANY k (members); 0: no rule */
 	int			nmembers;
 	int			members[DC_MAX_SYNC];	/* node ids */

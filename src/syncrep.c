@@ -91,6 +91,7 @@ sync_read_published(SyncPublished *out)
 
 		out->exists = true;
 		out->primary_node = atoi(SPI_getvalue(tup, desc, 1));
+		out->set.primary = out->primary_node;
 		out->term = strtoi64(SPI_getvalue(tup, desc, 2), NULL, 10);
 		out->mode = mode_from_name(SPI_getvalue(tup, desc, 3));
 		out->count = atoi(SPI_getvalue(tup, desc, 4));
