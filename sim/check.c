@@ -17,8 +17,9 @@
  *		refuses a commit (checked before every event, so a lapse between
  *		two events is seen at the next);
  *	  - with --sync, no acknowledged commit lost: a record of timeline 1
- *		that k of the synchronous standbys (ANY k) have received is below
- *		the fork point of every timeline that leaves timeline 1;
+ *		that k of the synchronous standbys (ANY k) have received while the
+ *		primary's incarnation that wrote it still runs is in the history of
+ *		the primary that remains after healing;
  *	  - after healing: exactly one primary, allowed to commit, and every
  *		other node following it, unless its WAL really diverged from the
  *		primary's timeline (it waits for "repmgr node rejoin").
@@ -98,13 +99,29 @@ check_sync_acked(void)
 				got[i] = got[j];
 				got[j] = x;
 			}
-	if (got[W.sync.quorum - 1] > W.acked_tl1)
+	/*
+	 * Acknowledged: received by k members while the backend that wrote it
+	 * still waits, i.e. not written by an incarnation of the primary of
+	 * timeline 1 that has crashed since (its clients were disconnected).
+	 */
+	if (got[W.sync.quorum - 1] > W.acked_tl1 &&
+		got[W.sync.quorum - 1] > W.tl1_unackable)
 		W.acked_tl1 = got[W.sync.quorum - 1];
-	for (uint32_t t = 2; t <= (uint32_t) W.ntl; t++)
-		if (W.tls[t].parent == 1 && W.tls[t].fork < W.acked_tl1)
-			violation("synchronous: timeline %u left timeline 1 at %llu (node %d), below %llu that %d of the synchronous standbys acknowledged",
-					  t, (unsigned long long) W.tls[t].fork, W.tls[t].owner,
-					  (unsigned long long) W.acked_tl1, W.sync.quorum);
+}
+
+/* after healing: the surviving primary's history holds them all */
+static void
+check_sync_survived(const Node *P)
+{
+	dc_lsn		kept;
+
+	if (W.sync.quorum == 0 || P->tl == 1)
+		return;
+	kept = common_prefix(P->tl, 1);
+	if (kept < W.acked_tl1)
+		violation("synchronous: primary %d (timeline %u) holds timeline 1 up to %llu, below %llu that %d of the synchronous standbys acknowledged",
+				  P->id, P->tl, (unsigned long long) kept,
+				  (unsigned long long) W.acked_tl1, W.sync.quorum);
 }
 
 /* how long everything must have been healthy for the lease to be owed */
@@ -245,6 +262,7 @@ check_liveness(void)
 		return;
 	}
 	P = &W.nodes[primary];
+	check_sync_survived(P);
 	for (int i = 1; i <= W.n; i++)
 	{
 		const Node *x = &W.nodes[i];

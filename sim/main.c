@@ -388,9 +388,11 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 	/* --sync: ANY k of the standbys, k from the seed (the RNG stays as it was) */
 	memset(&W.sync, 0, sizeof(W.sync));
 	W.acked_tl1 = 0;
+	W.tl1_unackable = 0;
 	if (W.sync_mode)
 	{
 		W.sync.version = 1;
+		W.sync.primary = 1;
 		for (int i = 2; i <= W.n; i++)
 			if (W.nodes[i].role == ROLE_STANDBY)
 				W.sync.members[W.sync.nmembers++] = i;
@@ -675,6 +677,8 @@ main(int argc, char **argv)
 			o.keep_going = true;
 		else if (strcmp(a, "--sync") == 0)
 			W.sync_mode = true;
+		else if (strcmp(a, "--sync-fix") == 0)
+			W.sync_fix = true;
 		else if (strcmp(a, "--progress") == 0)
 			o.progress = strtoull(v, NULL, 10), i++;
 		else if (strcmp(a, "-v") == 0)
@@ -683,7 +687,7 @@ main(int argc, char **argv)
 			o.verbose = 2;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] | --seed S [-v|-vv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync [--sync-fix]] | --seed S [-v|-vv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}

@@ -307,8 +307,10 @@ typedef struct World
 	int			promotions;
 	/* --sync: timeline 1 commits under ANY k of its standbys (sync.quorum) */
 	bool		sync_mode;
+	bool		sync_fix;		/* --sync-fix: voters stop receiving from an older term */
 	DcSyncSet	sync;			/* published by node 1; quorum 0: off */
 	dc_lsn		acked_tl1;		/* end of the last record k members flushed */
+	dc_lsn		tl1_unackable;	/* written by a crashed incarnation: nobody waits */
 } World;
 
 extern World W;
