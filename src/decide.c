@@ -121,7 +121,11 @@
  * replication, an election that reaches only nodes whose copies of the
  * synchronous set are all older than a change the primary already applied
  * (a member that was down while the set changed and comes back after the
- * primary is lost, seeing none of the members that hold the newer copy).
+ * primary is lost, seeing none of the members that hold the newer copy);
+ * and a commit written by the old primary before its lease ended but
+ * acknowledged after the election by a member that still streams from it
+ * (sim/sim --sync finds such schedules: a member must stop receiving from
+ * the old primary when it votes, which the worker does not do yet).
  *
  *-------------------------------------------------------------------------
  */
