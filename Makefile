@@ -39,7 +39,9 @@ OBJS = \
 	src/sqlfuncs.o \
 	src/sqlpeer.o \
 	src/statefile.o \
-	src/status.o
+	src/status.o \
+	src/syncmgr.o \
+	src/syncrep.o
 PGFILEDESC = "repmgr - replication manager for PostgreSQL"
 
 EXTENSION = repmgr

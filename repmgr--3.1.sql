@@ -80,10 +80,41 @@ CREATE INDEX repl_monitor_standby_time_idx
 COMMENT ON TABLE repl_monitor IS
 	'monitoring history written by the workers of the standbys';
 
+/*
+ * The synchronous set the primary's worker published (repmgr.synchronous):
+ * one row, written by the primary before a standby may acknowledge commits
+ * (a member added) and after it no longer may (a member removed), so it
+ * replicates to the members and a failover knows which standbys can hold
+ * the acknowledged commits.
+ */
+CREATE TABLE repl_sync (
+	id					boolean		PRIMARY KEY DEFAULT true
+									CONSTRAINT repl_sync_one_row CHECK (id),
+	version				bigint		NOT NULL DEFAULT 1,
+	primary_node		integer		NOT NULL,
+	term				bigint		NOT NULL,
+	mode				text		NOT NULL
+									CONSTRAINT repl_sync_mode_check
+									CHECK (mode IN ('off', 'on', 'strict')),
+	sync_count			integer		NOT NULL
+									CONSTRAINT repl_sync_count_check
+									CHECK (sync_count >= 1),
+	quorum				integer		NOT NULL
+									CONSTRAINT repl_sync_quorum_check
+									CHECK (quorum >= 0),
+	members				integer[]	NOT NULL,
+	standby_names		text		NOT NULL,
+	published_at		timestamptz	NOT NULL DEFAULT pg_catalog.now()
+);
+
+COMMENT ON TABLE repl_sync IS
+	'the synchronous set last published by the primary: ANY quorum of members; version grows with each publication';
+
 /* pg_dump keeps the metadata of the cluster */
 SELECT pg_catalog.pg_extension_config_dump('repl_nodes', '');
 SELECT pg_catalog.pg_extension_config_dump('repl_events', '');
 SELECT pg_catalog.pg_extension_config_dump('repl_monitor', '');
+SELECT pg_catalog.pg_extension_config_dump('repl_sync', '');
 
 /* ---------------------------------------------------------------------
  * Views
@@ -202,7 +233,8 @@ CREATE FUNCTION cluster_show(
 	OUT priority integer,
 	OUT timeline integer,
 	OUT lsn pg_lsn,
-	OUT conninfo text)
+	OUT conninfo text,
+	OUT sync_state text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'repmgr_cluster_show'
 LANGUAGE C VOLATILE;
@@ -267,7 +299,8 @@ CREATE FUNCTION node_status(
 	OUT replication_slots integer,
 	OUT max_replication_slots integer,
 	OUT worker_running boolean,
-	OUT conninfo text)
+	OUT conninfo text,
+	OUT synchronous text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'repmgr_node_status'
 LANGUAGE C VOLATILE;
@@ -426,6 +459,7 @@ COMMENT ON FUNCTION node_state() IS
 CREATE FUNCTION heartbeat(
 	primary_id integer,
 	term bigint,
+	primary_lsn pg_lsn DEFAULT NULL,
 	OUT accepted boolean,
 	OUT term bigint,
 	OUT in_recovery boolean,
@@ -434,8 +468,8 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'repmgr_heartbeat'
 LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION heartbeat(integer, bigint) IS
-	'the primary''s heartbeat; refused by a node that knows a newer term';
+COMMENT ON FUNCTION heartbeat(integer, bigint, pg_lsn) IS
+	'the primary''s heartbeat, with its flush position; refused by a node that knows a newer term';
 
 CREATE FUNCTION request_vote(
 	term bigint,
@@ -531,6 +565,21 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'repmgr_decide_vote'
 LANGUAGE C IMMUTABLE;
 
+CREATE FUNCTION decide_failover(
+	members integer[],
+	quorum integer,
+	node_ids integer[],
+	lsns pg_lsn[],
+	priorities integer[],
+	primary_lsn pg_lsn DEFAULT NULL,
+	max_lag bigint DEFAULT -1)
+RETURNS text
+AS 'MODULE_PATHNAME', 'repmgr_decide_failover'
+LANGUAGE C IMMUTABLE;
+
+COMMENT ON FUNCTION decide_failover(integer[], integer, integer[], pg_lsn[], integer[], pg_lsn, bigint) IS
+	'what node_ids[1] decides when the listed standbys lost the primary, ANY quorum (members) was published and the last heartbeat carried primary_lsn';
+
 CREATE FUNCTION failover_timing(
 	OUT name text,
 	OUT milliseconds integer,
@@ -551,7 +600,7 @@ REVOKE ALL ON ALL TABLES IN SCHEMA repmgr FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA repmgr FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA repmgr TO pg_monitor;
-GRANT SELECT ON repl_events, repl_monitor, repl_status TO pg_monitor;
+GRANT SELECT ON repl_events, repl_monitor, repl_status, repl_sync TO pg_monitor;
 -- conninfo may hold a password: monitoring roles read every other column,
 -- and conninfo only masked, through cluster_show() and node_status()
 GRANT SELECT (id, type, upstream_node_id, cluster, name, slot_name,

@@ -36,16 +36,20 @@ do_cluster_show(RepmgrContext *ctx)
 {
 	static const char *headers[] = {"ID", "Name", "Role", "Status", "Upstream",
 	"Location", "Connection string"};
+	static const char *sync_headers[] = {"ID", "Name", "Role", "Status", "Upstream",
+	"Location", "Connection string", "Sync"};
 	PGconn	   *conn;
 	PGresult   *res;
 	int			rc;
 	int			i;
+	bool		managed = false;
 
 	rc = connect_local_node(ctx, &conn);
 	if (rc != SUCCESS)
 		return rc;
 	rc = db_query(conn, &res,
-				  "SELECT id::text, name, role, status, coalesce(upstream, ''), location, conninfo "
+				  "SELECT id::text, name, role, status, coalesce(upstream, ''), location, conninfo, "
+				  "coalesce(sync_state, '') "
 				  "FROM repmgr.cluster_show() ORDER BY id",
 				  0, NULL);
 	PQfinish(conn);
@@ -60,7 +64,14 @@ do_cluster_show(RepmgrContext *ctx)
 		PQclear(res);
 		return SUCCESS;
 	}
-	table_print_result(res, lengthof(headers), headers, stdout);
+	/* the Sync column only where repmgr manages synchronous replication */
+	for (i = 0; i < PQntuples(res); i++)
+		if (PQgetvalue(res, i, 7)[0] != '\0')
+			managed = true;
+	if (managed)
+		table_print_result(res, lengthof(sync_headers), sync_headers, stdout);
+	else
+		table_print_result(res, lengthof(headers), headers, stdout);
 	PQclear(res);
 	return SUCCESS;
 }

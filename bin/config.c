@@ -64,6 +64,7 @@ static const char *const log_facilities[] = {
 	"LOCAL6", "LOCAL7", "USER", NULL
 };
 static const char *const failover_modes[] = {"automatic", "manual", NULL};
+static const char *const synchronous_modes[] = {"off", "on", "strict", NULL};
 
 #define OFF(field) offsetof(RepmgrConfig, field)
 #define NOLIMIT 0, 0, NULL
@@ -188,6 +189,12 @@ static const ConfigSetting settings[] = {
 	{"event_notifications", CONF_STRING, NULL, OFF(event_notifications), NOLIMIT, NULL,
 	"repmgr.event_notifications", NULL, true,
 	"comma-separated events passed to the command (empty: all)"},
+	{"synchronous", CONF_ENUM, "off", OFF(synchronous), 0, 0, synchronous_modes, NULL,
+	"repmgr.synchronous", NULL, true,
+	"managed synchronous replication: off, on (drop a dead standby) or strict (wait)"},
+	{"synchronous_count", CONF_INT, "1", OFF(synchronous_count), INTRANGE(1, 63), NULL,
+	"repmgr.synchronous_count", NULL, true,
+	"standbys that confirm each commit when synchronous is on or strict"},
 };
 
 #define NSETTINGS lengthof(settings)

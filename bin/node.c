@@ -92,7 +92,7 @@ do_node_status(RepmgrContext *ctx)
 				  "replication_connections || ' (of maximal ' || max_wal_senders || ')', "
 				  "replication_slots || ' (of maximal ' || max_replication_slots || ')', "
 				  "CASE WHEN worker_running THEN 'running' ELSE 'not running' END, "
-				  "coalesce(conninfo, '') "
+				  "coalesce(conninfo, ''), coalesce(synchronous, '') "
 				  "FROM repmgr.node_status()",
 				  0, NULL);
 	PQfinish(conn);
@@ -124,6 +124,8 @@ do_node_status(RepmgrContext *ctx)
 	status_line(csv, "Replication connections", PQgetvalue(res, 0, 16));
 	status_line(csv, "Replication slots", PQgetvalue(res, 0, 17));
 	status_line(csv, "repmgr worker", PQgetvalue(res, 0, 18));
+	if (PQgetvalue(res, 0, 20)[0] != '\0')
+		status_line(csv, "Synchronous replication", PQgetvalue(res, 0, 20));
 	PQclear(res);
 	return SUCCESS;
 }
@@ -145,6 +147,7 @@ static const struct
 	{"archive_ready", "WAL archiving"},
 	{"downstream", "Downstream servers"},
 	{"slots", "Replication slots"},
+	{"synchronous", "Synchronous replication"},
 	{"worker", "repmgr worker"},
 	{"fence", "Fencing"},
 };

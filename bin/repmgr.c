@@ -223,7 +223,8 @@ static const Command commands[] = {
 		"  --nagios                 Nagios plugin output; exit 0 OK, 1 WARNING,\n"
 		"                           2 CRITICAL, 3 UNKNOWN\n"
 		"  --role, --upstream, --replication-lag, --archive-ready, --downstream,\n"
-		"  --slots, --worker        only this check\n"},
+		"  --slots, --synchronous, --worker\n"
+		"                           only this check\n"},
 	{"node", "rejoin", do_node_rejoin, need_node,
 		"brings a stopped node back as a standby of the primary",
 		"Run on the host of a stopped node (typically an old primary): writes\n"
@@ -306,6 +307,7 @@ enum
 	OPT_CHECK_ARCHIVE,
 	OPT_CHECK_DOWNSTREAM,
 	OPT_CHECK_SLOTS,
+	OPT_CHECK_SYNCHRONOUS,
 	OPT_CHECK_WORKER,
 	OPT_HBA_FILE,
 	OPT_ALLOW_TRUST
@@ -358,6 +360,7 @@ static const struct option long_options[] = {
 	{"archive-ready", no_argument, NULL, OPT_CHECK_ARCHIVE},
 	{"downstream", no_argument, NULL, OPT_CHECK_DOWNSTREAM},
 	{"slots", no_argument, NULL, OPT_CHECK_SLOTS},
+	{"synchronous", no_argument, NULL, OPT_CHECK_SYNCHRONOUS},
 	{"worker", no_argument, NULL, OPT_CHECK_WORKER},
 	{NULL, 0, NULL, 0}
 };
@@ -652,6 +655,9 @@ parse_options(int argc, char **argv, RuntimeOptions *opts)
 				break;
 			case OPT_CHECK_SLOTS:
 				set_only_check(opts, "slots", &ok);
+				break;
+			case OPT_CHECK_SYNCHRONOUS:
+				set_only_check(opts, "synchronous", &ok);
 				break;
 			case OPT_CHECK_WORKER:
 				set_only_check(opts, "worker", &ok);

@@ -149,6 +149,8 @@ typedef struct RepmgrConfig
 	bool		monitoring_history;
 	char	   *event_notification_command;
 	char	   *event_notifications;
+	char	   *synchronous;
+	int			synchronous_count;
 } RepmgrConfig;
 
 /* a server setting derived from repmgr.conf, for postgresql.auto.conf */

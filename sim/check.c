@@ -16,6 +16,10 @@
  *		crash, freeze or partition among them for a whole window) never
  *		refuses a commit (checked before every event, so a lapse between
  *		two events is seen at the next);
+ *	  - with --sync, no acknowledged commit lost: a record of timeline 1
+ *		that k of the synchronous standbys (ANY k) have received while the
+ *		primary's incarnation that wrote it still runs is in the history of
+ *		the primary that remains after healing;
  *	  - after healing: exactly one primary, allowed to commit, and every
  *		other node following it, unless its WAL really diverged from the
  *		primary's timeline (it waits for "repmgr node rejoin").
@@ -51,6 +55,73 @@ check_step(void)
 			}
 		}
 	}
+}
+
+/*
+ * The set node 1 published (the same for all of timeline 1); a node on a
+ * later timeline holds none (its new primary would publish its own: the
+ * model checks the commits of timeline 1 only).
+ */
+void
+sync_copy(uint32_t tl, DcSyncSet *out)
+{
+	if (W.sync.quorum > 0 && tl == 1)
+		*out = W.sync;
+	else
+		memset(out, 0, sizeof(*out));
+}
+
+/* acknowledged commits of timeline 1 survive every fork from it */
+void
+check_sync_acked(void)
+{
+	dc_lsn		got[MAXN + 1];
+	int			n = 0;
+
+	if (W.sync.quorum == 0)
+		return;
+	for (int i = 0; i < W.sync.nmembers; i++)
+	{
+		const Node *m = &W.nodes[W.sync.members[i]];
+		dc_lsn		r = m->tl == 1 ? m->recv : common_prefix(m->tl, 1);
+
+		if (r > m->recv)
+			r = m->recv;
+		got[n++] = (r / REC) * REC;
+	}
+	/* the k-th largest: k members have received it */
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
+			if (got[j] > got[i])
+			{
+				dc_lsn		x = got[i];
+
+				got[i] = got[j];
+				got[j] = x;
+			}
+	/*
+	 * Acknowledged: received by k members while the backend that wrote it
+	 * still waits, i.e. not written by an incarnation of the primary of
+	 * timeline 1 that has crashed since (its clients were disconnected).
+	 */
+	if (got[W.sync.quorum - 1] > W.acked_tl1 &&
+		got[W.sync.quorum - 1] > W.tl1_unackable)
+		W.acked_tl1 = got[W.sync.quorum - 1];
+}
+
+/* after healing: the surviving primary's history holds them all */
+static void
+check_sync_survived(const Node *P)
+{
+	dc_lsn		kept;
+
+	if (W.sync.quorum == 0 || P->tl == 1)
+		return;
+	kept = common_prefix(P->tl, 1);
+	if (kept < W.acked_tl1)
+		violation("synchronous: primary %d (timeline %u) holds timeline 1 up to %llu, below %llu that %d of the synchronous standbys acknowledged",
+				  P->id, P->tl, (unsigned long long) kept,
+				  (unsigned long long) W.acked_tl1, W.sync.quorum);
 }
 
 /* how long everything must have been healthy for the lease to be owed */
@@ -191,6 +262,7 @@ check_liveness(void)
 		return;
 	}
 	P = &W.nodes[primary];
+	check_sync_survived(P);
 	for (int i = 1; i <= W.n; i++)
 	{
 		const Node *x = &W.nodes[i];

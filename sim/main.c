@@ -387,6 +387,21 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 		node_init(&W.nodes[i], i,
 				  i == 1 ? ROLE_PRIMARY : (witness && i == W.n) ? ROLE_WITNESS : ROLE_STANDBY,
 				  (int) rnd_range(1, 100));
+	/* --sync: ANY k of the standbys, k from the seed (the RNG stays as it was) */
+	memset(&W.sync, 0, sizeof(W.sync));
+	W.acked_tl1 = 0;
+	W.tl1_unackable = 0;
+	if (W.sync_mode)
+	{
+		W.sync.version = 1;
+		W.sync.primary = 1;
+		for (int i = 2; i <= W.n; i++)
+			if (W.nodes[i].role == ROLE_STANDBY)
+				W.sync.members[W.sync.nmembers++] = i;
+		W.sync.quorum = 1 + (int) (seed % (uint64_t) W.sync.nmembers);
+		trace(1, "synchronous: ANY %d of the %d standbys of timeline 1",
+			  W.sync.quorum, W.sync.nmembers);
+	}
 	trace(1, "schedule %llu: %d nodes%s, %s settings (monitor_interval %d, connect_timeout %d, reconnect %d x %d): lease %d ms, silence %d ms; notify loss %.0f%%; legacy %s",
 		  (unsigned long long) seed, W.n, witness ? " (the last a witness)" : "",
 		  W.tight ? "tight" : "default", W.s.monitor_interval_ms, W.s.connect_timeout_ms,
@@ -466,6 +481,7 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 				break;
 		}
 		check_step();
+		check_sync_acked();
 		if (W.violated)
 			break;
 	}
@@ -663,6 +679,10 @@ main(int argc, char **argv)
 			regress = v, i++;
 		else if (strcmp(a, "--keep-going") == 0)
 			o.keep_going = true;
+		else if (strcmp(a, "--sync") == 0)
+			W.sync_mode = true;
+		else if (strcmp(a, "--sync-fix") == 0)
+			W.sync_fix = true;
 		else if (strcmp(a, "--progress") == 0)
 			o.progress = strtoull(v, NULL, 10), i++;
 		else if (strcmp(a, "-v") == 0)
@@ -671,7 +691,7 @@ main(int argc, char **argv)
 			o.verbose = 2;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] | --seed S [-v|-vv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync [--sync-fix]] | --seed S [-v|-vv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}

@@ -271,6 +271,7 @@ decide_vote(Node *n, int64_t term, int cand, dc_lsn lsn, uint32_t tl)
 	v.voted_for = n->voted_for;
 	v.has_position = n->in_recovery;
 	position_of(n, &v.position);
+	sync_copy(n->tl, &v.sync);
 	r.term = term;
 	r.candidate = cand;
 	r.candidate_lsn = lsn;
@@ -366,7 +367,14 @@ stream_tick(Node *n)
 {
 	Msg			m;
 
-	if (n->in_recovery && n->ws != WS_PROMOTING && n->upstream > 0)
+	/*
+	 * --sync: a member that voted in a newer term than its upstream's
+	 * acknowledges none of that upstream's WAL any more (the proposal
+	 * "stop receiving from the old primary once it voted"; SIM_SYNC_FIX)
+	 */
+	if (W.sync_fix && n->term > n->up_term)
+		;
+	else if (n->in_recovery && n->ws != WS_PROMOTING && n->upstream > 0)
 	{
 		memset(&m, 0, sizeof(m));
 		m.kind = M_STREAM;
@@ -397,6 +405,8 @@ stream_reply(Node *n, const Msg *m)
 
 	if (!n->in_recovery || n->ws == WS_PROMOTING || m->from != n->upstream)
 		return;
+	if (W.sync_fix && n->term > n->up_term)
+		return;					/* --sync-fix: its walreceiver was stopped */
 	if (m->tl != n->tl)
 	{
 		/* a walreceiver follows only a newer timeline that did not fork below it */
@@ -780,6 +790,7 @@ decide_degraded(Node *n)
 		q->lsn = p->lsn;
 		q->timeline = p->tl;
 		q->settled = p->settled;
+		sync_copy(p->tl, &q->sync);
 	}
 	memset(&v, 0, sizeof(v));
 	v.self_id = n->id;
@@ -788,6 +799,7 @@ decide_degraded(Node *n)
 	v.heard_ago_ms = heard_ago(n);
 	v.priority = n->priority;
 	position_of(n, &v.position);
+	sync_copy(n->tl, &v.sync);
 	v.peers = peers;
 	v.npeers = np;
 	dc_decide_failover(&v, &W.t, &out);
@@ -1305,6 +1317,9 @@ node_crash(Node *n)
 		return;
 	node_catch_up(n);
 	trace(1, "FAULT node %d crashes (%s)", n->id, ws_name(n->ws));
+	/* --sync: the commits it wrote so far wait no more: never acknowledged */
+	if (n->tl == 1 && !n->in_recovery && n->write_lsn > W.tl1_unackable)
+		W.tl1_unackable = n->write_lsn;
 	n->up = false;
 	n->inc++;
 	n->r.kind = RK_NONE;

@@ -307,6 +307,12 @@ typedef struct World
 	char		violation[512];
 	int			elections;
 	int			promotions;
+	/* --sync: timeline 1 commits under ANY k of its standbys (sync.quorum) */
+	bool		sync_mode;
+	bool		sync_fix;		/* --sync-fix: voters stop receiving from an older term */
+	DcSyncSet	sync;			/* published by node 1; quorum 0: off */
+	dc_lsn		acked_tl1;		/* end of the last record k members flushed */
+	dc_lsn		tl1_unackable;	/* written by a crashed incarnation: nobody waits */
 } World;
 
 extern World W;
@@ -348,6 +354,8 @@ extern void check_vote(int64_t term, int voter, int candidate);
 extern void check_winner(int64_t term, int node);
 extern void check_follow(const Node *n, uint32_t target_tl, int target);
 extern void check_liveness(void);
+extern void check_sync_acked(void);
+extern void sync_copy(uint32_t tl, DcSyncSet *out);
 extern bool wal_diverged(const Node *n, uint32_t tl);
 
 #endif							/* REPMGR_SIM_H */

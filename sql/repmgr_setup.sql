@@ -51,6 +51,7 @@ SELECT extname, extversion, nspname AS schema
 \d repmgr.repl_nodes
 \d repmgr.repl_events
 \d repmgr.repl_monitor
+\d repmgr.repl_sync
 \d+ repmgr.repl_show_nodes
 \d repmgr.repl_status
 

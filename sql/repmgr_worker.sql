@@ -74,5 +74,25 @@ SELECT repmgr.decide_vote(1, '0/9004FE0', 1, 1, 2, true, 5000, '0/9004FE0', '0/9
 SELECT repmgr.decide_vote(1, '0/9004FE0', 2, 2, 3, true, 5000, '0/9004FE0', '0/9004FE0', true) AS old_term;
 SELECT repmgr.decide_vote(1, '0/9004FE0', 0, 0, 0, false, 5000, '0/9004FE0', '0/9004FE0', true) AS primary_not_lost;
 
+-- synchronous replication, ANY quorum (members) published: only a member
+-- is promoted, and only when members - quorum + 1 of them are seen; the
+-- winner is the most advanced member seen
+SELECT repmgr.decide_failover('{2,3}', 1, '{2,3}', '{0/3000000,0/3000100}', '{100,100}') AS both_seen;
+SELECT repmgr.decide_failover('{2,3}', 1, '{2}', '{0/3000000}', '{100}') AS one_of_two_seen;
+SELECT repmgr.decide_failover('{2,3}', 2, '{2}', '{0/3000000}', '{100}') AS any_2_of_2_one_seen;
+SELECT repmgr.decide_failover('{2}', 1, '{2,4}', '{0/3000000,0/3000100}', '{100,100}') AS non_member_ahead;
+SELECT repmgr.decide_failover('{3}', 1, '{2,4}', '{0/3000000,0/3000100}', '{100,100}') AS member_not_seen;
+SELECT repmgr.decide_failover('{2,3}', 2, '{2,3}', '{0/3000000,0/3000100}', '{100,0}') AS member_ahead_priority_0;
+SELECT repmgr.decide_failover('{2,3}', 2, '{2,3}', '{0/3000000,0/3000000}', '{100,0}') AS level_with_priority_0;
+SELECT repmgr.decide_failover('{3}', 0, '{2,4}', '{0/3000000,0/3000100}', '{100,100}') AS quorum_0_no_rule;
+SELECT * FROM try($$SELECT repmgr.decide_failover('{2,3}', 3, '{2}', '{0/3000000}', '{100}')$$);
+SELECT * FROM try($$SELECT repmgr.decide_failover('{2,3}', 1, '{2,3}', '{0/3000000}', '{100,100}')$$);
+
+-- repmgr.failover_max_lag: the best candidate must be within max_lag bytes
+-- of the position the primary's last heartbeat carried
+SELECT repmgr.decide_failover('{}', 0, '{2,3}', '{0/3000000,0/3000100}', '{100,100}', '0/3100000', 1048576) AS within_max_lag;
+SELECT repmgr.decide_failover('{}', 0, '{2,3}', '{0/3000000,0/3000100}', '{100,100}', '0/3200000', 1048576) AS beyond_max_lag;
+SELECT repmgr.decide_failover('{}', 0, '{2,3}', '{0/3000000,0/3000100}', '{100,100}', '0/3200000') AS max_lag_off;
+
 -- the timings the default settings give
 SELECT name, milliseconds FROM repmgr.failover_timing();

@@ -40,7 +40,7 @@
  * ALTER SYSTEM SET name = value; NULL value: ALTER SYSTEM RESET name.
  * Written to postgresql.auto.conf at once, not transactionally.
  */
-static void
+void
 alter_system_set(const char *name, const char *value)
 {
 	AlterSystemStmt *stmt = makeNode(AlterSystemStmt);
@@ -63,7 +63,7 @@ alter_system_set(const char *name, const char *value)
 	AlterSystemSetConfigFile(stmt);
 }
 
-static void
+void
 reload_configuration(void)
 {
 	if (kill(PostmasterPid, SIGHUP) != 0)

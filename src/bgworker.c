@@ -60,10 +60,22 @@ bool		repmgr_primary_visibility_consensus = true;
 char	   *repmgr_promote_command = NULL;
 char	   *repmgr_follow_command = NULL;
 char	   *repmgr_failover_validation_command = NULL;
+int			repmgr_synchronous = SYNC_MODE_OFF;
+int			repmgr_synchronous_count = 1;
+int			repmgr_failover_max_lag = -1;
 
 static const struct config_enum_entry failover_options[] = {
 	{"automatic", FAILOVER_AUTOMATIC, false},
 	{"manual", FAILOVER_MANUAL, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry synchronous_options[] = {
+	{"off", SYNC_MODE_OFF, false},
+	{"on", SYNC_MODE_ON, false},
+	{"strict", SYNC_MODE_STRICT, false},
+	{"false", SYNC_MODE_OFF, true},
+	{"true", SYNC_MODE_ON, true},
 	{NULL, 0, false}
 };
 
@@ -76,6 +88,20 @@ const char *
 failover_mode_name(int mode)
 {
 	return mode == FAILOVER_MANUAL ? "manual" : "automatic";
+}
+
+const char *
+sync_mode_name(int mode)
+{
+	switch (mode)
+	{
+		case SYNC_MODE_ON:
+			return "on";
+		case SYNC_MODE_STRICT:
+			return "strict";
+		default:
+			return "off";
+	}
 }
 
 static void
@@ -214,6 +240,32 @@ define_settings(void)
 				   "Command run before an automatic promotion; a non-zero exit vetoes it (%n: this node).",
 				   &repmgr_failover_validation_command);
 
+	DefineCustomEnumVariable("repmgr.synchronous",
+							 "Whether the primary's worker manages synchronous replication.",
+							 "off: synchronous_standby_names is left alone; on: the primary keeps "
+							 "it to ANY n of its healthy standbys and drops a dead or lagging one, "
+							 "so commits go on; strict: it never lists fewer than "
+							 "repmgr.synchronous_count standbys, so commits wait instead.",
+							 &repmgr_synchronous,
+							 SYNC_MODE_OFF, synchronous_options,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("repmgr.synchronous_count",
+							"Standbys that must confirm a commit when repmgr.synchronous is on or strict.",
+							"The n of ANY n (...) in synchronous_standby_names.",
+							&repmgr_synchronous_count,
+							1, 1, REPMGR_MAX_NODES - 1,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("repmgr.failover_max_lag",
+							"Most WAL a standby may be behind the primary's last heartbeat to be promoted automatically.",
+							"The primary's heartbeat carries its flush position; -1: no limit.",
+							&repmgr_failover_max_lag,
+							-1, -1, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("repmgr");
 }
 
@@ -278,12 +330,15 @@ settings_text(void)
 {
 	return psprintf("failover=%s monitor_interval=%dms connect_timeout=%dms "
 					"reconnect_attempts=%d reconnect_interval=%dms "
-					"monitoring_history=%s fence=%s",
+					"monitoring_history=%s fence=%s "
+					"synchronous=%s synchronous_count=%d failover_max_lag=%d",
 					failover_mode_name(repmgr_failover_mode),
 					repmgr_monitor_interval_ms, repmgr_connect_timeout_ms,
 					repmgr_reconnect_attempts, repmgr_reconnect_interval_ms,
 					repmgr_monitoring_history ? "on" : "off",
-					repmgr_fence ? "on" : "off");
+					repmgr_fence ? "on" : "off",
+					sync_mode_name(repmgr_synchronous),
+					repmgr_synchronous_count, repmgr_failover_max_lag);
 }
 
 static void
@@ -324,7 +379,10 @@ load_facts(void)
 	{
 		ctx.nodes = nodes_fetch_all();
 		ctx.self = nodes_lookup(ctx.nodes, repmgr_node_id);
+		sync_read_published(&ctx.sync_own);
 	}
+	else
+		memset(&ctx.sync_own, 0, sizeof(ctx.sync_own));
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(ctx.loop_context);

@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "status.h"
+#include "syncrep.h"
 
 static void
 add_check(List **checks, const char *name, CheckStatus status, char *details)
@@ -232,6 +233,72 @@ check_worker(List **checks)
 						   durable.fenced_term));
 }
 
+/* standbys attached as synchronous (sync or quorum) to this primary */
+static int
+count_synchronous_attached(void)
+{
+	int			n;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT count(*) FROM pg_catalog.pg_stat_replication "
+					"WHERE sync_state IN ('sync', 'quorum')", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_stat_replication");
+	n = atoi(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	return n;
+}
+
+/*
+ * Managed synchronous replication: this node's settings against the ones
+ * the primary published; on the primary, the set against
+ * synchronous_count.  No row when it is not managed here or anywhere.
+ */
+static void
+check_synchronous(List **checks, NodeStatus *st)
+{
+	SyncPublished p;
+	char	   *difference;
+	int			attached;
+
+	sync_read_published(&p);
+	if (repmgr_synchronous == SYNC_MODE_OFF && (!p.exists || p.mode == SYNC_MODE_OFF))
+		return;
+	difference = st->position.in_recovery ? sync_setting_difference(&p) : NULL;
+	if (difference != NULL)
+	{
+		add_check(checks, "synchronous", CHECK_WARNING, difference);
+		return;
+	}
+	if (st->position.in_recovery)
+	{
+		add_check(checks, "synchronous", CHECK_OK,
+				  psprintf("repmgr.synchronous = %s, synchronous_count = %d, as on the primary; %s this node",
+						   sync_mode_name(repmgr_synchronous), repmgr_synchronous_count,
+						   sync_set_contains(&p.set, st->node_id) ?
+						   "the published synchronous set includes" : "the published synchronous set does not include"));
+		return;
+	}
+	if (repmgr_synchronous == SYNC_MODE_OFF)
+	{
+		add_check(checks, "synchronous", CHECK_OK,
+				  pstrdup("repmgr.synchronous is off; the worker removes the set it managed"));
+		return;
+	}
+	attached = count_synchronous_attached();
+	if (!p.exists || p.set.nmembers < repmgr_synchronous_count ||
+		attached < repmgr_synchronous_count)
+		add_check(checks, "synchronous", CHECK_WARNING,
+				  psprintf("%d synchronous standbys attached and %d in the published set %s, fewer than repmgr.synchronous_count = %d (repmgr.synchronous = %s)",
+						   attached, p.set.nmembers,
+						   p.exists ? p.standby_names : "(none)",
+						   repmgr_synchronous_count, sync_mode_name(repmgr_synchronous)));
+	else
+		add_check(checks, "synchronous", CHECK_OK,
+				  psprintf("%d synchronous standbys attached; synchronous_standby_names = '%s' (repmgr.synchronous = %s)",
+						   attached, p.standby_names, sync_mode_name(repmgr_synchronous)));
+}
+
 List *
 node_checks(int lag_warning, int lag_critical, int archive_warning,
 			int archive_critical)
@@ -245,6 +312,7 @@ node_checks(int lag_warning, int lag_critical, int archive_warning,
 	check_archive_ready(&checks, &st, archive_warning, archive_critical);
 	check_downstream(&checks, &st);
 	check_slots(&checks);
+	check_synchronous(&checks, &st);
 	check_worker(&checks);
 	return checks;
 }

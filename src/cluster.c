@@ -21,6 +21,7 @@
 #include "repmgr.h"
 #include "cluster.h"
 #include "peers.h"
+#include "syncrep.h"
 
 /*
  * The status column of cluster_show: what the node is registered as,
@@ -69,7 +70,9 @@ cluster_show_rows(void)
 	PeerState  *peers;
 	int			npeers;
 	int			i;
+	SyncPublished published;
 
+	sync_read_published(&published);
 	peers = peers_poll(nodes, InvalidNodeId, false, &npeers);
 	for (i = 0; i < npeers; i++)
 	{
@@ -88,6 +91,8 @@ cluster_show_rows(void)
 										  peer->reachable ? REMOTE_OK : peer->status,
 										  peer->in_recovery, peer->fenced);
 		row->error = peer->reachable ? NULL : pstrdup(peer->error);
+		row->sync_state = node->type == NODE_TYPE_STANDBY ?
+			sync_state_of(&published, node->node_id) : NULL;
 		rows = lappend(rows, row);
 	}
 	return rows;

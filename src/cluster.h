@@ -22,6 +22,7 @@ typedef struct ClusterShowRow
 	int			timeline;
 	XLogRecPtr	lsn;
 	char	   *error;			/* why it could not be polled */
+	const char *sync_state;		/* standby: sync, quorum, async; NULL: not managed */
 } ClusterShowRow;
 
 typedef struct PauseResult

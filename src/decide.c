@@ -98,11 +98,46 @@
  * overwritten by the new timeline, so following is decided on the replay
  * position (dc_decide_follow).
  *
+ * Synchronous means no loss (repmgr.synchronous = on or strict).  The
+ * primary keeps synchronous_standby_names at ANY k (S) and publishes a set
+ * in repmgr.repl_sync (versioned, with the term) that covers every
+ * configuration that may be in force: a publication (P, p) covers (S, k)
+ * when S is within P and 1 <= p <= k (syncmgr.c publishes the union with
+ * the smaller quorum before a change and the new set only once k of its
+ * members have flushed the WAL written up to the change).  A commit
+ * acknowledged under (S, k) is on at least k members of S, hence on at
+ * least p members of P.  An election uses the newest publication among
+ * this node and the peers it reaches, and stands only when
+ *	 (f) it sees at least |P| - p + 1 members of P, itself included: any p
+ *		 members and any |P| - p + 1 members share one, so some member it
+ *		 sees holds every acknowledged commit;
+ *	 (g) the candidate is a member and no member it sees is ahead of it:
+ *		 the most advanced member seen holds them all (WAL is a prefix),
+ *		 and it is that one (or level with it).  A member that cannot be
+ *		 promoted (priority 0, manual, paused) but is ahead stops the
+ *		 automatic failover.
+ * Otherwise nobody is promoted automatically, and the reason says how many
+ * members are missing; the decision is taken again at each look, so it
+ * proceeds as soon as enough members answer.  A voter whose own copy of
+ * the set does not list the candidate refuses its vote, unless the
+ * candidate is the primary that published it (standing for re-election; a
+ * voter ahead of any candidate refuses already, by (d)).  With quorum 0 (strict or on
+ * with no standby, or off) there is no rule: "on" gives up the guarantee
+ * while it runs without a synchronous standby.
+ *
  * What this does not cover (README, "The fence"): a transaction already
  * past its commit check when the lease ends (a process frozen between the
  * check and its commit record for longer than the margin); clocks whose
  * rates differ by more than the margin allows; nodes that disagree on the
- * number of active nodes while a registration replicates.
+ * number of active nodes while a registration replicates; for synchronous
+ * replication, an election that reaches only nodes whose copies of the
+ * synchronous set are all older than a change the primary already applied
+ * (a member that was down while the set changed and comes back after the
+ * primary is lost, seeing none of the members that hold the newer copy);
+ * and a commit written by the old primary before its lease ended but
+ * acknowledged after the election by a member that still streams from it
+ * (sim/sim --sync finds such schedules: a member must stop receiving from
+ * the old primary when it votes, which the worker does not do yet).
  *
  *-------------------------------------------------------------------------
  */
@@ -182,6 +217,30 @@ dc_follow_name(DcFollow f)
 }
 
 /* ----------
+ * Synchronous replication
+ * ----------
+ */
+bool
+dc_sync_member(const DcSyncSet *s, int node_id)
+{
+	int			i;
+
+	for (i = 0; i < s->nmembers; i++)
+		if (s->members[i] == node_id)
+			return true;
+	return false;
+}
+
+/* members an election must see: |P| - p + 1; 0 when there is no rule */
+int
+dc_sync_needed(const DcSyncSet *s)
+{
+	if (s->quorum <= 0 || s->nmembers == 0)
+		return 0;
+	return s->nmembers - s->quorum + 1;
+}
+
+/* ----------
  * Voting
  * ----------
  */
@@ -211,6 +270,10 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 		if (r->candidate_lsn < dc_position_lsn(&v->position))
 			return DC_DENY_CANDIDATE_BEHIND;
 	}
+	/* the primary that published the set holds every commit it acknowledged */
+	if (dc_sync_needed(&v->sync) > 0 && !dc_sync_member(&v->sync, r->candidate) &&
+		r->candidate != v->sync.primary)
+		return DC_DENY_NOT_SYNC;
 	return DC_VOTE_GRANTED;
 }
 
@@ -252,6 +315,7 @@ dc_vote_name(DcVote v)
 		[DC_DENY_CANDIDATE_BEHIND] = "the candidate is behind this node",
 		[DC_DENY_OTHER_TIMELINE] = "the candidate is on another timeline",
 		[DC_DENY_STANDING] = "this node stands in an election itself",
+		[DC_DENY_NOT_SYNC] = "the candidate is not in the published synchronous set",
 	};
 
 	return (v >= 0 && v < DC_VOTE_COUNT) ? names[v] : "unknown";
@@ -271,6 +335,7 @@ static const char *const vote_codes[DC_VOTE_COUNT] = {
 	[DC_DENY_CANDIDATE_BEHIND] = "candidate_behind",
 	[DC_DENY_OTHER_TIMELINE] = "other_timeline",
 	[DC_DENY_STANDING] = "standing",
+	[DC_DENY_NOT_SYNC] = "not_sync",
 };
 
 const char *
@@ -408,6 +473,19 @@ dc_primary_must_fence(int acked, int total)
 	return 2 * acked < total;
 }
 
+/* the newest publication of the synchronous set: this node's or a peer's */
+static const DcSyncSet *
+newest_sync(const DcFailoverView *v)
+{
+	const DcSyncSet *newest = &v->sync;
+	int			i;
+
+	for (i = 0; i < v->npeers; i++)
+		if (v->peers[i].reachable && v->peers[i].sync.version > newest->version)
+			newest = &v->peers[i].sync;
+	return newest;
+}
+
 void
 dc_decide_failover(const DcFailoverView *v, const DcTiming *t,
 				   DcFailoverVerdict *out)
@@ -416,10 +494,15 @@ dc_decide_failover(const DcFailoverView *v, const DcTiming *t,
 	int			ncands = 0;
 	int			best;
 	int			i;
+	const DcSyncSet *sync;
+	dc_lsn		member_lsn = 0;
 
 	out->node = DC_NO_NODE;
 	out->wait_ms = 0;
 	out->visible = 1;
+	out->sync = NULL;
+	out->sync_seen = 0;
+	out->sync_needed = 0;
 	for (i = 0; i < v->npeers; i++)
 		if (v->peers[i].reachable)
 			out->visible++;
@@ -457,10 +540,37 @@ dc_decide_failover(const DcFailoverView *v, const DcTiming *t,
 		return;
 	}
 
+	/* (f): enough members of the newest published synchronous set */
+	sync = newest_sync(v);
+	if (dc_sync_needed(sync) > 0)
+	{
+		out->sync = sync;
+		out->sync_needed = dc_sync_needed(sync);
+		if (dc_sync_member(sync, v->self_id))
+		{
+			out->sync_seen++;
+			member_lsn = dc_position_lsn(&v->position);
+		}
+		for (i = 0; i < v->npeers; i++)
+		{
+			const DcPeer *p = &v->peers[i];
+
+			if (!p->reachable || !dc_sync_member(sync, p->node_id))
+				continue;
+			out->sync_seen++;
+			member_lsn = Max_(member_lsn, p->lsn);
+		}
+		if (out->sync_seen < out->sync_needed)
+		{
+			out->decision = DC_FO_SYNC_TOO_FEW;
+			return;
+		}
+	}
+
 	cands[ncands].node_id = v->self_id;
 	cands[ncands].lsn = dc_position_lsn(&v->position);
 	cands[ncands].priority = v->priority;
-	cands[ncands].eligible = true;
+	cands[ncands].eligible = out->sync == NULL || dc_sync_member(sync, v->self_id);
 	ncands++;
 	for (i = 0; i < v->npeers && ncands < (int) (sizeof(cands) / sizeof(cands[0])); i++)
 	{
@@ -471,16 +581,30 @@ dc_decide_failover(const DcFailoverView *v, const DcTiming *t,
 		cands[ncands].node_id = p->node_id;
 		cands[ncands].lsn = p->lsn;
 		cands[ncands].priority = p->priority;
-		cands[ncands].eligible = p->automatic && p->timeline == v->position.timeline;
+		cands[ncands].eligible = p->automatic && p->timeline == v->position.timeline &&
+			(out->sync == NULL || dc_sync_member(sync, p->node_id));
 		ncands++;
 	}
 	best = dc_best_candidate(cands, ncands);
 	if (best < 0)
 	{
-		out->decision = DC_FO_NO_CANDIDATE;
+		out->decision = out->sync != NULL ? DC_FO_SYNC_NO_MEMBER : DC_FO_NO_CANDIDATE;
 		return;
 	}
 	out->node = cands[best].node_id;
+	/* (g): the winner is the most advanced member seen */
+	if (out->sync != NULL && cands[best].lsn < member_lsn)
+	{
+		out->decision = DC_FO_SYNC_BEHIND;
+		return;
+	}
+	/* asynchronous: not too far behind what the primary last said it had */
+	if (v->max_lag >= 0 && v->primary_lsn > 0 &&
+		cands[best].lsn + (dc_lsn) v->max_lag < v->primary_lsn)
+	{
+		out->decision = DC_FO_TOO_FAR_BEHIND;
+		return;
+	}
 	if (cands[best].node_id != v->self_id)
 		out->decision = DC_FO_DEFER;
 	else if (v->position.in_recovery && !v->position.settled)
@@ -502,6 +626,10 @@ dc_failover_name(DcFailover f)
 		[DC_FO_LEASE_WAIT] = "the lease of the lost primary may not have expired",
 		[DC_FO_REPLAY_WAIT] = "replay is still applying received WAL",
 		[DC_FO_NO_CANDIDATE] = "no standby can be promoted",
+		[DC_FO_SYNC_TOO_FEW] = "too few members of the synchronous set are visible",
+		[DC_FO_SYNC_BEHIND] = "a member of the synchronous set that cannot be promoted is ahead",
+		[DC_FO_SYNC_NO_MEMBER] = "no member of the synchronous set can be promoted",
+		[DC_FO_TOO_FAR_BEHIND] = "the best candidate is more than repmgr.failover_max_lag behind the primary",
 	};
 
 	return (f >= 0 && f < DC_FO_COUNT) ? names[f] : "unknown";

@@ -69,6 +69,24 @@ typedef struct DcPosition
 extern dc_lsn dc_position_lsn(const DcPosition *p);
 
 /* ----------
+ * Managed synchronous replication: the set the primary published
+ * ----------
+ */
+#define DC_MAX_SYNC 64
+
+typedef struct DcSyncSet
+{
+	int64_t		version;		/* of the publication; 0: none */
+	int			primary;		/* the primary that published it */
+	int			quorum;			/* k of ANY k (members); 0: no rule */
+	int			nmembers;
+	int			members[DC_MAX_SYNC];	/* node ids */
+} DcSyncSet;
+
+extern bool dc_sync_member(const DcSyncSet *s, int node_id);
+extern int	dc_sync_needed(const DcSyncSet *s);
+
+/* ----------
  * Following a new upstream
  * ----------
  */
@@ -103,6 +121,7 @@ typedef enum DcVote
 	DC_DENY_CANDIDATE_BEHIND,
 	DC_DENY_OTHER_TIMELINE,
 	DC_DENY_STANDING,			/* it stands in an election itself */
+	DC_DENY_NOT_SYNC,			/* not in the published synchronous set */
 	DC_VOTE_COUNT
 } DcVote;
 
@@ -121,6 +140,7 @@ typedef struct DcVoter
 	int			voted_for;		/* durable */
 	bool		has_position;	/* a standby: compare positions */
 	DcPosition	position;
+	DcSyncSet	sync;			/* its copy of the published set */
 } DcVoter;
 
 typedef struct DcVoteRequest
@@ -185,6 +205,7 @@ typedef struct DcPeer
 	dc_lsn		lsn;			/* dc_position_lsn() of it */
 	uint32_t	timeline;
 	bool		settled;
+	DcSyncSet	sync;			/* its copy of the published set */
 } DcPeer;
 
 typedef struct DcFailoverView
@@ -197,6 +218,9 @@ typedef struct DcFailoverView
 	dc_ms		heard_ago_ms;
 	int			priority;
 	DcPosition	position;
+	DcSyncSet	sync;			/* this node's copy of the published set */
+	dc_lsn		primary_lsn;	/* carried by the last heartbeat; 0: unknown */
+	int64_t		max_lag;		/* repmgr.failover_max_lag; < 0: off */
 	const DcPeer *peers;		/* every other active node but the lost one */
 	int			npeers;
 } DcFailoverView;
@@ -212,6 +236,10 @@ typedef enum DcFailover
 	DC_FO_LEASE_WAIT,			/* verdict.wait_ms until it may have expired */
 	DC_FO_REPLAY_WAIT,			/* replay still applies received WAL */
 	DC_FO_NO_CANDIDATE,
+	DC_FO_SYNC_TOO_FEW,			/* too few members of the synchronous set seen */
+	DC_FO_SYNC_BEHIND,			/* the most advanced member cannot be promoted */
+	DC_FO_SYNC_NO_MEMBER,		/* no member of the synchronous set can be */
+	DC_FO_TOO_FAR_BEHIND,		/* the best is over max_lag behind the primary */
 	DC_FO_COUNT
 } DcFailover;
 
@@ -221,6 +249,9 @@ typedef struct DcFailoverVerdict
 	int			node;
 	int			visible;		/* this node and the peers it reaches */
 	dc_ms		wait_ms;
+	const DcSyncSet *sync;		/* the newest published set seen, or NULL */
+	int			sync_seen;		/* its members seen, this node included */
+	int			sync_needed;	/* members - quorum + 1 */
 } DcFailoverVerdict;
 
 typedef struct DcCandidate

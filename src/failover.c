@@ -110,6 +110,32 @@ failover_election_timeout_ms(void)
  * What this node knows, for dc_decide_vote(); shmem_decide_vote() adds the
  * durable state and the silence under its lock.
  */
+/*
+ * This node's copy of the published synchronous set: in the transaction of
+ * request_vote(), or in one of its own for the worker's vote for itself.
+ */
+static void
+gather_voter_sync(DcVoter *v)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	bool		own = !IsTransactionState();
+	SyncPublished published;
+
+	if (own)
+	{
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+	}
+	if (repmgr_extension_ready() && sync_read_published(&published))
+		v->sync = published.set;
+	if (own)
+	{
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		MemoryContextSwitchTo(caller);
+	}
+}
+
 static void
 gather_voter(DcVoter *v)
 {
@@ -128,6 +154,7 @@ gather_voter(DcVoter *v)
 	v->standing = v->worker_running && ws.state == WS_ELECTION;
 	v->has_position = me.in_recovery;
 	local_dc_position(&me, &v->position);
+	gather_voter_sync(v);
 }
 
 DcVote
@@ -379,6 +406,7 @@ dc_peer_of(WorkerCtx *ctx, const PeerState *p, DcPeer *d)
 	d->lsn = p->lsn;
 	d->timeline = p->timeline;
 	d->settled = p->settled;
+	d->sync = p->sync;
 }
 
 /*
@@ -407,6 +435,9 @@ decide_failover(WorkerCtx *ctx, PeerState *peers, int npeers)
 	view.heard_ago_ms = shmem_heard_ago_ms(NULL, NULL);
 	view.priority = ctx->self->priority;
 	local_dc_position(&ctx->position, &view.position);
+	view.sync = ctx->sync_own.set;
+	view.primary_lsn = shmem_heard_lsn();
+	view.max_lag = repmgr_failover_max_lag;
 	view.peers = dpeers;
 	view.npeers = npeers;
 	failover_timing(&timing);
@@ -451,6 +482,30 @@ decide_failover(WorkerCtx *ctx, PeerState *peers, int npeers)
 		case DC_FO_REPLAY_WAIT:
 			say_reason(ctx, LOG, "this node is the best candidate; waiting for replay to apply the WAL it received");
 			ctx->next_decision = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 20);
+			break;
+		case DC_FO_SYNC_TOO_FEW:
+			say_reason(ctx, WARNING,
+					   psprintf("only %d of the %d members of the synchronous set %s (version " INT64_FORMAT ") are visible; %d are needed to be sure one holds every acknowledged commit: not promoting",
+								verdict.sync_seen, verdict.sync->nmembers,
+								sync_set_text(verdict.sync), verdict.sync->version,
+								verdict.sync_needed));
+			break;
+		case DC_FO_SYNC_BEHIND:
+			say_reason(ctx, WARNING,
+					   psprintf("the best candidate of the synchronous set %s (version " INT64_FORMAT "), node %d, is behind a member that cannot be promoted (priority 0, manual or paused): not promoting",
+								sync_set_text(verdict.sync), verdict.sync->version,
+								verdict.node));
+			break;
+		case DC_FO_SYNC_NO_MEMBER:
+			say_reason(ctx, WARNING,
+					   psprintf("no member of the synchronous set %s (version " INT64_FORMAT ") can be promoted (priority 0, manual, paused or on another timeline): not promoting",
+								sync_set_text(verdict.sync), verdict.sync->version));
+			break;
+		case DC_FO_TOO_FAR_BEHIND:
+			say_reason(ctx, WARNING,
+					   psprintf("the best candidate, node %d, is more than repmgr.failover_max_lag (%d bytes) behind %X/%X, the last position the primary's heartbeat carried: not promoting",
+								verdict.node, repmgr_failover_max_lag,
+								LSN_FORMAT_ARGS(view.primary_lsn)));
 			break;
 		case DC_FO_NO_CANDIDATE:
 			say_reason(ctx, WARNING, "no standby can be promoted (priority 0, manual or paused everywhere)");
@@ -1015,7 +1070,7 @@ observe_cannot_follow(WorkerCtx *ctx)
  */
 
 #define HEARTBEAT_SQL \
-	"SELECT accepted, term, is_primary FROM repmgr.heartbeat($1::integer, $2::bigint)"
+	"SELECT accepted, term, is_primary FROM repmgr.heartbeat($1::integer, $2::bigint, $3::pg_lsn)"
 
 /* one heartbeat round of the primary, as its answers come in */
 typedef struct HeartbeatRound
@@ -1174,7 +1229,7 @@ void
 primary_heartbeat_round(WorkerCtx *ctx, bool *superseded)
 {
 	HeartbeatRound hr;
-	const char *params[2];
+	const char *params[3];
 	ListCell   *lc;
 	int			i;
 	int64		newer_term = 0;
@@ -1190,6 +1245,7 @@ primary_heartbeat_round(WorkerCtx *ctx, bool *superseded)
 													  hr.timing.heartbeat_interval_ms);
 	params[0] = psprintf("%d", repmgr_node_id);
 	params[1] = psprintf(INT64_FORMAT, ctx->durable.term);
+	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(GetFlushRecPtr(NULL)));
 
 	hr.ops = palloc0(sizeof(RemoteOp) * Max(list_length(ctx->nodes), 1));
 	hr.links = palloc0(sizeof(PeerLink *) * Max(list_length(ctx->nodes), 1));
@@ -1206,7 +1262,7 @@ primary_heartbeat_round(WorkerCtx *ctx, bool *superseded)
 		hr.ops[hr.n].rc = link->conn;
 		hr.ops[hr.n].conninfo = node->conninfo;
 		hr.ops[hr.n].sql = HEARTBEAT_SQL;
-		hr.ops[hr.n].nparams = 2;
+		hr.ops[hr.n].nparams = 3;
 		hr.ops[hr.n].params = params;
 		hr.links[hr.n] = link;
 		hr.n++;

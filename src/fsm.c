@@ -62,6 +62,7 @@ static const char *const event_names[EV_COUNT] = {
 	[EV_LEASE_LOST] = "lease lost",
 	[EV_LEASE_OK] = "lease ok",
 	[EV_SUPERSEDED] = "superseded",
+	[EV_SYNC_CHANGE] = "synchronous set change",
 };
 
 /*
@@ -87,7 +88,8 @@ static const StateDef state_defs[] = {
 	{WS_UNREGISTERED, observe_startup,
 	E(EV_NOT_READY) | E(EV_IS_PRIMARY) | E(EV_IS_STANDBY) | E(EV_IS_WITNESS) | E(EV_IS_FENCED)},
 	{WS_PRIMARY, observe_primary,
-	E(EV_OK) | E(EV_NOT_READY) | E(EV_DEMOTED) | E(EV_LEASE_LOST) | E(EV_SUPERSEDED)},
+	E(EV_OK) | E(EV_NOT_READY) | E(EV_DEMOTED) | E(EV_LEASE_LOST) | E(EV_SUPERSEDED) |
+	E(EV_SYNC_CHANGE)},
 	{WS_FENCED, observe_fenced,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_DEMOTED) | E(EV_LEASE_OK) | E(EV_SUPERSEDED)},
 	{WS_STANDBY, observe_standby,
@@ -138,6 +140,7 @@ static const Transition transitions[] = {
 	T(WS_PRIMARY,         EV_SUPERSEDED,        act_fence_superseded,   WS_FENCED),
 	T(WS_PRIMARY,         EV_DEMOTED,           act_start_standby,      WS_STANDBY),
 	T(WS_PRIMARY,         EV_NOT_READY,         act_none,               WS_UNREGISTERED),
+	T(WS_PRIMARY,         EV_SYNC_CHANGE,       act_sync_apply,         WS_PRIMARY),
 
 	T(WS_FENCED,          EV_OK,                act_none,               WS_FENCED),
 	T(WS_FENCED,          EV_LEASE_OK,          act_unfence,            WS_PRIMARY),

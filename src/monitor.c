@@ -346,6 +346,8 @@ act_start_primary(WorkerCtx *ctx)
 	ctx->status.primary_node_id = repmgr_node_id;
 	ctx->status.primary_visible = true;
 	ctx->next_heartbeat = 0;
+	ctx->next_downstream = 0;
+	ctx->sync_known = false;
 	reset_failure_state(ctx);
 	record_start(ctx, psprintf("monitoring cluster primary \"%s\" (node ID: %d)",
 							   ctx->self->name, ctx->self->node_id));
@@ -616,6 +618,7 @@ observe_standby(WorkerCtx *ctx)
 
 	if (GetCurrentTimestamp() < ctx->next_check)
 		return EV_OK;
+	sync_observe_standby(ctx);
 	return check_upstream(ctx) ? EV_OK : EV_UPSTREAM_LOST;
 }
 
@@ -887,6 +890,8 @@ observe_primary(WorkerCtx *ctx)
 		ctx->next_downstream = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 														   repmgr_monitor_interval_ms);
 		track_downstream(ctx);
+		if (sync_observe_primary(ctx) && ev == EV_OK)
+			ev = EV_SYNC_CHANGE;
 	}
 	return ev;
 }

@@ -15,11 +15,13 @@
 #include "utils/pg_lsn.h"
 
 #include "peers.h"
+#include "syncrep.h"
 
 #define PEER_STATE_SQL \
 	"SELECT in_recovery, timeline, lsn, timeline_switch_lsn, term, fenced, " \
 	"paused, failover, primary_node_id, primary_visible, worker_state, " \
-	"wal_receiver_streaming, node_id, replay_settled FROM repmgr.node_state()"
+	"wal_receiver_streaming, node_id, replay_settled, " \
+	SYNC_AS_TEXT_SQL " FROM repmgr.node_state()"
 
 static XLogRecPtr
 lsn_value(PGresult *res, int col)
@@ -61,6 +63,7 @@ peer_read(PeerState *peer, PGresult *res)
 	peer->reported_node_id = PQgetisnull(res, 0, 12) ? InvalidNodeId :
 		atoi(PQgetvalue(res, 0, 12));
 	peer->settled = bool_value(res, 13);
+	sync_parse_text(PQgetisnull(res, 0, 14) ? NULL : PQgetvalue(res, 0, 14), &peer->sync);
 }
 
 /*

@@ -34,6 +34,7 @@ typedef struct PeerState
 	bool		primary_visible;
 	bool		streaming;		/* WAL receiver streaming */
 	char		worker_state[32];
+	DcSyncSet	sync;			/* its copy of the published synchronous set */
 } PeerState;
 
 extern PeerState *peers_poll(List *nodes, int skip_id, bool active_only,

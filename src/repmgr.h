@@ -296,7 +296,9 @@ extern void shmem_worker_detach(void);
 extern void shmem_worker_publish(const WorkerStatus *status);
 extern bool shmem_worker_status(WorkerStatus *out);
 extern void shmem_wake_worker(void);
-extern bool shmem_heartbeat(int primary_id, int64 term, int64 *our_term);
+extern bool shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn,
+							int64 *our_term);
+extern XLogRecPtr shmem_heard_lsn(void);
 extern dc_ms shmem_heard_ago_ms(int *primary_id, int64 *term);
 extern void shmem_set_follow_notice(int primary_id, int64 term);
 extern int	shmem_take_follow_notice(int64 *term);
@@ -320,6 +322,13 @@ typedef enum FailoverMode
 	FAILOVER_MANUAL
 } FailoverMode;
 
+typedef enum SyncMode
+{
+	SYNC_MODE_OFF,
+	SYNC_MODE_ON,
+	SYNC_MODE_STRICT
+} SyncMode;
+
 extern int	repmgr_node_id;
 extern char *repmgr_database;
 extern char *repmgr_cluster;
@@ -338,7 +347,12 @@ extern char *repmgr_promote_command;
 extern char *repmgr_follow_command;
 extern char *repmgr_failover_validation_command;
 
+extern int	repmgr_synchronous;
+extern int	repmgr_synchronous_count;
+extern int	repmgr_failover_max_lag;
+
 extern const char *failover_mode_name(int mode);
+extern const char *sync_mode_name(int mode);
 
 /* ----------
  * Helpers for SQL functions (sqlfuncs.c)

@@ -49,6 +49,7 @@ typedef struct RepmgrShared
 	int			heartbeat_primary_id;
 	int64		heartbeat_term;
 	TimestampTz heartbeat_at;	/* the server's start until one arrives */
+	XLogRecPtr	heartbeat_lsn;	/* the primary's flush position it carried */
 	int			follow_primary_id;	/* notify_follow(); InvalidNodeId: none */
 	int64		follow_term;
 
@@ -390,7 +391,7 @@ shmem_wake_worker(void)
  * being.  Returns whether it was accepted; *our_term gets our term.
  */
 bool
-shmem_heartbeat(int primary_id, int64 term, int64 *our_term)
+shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, int64 *our_term)
 {
 	bool		accepted;
 
@@ -402,10 +403,23 @@ shmem_heartbeat(int primary_id, int64 term, int64 *our_term)
 		shared->heartbeat_primary_id = primary_id;
 		shared->heartbeat_term = term;
 		shared->heartbeat_at = GetCurrentTimestamp();
+		shared->heartbeat_lsn = lsn;
 	}
 	*our_term = shared->durable.term;
 	LWLockRelease(shared->lock);
 	return accepted;
+}
+
+/* the flush position the last accepted heartbeat carried; 0: none */
+XLogRecPtr
+shmem_heard_lsn(void)
+{
+	XLogRecPtr	lsn;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	lsn = shared->heartbeat_lsn;
+	LWLockRelease(shared->lock);
+	return lsn;
 }
 
 /*
@@ -446,6 +460,7 @@ shmem_set_follow_notice(int primary_id, int64 term)
 		shared->heartbeat_primary_id = primary_id;
 		shared->heartbeat_term = term;
 		shared->heartbeat_at = GetCurrentTimestamp();
+		shared->heartbeat_lsn = InvalidXLogRecPtr;	/* a new timeline: not known */
 	}
 	LWLockRelease(shared->lock);
 	shmem_wake_worker();

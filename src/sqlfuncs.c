@@ -273,8 +273,8 @@ repmgr_cluster_show(PG_FUNCTION_ARGS)
 	foreach(lc, rows)
 	{
 		ClusterShowRow *row = (ClusterShowRow *) lfirst(lc);
-		Datum		values[10];
-		bool		nulls[10];
+		Datum		values[11];
+		bool		nulls[11];
 
 		memset(nulls, 0, sizeof(nulls));
 		values[0] = Int32GetDatum(row->node->node_id);
@@ -295,6 +295,10 @@ repmgr_cluster_show(PG_FUNCTION_ARGS)
 		else
 			nulls[7] = nulls[8] = true;
 		values[9] = CStringGetTextDatum(row->conninfo);
+		if (row->sync_state)
+			values[10] = CStringGetTextDatum(row->sync_state);
+		else
+			nulls[10] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
@@ -364,8 +368,8 @@ Datum
 repmgr_node_status(PG_FUNCTION_ARGS)
 {
 	NodeStatus	st;
-	Datum		values[24];
-	bool		nulls[24];
+	Datum		values[25];
+	bool		nulls[25];
 
 	node_status_collect(&st);
 	memset(nulls, 0, sizeof(nulls));
@@ -409,6 +413,7 @@ repmgr_node_status(PG_FUNCTION_ARGS)
 	values[21] = Int32GetDatum(st.max_replication_slots);
 	values[22] = BoolGetDatum(st.worker_running);
 	SET_TEXT(23, st.node ? conninfo_mask_password(st.node->conninfo) : NULL);
+	SET_TEXT(24, st.synchronous);
 
 	PG_RETURN_DATUM(make_result_tuple(fcinfo, values, nulls));
 }

@@ -32,6 +32,7 @@ PG_FUNCTION_INFO_V1(repmgr_decide_quorum);
 PG_FUNCTION_INFO_V1(repmgr_decide_fence);
 PG_FUNCTION_INFO_V1(repmgr_decide_follow);
 PG_FUNCTION_INFO_V1(repmgr_decide_vote);
+PG_FUNCTION_INFO_V1(repmgr_decide_failover);
 PG_FUNCTION_INFO_V1(repmgr_failover_timing);
 
 static void
@@ -44,7 +45,8 @@ require_args(FunctionCallInfo fcinfo, const char *const *names, int n)
 }
 
 /*
- * heartbeat(primary_id, term): the primary's heartbeat.  Accepted unless
+ * heartbeat(primary_id, term, primary_lsn): the primary's heartbeat, with
+ * its flush position (repmgr.failover_max_lag).  Accepted unless
  * this node is itself a running primary, or knows a newer term
  * (dc_accept_heartbeat).  The reply says whether this node is a running
  * primary, so the sender tells a newer primary from a witness or a
@@ -77,7 +79,9 @@ repmgr_heartbeat(PG_FUNCTION_ARGS)
 		our_term = d.term;
 	}
 	else
-		accepted = shmem_heartbeat(primary_id, term, &our_term);
+		accepted = shmem_heartbeat(primary_id, term,
+								   PG_ARGISNULL(2) ? InvalidXLogRecPtr : PG_GETARG_LSN(2),
+								   &our_term);
 
 	values[0] = BoolGetDatum(accepted);
 	values[1] = Int64GetDatum(our_term);
@@ -265,6 +269,87 @@ repmgr_decide_vote(PG_FUNCTION_ARGS)
 	v.position.settled = PG_GETARG_BOOL(9);
 	failover_timing(&t);
 	PG_RETURN_TEXT_P(cstring_to_text(dc_vote_code(dc_decide_vote(&v, &r, &t))));
+}
+
+/*
+ * decide_failover(members, quorum, node_ids, lsns, priorities, primary_lsn,
+ * max_lag): with the synchronous set ANY quorum (members) published (quorum
+ * 0: none), the primary's last heartbeat at primary_lsn (NULL: none) and
+ * repmgr.failover_max_lag = max_lag, what does node_ids[1] decide when it
+ * and the other nodes listed (all reachable standbys of the lost primary,
+ * automatic, on one timeline; enough of them for a majority) lost the
+ * primary?  "promote N", or the reason nobody is promoted.
+ */
+Datum
+repmgr_decide_failover(PG_FUNCTION_ARGS)
+{
+	Datum	   *members;
+	Datum	   *ids;
+	Datum	   *lsns;
+	Datum	   *prios;
+	int			nmembers,
+				n,
+				n2,
+				n3;
+	DcFailoverView v;
+	DcFailoverVerdict verdict;
+	DcTiming	t;
+	DcPeer	   *peers;
+	int			i;
+
+	require_args(fcinfo, (const char *[]) {"members", "quorum", "node_ids", "lsns",
+		"priorities"}, 5);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(0), INT4OID, 4, true, TYPALIGN_INT, &members, NULL, &nmembers);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), INT4OID, 4, true, TYPALIGN_INT, &ids, NULL, &n);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), PG_LSNOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &lsns, NULL, &n2);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(4), INT4OID, 4, true, TYPALIGN_INT, &prios, NULL, &n3);
+	if (n < 1 || n != n2 || n != n3)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("node_ids, lsns and priorities must have the same length, at least 1")));
+	if (nmembers > DC_MAX_SYNC || PG_GETARG_INT32(1) < 0 || PG_GETARG_INT32(1) > nmembers)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("quorum must be between 0 and the number of members (at most %d)",
+						DC_MAX_SYNC)));
+
+	memset(&v, 0, sizeof(v));
+	v.sync.version = 1;
+	v.sync.quorum = PG_GETARG_INT32(1);
+	v.sync.nmembers = nmembers;
+	for (i = 0; i < nmembers; i++)
+		v.sync.members[i] = DatumGetInt32(members[i]);
+	v.self_id = DatumGetInt32(ids[0]);
+	v.total = n;
+	v.heard_ago_ms = DC_NEVER;
+	v.priority = DatumGetInt32(prios[0]);
+	v.position.in_recovery = true;
+	v.position.timeline = 1;
+	v.position.replay_lsn = v.position.receive_lsn = DatumGetLSN(lsns[0]);
+	v.position.settled = true;
+	peers = palloc0(sizeof(DcPeer) * Max(n - 1, 1));
+	for (i = 1; i < n; i++)
+	{
+		DcPeer	   *p = &peers[i - 1];
+
+		p->node_id = DatumGetInt32(ids[i]);
+		p->reachable = true;
+		p->candidate = true;
+		p->automatic = true;
+		p->priority = DatumGetInt32(prios[i]);
+		p->lsn = DatumGetLSN(lsns[i]);
+		p->timeline = 1;
+		p->settled = true;
+	}
+	v.peers = peers;
+	v.npeers = n - 1;
+	v.primary_lsn = PG_ARGISNULL(5) ? 0 : PG_GETARG_LSN(5);
+	v.max_lag = PG_ARGISNULL(6) ? -1 : PG_GETARG_INT64(6);
+	failover_timing(&t);
+	dc_decide_failover(&v, &t, &verdict);
+	if (verdict.decision == DC_FO_STAND || verdict.decision == DC_FO_DEFER)
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("promote %d", verdict.node)));
+	PG_RETURN_TEXT_P(cstring_to_text(dc_failover_name(verdict.decision)));
 }
 
 /*

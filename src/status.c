@@ -25,6 +25,7 @@
 #include "utils/timestamp.h"
 
 #include "status.h"
+#include "syncrep.h"
 
 static int
 count_archive_ready_files(void)
@@ -58,6 +59,23 @@ spi_count(const char *sql)
 	return count;
 }
 
+/* managed synchronous replication, as node_status() shows it */
+static void
+node_status_synchronous(NodeStatus *st)
+{
+	SyncPublished p;
+
+	sync_read_published(&p);
+	if (!p.exists || p.mode == SYNC_MODE_OFF)
+		return;
+	if (st->position.in_recovery)
+		st->synchronous = sync_state_of(&p, st->node_id);
+	else
+		st->synchronous = psprintf("%s (repmgr.synchronous = %s, synchronous_count = %d)",
+								   GetConfigOption("synchronous_standby_names", false, false),
+								   sync_mode_name(repmgr_synchronous), repmgr_synchronous_count);
+}
+
 void
 node_status_collect(NodeStatus *st)
 {
@@ -76,6 +94,7 @@ node_status_collect(NodeStatus *st)
 	}
 
 	local_position(&st->position);
+	node_status_synchronous(st);
 	if (st->position.in_recovery)
 		st->role = "standby";
 	else if (st->node && st->node->type == NODE_TYPE_WITNESS)

@@ -34,6 +34,8 @@ typedef struct NodeStatus
 	int			replication_slots;
 	int			max_replication_slots;
 	bool		worker_running;
+	const char *synchronous;	/* managed synchronous replication: a primary's
+								 * set, a standby's sync/quorum/async; or NULL */
 } NodeStatus;
 
 /* node_state(): for the peers */

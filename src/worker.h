@@ -15,6 +15,7 @@
 #include "repmgr.h"
 #include "localnode.h"
 #include "peers.h"
+#include "syncrep.h"
 
 /* what an observation of the current state found */
 typedef enum WorkerEvent
@@ -42,6 +43,7 @@ typedef enum WorkerEvent
 	EV_LEASE_LOST,				/* primary: no majority within the lease */
 	EV_LEASE_OK,				/* primary: the majority is back */
 	EV_SUPERSEDED,				/* primary: a newer primary exists */
+	EV_SYNC_CHANGE,				/* primary: the synchronous set must change */
 	EV_COUNT
 } WorkerEvent;
 
@@ -54,6 +56,8 @@ typedef struct PeerLink
 	TimestampTz rejected_since; /* primary: it refuses our term since then */
 	bool		streaming;		/* primary: attached as a downstream node */
 	bool		seen_streaming; /* ... at least once since the worker started */
+	XLogRecPtr	sync_target;	/* primary: flush position it must reach ... */
+	TimestampTz sync_target_since;	/* ... within the lag bound from then */
 } PeerLink;
 
 typedef struct WorkerCtx
@@ -104,10 +108,29 @@ typedef struct WorkerCtx
 	TimestampTz next_witness_copy;
 	TimestampTz next_flush;		/* of queued events, after a failed attempt */
 
+	/* managed synchronous replication (syncmgr.c) */
+	SyncPublished sync_own;		/* this node's copy, read with the facts */
+	bool		sync_known;		/* primary: sync_applied is what is in force */
+	bool		sync_reapply;	/* ... but synchronous_standby_names differs */
+	SyncSet		sync_applied;	/* primary: in synchronous_standby_names */
+	XLogRecPtr	sync_apply_lsn; /* end of WAL when it was applied */
+	XLogRecPtr	sync_cover_lsn; /* end of WAL when a cover was published */
+	SyncSet		sync_want;		/* what the last observation wants */
+	int			sync_step;		/* SyncStep: what act_sync_apply does */
+	char		sync_difference[REPMGR_ERROR_LEN];	/* standby: said once */
+
 	/* things said once */
 	char		not_ready[REPMGR_ERROR_LEN];
 	bool		start_recorded;
 } WorkerCtx;
+
+typedef enum SyncStep
+{
+	SYNC_STEP_NONE = 0,
+	SYNC_STEP_COVER,			/* publish what covers old and wanted sets */
+	SYNC_STEP_APPLY,			/* apply the wanted set */
+	SYNC_STEP_PUBLISH			/* publish the applied set */
+} SyncStep;
 
 /* fsm.c */
 typedef void (*WorkerAction) (WorkerCtx *ctx);
@@ -157,6 +180,11 @@ extern void act_start_fenced(WorkerCtx *ctx);
 extern void act_clear_fence(WorkerCtx *ctx);
 extern void primary_heartbeat_round(WorkerCtx *ctx, bool *superseded);
 extern WorkerEvent primary_lease_event(WorkerCtx *ctx);
+
+/* syncmgr.c: managed synchronous replication */
+extern bool sync_observe_primary(WorkerCtx *ctx);
+extern void sync_observe_standby(WorkerCtx *ctx);
+extern void act_sync_apply(WorkerCtx *ctx);
 
 /* bgworker.c */
 extern PGDLLEXPORT void repmgr_worker_main(Datum main_arg);

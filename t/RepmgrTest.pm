@@ -112,6 +112,7 @@ sub start_prober
 	my $prober = "$ENV{TESTDIR}/bench/prober";
 	my @cmd = ($prober, '-c', $conninfo, '-i', $opts{interval} // 5,
 		'-d', $opts{duration} // 600000, '-o', $out);
+	push @cmd, '-T', $opts{timeout} if defined $opts{timeout};
 	my $h = IPC::Run::start(\@cmd, '>', \my $stdout, '2>', \my $stderr);
 	return { handle => $h, out => $out };
 }
