@@ -337,7 +337,13 @@ check_follow_notice(WorkerCtx *ctx)
 	peers = poll_others(ctx, &npeers);
 	target = peers_find(peers, npeers, id);
 	if (target == NULL || !peer_is_primary(target))
-		return EV_OK;			/* not (yet) a primary we can see */
+	{
+		/* not (yet) a primary we can see: the peers' state decides later */
+		ereport(LOG,
+				(errmsg("repmgr worker: node %d is not a working primary seen from here (%s)",
+						id, peers_describe(peers, npeers))));
+		return EV_OK;
+	}
 	return follow_event(ctx, target, target);
 }
 
@@ -578,7 +584,13 @@ observe_degraded(WorkerCtx *ctx)
 
 	/* from here: the primary is lost */
 	if (ctx->status.role == NODE_TYPE_WITNESS)
+	{
+		/* a witness waits for a new primary: say what it sees, on change */
+		say_reason(ctx, LOG,
+				   psprintf("witness: primary node %d is lost and no new primary is seen (%s)",
+							ctx->lost_primary_id, peers_describe(peers, npeers)));
 		return EV_OK;
+	}
 	return decide_failover(ctx, peers, npeers);
 }
 

@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
 #include "utils/pg_lsn.h"
 
 #include "peers.h"
@@ -152,6 +153,35 @@ peer_is_primary(const PeerState *peer)
 {
 	return peer->reachable && !peer->in_recovery && !peer->fenced &&
 		peer->node->type != NODE_TYPE_WITNESS;
+}
+
+/*
+ * What the peers look like, for a log line: "node 1 primary term 3,
+ * node 2 standby, node 4 unreachable (timeout)".
+ */
+char *
+peers_describe(const PeerState *peers, int npeers)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < npeers; i++)
+	{
+		const PeerState *p = &peers[i];
+
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfo(&buf, "node %d ", p->node->node_id);
+		if (!p->reachable)
+			appendStringInfo(&buf, "unreachable (%s)", remote_status_name(p->status));
+		else if (p->in_recovery)
+			appendStringInfoString(&buf, "standby");
+		else
+			appendStringInfo(&buf, "%s term " INT64_FORMAT,
+							 p->fenced ? "fenced primary" : "primary", p->term);
+	}
+	return buf.data;
 }
 
 /*

@@ -43,6 +43,7 @@ extern PeerState *peers_poll_without(List *nodes, int skip_id, int skip2_id,
 									 bool active_only, int *npeers);
 extern PeerState *peers_find(PeerState *peers, int npeers, int node_id);
 extern bool peer_is_primary(const PeerState *peer);
+extern char *peers_describe(const PeerState *peers, int npeers);
 extern PeerState *peers_find_primary(PeerState *peers, int npeers,
 									 PeerState **conflict);
 extern int64 peers_max_term(PeerState *peers, int npeers);
