@@ -44,7 +44,7 @@ is($w1->safe_psql('repmgr', 'SELECT voted_for, term FROM repmgr.daemon_status()'
 # the old primary comes back without a rejoin: it fences itself and names
 # the new primary, never the witness (which is not in recovery either and
 # holds the newer term, but is no primary)
-$p1->start;
+start_after_kill($p1);
 ok($p1->poll_query_until('repmgr', 'SELECT fenced FROM repmgr.daemon_status()'),
 	'the old primary fences itself when it meets the new one');
 like(slurp_file($p1->logfile), qr/node 2 is primary in term 1; this node is fenced/,

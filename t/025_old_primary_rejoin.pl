@@ -40,7 +40,7 @@ ok($node3->poll_query_until('postgres',
 $node2->safe_psql('repmgr', 'INSERT INTO t VALUES (2)');
 
 # the old primary comes back
-$node1->start;
+start_after_kill($node1);
 my ($ret, $out, $err) = $node1->psql('repmgr', 'INSERT INTO t VALUES (3)');
 isnt($ret, 0, 'the old primary refuses a write from its first moment');
 like($err, qr/cannot commit: this primary \(node 1\) is fenced|read-only transaction/,

@@ -40,7 +40,7 @@ ok(poll_until('a promotion', 60, sub {
 	return defined $new; }), 'a standby is promoted');
 
 # the old primary comes back as it was: no rejoin
-$p->start;
+start_after_kill($p);
 ok($p->poll_query_until('repmgr', "SELECT fenced FROM repmgr.daemon_status()"),
 	'the old primary fences itself');
 is($p->safe_psql('repmgr',

@@ -131,7 +131,7 @@ is($p->safe_psql('repmgr', "SELECT string_agg(name || ':' || coalesce(sync_state
 	'p:-,s1:sync,s2:async', 'cluster_show: the dead standby async');
 
 # back and caught up: added again
-$s2->start;
+start_after_kill($s2);
 ok($p->poll_query_until('repmgr', q{SELECT current_setting('synchronous_standby_names') = 'ANY 2 ("s1", "s2")'}),
 	'the standby is back: ANY 2 ("s1", "s2") again');
 ok($p->poll_query_until('repmgr', "SELECT quorum = 2 AND members = '{2,3}' FROM repmgr.repl_sync"),
@@ -157,7 +157,7 @@ ok($p->poll_query_until('repmgr', "SELECT loops > $loops + 20 FROM repmgr.daemon
 	'the worker has looked again');
 is(standby_names(), 'ANY 2 ("s1", "s2")', 'strict: the dead standby stays in the set');
 is($p->safe_psql('repmgr', $waiting), 't', 'strict: the commit still waits');
-$s2->start;
+start_after_kill($s2);
 ok($p->poll_query_until('repmgr', "SELECT count(*) = 1 FROM pg_tables WHERE tablename = 'strict_t'"),
 	'strict: the commit completes when the standby returns');
 $writer->finish;

@@ -80,7 +80,7 @@ is($s1->safe_psql('repmgr', 'SELECT pg_is_in_recovery()'), 't', 's1 (member) is 
 is($s3->safe_psql('repmgr', 'SELECT pg_is_in_recovery()'), 't', 's3 (outside the set) is not promoted');
 
 # the second member comes back: the failover proceeds
-$s2->start;
+start_after_kill($s2);
 my $new;
 ok(poll_until('a promotion', 90, sub {
 	($new) = grep { $_->safe_psql('repmgr', 'SELECT NOT pg_is_in_recovery()') eq 't' } ($s1, $s2);

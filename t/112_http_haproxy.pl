@@ -154,7 +154,7 @@ ok(haproxy_is('primary/node1', 'DOWN'), 'HAProxy: the dead old primary is marked
 ok(haproxy_is('primary/' . $new->name, 'UP'), 'HAProxy: the new primary is UP');
 
 # the old primary comes back: fenced, it stays DOWN
-$node1->start;
+start_after_kill($node1);
 ok(poll_until('node1 answers /health', 30, sub { http_status($node1, '/health') == 200 }),
 	'the old primary is back and its endpoint answers');
 ok(poll_until('node1 fenced or standby', 30, sub {

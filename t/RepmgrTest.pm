@@ -20,6 +20,7 @@ our @EXPORT = qw(
   new_primary new_standby new_witness repmgr_conf conninfo
   sql_error poll_until register_primary register_standby
   worker_state wait_worker_state start_prober stop_prober prober_results
+  start_after_kill
 );
 
 # settings every node of a test cluster gets
@@ -173,6 +174,30 @@ sub poll_until
 	}
 	diag("timed out after ${timeout}s waiting for: $what");
 	return 0;
+}
+
+# Start a node stopped by kill9 once its old postmaster is gone: until the
+# killed process is reaped, its PID in postmaster.pid is alive and the new
+# postmaster refuses to start ("lock file ... already exists").
+sub start_after_kill
+{
+	my ($node) = @_;
+	my $pidfile = $node->data_dir . '/postmaster.pid';
+
+	if (open(my $fh, '<', $pidfile))
+	{
+		my $pid = <$fh>;
+		close($fh);
+		chomp($pid) if defined $pid;
+		poll_until("the killed postmaster $pid to be gone", 60, sub { !kill(0, $pid) })
+		  if defined $pid && $pid =~ /^\d+$/;
+	}
+	# and its children, which still hold the shared memory (they run in
+	# the data directory)
+	my $dir = $node->data_dir;
+	poll_until("the killed server's processes to be gone", 60,
+		sub { !grep { (readlink($_) // '') eq $dir } glob('/proc/[0-9]*/cwd') });
+	return $node->start;
 }
 
 sub register_primary
