@@ -217,12 +217,17 @@ say_reason(WorkerCtx *ctx, int elevel, const char *reason)
 	worker_set_error(ctx, "%s", reason);
 }
 
-/* the other nodes, but the lost primary: it would cost a timeout a round */
+/*
+ * The other nodes, but the lost primary: it would cost a timeout a round.
+ * A witness asks the inactive ones too: its copy of the metadata comes
+ * from the primary it lost, so a node that rejoined just before (and may
+ * now be the new primary) can still be inactive in it.
+ */
 static PeerState *
 poll_others(WorkerCtx *ctx, int *npeers)
 {
 	return peers_poll_without(ctx->nodes, repmgr_node_id, ctx->lost_primary_id,
-							  true, npeers);
+							  ctx->status.role != NODE_TYPE_WITNESS, npeers);
 }
 
 /*
