@@ -13,10 +13,8 @@ use NetnsCluster;
 use Test::More;
 
 if (my $why = netns_available()) { plan skip_all => $why; }
-# reject is left out of the default set for now: its cycle once did not
-# heal in time (the witness did not re-point after the rejoin; no two
-# primaries); CHAOS_SHORT_FAULTS='kill9 reject' and make chaos still run it
-my @faults = split /[ ,]+/, ($ENV{CHAOS_SHORT_FAULTS} // 'kill9 restart two_candidates');
+my @faults = split /[ ,]+/,
+  ($ENV{CHAOS_SHORT_FAULTS} // 'kill9 restart two_candidates reject');
 my $chaos = Chaos->new(
 	cycles => scalar @faults,
 	faults => \@faults,
