@@ -57,20 +57,6 @@ check_step(void)
 	}
 }
 
-/*
- * The set node 1 published (the same for all of timeline 1); a node on a
- * later timeline holds none (its new primary would publish its own: the
- * model checks the commits of timeline 1 only).
- */
-void
-sync_copy(uint32_t tl, DcSyncSet *out)
-{
-	if (W.sync.quorum > 0 && tl == 1)
-		*out = W.sync;
-	else
-		memset(out, 0, sizeof(*out));
-}
-
 /* acknowledged commits of timeline 1 survive every fork from it */
 void
 check_sync_acked(void)
@@ -223,17 +209,6 @@ check_follow(const Node *n, uint32_t target_tl, int target)
 		violation("node %d follows node %d whose timeline %u forked at %llu, before its replayed WAL %llu (timeline %u)",
 				  n->id, target, target_tl, (unsigned long long) pre,
 				  (unsigned long long) n->replay, n->tl);
-}
-
-/* has n's WAL really diverged from timeline tl? */
-bool
-wal_diverged(const Node *n, uint32_t tl)
-{
-	dc_lsn		mine = n->in_recovery ? n->replay : n->write_lsn;
-
-	if (n->tl == tl)
-		return false;
-	return mine > common_prefix(n->tl, tl) || !tl_ancestor(n->tl, tl);
 }
 
 void

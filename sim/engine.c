@@ -3,8 +3,10 @@
  * engine.c
  *	  The simulated world: the pseudo-random generator of a schedule, the
  *	  event queue ordered by real time, the nodes' clocks, the network
- *	  (delay, loss, silent and refused links), the timeline history, and
- *	  the trace of a schedule.
+ *	  (delay, loss, silent and refused links), the timeline history, the
+ *	  facts that both the nodes and the checker read (may a node commit
+ *	  now, has its WAL diverged from a timeline), and the trace of a
+ *	  schedule.
  *
  * Everything is deterministic from the seed: one generator, one queue
  * whose ties are broken by insertion order.
@@ -282,6 +284,50 @@ common_prefix(uint32_t a, uint32_t b)
 		fa = W.tls[x].fork < fa ? W.tls[x].fork : fa;
 	}
 	return 0;
+}
+
+/* ----------
+ * Facts of the world that the nodes and the checker both read
+ * ----------
+ */
+/*
+ * May this node commit at real time t?  A running primary, not fenced,
+ * whose lease check passes on its own clock.  A frozen node counts (it
+ * would commit the moment it runs, if its clock allowed).
+ */
+bool
+may_commit(const Node *n, simtime t)
+{
+	if (!n->up || n->in_recovery || n->role == ROLE_WITNESS || n->fenced)
+		return false;
+	if (n->ws != WS_PRIMARY)
+		return false;
+	return t < n->lease_real;
+}
+
+/*
+ * The set node 1 published (the same for all of timeline 1); a node on a
+ * later timeline holds none (its new primary would publish its own: the
+ * model checks the commits of timeline 1 only).
+ */
+void
+sync_copy(uint32_t tl, DcSyncSet *out)
+{
+	if (W.sync.quorum > 0 && tl == 1)
+		*out = W.sync;
+	else
+		memset(out, 0, sizeof(*out));
+}
+
+/* has n's WAL really diverged from timeline tl? */
+bool
+wal_diverged(const Node *n, uint32_t tl)
+{
+	dc_lsn		mine = n->in_recovery ? n->replay : n->write_lsn;
+
+	if (n->tl == tl)
+		return false;
+	return mine > common_prefix(n->tl, tl) || !tl_ancestor(n->tl, tl);
 }
 
 /* ----------

@@ -97,21 +97,6 @@ heard_ago(const Node *n)
 	return (dc_ms) (now_local(n) - n->heard_at);
 }
 
-/*
- * May this node commit at real time t?  A running primary, not fenced,
- * whose lease check passes on its own clock.  A frozen node counts (it
- * would commit the moment it runs, if its clock allowed).
- */
-bool
-may_commit(const Node *n, simtime t)
-{
-	if (!n->up || n->in_recovery || n->role == ROLE_WITNESS || n->fenced)
-		return false;
-	if (n->ws != WS_PRIMARY)
-		return false;
-	return t < n->lease_real;
-}
-
 /* publish a lease expiry (local ms), and when it ends in real time */
 static void
 set_lease(Node *n, double expiry)

@@ -334,6 +334,9 @@ extern void violation(const char *fmt,...) __attribute__((format(printf, 1, 2)))
 extern const char *ws_name(WState s);
 extern dc_lsn common_prefix(uint32_t a, uint32_t b);
 extern bool tl_ancestor(uint32_t a, uint32_t b);
+extern bool may_commit(const Node *n, simtime t);
+extern void sync_copy(uint32_t tl, DcSyncSet *out);
+extern bool wal_diverged(const Node *n, uint32_t tl);
 
 /* node.c */
 extern void node_init(Node *n, int id, Role role, int priority);
@@ -342,7 +345,6 @@ extern void node_crash(Node *n);
 extern void node_restart(Node *n);
 extern void node_freeze(Node *n, simtime until);
 extern void node_catch_up(Node *n);
-extern bool may_commit(const Node *n, simtime t);
 extern void position_of(const Node *n, DcPosition *p);
 extern void schedule_tick(Node *n, double delay_ms);
 
@@ -355,7 +357,5 @@ extern void check_winner(int64_t term, int node);
 extern void check_follow(const Node *n, uint32_t target_tl, int target);
 extern void check_liveness(void);
 extern void check_sync_acked(void);
-extern void sync_copy(uint32_t tl, DcSyncSet *out);
-extern bool wal_diverged(const Node *n, uint32_t tl);
 
 #endif							/* REPMGR_SIM_H */
