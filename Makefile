@@ -16,6 +16,7 @@
 MODULE_big = repmgr
 OBJS = \
 	src/actions.o \
+	src/ballot.o \
 	src/bgworker.o \
 	src/check.o \
 	src/decide.o \
@@ -28,6 +29,7 @@ OBJS = \
 	src/http_cluster.o \
 	src/http_parse.o \
 	src/http_routes.o \
+	src/lease.o \
 	src/localnode.o \
 	src/monitor.o \
 	src/nodes.o \
@@ -39,9 +41,12 @@ OBJS = \
 	src/sqlfuncs.o \
 	src/sqlpeer.o \
 	src/statefile.o \
+	src/states.o \
 	src/status.o \
 	src/syncmgr.o \
-	src/syncrep.o
+	src/syncrep.o \
+	src/voter.o \
+	src/worker.o
 PGFILEDESC = "repmgr - replication manager for PostgreSQL"
 
 EXTENSION = repmgr

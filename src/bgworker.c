@@ -313,17 +313,6 @@ _PG_init(void)
 static WorkerCtx ctx;
 static bool connected = false;
 
-void
-worker_set_error(WorkerCtx *c, const char *fmt,...)
-{
-	va_list		args;
-
-	va_start(args, fmt);
-	vsnprintf(c->status.last_error, sizeof(c->status.last_error), fmt, args);
-	va_end(args);
-	c->status.last_error_at = GetCurrentTimestamp();
-}
-
 /* a text of the settings that matter to the worker, to see what a reload changed */
 static char *
 settings_text(void)
@@ -495,7 +484,7 @@ worker_shutdown(void)
 		ctx.next_flush = 0;
 		worker_flush_events(&ctx);
 	}
-	monitor_close_links(&ctx);
+	worker_close_links(&ctx);
 	/* exit code 1: restarted if terminated by pg_terminate_backend() */
 	proc_exit(1);
 }

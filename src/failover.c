@@ -29,13 +29,14 @@
  *	7. Each standby of the old primary re-points itself when
  *	   dc_decide_follow() allows; one that replayed WAL beyond the new
  *	   primary's fork point cannot, and says so.
- *	8. The fence: the primary's heartbeats renew its write lease
- *	   (primary_heartbeat_round, fence.c); one that meets a newer primary
- *	   fences itself until node rejoin.
+ *	8. The fence: the primary's heartbeats renew its write lease (lease.c,
+ *	   enforced by fence.c); one that meets a newer primary fences itself
+ *	   until node rejoin (the fence states, at the end of this file).
  *
  * Every decision is a pure function of decide.c, where the argument that
  * at most one node can commit at any instant is written down; this file
- * gathers what the node knows, calls them, and acts.
+ * gathers what the node knows, calls them, and acts.  The voter's side is
+ * voter.c, the requests to all peers ballot.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -50,161 +51,13 @@
 #include "utils/timestamp.h"
 
 #include "actions.h"
-#include "failover.h"
+#include "voter.h"
 #include "worker.h"
-
-static void arm_empty_lease(WorkerCtx *ctx);
-
-/* ----------
- * Timing, from the settings (decide.c's formulas)
- * ----------
- */
-void
-failover_timing(DcTiming *t)
-{
-	DcSettings	s;
-
-	s.monitor_interval_ms = repmgr_monitor_interval_ms;
-	s.connect_timeout_ms = repmgr_connect_timeout_ms;
-	s.reconnect_attempts = repmgr_reconnect_attempts;
-	s.reconnect_interval_ms = repmgr_reconnect_interval_ms;
-	dc_timing(&s, t);
-}
-
-/* how long an acknowledged heartbeat keeps a primary writable */
-int
-failover_lease_ms(void)
-{
-	DcTiming	t;
-
-	failover_timing(&t);
-	return t.lease_ms;
-}
-
-/* how long a voter must not have heard a primary before it votes */
-int
-failover_silence_ms(void)
-{
-	DcTiming	t;
-
-	failover_timing(&t);
-	return t.silence_ms;
-}
-
-/* how long an election and its notice may take before others re-decide */
-int
-failover_election_timeout_ms(void)
-{
-	DcTiming	t;
-
-	failover_timing(&t);
-	return t.election_timeout_ms;
-}
-
-/* ----------
- * Voting (the peer side: repmgr.request_vote())
- * ----------
- */
-
-/*
- * What this node knows, for dc_decide_vote(); shmem_decide_vote() adds the
- * durable state and the silence under its lock.
- */
-/*
- * This node's copy of the published synchronous set: in the transaction of
- * request_vote(), or in one of its own for the worker's vote for itself.
- */
-static void
-gather_voter_sync(DcVoter *v)
-{
-	MemoryContext caller = CurrentMemoryContext;
-	bool		own = !IsTransactionState();
-	SyncPublished published;
-
-	if (own)
-	{
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-	}
-	if (repmgr_extension_ready() && sync_read_published(&published))
-		v->sync = published.set;
-	if (own)
-	{
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		MemoryContextSwitchTo(caller);
-	}
-}
-
-static void
-gather_voter(DcVoter *v)
-{
-	WorkerStatus ws;
-	RepmgrDurableState durable;
-	LocalPosition me;
-
-	memset(v, 0, sizeof(*v));
-	v->worker_running = shmem_worker_status(&ws) && ws.pid != 0;
-	shmem_get_durable(&durable);
-	local_position(&me);
-	v->running_primary = !me.in_recovery && ws.role != NODE_TYPE_WITNESS;
-	v->paused = durable.paused;
-	v->primary_lost = ws.primary_lost;
-	v->self_id = repmgr_node_id;
-	v->standing = v->worker_running && ws.state == WS_ELECTION;
-	v->has_position = me.in_recovery;
-	local_dc_position(&me, &v->position);
-	gather_voter_sync(v);
-}
-
-DcVote
-failover_decide_vote(const DcVoteRequest *req)
-{
-	DcVoter		v;
-	DcTiming	t;
-
-	gather_voter(&v);
-	failover_timing(&t);
-	return shmem_decide_vote(&v, req, &t);
-}
-
-/* the answer in words, with the figures that explain it */
-char *
-failover_vote_reason(DcVote vote, const DcVoteRequest *req)
-{
-	const char *name = dc_vote_name(vote);
-
-	if (vote == DC_DENY_HEARD_PRIMARY)
-	{
-		int			primary;
-		int64		term;
-		dc_ms		ago = shmem_heard_ago_ms(&primary, &term);
-
-		return psprintf("%s: node %d (term " INT64_FORMAT ") %ld ms ago, less than %d ms",
-						name, primary, term, (long) ago, failover_silence_ms());
-	}
-	if (vote == DC_DENY_CANDIDATE_BEHIND)
-	{
-		LocalPosition me;
-
-		local_position(&me);
-		return psprintf("%s (%X/%X < %X/%X%s)", name,
-						LSN_FORMAT_ARGS(req->candidate_lsn), LSN_FORMAT_ARGS(me.lsn),
-						me.settled ? "" : ", this node's replay still running");
-	}
-	return pstrdup(name);
-}
 
 /* ----------
  * Helpers of the worker's failover states
  * ----------
  */
-
-static NodeInfo *
-node_of(WorkerCtx *ctx, int node_id)
-{
-	return nodes_lookup(ctx->nodes, node_id);
-}
 
 static void
 say_reason(WorkerCtx *ctx, int elevel, const char *reason)
@@ -239,7 +92,7 @@ poll_others(WorkerCtx *ctx, int *npeers)
 static bool
 upstream_back(WorkerCtx *ctx)
 {
-	NodeInfo   *up = node_of(ctx, ctx->upstream_id);
+	NodeInfo   *up = worker_node(ctx, ctx->upstream_id);
 	RemoteOp	op;
 	bool		back = false;
 
@@ -334,7 +187,7 @@ check_follow_notice(WorkerCtx *ctx)
 	if (ctx->durable.paused && ctx->status.role != NODE_TYPE_WITNESS)
 		return EV_OK;
 	id = shmem_take_follow_notice(&term);
-	if (id == InvalidNodeId || id == repmgr_node_id || node_of(ctx, id) == NULL)
+	if (id == InvalidNodeId || id == repmgr_node_id || worker_node(ctx, id) == NULL)
 		return EV_OK;
 	ereport(LOG,
 			(errmsg("repmgr worker: node %d received notification to follow node %d",
@@ -363,7 +216,7 @@ run_hook_command(WorkerCtx *ctx, const char *template, int node_id,
 	EventInfo	ev;
 	char	  **envp;
 	char	   *command;
-	NodeInfo   *node = node_of(ctx, node_id);
+	NodeInfo   *node = worker_node(ctx, node_id);
 
 	memset(&ev, 0, sizeof(ev));
 	ev.node_id = node_id;
@@ -431,7 +284,7 @@ decide_failover(WorkerCtx *ctx, PeerState *peers, int npeers)
 	DcFailoverVerdict verdict;
 	DcTiming	timing;
 	DcPeer	   *dpeers = palloc0(sizeof(DcPeer) * Max(npeers, 1));
-	NodeInfo   *lost_node = node_of(ctx, ctx->lost_primary_id);
+	NodeInfo   *lost_node = worker_node(ctx, ctx->lost_primary_id);
 	int			i;
 
 	for (i = 0; i < npeers; i++)
@@ -469,7 +322,7 @@ decide_failover(WorkerCtx *ctx, PeerState *peers, int npeers)
 			break;
 		case DC_FO_PRIMARY_SEEN:
 			{
-				NodeInfo   *seer = node_of(ctx, verdict.node);
+				NodeInfo   *seer = worker_node(ctx, verdict.node);
 
 				say_reason(ctx, LOG,
 						   psprintf("node %d (\"%s\") can still see the primary node %d: not failing over (degraded monitoring)",
@@ -569,7 +422,7 @@ observe_degraded(WorkerCtx *ctx)
 	/* a lost upstream that was not the primary: follow its upstream */
 	if (ctx->lost_primary_id == InvalidNodeId && ctx->status.role == NODE_TYPE_STANDBY)
 	{
-		NodeInfo   *up = node_of(ctx, ctx->upstream_id);
+		NodeInfo   *up = worker_node(ctx, ctx->upstream_id);
 		PeerState  *next = up ? peers_find(peers, npeers, up->upstream_node_id) : NULL;
 		PeerState  *conflict;
 
@@ -599,56 +452,6 @@ observe_degraded(WorkerCtx *ctx)
 	return decide_failover(ctx, peers, npeers);
 }
 
-/*
- * One remote operation running sql on every other active node but the
- * lost primary, for remote_run(), over the persistent link to each (the
- * connections of the heartbeats once this node is primary).  Returns their
- * number; (*ids)[i] is the node of ops[i].
- */
-static int
-ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
-			  const char *const *params, RemoteOp **ops, int **ids)
-{
-	ListCell   *lc;
-	int			n = 0;
-
-	*ops = palloc0(sizeof(RemoteOp) * Max(list_length(ctx->nodes), 1));
-	*ids = palloc0(sizeof(int) * Max(list_length(ctx->nodes), 1));
-	foreach(lc, ctx->nodes)
-	{
-		NodeInfo   *node = (NodeInfo *) lfirst(lc);
-		PeerLink   *link;
-
-		if (!node->active || node->node_id == repmgr_node_id ||
-			node->node_id == ctx->lost_primary_id)
-			continue;
-		link = peer_link(ctx, node->node_id);
-		if (link->conn == NULL)
-			link->conn = remote_conn_new();
-		(*ops)[n].rc = link->conn;
-		(*ops)[n].conninfo = node->conninfo;
-		(*ops)[n].sql = sql;
-		(*ops)[n].nparams = nparams;
-		(*ops)[n].params = params;
-		(*ids)[n] = node->node_id;
-		n++;
-	}
-	return n;
-}
-
-/* close the persistent connections to the other nodes */
-static void
-close_peer_links(WorkerCtx *ctx)
-{
-	int			i;
-
-	for (i = 0; i < ctx->npeers; i++)
-	{
-		remote_close(ctx->peers[i].conn);
-		ctx->peers[i].conn = NULL;
-	}
-}
-
 /* ----------
  * Election
  * ----------
@@ -667,82 +470,6 @@ act_election_begin(WorkerCtx *ctx)
 					ctx->election_term)));
 	ereport(LOG,
 			(errmsg("repmgr worker: node %d is candidate", repmgr_node_id)));
-}
-
-#define REQUEST_VOTE_SQL \
-	"SELECT granted, term, reason, code FROM repmgr.request_vote($1::bigint, $2::integer, $3::pg_lsn, $4::integer)"
-
-/* a voter's answer, decoded once */
-typedef struct VoteReply
-{
-	bool		answered;
-	DcVote		vote;
-	const char *reason;
-} VoteReply;
-
-static VoteReply
-vote_reply(RemoteOp *op)
-{
-	VoteReply	r = {false, DC_VOTE_COUNT, NULL};
-	PGresult   *res = op->result;
-
-	if (op->rc->status != REMOTE_OK || res == NULL || PQntuples(res) != 1 ||
-		PQnfields(res) != 4)
-		return r;
-	r.answered = true;
-	r.vote = dc_vote_from_code(PQgetvalue(res, 0, 3));
-	r.reason = pstrdup(PQgetvalue(res, 0, 2));
-	return r;
-}
-
-/*
- * Ask every other active node (but the lost primary) for its vote on req,
- * within timeout_ms; returns the number granted.  Answers are logged at
- * elevel; *may_change says whether a refusal may still turn into a grant.
- */
-static int
-request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
-			  int elevel, bool *may_change)
-{
-	RemoteOp   *ops;
-	int		   *asked;
-	const char *params[4];
-	int			granted = 0;
-	int			n;
-	int			i;
-
-	params[0] = psprintf(INT64_FORMAT, req->term);
-	params[1] = psprintf("%d", req->candidate);
-	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(req->candidate_lsn));
-	params[3] = psprintf("%u", req->candidate_timeline);
-	n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
-	remote_run(ops, n, timeout_ms);
-	*may_change = false;
-	for (i = 0; i < n; i++)
-	{
-		VoteReply	r = vote_reply(&ops[i]);
-
-		if (!r.answered)
-			ereport(elevel,
-					(errmsg("repmgr worker: node %d did not answer the vote request: %s",
-							asked[i], remote_status_name(ops[i].rc->status))));
-		else if (dc_vote_granted(r.vote))
-		{
-			granted++;
-			ereport(elevel,
-					(errmsg("repmgr worker: node %d voted for node %d in term " INT64_FORMAT,
-							asked[i], req->candidate, req->term)));
-		}
-		else
-		{
-			ereport(elevel,
-					(errmsg("repmgr worker: node %d refused its vote: %s", asked[i], r.reason)));
-			if (dc_vote_may_change(r.vote))
-				*may_change = true;
-		}
-		remote_op_release(&ops[i]);
-	}
-	return granted;
 }
 
 WorkerEvent
@@ -781,7 +508,7 @@ observe_election(WorkerCtx *ctx)
 	 * once elected, the first heartbeats use: none is left from long ago.
 	 */
 	if (ctx->election_round == 0)
-		close_peer_links(ctx);
+		worker_close_peer_links(ctx);
 	elevel = (ctx->election_round++ == 0) ? LOG : DEBUG1;
 	votes += request_votes(ctx, &req, repmgr_connect_timeout_ms, elevel, &may_change);
 
@@ -883,25 +610,6 @@ observe_waiting(WorkerCtx *ctx)
  * ----------
  */
 
-#define NOTIFY_FOLLOW_SQL "SELECT repmgr.notify_follow($1::integer, $2::bigint)"
-
-static void
-notify_peers(WorkerCtx *ctx, int64 term)
-{
-	RemoteOp   *ops;
-	int		   *ids;
-	const char *params[2];
-	int			n;
-	int			i;
-
-	params[0] = psprintf("%d", repmgr_node_id);
-	params[1] = psprintf(INT64_FORMAT, term);
-	n = ops_for_peers(ctx, NOTIFY_FOLLOW_SQL, 2, params, &ops, &ids);
-	remote_run(ops, n, repmgr_connect_timeout_ms);
-	for (i = 0; i < n; i++)
-		remote_op_release(&ops[i]);
-}
-
 static void
 wait_until_promoted(void)
 {
@@ -921,7 +629,7 @@ wait_until_promoted(void)
 void
 act_promote(WorkerCtx *ctx)
 {
-	NodeInfo   *old = node_of(ctx, ctx->lost_primary_id);
+	NodeInfo   *old = worker_node(ctx, ctx->lost_primary_id);
 	bool		by_command = repmgr_promote_command && repmgr_promote_command[0];
 	bool		superseded;
 
@@ -973,15 +681,14 @@ act_promote(WorkerCtx *ctx)
 	ctx->status.primary_lost = false;
 	ctx->status.primary_visible = true;
 	ctx->status.primary_node_id = repmgr_node_id;
-	ctx->durable.term = ctx->election_term;
 	act_start_primary(ctx);
 }
 
 void
 act_follow(WorkerCtx *ctx)
 {
-	NodeInfo   *target = node_of(ctx, ctx->follow_target);
-	NodeInfo   *primary = node_of(ctx, ctx->follow_primary);
+	NodeInfo   *target = worker_node(ctx, ctx->follow_target);
+	NodeInfo   *primary = worker_node(ctx, ctx->follow_primary);
 
 	if (target == NULL)
 		elog(ERROR, "repmgr worker: node %d to follow is not registered", ctx->follow_target);
@@ -1042,7 +749,7 @@ act_follow(WorkerCtx *ctx)
 
 	remote_close(ctx->upstream_conn);
 	ctx->upstream_conn = NULL;
-	close_peer_links(ctx);		/* a standby holds none */
+	worker_close_peer_links(ctx);		/* a standby holds none */
 	ctx->next_check = 0;
 	ctx->attempts = 0;
 	ctx->lost_primary_id = InvalidNodeId;
@@ -1082,255 +789,9 @@ observe_cannot_follow(WorkerCtx *ctx)
 }
 
 /* ----------
- * The primary: heartbeats, downstream nodes, lease and fence
+ * The fence states of a primary (its heartbeats and lease: lease.c)
  * ----------
  */
-
-#define HEARTBEAT_SQL \
-	"SELECT accepted, term, is_primary FROM repmgr.heartbeat($1::integer, $2::bigint, $3::pg_lsn)"
-
-/* one heartbeat round of the primary, as its answers come in */
-typedef struct HeartbeatRound
-{
-	WorkerCtx  *ctx;
-	TimestampTz sent;
-	RemoteOp   *ops;
-	PeerLink  **links;
-	int			n;
-	int			total;
-	bool		enforced;		/* the fence is on: keep the lease */
-	DcTiming	timing;
-} HeartbeatRound;
-
-static DcHeartbeatReply
-heartbeat_reply(RemoteOp *op)
-{
-	DcHeartbeatReply r;
-	PGresult   *res = op->result;
-
-	memset(&r, 0, sizeof(r));
-	if (op->rc->status != REMOTE_OK || res == NULL || PQntuples(res) != 1 ||
-		PQnfields(res) != 3)
-		return r;
-	r.answered = true;
-	r.accepted = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	r.term = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	r.is_primary = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-	return r;
-}
-
-/* the lease from the acknowledgements known now (dc_lease_expiry) */
-static void
-publish_lease(HeartbeatRound *hr)
-{
-	dc_ms	   *acks = palloc0(sizeof(dc_ms) * Max(hr->n, 1));
-	dc_ms		expiry;
-	int			i;
-
-	for (i = 0; i < hr->n; i++)
-		acks[i] = hr->links[i]->last_ack_sent / 1000;
-	expiry = dc_lease_expiry(acks, hr->n, hr->total, &hr->timing);
-	shmem_set_lease(true, expiry == 0 ? 0 : (TimestampTz) expiry * 1000);
-	pfree(acks);
-}
-
-/* must a primary of total active nodes hold a lease to commit? */
-static bool
-lease_enforced(int total)
-{
-	return repmgr_fence && repmgr_failover_mode != FAILOVER_MANUAL &&
-		dc_lease_acks_needed(total) > 0;
-}
-
-/*
- * Before an elected standby promotes: the need of a lease, durably, and no
- * lease yet.  The new primary commits from its first heartbeat round that
- * enough nodes acknowledge (act_promote runs it at once), never before: a
- * candidate whose promotion outlasted a second election finds its
- * heartbeats refused by the voters of the newer term, and never commits.
- * The acknowledgements of older rounds, from a time it was primary, are
- * long expired.
- */
-static void
-arm_empty_lease(WorkerCtx *ctx)
-{
-	if (!lease_enforced(nodes_count_active(ctx->nodes)))
-		return;
-	shmem_arm_lease(true);
-	shmem_set_lease(true, 0);
-}
-
-/* an answer arrived: an acknowledgement renews the lease at once */
-static void
-heartbeat_answered(RemoteOp *op, void *arg)
-{
-	HeartbeatRound *hr = (HeartbeatRound *) arg;
-	PeerLink   *link = hr->links[op - hr->ops];
-	DcHeartbeatReply r = heartbeat_reply(op);
-
-	if (dc_heartbeat_verdict(&r, hr->ctx->durable.term) != DC_HB_ACK)
-		return;
-	link->last_ack_sent = hr->sent;
-	link->rejected_since = 0;
-	if (hr->enforced)
-		publish_lease(hr);
-}
-
-/*
- * Votes in a newer term that elected nobody: the voters refuse this
- * primary's heartbeats from then on.  Once that election is certainly
- * over, stand for re-election in a term above every term seen, by the
- * voters' own rules (dc_decide_vote).  A term is never taken without
- * winning it: two primaries that both took the newer term would both be
- * acknowledged.
- */
-static void
-stand_for_reelection(HeartbeatRound *hr, int64 newer_term)
-{
-	WorkerCtx  *ctx = hr->ctx;
-	PeerState  *peers;
-	PeerState  *conflict;
-	DcVoteRequest req;
-	int			npeers;
-	int			votes = 1;
-	int			i;
-	bool		may_change;
-
-	for (i = 0; i < hr->n; i++)
-		if (hr->links[i]->rejected_since != 0 &&
-			TimestampDifferenceMilliseconds(hr->links[i]->rejected_since, hr->sent) <
-			hr->timing.election_timeout_ms)
-			return;
-	peers = peers_poll(ctx->nodes, repmgr_node_id, true, &npeers);
-	if (peers_find_primary(peers, npeers, &conflict) != NULL)
-		return;
-
-	memset(&req, 0, sizeof(req));
-	req.term = Max(newer_term, peers_max_term(peers, npeers)) + 1;
-	req.candidate = repmgr_node_id;
-	req.candidate_lsn = ctx->position.lsn;
-	req.candidate_timeline = ctx->position.timeline;
-	/*
-	 * Its own vote is written only if it wins: a running primary grants no
-	 * vote to another candidate, so it cannot vote twice in the term, and a
-	 * term lost must not become the term of its heartbeats.
-	 */
-	/* as short as a heartbeat round, so the lease does not lapse meanwhile */
-	votes += request_votes(ctx, &req, hr->timing.heartbeat_timeout_ms, LOG, &may_change);
-	/* the next attempt after another election timeout */
-	for (i = 0; i < hr->n; i++)
-		if (hr->links[i]->rejected_since != 0)
-			hr->links[i]->rejected_since = GetCurrentTimestamp();
-	if (!dc_has_quorum(votes, nodes_count_active(ctx->nodes)))
-	{
-		ereport(LOG,
-				(errmsg("repmgr worker: the election of term " INT64_FORMAT " produced no primary; this primary was not re-elected in term " INT64_FORMAT " (%d of %d votes)",
-						newer_term, req.term, votes, nodes_count_active(ctx->nodes))));
-		return;
-	}
-	if (!shmem_record_own_win(req.term))
-		return;
-	ereport(LOG,
-			(errmsg("repmgr worker: the election of term " INT64_FORMAT " produced no primary; this primary was re-elected in term " INT64_FORMAT,
-					newer_term, req.term)));
-	ctx->durable.term = req.term;
-	notify_peers(ctx, req.term);
-}
-
-/*
- * Send a heartbeat to every active node, record who acknowledged it,
- * renew the lease as the acknowledgements arrive, and tell whether a
- * newer primary exists.
- */
-void
-primary_heartbeat_round(WorkerCtx *ctx, bool *superseded)
-{
-	HeartbeatRound hr;
-	const char *params[3];
-	ListCell   *lc;
-	int			i;
-	int64		newer_term = 0;
-
-	*superseded = false;
-	memset(&hr, 0, sizeof(hr));
-	hr.ctx = ctx;
-	hr.sent = GetCurrentTimestamp();
-	hr.total = nodes_count_active(ctx->nodes);
-	failover_timing(&hr.timing);
-	hr.enforced = lease_enforced(hr.total);
-	ctx->next_heartbeat = TimestampTzPlusMilliseconds(hr.sent,
-													  hr.timing.heartbeat_interval_ms);
-	params[0] = psprintf("%d", repmgr_node_id);
-	params[1] = psprintf(INT64_FORMAT, ctx->durable.term);
-	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(GetFlushRecPtr(NULL)));
-
-	hr.ops = palloc0(sizeof(RemoteOp) * Max(list_length(ctx->nodes), 1));
-	hr.links = palloc0(sizeof(PeerLink *) * Max(list_length(ctx->nodes), 1));
-	foreach(lc, ctx->nodes)
-	{
-		NodeInfo   *node = (NodeInfo *) lfirst(lc);
-		PeerLink   *link;
-
-		if (!node->active || node->node_id == repmgr_node_id)
-			continue;
-		link = peer_link(ctx, node->node_id);
-		if (link->conn == NULL)
-			link->conn = remote_conn_new();
-		hr.ops[hr.n].rc = link->conn;
-		hr.ops[hr.n].conninfo = node->conninfo;
-		hr.ops[hr.n].sql = HEARTBEAT_SQL;
-		hr.ops[hr.n].nparams = 3;
-		hr.ops[hr.n].params = params;
-		hr.links[hr.n] = link;
-		hr.n++;
-	}
-	if (!hr.enforced)
-	{
-		shmem_set_lease(false, 0);
-		shmem_arm_lease(false);
-	}
-	else
-		shmem_arm_lease(true);
-	remote_run_notify(hr.ops, hr.n, hr.timing.heartbeat_timeout_ms,
-					  heartbeat_answered, &hr);
-
-	for (i = 0; i < hr.n; i++)
-	{
-		DcHeartbeatReply r = heartbeat_reply(&hr.ops[i]);
-
-		switch (dc_heartbeat_verdict(&r, ctx->durable.term))
-		{
-			case DC_HB_SUPERSEDED:
-				*superseded = true;
-				newer_term = Max(newer_term, r.term);
-				ctx->follow_target = hr.links[i]->node_id;
-				break;
-			case DC_HB_VOTED_NEWER:
-				/* it voted in a newer term; until that elects somebody, no ack */
-				if (hr.links[i]->rejected_since == 0)
-					hr.links[i]->rejected_since = hr.sent;
-				newer_term = Max(newer_term, r.term);
-				break;
-			default:
-				break;
-		}
-		PQclear(hr.ops[i].result);
-		hr.ops[i].result = NULL;
-	}
-	if (!*superseded && newer_term > ctx->durable.term)
-		stand_for_reelection(&hr, newer_term);
-	ctx->superseding_term = newer_term;
-	if (hr.enforced)
-		publish_lease(&hr);
-}
-
-static bool
-lease_valid_now(void)
-{
-	bool		fenced;
-
-	return shmem_writes_allowed(GetCurrentTimestamp(), &fenced);
-}
 
 void
 act_fence_lease(WorkerCtx *ctx)
@@ -1402,21 +863,8 @@ observe_fenced(WorkerCtx *ctx)
 	primary_heartbeat_round(ctx, &superseded);
 	if (superseded && !ctx->durable.fenced)
 		return EV_SUPERSEDED;
-	if (!ctx->durable.fenced && lease_valid_now())
+	if (!ctx->durable.fenced && primary_lease_valid())
 		return EV_LEASE_OK;
 	return EV_OK;
 }
 
-/* the primary's observation, called from monitor.c's observe_primary */
-WorkerEvent
-primary_lease_event(WorkerCtx *ctx)
-{
-	bool		superseded;
-
-	primary_heartbeat_round(ctx, &superseded);
-	if (superseded)
-		return EV_SUPERSEDED;
-	if (!lease_valid_now())
-		return EV_LEASE_LOST;
-	return EV_OK;
-}

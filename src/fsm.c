@@ -23,48 +23,6 @@
 /* next-state values that are not states */
 #define NEXT_MONITORING	(-1)	/* the monitoring state of this node's role */
 
-static const char *const state_names[WS_COUNT] = {
-	[WS_NONE] = "not running",
-	[WS_STARTING] = "starting",
-	[WS_UNREGISTERED] = "waiting for registration",
-	[WS_PRIMARY] = "monitoring as primary",
-	[WS_STANDBY] = "monitoring upstream",
-	[WS_WITNESS] = "monitoring as witness",
-	[WS_SUSPECT] = "upstream suspect",
-	[WS_DEGRADED] = "degraded monitoring",
-	[WS_ELECTION] = "election",
-	[WS_WAITING_PRIMARY] = "waiting for new primary",
-	[WS_CANNOT_FOLLOW] = "cannot follow",
-	[WS_FENCED] = "fenced",
-};
-
-static const char *const event_names[EV_COUNT] = {
-	[EV_OK] = "ok",
-	[EV_NOT_READY] = "not ready",
-	[EV_IS_PRIMARY] = "is primary",
-	[EV_IS_STANDBY] = "is standby",
-	[EV_IS_WITNESS] = "is witness",
-	[EV_IS_FENCED] = "is fenced",
-	[EV_UPSTREAM_LOST] = "upstream lost",
-	[EV_UPSTREAM_PENDING] = "reconnect attempt failed",
-	[EV_UPSTREAM_FAILED] = "upstream failed",
-	[EV_UPSTREAM_OK] = "upstream ok",
-	[EV_UPSTREAM_CHANGED] = "upstream changed",
-	[EV_CANDIDATE] = "best candidate",
-	[EV_NOT_CANDIDATE] = "not best candidate",
-	[EV_ELECTION_WON] = "election won",
-	[EV_ELECTION_LOST] = "election lost",
-	[EV_NEW_PRIMARY] = "new primary",
-	[EV_CANNOT_FOLLOW] = "cannot follow",
-	[EV_TIMEOUT] = "timeout",
-	[EV_PROMOTED] = "promoted",
-	[EV_DEMOTED] = "demoted",
-	[EV_LEASE_LOST] = "lease lost",
-	[EV_LEASE_OK] = "lease ok",
-	[EV_SUPERSEDED] = "superseded",
-	[EV_SYNC_CHANGE] = "synchronous set change",
-};
-
 /*
  * Each state's observer, and the events it can return: its contract.
  * fsm_step() refuses an event outside it, and the test walks both ways
@@ -193,22 +151,6 @@ static const Transition transitions[] = {
 	T(WS_CANNOT_FOLLOW,   EV_NOT_READY,         act_none,               WS_UNREGISTERED),
 };
 /* *INDENT-ON* */
-
-const char *
-worker_state_name(int state)
-{
-	if (state < 0 || state >= WS_COUNT || state_names[state] == NULL)
-		return "unknown";
-	return state_names[state];
-}
-
-const char *
-worker_event_name(WorkerEvent event)
-{
-	if (event < 0 || event >= EV_COUNT)
-		return "unknown";
-	return event_names[event];
-}
 
 static const StateDef *
 state_def(int state)

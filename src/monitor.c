@@ -7,10 +7,8 @@
  *	  - standby: its upstream over a persistent connection, its WAL
  *		receiver, the monitoring history on the primary;
  *	  - suspect: the reconnect attempts to a lost upstream;
- *	  - primary: heartbeats and lease (failover.c), its downstream nodes;
- *	  - witness: the primary, and the copy of its metadata;
- *	  - events: recorded through a queue in shared memory, written when a
- *		primary is writable, with their original time.
+ *	  - primary: heartbeats and lease (lease.c), its downstream nodes;
+ *	  - witness: the primary, and the copy of its metadata.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,12 +29,6 @@
 
 #define PROBE_SQL "SELECT in_recovery, lsn, term FROM repmgr.node_state()"
 
-#define INSERT_EVENTS_SQL \
-	"INSERT INTO repmgr.repl_events (node_id, event, successful, event_timestamp, details) " \
-	"SELECT r.node_id, r.event, r.successful, pg_catalog.to_timestamp(r.ts), r.details " \
-	"FROM pg_catalog.json_to_recordset($1::json) " \
-	"AS r(node_id integer, event text, successful boolean, ts float8, details text)"
-
 #define INSERT_MONITOR_SQL \
 	"INSERT INTO repmgr.repl_monitor (primary_node, standby_node, last_monitor_time, " \
 	"last_apply_time, last_wal_primary_location, last_wal_standby_location, " \
@@ -46,48 +38,6 @@
 
 #define WITNESS_COPY_INTERVAL_MS 5000
 
-static double
-epoch_seconds(TimestampTz ts)
-{
-	return (double) ts / USECS_PER_SEC +
-		((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY);
-}
-
-static NodeInfo *
-node_of(WorkerCtx *ctx, int node_id)
-{
-	return nodes_lookup(ctx->nodes, node_id);
-}
-
-PeerLink *
-peer_link(WorkerCtx *ctx, int node_id)
-{
-	int			i;
-
-	for (i = 0; i < ctx->npeers; i++)
-		if (ctx->peers[i].node_id == node_id)
-			return &ctx->peers[i];
-	if (ctx->npeers == REPMGR_MAX_NODES)
-		elog(ERROR, "repmgr worker: more than %d nodes", REPMGR_MAX_NODES);
-	memset(&ctx->peers[ctx->npeers], 0, sizeof(PeerLink));
-	ctx->peers[ctx->npeers].node_id = node_id;
-	return &ctx->peers[ctx->npeers++];
-}
-
-void
-monitor_close_links(WorkerCtx *ctx)
-{
-	int			i;
-
-	remote_close(ctx->upstream_conn);
-	ctx->upstream_conn = NULL;
-	for (i = 0; i < ctx->npeers; i++)
-	{
-		remote_close(ctx->peers[i].conn);
-		ctx->peers[i].conn = NULL;
-	}
-}
-
 int
 monitoring_state_for_role(WorkerCtx *ctx)
 {
@@ -96,160 +46,6 @@ monitoring_state_for_role(WorkerCtx *ctx)
 	if (ctx->self != NULL && ctx->self->type == NODE_TYPE_WITNESS)
 		return WS_WITNESS;
 	return WS_PRIMARY;
-}
-
-/* ----------
- * Events
- * ----------
- */
-
-/*
- * Record an event: queue it in shared memory (written by
- * worker_flush_events when a primary is writable, with this timestamp)
- * and run the notification command now, in the background.
- */
-void
-worker_record_event(WorkerCtx *ctx, const char *event, bool ok,
-					const char *details)
-{
-	QueuedEvent q;
-	EventInfo	ev;
-	NodeInfo   *primary = ctx->nodes ? nodes_active_primary(ctx->nodes) : NULL;
-
-	memset(&q, 0, sizeof(q));
-	q.node_id = repmgr_node_id;
-	q.successful = ok;
-	q.timestamp = GetCurrentTimestamp();
-	strlcpy(q.event, event, sizeof(q.event));
-	if (details)				/* cut at a character boundary */
-		memcpy(q.details, details, pg_mbcliplen(details, strlen(details), sizeof(q.details) - 1));
-	if (shmem_event_push(&q))
-		ereport(WARNING,
-				(errmsg("repmgr worker: %d events wait for a writable primary; the oldest was dropped",
-						REPMGR_EVENT_QUEUE_LEN),
-				 errhint("repmgr.daemon_status() counts the dropped events; their notifications were sent.")));
-
-	memset(&ev, 0, sizeof(ev));
-	ev.node_id = q.node_id;
-	ev.event = event;
-	ev.successful = ok;
-	ev.timestamp = q.timestamp;
-	ev.details = details;
-	ev.node_name = ctx->self ? ctx->self->name : NULL;
-	ev.primary_node_id = primary ? primary->node_id : InvalidNodeId;
-	ev.primary_conninfo = primary ? primary->conninfo : NULL;
-	events_notify(&ev);
-}
-
-static char *
-queued_events_json(QueuedEvent *evs, int n)
-{
-	StringInfoData buf;
-	int			i;
-
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '[');
-	for (i = 0; i < n; i++)
-	{
-		appendStringInfo(&buf, "%s{\"node_id\": %d, \"event\": ", i ? ", " : "",
-						 evs[i].node_id);
-		escape_json(&buf, evs[i].event);
-		appendStringInfo(&buf, ", \"successful\": %s, \"ts\": %.6f, \"details\": ",
-						 evs[i].successful ? "true" : "false",
-						 epoch_seconds(evs[i].timestamp));
-		escape_json(&buf, evs[i].details);
-		appendStringInfoChar(&buf, '}');
-	}
-	appendStringInfoChar(&buf, ']');
-	return buf.data;
-}
-
-static bool
-write_events_on(NodeInfo *primary, const char **params)
-{
-	RemoteOp	op;
-	bool		ok;
-
-	memset(&op, 0, sizeof(op));
-	op.conninfo = primary->conninfo;
-	op.sql = INSERT_EVENTS_SQL;
-	op.nparams = 1;
-	op.params = params;
-	remote_run(&op, 1, repmgr_connect_timeout_ms);
-	ok = (op.rc->status == REMOTE_OK);
-	remote_op_release(&op);
-	return ok;
-}
-
-/*
- * Write the queued events where the metadata lives: here if this node is
- * the working primary, else on the primary.  Left queued if that cannot be
- * written now.
- */
-void
-worker_flush_events(WorkerCtx *ctx)
-{
-	QueuedEvent evs[32];
-	int			n = shmem_event_peek(evs, lengthof(evs));
-	const char *params[1];
-	NodeInfo   *primary;
-	NodeInfo   *other;
-
-	if (n == 0 || !ctx->extension_ready)
-		return;
-	/*
-	 * Not while the primary is being lost or replaced (it is the failover
-	 * path, and the primary to write to is unknown), and not again soon
-	 * after a failed attempt: each one can cost a connect timeout.
-	 */
-	if (ctx->state != WS_PRIMARY && ctx->state != WS_STANDBY &&
-		ctx->state != WS_WITNESS && ctx->state != WS_CANNOT_FOLLOW)
-		return;
-	if (GetCurrentTimestamp() < ctx->next_flush)
-		return;
-	ctx->next_flush = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 5000);
-	params[0] = queued_events_json(evs, n);
-
-	if (ctx->state == WS_PRIMARY && !ctx->position.in_recovery)
-	{
-		Datum		values[1] = {CStringGetTextDatum(params[0])};
-		Oid			types[1] = {TEXTOID};
-
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_with_args(INSERT_EVENTS_SQL, 1, types, values, NULL,
-								  false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not write the queued events");
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		MemoryContextSwitchTo(ctx->loop_context);
-		shmem_event_consume(n);
-		ctx->next_flush = 0;
-		return;
-	}
-
-	/*
-	 * The registered primary; else the new primary this node found but
-	 * could not follow (its copy of the metadata is then stale).
-	 */
-	primary = nodes_active_primary(ctx->nodes);
-	if (primary != NULL && primary->node_id != repmgr_node_id &&
-		write_events_on(primary, params))
-	{
-		shmem_event_consume(n);
-		ctx->next_flush = 0;
-		return;
-	}
-	other = nodes_lookup(ctx->nodes, ctx->follow_primary);
-	if (other != NULL && other != primary && other->node_id != repmgr_node_id &&
-		write_events_on(other, params))
-	{
-		shmem_event_consume(n);
-		ctx->next_flush = 0;
-	}
 }
 
 /* ----------
@@ -360,7 +156,7 @@ choose_upstream(WorkerCtx *ctx)
 	NodeInfo   *primary = nodes_active_primary(ctx->nodes);
 
 	if (ctx->self->upstream_node_id != InvalidNodeId &&
-		node_of(ctx, ctx->self->upstream_node_id) != NULL)
+		worker_node(ctx, ctx->self->upstream_node_id) != NULL)
 		return ctx->self->upstream_node_id;
 	return primary ? primary->node_id : InvalidNodeId;
 }
@@ -402,7 +198,7 @@ act_start_standby(WorkerCtx *ctx)
 	set_upstream(ctx, choose_upstream(ctx));
 	reset_failure_state(ctx);
 	ctx->walreceiver_was_streaming = local_walreceiver_streaming();
-	up = node_of(ctx, ctx->upstream_id);
+	up = worker_node(ctx, ctx->upstream_id);
 	record_start(ctx, up ?
 				 psprintf("monitoring connection to upstream node \"%s\" (node ID: %d)",
 						  up->name, up->node_id) :
@@ -511,7 +307,7 @@ static bool
 check_upstream(WorkerCtx *ctx)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	NodeInfo   *up = node_of(ctx, ctx->upstream_id);
+	NodeInfo   *up = worker_node(ctx, ctx->upstream_id);
 	NodeInfo   *primary = nodes_active_primary(ctx->nodes);
 	PeerLink   *plink = NULL;
 	RemoteOp	ops[2];
@@ -629,7 +425,7 @@ observe_standby(WorkerCtx *ctx)
 void
 act_reconnect_upstream(WorkerCtx *ctx)
 {
-	NodeInfo   *up = node_of(ctx, ctx->self->upstream_node_id);
+	NodeInfo   *up = worker_node(ctx, ctx->self->upstream_node_id);
 
 	ereport(LOG,
 			(errmsg("repmgr worker: upstream of node %d is now node %d (\"%s\")",
@@ -699,7 +495,7 @@ observe_witness(WorkerCtx *ctx)
 		return EV_OK;
 	if (!check_upstream(ctx))
 		return EV_UPSTREAM_LOST;
-	up = node_of(ctx, ctx->upstream_id);
+	up = worker_node(ctx, ctx->upstream_id);
 	if (up != NULL && GetCurrentTimestamp() >= ctx->next_witness_copy &&
 		remote_is_open(ctx->upstream_conn))
 		witness_copy_metadata(ctx, up);
@@ -725,7 +521,7 @@ WorkerEvent
 observe_suspect(WorkerCtx *ctx)
 {
 	TimestampTz start = GetCurrentTimestamp();
-	NodeInfo   *up = node_of(ctx, ctx->upstream_id);
+	NodeInfo   *up = worker_node(ctx, ctx->upstream_id);
 	RemoteOp	op;
 	bool		ok;
 	int			deadline;
@@ -779,7 +575,7 @@ observe_suspect(WorkerCtx *ctx)
 void
 act_upstream_failed(WorkerCtx *ctx)
 {
-	NodeInfo   *up = node_of(ctx, ctx->upstream_id);
+	NodeInfo   *up = worker_node(ctx, ctx->upstream_id);
 	NodeInfo   *primary = nodes_active_primary(ctx->nodes);
 	bool		was_primary = (primary != NULL && primary->node_id == ctx->upstream_id);
 
@@ -798,7 +594,7 @@ act_upstream_failed(WorkerCtx *ctx)
 void
 act_upstream_back(WorkerCtx *ctx)
 {
-	NodeInfo   *up = node_of(ctx, ctx->upstream_id);
+	NodeInfo   *up = worker_node(ctx, ctx->upstream_id);
 	bool		was_recorded = (ctx->state != WS_SUSPECT);
 
 	reset_failure_state(ctx);

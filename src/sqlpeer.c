@@ -21,7 +21,7 @@
 #include "utils/pg_lsn.h"
 
 #include "repmgr.h"
-#include "failover.h"
+#include "voter.h"
 #include "sqlfuncs.h"
 
 PG_FUNCTION_INFO_V1(repmgr_heartbeat);

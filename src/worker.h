@@ -3,9 +3,10 @@
  * worker.h
  *	  The monitoring worker's private types: its context, the events its
  *	  observations produce, and the prototypes of the modules it is made of
- *	  (bgworker.c: the loop; fsm.c: the transition table; monitor.c: what
- *	  each role watches; failover.c: detect, agree, elect, promote, follow,
- *	  fence).
+ *	  (bgworker.c: the loop; fsm.c: the transition table; states.c: the
+ *	  names; monitor.c: what each role watches; failover.c: detect, agree,
+ *	  elect, promote, follow, fence; lease.c: the primary's heartbeats and
+ *	  lease; ballot.c: requests to all peers; worker.c: what they all use).
  *
  *-------------------------------------------------------------------------
  */
@@ -136,8 +137,34 @@ typedef enum SyncStep
 typedef void (*WorkerAction) (WorkerCtx *ctx);
 typedef WorkerEvent (*WorkerObserver) (WorkerCtx *ctx);
 
-extern const char *worker_event_name(WorkerEvent event);
 extern void fsm_step(WorkerCtx *ctx);
+
+/* states.c (worker_state_name() is in repmgr.h) */
+extern const char *worker_event_name(WorkerEvent event);
+
+/* worker.c: what every part of the worker uses */
+extern void worker_set_error(WorkerCtx *ctx, const char *fmt,...) pg_attribute_printf(2, 3);
+extern NodeInfo *worker_node(WorkerCtx *ctx, int node_id);
+extern PeerLink *peer_link(WorkerCtx *ctx, int node_id);
+extern void worker_close_peer_links(WorkerCtx *ctx);
+extern void worker_close_links(WorkerCtx *ctx);
+extern void worker_record_event(WorkerCtx *ctx, const char *event, bool ok,
+								const char *details);
+extern void worker_flush_events(WorkerCtx *ctx);
+extern double epoch_seconds(TimestampTz ts);
+
+/* ballot.c: requests to every other active node but the lost primary */
+extern int	ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
+						  const char *const *params, RemoteOp **ops, int **ids);
+extern int	request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
+						  int elevel, bool *may_change);
+extern void notify_peers(WorkerCtx *ctx, int64 term);
+
+/* lease.c: the primary's heartbeats and write lease */
+extern void arm_empty_lease(WorkerCtx *ctx);
+extern void primary_heartbeat_round(WorkerCtx *ctx, bool *superseded);
+extern bool primary_lease_valid(void);
+extern WorkerEvent primary_lease_event(WorkerCtx *ctx);
 
 /* monitor.c: observers and actions of monitoring */
 extern WorkerEvent observe_startup(WorkerCtx *ctx);
@@ -153,13 +180,8 @@ extern void act_suspect_begin(WorkerCtx *ctx);
 extern void act_upstream_failed(WorkerCtx *ctx);
 extern void act_upstream_back(WorkerCtx *ctx);
 extern void act_reconnect_upstream(WorkerCtx *ctx);
-extern void monitor_close_links(WorkerCtx *ctx);
 extern void witness_copy_metadata(WorkerCtx *ctx, NodeInfo *primary);
-extern PeerLink *peer_link(WorkerCtx *ctx, int node_id);
 extern int	monitoring_state_for_role(WorkerCtx *ctx);
-extern void worker_record_event(WorkerCtx *ctx, const char *event, bool ok,
-								const char *details);
-extern void worker_flush_events(WorkerCtx *ctx);
 
 /* failover.c: decisions and their actions */
 extern WorkerEvent observe_degraded(WorkerCtx *ctx);
@@ -178,8 +200,6 @@ extern void act_fence_superseded(WorkerCtx *ctx);
 extern void act_unfence(WorkerCtx *ctx);
 extern void act_start_fenced(WorkerCtx *ctx);
 extern void act_clear_fence(WorkerCtx *ctx);
-extern void primary_heartbeat_round(WorkerCtx *ctx, bool *superseded);
-extern WorkerEvent primary_lease_event(WorkerCtx *ctx);
 
 /* syncmgr.c: managed synchronous replication */
 extern bool sync_observe_primary(WorkerCtx *ctx);
@@ -188,6 +208,5 @@ extern void act_sync_apply(WorkerCtx *ctx);
 
 /* bgworker.c */
 extern PGDLLEXPORT void repmgr_worker_main(Datum main_arg);
-extern void worker_set_error(WorkerCtx *ctx, const char *fmt,...) pg_attribute_printf(2, 3);
 
 #endif							/* REPMGR_WORKER_H */

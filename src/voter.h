@@ -1,14 +1,14 @@
 /*-------------------------------------------------------------------------
  *
- * failover.h
- *	  What the rest of the server needs of automatic failover (failover.c):
- *	  its timing from the settings, and the voter's side of an election.
- *	  The decisions themselves are decide.h's pure functions.
+ * voter.h
+ *	  The protocol's timing from the settings, and the voter's side of an
+ *	  election (voter.c), for the worker and the SQL functions.  The
+ *	  decisions themselves are decide.h's pure functions.
  *
  *-------------------------------------------------------------------------
  */
-#ifndef REPMGR_FAILOVER_H
-#define REPMGR_FAILOVER_H
+#ifndef REPMGR_VOTER_H
+#define REPMGR_VOTER_H
 
 #include "access/xlogdefs.h"
 
@@ -21,4 +21,4 @@ extern int	failover_election_timeout_ms(void);
 extern DcVote failover_decide_vote(const DcVoteRequest *req);
 extern char *failover_vote_reason(DcVote vote, const DcVoteRequest *req);
 
-#endif							/* REPMGR_FAILOVER_H */
+#endif							/* REPMGR_VOTER_H */

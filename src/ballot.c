@@ -1,0 +1,146 @@
+/*-------------------------------------------------------------------------
+ *
+ * ballot.c
+ *	  A node's requests to all its peers at once, over the persistent
+ *	  links: the vote requests of a candidate (or of a primary standing for
+ *	  re-election), and the notice of a new primary to follow.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/builtins.h"
+
+#include "worker.h"
+
+/*
+ * One remote operation running sql on every other active node but the
+ * lost primary, for remote_run(), over the persistent link to each (the
+ * connections of the heartbeats once this node is primary).  Returns their
+ * number; (*ids)[i] is the node of ops[i].
+ */
+int
+ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
+			  const char *const *params, RemoteOp **ops, int **ids)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	*ops = palloc0(sizeof(RemoteOp) * Max(list_length(ctx->nodes), 1));
+	*ids = palloc0(sizeof(int) * Max(list_length(ctx->nodes), 1));
+	foreach(lc, ctx->nodes)
+	{
+		NodeInfo   *node = (NodeInfo *) lfirst(lc);
+		PeerLink   *link;
+
+		if (!node->active || node->node_id == repmgr_node_id ||
+			node->node_id == ctx->lost_primary_id)
+			continue;
+		link = peer_link(ctx, node->node_id);
+		if (link->conn == NULL)
+			link->conn = remote_conn_new();
+		(*ops)[n].rc = link->conn;
+		(*ops)[n].conninfo = node->conninfo;
+		(*ops)[n].sql = sql;
+		(*ops)[n].nparams = nparams;
+		(*ops)[n].params = params;
+		(*ids)[n] = node->node_id;
+		n++;
+	}
+	return n;
+}
+
+#define REQUEST_VOTE_SQL \
+	"SELECT granted, term, reason, code FROM repmgr.request_vote($1::bigint, $2::integer, $3::pg_lsn, $4::integer)"
+
+/* a voter's answer, decoded once */
+typedef struct VoteReply
+{
+	bool		answered;
+	DcVote		vote;
+	const char *reason;
+} VoteReply;
+
+static VoteReply
+vote_reply(RemoteOp *op)
+{
+	VoteReply	r = {false, DC_VOTE_COUNT, NULL};
+	PGresult   *res = op->result;
+
+	if (op->rc->status != REMOTE_OK || res == NULL || PQntuples(res) != 1 ||
+		PQnfields(res) != 4)
+		return r;
+	r.answered = true;
+	r.vote = dc_vote_from_code(PQgetvalue(res, 0, 3));
+	r.reason = pstrdup(PQgetvalue(res, 0, 2));
+	return r;
+}
+
+/*
+ * Ask every other active node (but the lost primary) for its vote on req,
+ * within timeout_ms; returns the number granted.  Answers are logged at
+ * elevel; *may_change says whether a refusal may still turn into a grant.
+ */
+int
+request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
+			  int elevel, bool *may_change)
+{
+	RemoteOp   *ops;
+	int		   *asked;
+	const char *params[4];
+	int			granted = 0;
+	int			n;
+	int			i;
+
+	params[0] = psprintf(INT64_FORMAT, req->term);
+	params[1] = psprintf("%d", req->candidate);
+	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(req->candidate_lsn));
+	params[3] = psprintf("%u", req->candidate_timeline);
+	n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
+	remote_run(ops, n, timeout_ms);
+	*may_change = false;
+	for (i = 0; i < n; i++)
+	{
+		VoteReply	r = vote_reply(&ops[i]);
+
+		if (!r.answered)
+			ereport(elevel,
+					(errmsg("repmgr worker: node %d did not answer the vote request: %s",
+							asked[i], remote_status_name(ops[i].rc->status))));
+		else if (dc_vote_granted(r.vote))
+		{
+			granted++;
+			ereport(elevel,
+					(errmsg("repmgr worker: node %d voted for node %d in term " INT64_FORMAT,
+							asked[i], req->candidate, req->term)));
+		}
+		else
+		{
+			ereport(elevel,
+					(errmsg("repmgr worker: node %d refused its vote: %s", asked[i], r.reason)));
+			if (dc_vote_may_change(r.vote))
+				*may_change = true;
+		}
+		remote_op_release(&ops[i]);
+	}
+	return granted;
+}
+
+#define NOTIFY_FOLLOW_SQL "SELECT repmgr.notify_follow($1::integer, $2::bigint)"
+
+void
+notify_peers(WorkerCtx *ctx, int64 term)
+{
+	RemoteOp   *ops;
+	int		   *ids;
+	const char *params[2];
+	int			n;
+	int			i;
+
+	params[0] = psprintf("%d", repmgr_node_id);
+	params[1] = psprintf(INT64_FORMAT, term);
+	n = ops_for_peers(ctx, NOTIFY_FOLLOW_SQL, 2, params, &ops, &ids);
+	remote_run(ops, n, repmgr_connect_timeout_ms);
+	for (i = 0; i < n; i++)
+		remote_op_release(&ops[i]);
+}

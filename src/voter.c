@@ -1,0 +1,157 @@
+/*-------------------------------------------------------------------------
+ *
+ * voter.c
+ *	  The protocol's timing from the settings (decide.c's formulas), and
+ *	  the voter's side of an election: what this node answers to
+ *	  repmgr.request_vote(), by dc_decide_vote() over what it knows, and the
+ *	  answer in words.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "utils/snapmgr.h"
+
+#include "voter.h"
+#include "worker.h"
+
+/* ----------
+ * Timing, from the settings (decide.c's formulas)
+ * ----------
+ */
+void
+failover_timing(DcTiming *t)
+{
+	DcSettings	s;
+
+	s.monitor_interval_ms = repmgr_monitor_interval_ms;
+	s.connect_timeout_ms = repmgr_connect_timeout_ms;
+	s.reconnect_attempts = repmgr_reconnect_attempts;
+	s.reconnect_interval_ms = repmgr_reconnect_interval_ms;
+	dc_timing(&s, t);
+}
+
+/* how long an acknowledged heartbeat keeps a primary writable */
+int
+failover_lease_ms(void)
+{
+	DcTiming	t;
+
+	failover_timing(&t);
+	return t.lease_ms;
+}
+
+/* how long a voter must not have heard a primary before it votes */
+int
+failover_silence_ms(void)
+{
+	DcTiming	t;
+
+	failover_timing(&t);
+	return t.silence_ms;
+}
+
+/* how long an election and its notice may take before others re-decide */
+int
+failover_election_timeout_ms(void)
+{
+	DcTiming	t;
+
+	failover_timing(&t);
+	return t.election_timeout_ms;
+}
+
+/* ----------
+ * Voting (the peer side: repmgr.request_vote())
+ * ----------
+ */
+
+/*
+ * What this node knows, for dc_decide_vote(); shmem_decide_vote() adds the
+ * durable state and the silence under its lock.
+ */
+/*
+ * This node's copy of the published synchronous set: in the transaction of
+ * request_vote(), or in one of its own for the worker's vote for itself.
+ */
+static void
+gather_voter_sync(DcVoter *v)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	bool		own = !IsTransactionState();
+	SyncPublished published;
+
+	if (own)
+	{
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+	}
+	if (repmgr_extension_ready() && sync_read_published(&published))
+		v->sync = published.set;
+	if (own)
+	{
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		MemoryContextSwitchTo(caller);
+	}
+}
+
+static void
+gather_voter(DcVoter *v)
+{
+	WorkerStatus ws;
+	RepmgrDurableState durable;
+	LocalPosition me;
+
+	memset(v, 0, sizeof(*v));
+	v->worker_running = shmem_worker_status(&ws) && ws.pid != 0;
+	shmem_get_durable(&durable);
+	local_position(&me);
+	v->running_primary = !me.in_recovery && ws.role != NODE_TYPE_WITNESS;
+	v->paused = durable.paused;
+	v->primary_lost = ws.primary_lost;
+	v->self_id = repmgr_node_id;
+	v->standing = v->worker_running && ws.state == WS_ELECTION;
+	v->has_position = me.in_recovery;
+	local_dc_position(&me, &v->position);
+	gather_voter_sync(v);
+}
+
+DcVote
+failover_decide_vote(const DcVoteRequest *req)
+{
+	DcVoter		v;
+	DcTiming	t;
+
+	gather_voter(&v);
+	failover_timing(&t);
+	return shmem_decide_vote(&v, req, &t);
+}
+
+/* the answer in words, with the figures that explain it */
+char *
+failover_vote_reason(DcVote vote, const DcVoteRequest *req)
+{
+	const char *name = dc_vote_name(vote);
+
+	if (vote == DC_DENY_HEARD_PRIMARY)
+	{
+		int			primary;
+		int64		term;
+		dc_ms		ago = shmem_heard_ago_ms(&primary, &term);
+
+		return psprintf("%s: node %d (term " INT64_FORMAT ") %ld ms ago, less than %d ms",
+						name, primary, term, (long) ago, failover_silence_ms());
+	}
+	if (vote == DC_DENY_CANDIDATE_BEHIND)
+	{
+		LocalPosition me;
+
+		local_position(&me);
+		return psprintf("%s (%X/%X < %X/%X%s)", name,
+						LSN_FORMAT_ARGS(req->candidate_lsn), LSN_FORMAT_ARGS(me.lsn),
+						me.settled ? "" : ", this node's replay still running");
+	}
+	return pstrdup(name);
+}
