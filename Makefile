@@ -15,6 +15,7 @@
 
 MODULE_big = repmgr
 OBJS = \
+	common/settings_srv.o \
 	src/actions.o \
 	src/bgworker.o \
 	src/check.o \
@@ -24,6 +25,7 @@ OBJS = \
 	src/failover.o \
 	src/fence.o \
 	src/fsm.o \
+	src/guc.o \
 	src/http.o \
 	src/http_cluster.o \
 	src/http_parse.o \
@@ -54,7 +56,7 @@ REGRESS_OPTS = --temp-instance=tmp_check_regress \
 
 TAP_TESTS = 1
 
-PG_CPPFLAGS = -I$(libpq_srcdir) -I$(srcdir)/src
+PG_CPPFLAGS = -I$(libpq_srcdir) -I$(srcdir)/src -I$(srcdir)/common
 SHLIB_LINK_INTERNAL = $(libpq)
 
 EXTRA_CLEAN = tmp_check_regress
@@ -64,7 +66,15 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS tracks no header dependencies: rebuild all objects when one changes
-$(OBJS): $(wildcard $(srcdir)/src/*.h)
+$(OBJS): $(wildcard $(srcdir)/src/*.h) $(wildcard $(srcdir)/common/*.h)
+
+# common/ is compiled twice, as PostgreSQL's src/common: x_srv.o for the
+# extension (here), x.o for bin/repmgr (bin/Makefile)
+common/%_srv.o: common/%.c
+	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+common/%_srv.bc: common/%.c
+	$(COMPILE.c.bc) -o $@ $<
 
 .PHONY: test
 test:

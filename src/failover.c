@@ -51,6 +51,7 @@
 
 #include "actions.h"
 #include "failover.h"
+#include "guc.h"
 #include "worker.h"
 
 static void arm_empty_lease(WorkerCtx *ctx);

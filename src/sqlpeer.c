@@ -22,6 +22,7 @@
 
 #include "repmgr.h"
 #include "failover.h"
+#include "guc.h"
 #include "sqlfuncs.h"
 
 PG_FUNCTION_INFO_V1(repmgr_heartbeat);
