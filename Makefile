@@ -148,13 +148,15 @@ bench:
 
 # the deterministic simulation of the failover protocol (sim/): plain C,
 # no PostgreSQL; it compiles the worker's decision functions (src/decide.c)
-SIM_SRCS = sim/engine.c sim/node.c sim/check.c sim/main.c src/decide.c
+# and takes its default settings from the table of settings (common/)
+SIM_SRCS = sim/engine.c sim/node.c sim/check.c sim/main.c src/decide.c \
+	common/settings.c
 SIM_CFLAGS = -std=c99 -Wall -Wextra -O2
 SEEDS ?= 1000000
 FIRST ?= 1
 
-sim/sim: $(SIM_SRCS) sim/sim.h src/decide.h
-	gcc $(SIM_CFLAGS) -I$(srcdir)/src -o $@ $(SIM_SRCS)
+sim/sim: $(SIM_SRCS) sim/sim.h src/decide.h common/settings.h
+	gcc $(SIM_CFLAGS) -I$(srcdir)/src -I$(srcdir)/common -o $@ $(SIM_SRCS)
 
 .PHONY: simulate simulate-check
 simulate: sim/sim
