@@ -15,6 +15,7 @@
 
 MODULE_big = repmgr
 OBJS = \
+	common/settings_srv.o \
 	src/actions.o \
 	src/ballot.o \
 	src/bgworker.o \
@@ -25,6 +26,7 @@ OBJS = \
 	src/failover.o \
 	src/fence.o \
 	src/fsm.o \
+	src/guc.o \
 	src/http.o \
 	src/http_cluster.o \
 	src/http_parse.o \
@@ -59,7 +61,7 @@ REGRESS_OPTS = --temp-instance=tmp_check_regress \
 
 TAP_TESTS = 1
 
-PG_CPPFLAGS = -I$(libpq_srcdir) -I$(srcdir)/src
+PG_CPPFLAGS = -I$(libpq_srcdir) -I$(srcdir)/src -I$(srcdir)/common
 SHLIB_LINK_INTERNAL = $(libpq)
 
 EXTRA_CLEAN = tmp_check_regress
@@ -69,7 +71,15 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS tracks no header dependencies: rebuild all objects when one changes
-$(OBJS): $(wildcard $(srcdir)/src/*.h)
+$(OBJS): $(wildcard $(srcdir)/src/*.h) $(wildcard $(srcdir)/common/*.h)
+
+# common/ is compiled twice, as PostgreSQL's src/common: x_srv.o for the
+# extension (here), x.o for bin/repmgr (bin/Makefile)
+common/%_srv.o: common/%.c
+	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+common/%_srv.bc: common/%.c
+	$(COMPILE.c.bc) -o $@ $<
 
 .PHONY: test
 test:
@@ -143,13 +153,15 @@ bench:
 
 # the deterministic simulation of the failover protocol (sim/): plain C,
 # no PostgreSQL; it compiles the worker's decision functions (src/decide.c)
-SIM_SRCS = sim/engine.c sim/node.c sim/check.c sim/main.c src/decide.c
+# and takes its default settings from the table of settings (common/)
+SIM_SRCS = sim/engine.c sim/node.c sim/check.c sim/main.c src/decide.c \
+	common/settings.c
 SIM_CFLAGS = -std=c99 -Wall -Wextra -O2
 SEEDS ?= 1000000
 FIRST ?= 1
 
-sim/sim: $(SIM_SRCS) sim/sim.h src/decide.h
-	gcc $(SIM_CFLAGS) -I$(srcdir)/src -o $@ $(SIM_SRCS)
+sim/sim: $(SIM_SRCS) sim/sim.h src/decide.h common/settings.h
+	gcc $(SIM_CFLAGS) -I$(srcdir)/src -I$(srcdir)/common -o $@ $(SIM_SRCS)
 
 .PHONY: simulate simulate-check
 simulate: sim/sim

@@ -1,9 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * config.c
- *	  repmgr.conf: the one table of settings (key, type, default,
- *	  reloadable, help, and the server setting it becomes), the search for
- *	  the file, and its parsing.
+ *	  repmgr.conf: the one table of its settings (key, type, default, help),
+ *	  the search for the file, and its parsing.
  *
  * The file holds "key=value" lines; values may be quoted with single or
  * double quotes; "#" starts a comment.  It is looked for in -f, then
@@ -13,9 +12,14 @@
  * error naming the file, the line and the key (ERR_BAD_CONFIG); every
  * error of the file is reported, not only the first.
  *
- * Settings of the in-server worker (failover, monitor_interval_secs, ...)
- * are accepted as documented; "standby clone" and "witness create" write
- * them into the new node's postgresql.auto.conf as repmgr.* settings.
+ * The settings of the in-server worker (failover, monitor_interval_secs,
+ * ...), with "node" and "cluster", are server settings: their type,
+ * default, range and values come from the table the server defines its
+ * repmgr.* settings from (common/settings.c), so repmgr.conf accepts
+ * exactly what the server does, in the units of the documents
+ * (monitor_interval_secs counts seconds; "500ms" is accepted too).
+ * "standby clone" and "witness create" write the ones given into the new
+ * node's postgresql.auto.conf.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,31 +30,40 @@
 #include <ctype.h>
 #include <unistd.h>
 
+#include "settings.h"
+
 typedef enum ConfType
 {
 	CONF_STRING,
 	CONF_INT,
 	CONF_BOOL,
 	CONF_ENUM,
-	CONF_LIST
+	CONF_LIST,
+	CONF_SERVER					/* a server setting: see below */
 } ConfType;
 
 typedef bool (*ConfCheck) (const char *value, char **why);
 
+/*
+ * A setting of repmgr.conf.  A CONF_SERVER setting is a row of the table
+ * of server settings (common/settings.c) with this key as its repmgr.conf
+ * key: its type, unit, default, range and values are the server's, and
+ * standby clone and witness create write it into the new node's
+ * postgresql.auto.conf.  Its field here is a bool, an int (in the unit of
+ * the server setting) or a string (an enum holds the value's name); min
+ * and max, when min < max, narrow the server's range.
+ */
 typedef struct ConfigSetting
 {
 	const char *key;
 	ConfType	type;
-	const char *default_value;	/* NULL: none */
+	const char *default_value;	/* NULL: none (CONF_SERVER: the server's) */
 	size_t		offset;			/* in RepmgrConfig */
-	int			min;			/* CONF_INT */
+	int			min;			/* CONF_INT, CONF_SERVER */
 	int			max;
 	const char *const *choices; /* CONF_ENUM */
 	ConfCheck	check;			/* further validation, or NULL */
-	const char *guc;			/* server setting it becomes, or NULL */
-	const char *guc_unit;		/* unit appended to the value */
-	bool		reloadable;		/* that server setting applies on reload */
-	const char *help;
+	const char *help;			/* CONF_SERVER: the server's description */
 } ConfigSetting;
 
 static bool check_conninfo(const char *value, char **why);
@@ -63,141 +76,183 @@ static const char *const log_facilities[] = {
 	"STDERR", "LOCAL0", "LOCAL1", "LOCAL2", "LOCAL3", "LOCAL4", "LOCAL5",
 	"LOCAL6", "LOCAL7", "USER", NULL
 };
-static const char *const failover_modes[] = {"automatic", "manual", NULL};
-static const char *const synchronous_modes[] = {"off", "on", "strict", NULL};
 
 #define OFF(field) offsetof(RepmgrConfig, field)
 #define NOLIMIT 0, 0, NULL
 #define INTRANGE(lo, hi) (lo), (hi), NULL
+#define SERVER(key, field) \
+	{key, CONF_SERVER, NULL, OFF(field), NOLIMIT, NULL, NULL}
 
-/*
- * The settings.  "guc" names the server setting that standby clone and
- * witness create write into the new node's postgresql.auto.conf.
- */
+/* The settings. */
 static const ConfigSetting settings[] = {
 	/* the node */
-	{"cluster", CONF_STRING, "default", OFF(cluster), NOLIMIT, check_not_empty,
-	"repmgr.cluster", NULL, true,
+	{"cluster", CONF_SERVER, NULL, OFF(cluster), NOLIMIT, check_not_empty,
 	"name of the replication cluster, identical on all nodes"},
-	{"node", CONF_INT, "0", OFF(node_id), INTRANGE(1, INT_MAX), NULL,
-	"repmgr.node_id", NULL, true,
+	{"node", CONF_SERVER, NULL, OFF(node_id), INTRANGE(1, INT_MAX), NULL,
 	"unique integer identifying this node"},
 	{"node_name", CONF_STRING, NULL, OFF(node_name), NOLIMIT, check_not_empty,
-	NULL, NULL, true,
 	"unique name of this node (application_name of its replication connection)"},
 	{"conninfo", CONF_STRING, NULL, OFF(conninfo), NOLIMIT, check_conninfo,
-	NULL, NULL, true,
 	"connection string of this node's repmgr database, valid from every node"},
 	{"upstream_node", CONF_INT, "0", OFF(upstream_node), INTRANGE(1, INT_MAX), NULL,
-	NULL, NULL, true,
 	"node this standby streams from (cascading); default: the primary"},
 	{"use_replication_slots", CONF_BOOL, "false", OFF(use_replication_slots), NOLIMIT, NULL,
-	NULL, NULL, true,
 	"stream through a physical replication slot named repmgr_slot_<node>"},
 	{"priority", CONF_INT, "100", OFF(priority), INTRANGE(0, INT_MAX), NULL,
-	NULL, NULL, true,
 	"promotion priority recorded at registration; 0 never promotes"},
 	{"location", CONF_STRING, "default", OFF(location), NOLIMIT, check_not_empty,
-	NULL, NULL, true,
 	"location (data centre) of this node, recorded at registration"},
 	{"data_directory", CONF_STRING, NULL, OFF(data_directory), NOLIMIT, NULL,
-	NULL, NULL, true,
 	"this node's data directory (default for -D)"},
 
 	/* logging */
 	{"loglevel", CONF_ENUM, "NOTICE", OFF(loglevel), 0, 0, log_levels, NULL,
-	NULL, NULL, true,
 	"log level: DEBUG, INFO, NOTICE, WARNING, ERR, ALERT, CRIT or EMERG"},
 	{"logfacility", CONF_ENUM, "STDERR", OFF(logfacility), 0, 0, log_facilities, NULL,
-	NULL, NULL, true,
 	"repmgrd logging facility (the command-line tool always logs to stderr)"},
 	{"logfile", CONF_STRING, NULL, OFF(logfile), NOLIMIT, NULL,
-	NULL, NULL, true,
 	"repmgrd log file (the command-line tool always logs to stderr)"},
 
 	/* programs */
 	{"pg_bindir", CONF_STRING, NULL, OFF(pg_bindir), NOLIMIT, NULL,
-	NULL, NULL, true,
 	"directory of pg_ctl, pg_basebackup, pg_rewind, initdb and repmgr"},
 	{"pg_ctl_options", CONF_STRING, NULL, OFF(pg_ctl_options), NOLIMIT, NULL,
-	NULL, NULL, true,
 	"options added to pg_ctl, e.g. '-l /var/log/postgresql/startup.log'"},
 	{"pg_basebackup_options", CONF_STRING, NULL, OFF(pg_basebackup_options), NOLIMIT, NULL,
-	NULL, NULL, true,
 	"options added to pg_basebackup by standby clone"},
 	{"rsync_options", CONF_STRING, NULL, OFF(rsync_options), NOLIMIT, NULL,
-	NULL, NULL, true,
 	"options of rsync for standby clone --rsync-only (--checksum is always added)"},
 	{"ssh_options", CONF_STRING, NULL, OFF(ssh_options), NOLIMIT, NULL,
-	NULL, NULL, true,
 	"options added to ssh, e.g. '-o \"StrictHostKeyChecking no\"'"},
 	{"tablespace_mapping", CONF_LIST, NULL, OFF(tablespace_mapping), NOLIMIT, NULL,
-	NULL, NULL, true,
 	"OLDDIR=NEWDIR: relocate a tablespace when cloning (may be repeated)"},
 	{"restore_command", CONF_STRING, NULL, OFF(restore_command), NOLIMIT, NULL,
-	NULL, NULL, true,
 	"restore_command written for a cloned standby"},
 
 	/* node check */
 	{"replication_lag_warning", CONF_INT, "300", OFF(replication_lag_warning), INTRANGE(0, INT_MAX), NULL,
-	NULL, NULL, true,
 	"node check: replication lag (seconds) that is a WARNING"},
 	{"replication_lag_critical", CONF_INT, "600", OFF(replication_lag_critical), INTRANGE(0, INT_MAX), NULL,
-	NULL, NULL, true,
 	"node check: replication lag (seconds) that is CRITICAL"},
 	{"archive_ready_warning", CONF_INT, "16", OFF(archive_ready_warning), INTRANGE(0, INT_MAX), NULL,
-	NULL, NULL, true,
 	"node check: WAL files waiting to be archived that are a WARNING"},
 	{"archive_ready_critical", CONF_INT, "128", OFF(archive_ready_critical), INTRANGE(0, INT_MAX), NULL,
-	NULL, NULL, true,
 	"node check: WAL files waiting to be archived that are CRITICAL"},
 
-	/* the in-server worker (repmgrd) */
-	{"failover", CONF_ENUM, "manual", OFF(failover), 0, 0, failover_modes, NULL,
-	"repmgr.failover", NULL, true,
-	"automatic or manual failover by the in-server worker"},
-	{"promote_command", CONF_STRING, NULL, OFF(promote_command), NOLIMIT, NULL,
-	"repmgr.promote_command", NULL, true,
-	"command the worker runs instead of its built-in promotion"},
-	{"follow_command", CONF_STRING, NULL, OFF(follow_command), NOLIMIT, NULL,
-	"repmgr.follow_command", NULL, true,
-	"command the worker runs instead of its built-in follow"},
-	{"monitor_interval_secs", CONF_INT, "2", OFF(monitor_interval_secs), INTRANGE(1, INT_MAX), NULL,
-	"repmgr.monitor_interval", "s", true,
-	"seconds between two checks of the upstream"},
+	/* the in-server worker (repmgrd): the server's settings */
+	SERVER("failover", failover),
+	SERVER("promote_command", promote_command),
+	SERVER("follow_command", follow_command),
+	SERVER("monitor_interval_secs", monitor_interval_ms),
+	SERVER("reconnect_attempts", reconnect_attempts),
+	SERVER("reconnect_interval", reconnect_interval_ms),
+	SERVER("monitoring_history", monitoring_history),
+	SERVER("event_notification_command", event_notification_command),
+	SERVER("event_notifications", event_notifications),
+	SERVER("synchronous", synchronous),
+	SERVER("synchronous_count", synchronous_count),
+
+	/* repmgrd 3.x settings, accepted and not used */
 	{"master_response_timeout", CONF_INT, "60", OFF(master_response_timeout), INTRANGE(1, INT_MAX), NULL,
-	NULL, NULL, true,
 	"repmgrd 3.x setting, accepted; the worker uses reconnect_attempts and reconnect_interval"},
-	{"reconnect_attempts", CONF_INT, "6", OFF(reconnect_attempts), INTRANGE(0, INT_MAX), NULL,
-	"repmgr.reconnect_attempts", NULL, true,
-	"attempts before the upstream is declared failed"},
-	{"reconnect_interval", CONF_INT, "10", OFF(reconnect_interval), INTRANGE(0, INT_MAX), NULL,
-	"repmgr.reconnect_interval", "s", true,
-	"seconds between two attempts"},
 	{"retry_promote_interval_secs", CONF_INT, "300", OFF(retry_promote_interval_secs), INTRANGE(1, INT_MAX), NULL,
-	NULL, NULL, true,
 	"repmgrd 3.x setting, accepted and not used"},
 	{"witness_repl_nodes_sync_interval_secs", CONF_INT, "15", OFF(witness_repl_nodes_sync_interval_secs), INTRANGE(1, INT_MAX), NULL,
-	NULL, NULL, true,
 	"repmgrd 3.x setting, accepted and not used (the witness's worker copies the metadata)"},
-	{"monitoring_history", CONF_BOOL, "false", OFF(monitoring_history), NOLIMIT, NULL,
-	"repmgr.monitoring_history", NULL, true,
-	"standbys write monitoring rows into repl_monitor"},
-	{"event_notification_command", CONF_STRING, NULL, OFF(event_notification_command), NOLIMIT, NULL,
-	"repmgr.event_notification_command", NULL, true,
-	"command run for each event, with %n %a %e %s %t %d %p %c placeholders"},
-	{"event_notifications", CONF_STRING, NULL, OFF(event_notifications), NOLIMIT, NULL,
-	"repmgr.event_notifications", NULL, true,
-	"comma-separated events passed to the command (empty: all)"},
-	{"synchronous", CONF_ENUM, "off", OFF(synchronous), 0, 0, synchronous_modes, NULL,
-	"repmgr.synchronous", NULL, true,
-	"managed synchronous replication: off, on (drop a dead standby) or strict (wait)"},
-	{"synchronous_count", CONF_INT, "1", OFF(synchronous_count), INTRANGE(1, 63), NULL,
-	"repmgr.synchronous_count", NULL, true,
-	"standbys that confirm each commit when synchronous is on or strict"},
 };
 
 #define NSETTINGS lengthof(settings)
+
+/* the server setting of a CONF_SERVER setting */
+static const RepmgrSetting *
+server_setting(const ConfigSetting *s)
+{
+	const RepmgrSetting *rs = repmgr_setting_by_conf_key(s->key);
+
+	Assert(s->type == CONF_SERVER && rs != NULL);
+	return rs;
+}
+
+/* the range of an integer server setting, narrowed by repmgr.conf's */
+static void
+server_range(const ConfigSetting *s, const RepmgrSetting *rs, int *min, int *max)
+{
+	*min = rs->min;
+	*max = rs->max;
+	if (s->min < s->max)
+	{
+		*min = Max(*min, s->min);
+		*max = Min(*max, s->max);
+	}
+}
+
+/*
+ * An integer of a server setting as repmgr.conf writes it: in its
+ * repmgr.conf unit when that is exact ("1" of monitor_interval_secs), else
+ * with a unit ("500ms").
+ */
+static char *
+server_int_text(const RepmgrSetting *rs, int value)
+{
+	char		buf[64];
+
+	if (rs->conf_scale > 1 && value % rs->conf_scale == 0)
+		return psprintf("%d", value / rs->conf_scale);
+	repmgr_setting_format_int(rs, value, buf, sizeof(buf));
+	return pstrdup(buf);
+}
+
+/* the range of an integer server setting: "1 to 1000", "10ms to 1h" */
+static char *
+server_int_range(const ConfigSetting *s, const RepmgrSetting *rs)
+{
+	int			min;
+	int			max;
+	char		lo[64];
+	char		hi[64];
+
+	server_range(s, rs, &min, &max);
+	repmgr_setting_format_int(rs, min, lo, sizeof(lo));
+	if (max == INT_MAX && rs->unit == RSET_UNIT_NONE)
+		return psprintf("%s or more", lo);
+	repmgr_setting_format_int(rs, max, hi, sizeof(hi));
+	return psprintf("%s to %s", lo, hi);
+}
+
+/* what a value of an integer server setting must be, for an error */
+static char *
+server_int_expected(const ConfigSetting *s, const RepmgrSetting *rs)
+{
+	int			min;
+	int			max;
+
+	server_range(s, rs, &min, &max);
+	if (rs->unit == RSET_UNIT_NONE)
+		return max == INT_MAX ?
+			psprintf("an integer of at least %d", min) :
+			psprintf("an integer from %d to %d", min, max);
+	return psprintf("%s from %s (a number without a unit counts %s)",
+					rs->unit == RSET_UNIT_MS ? "a time" : "a size",
+					server_int_range(s, rs),
+					rs->conf_scale == 1000 ? "seconds" :
+					rs->unit == RSET_UNIT_MS ? "milliseconds" : "bytes");
+}
+
+/* the values of an enum server setting: "automatic, manual" */
+static char *
+server_enum_expected(const RepmgrSetting *rs)
+{
+	StringInfoData list;
+	const RepmgrSettingOption *o;
+
+	initStringInfo(&list);
+	for (o = rs->options; o->name != NULL; o++)
+	{
+		if (!o->hidden)
+			appendStringInfo(&list, "%s%s", list.len > 0 ? ", " : "", o->name);
+	}
+	return list.data;
+}
 
 static bool
 check_conninfo(const char *value, char **why)
@@ -254,6 +309,62 @@ parse_int(const char *value, int *result)
 }
 
 /*
+ * Store value into the server setting s of config, checked as the server
+ * checks it.
+ */
+static bool
+server_setting_store(RepmgrConfig *config, const ConfigSetting *s,
+					 const char *value, char **why)
+{
+	const RepmgrSetting *rs = server_setting(s);
+	char	   *field = (char *) config + s->offset;
+
+	if (s->check && !s->check(value, why))
+		return false;
+	switch (rs->type)
+	{
+		case RSET_BOOL:
+			if (!parse_bool(value, (bool *) field))
+			{
+				*why = pstrdup("a boolean (true/false, on/off, yes/no, 1/0) is expected");
+				return false;
+			}
+			return true;
+		case RSET_INT:
+			{
+				int			v;
+				int			min;
+				int			max;
+
+				server_range(s, rs, &min, &max);
+				if (!repmgr_setting_parse_int(rs, value, &v) || v < min || v > max)
+				{
+					*why = psprintf("%s is expected", server_int_expected(s, rs));
+					return false;
+				}
+				*(int *) field = v;
+				return true;
+			}
+		case RSET_ENUM:
+			{
+				int			v;
+
+				if (!repmgr_setting_option_value(rs, value, &v))
+				{
+					*why = psprintf("one of %s is expected", server_enum_expected(rs));
+					return false;
+				}
+				*(char **) field = pg_strdup(repmgr_setting_option_name(rs, v));
+				return true;
+			}
+		case RSET_STRING:
+			*(char **) field = pg_strdup(value);
+			return true;
+	}
+	return false;
+}
+
+/*
  * Store value into the setting s of config.  On a bad value, returns false
  * with *why saying what is expected.
  */
@@ -266,6 +377,8 @@ setting_store(RepmgrConfig *config, const ConfigSetting *s, const char *value,
 
 	switch (s->type)
 	{
+		case CONF_SERVER:
+			return server_setting_store(config, s, value, why);
 		case CONF_STRING:
 			if (s->check && !s->check(value, why))
 				return false;
@@ -343,6 +456,30 @@ setting_find(const char *key, int *index)
 	return NULL;
 }
 
+/* the server's default of a server setting (not checked: it may be "no node") */
+static void
+server_setting_default(RepmgrConfig *config, const ConfigSetting *s)
+{
+	const RepmgrSetting *rs = server_setting(s);
+	char	   *field = (char *) config + s->offset;
+
+	switch (rs->type)
+	{
+		case RSET_BOOL:
+			*(bool *) field = (rs->boot_int != 0);
+			break;
+		case RSET_INT:
+			*(int *) field = rs->boot_int;
+			break;
+		case RSET_ENUM:
+			*(char **) field = pg_strdup(repmgr_setting_option_name(rs, rs->boot_int));
+			break;
+		case RSET_STRING:
+			*(char **) field = pg_strdup(rs->boot_string);
+			break;
+	}
+}
+
 void
 config_init(RepmgrConfig *config)
 {
@@ -354,6 +491,11 @@ config_init(RepmgrConfig *config)
 	{
 		char	   *why = NULL;
 
+		if (settings[i].type == CONF_SERVER)
+		{
+			server_setting_default(config, &settings[i]);
+			continue;
+		}
 		if (settings[i].default_value == NULL)
 			continue;
 		if (settings[i].type == CONF_INT)
@@ -675,29 +817,31 @@ config_require(RepmgrConfig *config, const char *const *keys)
 	return SUCCESS;
 }
 
+/* the value of a server setting as the server reads it ("1s", "on") */
 static char *
-setting_text(RepmgrConfig *config, const ConfigSetting *s)
+server_setting_text(RepmgrConfig *config, const ConfigSetting *s)
 {
+	const RepmgrSetting *rs = server_setting(s);
 	char	   *field = (char *) config + s->offset;
+	char		buf[64];
 
-	switch (s->type)
+	switch (rs->type)
 	{
-		case CONF_INT:
-			return psprintf("%d%s", *(int *) field, s->guc_unit ? s->guc_unit : "");
-		case CONF_BOOL:
+		case RSET_BOOL:
 			return pg_strdup(*(bool *) field ? "on" : "off");
-		case CONF_STRING:
-		case CONF_ENUM:
+		case RSET_INT:
+			repmgr_setting_format_int(rs, *(int *) field, buf, sizeof(buf));
+			return pg_strdup(buf);
+		case RSET_ENUM:
+		case RSET_STRING:
 			return *(char **) field ? pg_strdup(*(char **) field) : NULL;
-		case CONF_LIST:
-			break;
 	}
 	return NULL;
 }
 
 /*
- * The server settings derived from repmgr.conf: repmgr.node_id always
- * (when "node" is set), the others when given in the file.  Returns how
+ * The server settings given in repmgr.conf (repmgr.node_id from "node",
+ * repmgr.cluster, the worker's), as the server reads them.  Returns how
  * many were put in *result.
  */
 int
@@ -712,16 +856,62 @@ config_server_settings(RepmgrConfig *config, GucSetting **result)
 		const ConfigSetting *s = &settings[i];
 		char	   *text;
 
-		if (s->guc == NULL || !config->is_set[i])
+		if (s->type != CONF_SERVER || !config->is_set[i])
 			continue;
-		text = setting_text(config, s);
+		text = server_setting_text(config, s);
 		if (text == NULL)
 			continue;
-		out[n].name = s->guc;
+		out[n].name = server_setting(s)->name;
 		out[n].value = text;
 		out[n].from_key = s->key;
 		n++;
 	}
 	*result = out;
 	return n;
+}
+
+/*
+ * For "repmgr --help": the settings of repmgr.conf that become server
+ * settings, with their defaults and values, from the table the server
+ * defines its settings from.
+ */
+void
+config_print_server_settings(void)
+{
+	int			i;
+
+	printf("\nrepmgr.conf settings of the in-server worker (key=default, the server\n"
+		   "setting that standby clone and witness create write, the values allowed;\n"
+		   "a time without a unit counts seconds):\n");
+	for (i = 0; i < NSETTINGS; i++)
+	{
+		const ConfigSetting *s = &settings[i];
+		const RepmgrSetting *rs;
+		char	   *def = NULL;
+		char	   *values = NULL;
+
+		if (s->type != CONF_SERVER || s->offset == OFF(node_id))
+			continue;
+		rs = server_setting(s);
+		switch (rs->type)
+		{
+			case RSET_BOOL:
+				def = pstrdup(rs->boot_int ? "on" : "off");
+				values = pstrdup("on, off");
+				break;
+			case RSET_INT:
+				def = server_int_text(rs, rs->boot_int);
+				values = server_int_range(s, rs);
+				break;
+			case RSET_ENUM:
+				def = pstrdup(repmgr_setting_option_name(rs, rs->boot_int));
+				values = server_enum_expected(rs);
+				break;
+			case RSET_STRING:
+				def = rs->boot_string[0] ? pstrdup(rs->boot_string) : pstrdup("''");
+				values = pstrdup(s->check == check_not_empty ? "not empty" : "text");
+				break;
+		}
+		printf("  %-30s %-28s %s\n", psprintf("%s=%s", s->key, def), rs->name, values);
+	}
 }

@@ -443,6 +443,7 @@ usage(void)
 
 		printf(" %-22s - %s\n", name, commands[i].summary);
 	}
+	config_print_server_settings();
 	printf("\nConfiguration: repmgr.conf (-f, ./repmgr.conf, /etc/repmgr.conf, %s/repmgr.conf);\n"
 		   "see repmgr.conf.sample.  Exit codes: see README.md.\n", REPMGR_SYSCONFDIR);
 }

@@ -140,10 +140,10 @@ typedef struct RepmgrConfig
 	char	   *failover;
 	char	   *promote_command;
 	char	   *follow_command;
-	int			monitor_interval_secs;
+	int			monitor_interval_ms;	/* monitor_interval_secs */
 	int			master_response_timeout;
 	int			reconnect_attempts;
-	int			reconnect_interval;
+	int			reconnect_interval_ms;
 	int			retry_promote_interval_secs;
 	int			witness_repl_nodes_sync_interval_secs;
 	bool		monitoring_history;
@@ -165,6 +165,7 @@ extern void config_init(RepmgrConfig *config);
 extern int	config_load(RepmgrConfig *config, const char *path_given);
 extern int	config_require(RepmgrConfig *config, const char *const *keys);
 extern int	config_server_settings(RepmgrConfig *config, GucSetting **settings);
+extern void config_print_server_settings(void);
 
 /* ----------
  * Command-line options (repmgr.c)

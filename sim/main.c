@@ -26,6 +26,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "sim.h"
+#include "settings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,6 +315,19 @@ tight_for(uint64_t seed, int settings)
 	return settings == 2 ? (seed & 1) != 0 : settings == 1;
 }
 
+/* the server's defaults, from the table it defines its settings from */
+static DcSettings
+default_settings(void)
+{
+	DcSettings	s;
+
+	s.monitor_interval_ms = repmgr_settings[RSET_MONITOR_INTERVAL].boot_int;
+	s.connect_timeout_ms = repmgr_settings[RSET_CONNECT_TIMEOUT].boot_int;
+	s.reconnect_attempts = repmgr_settings[RSET_RECONNECT_ATTEMPTS].boot_int;
+	s.reconnect_interval_ms = repmgr_settings[RSET_RECONNECT_INTERVAL].boot_int;
+	return s;
+}
+
 /* run the schedule of seed; true if no violation */
 static bool
 run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
@@ -353,7 +367,7 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 	if (W.tight)
 		W.s = (DcSettings) {100, 250, 2, 100};
 	else
-		W.s = (DcSettings) {1000, 1000, 3, 1000};
+		W.s = default_settings();
 	dc_timing(&W.s, &W.t);
 	if (legacy & LEGACY_LEASE)
 	{

@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 
 #include "actions.h"
+#include "guc.h"
 #include "localnode.h"
 
 #define PROMOTE_WAIT_MS 60000

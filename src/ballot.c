@@ -11,6 +11,7 @@
 
 #include "utils/builtins.h"
 
+#include "guc.h"
 #include "worker.h"
 
 /*

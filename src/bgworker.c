@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * bgworker.c
- *	  Entry point of the repmgr library: _PG_init, the repmgr.* settings,
- *	  the shared-memory and fence hooks, and the monitoring worker: its
- *	  registration, signal handling and main loop.
+ *	  Entry point of the repmgr library: _PG_init (which defines the
+ *	  repmgr.* settings through guc.c), the shared-memory and fence hooks,
+ *	  and the monitoring worker: its registration, signal handling and
+ *	  main loop.
  *
  * The loop does one step of the state machine (fsm.c) per iteration,
  * then sleeps on its latch until the next check is due, the upstream's
@@ -11,13 +12,10 @@
  * Memory is reset at every iteration.  An error ends the worker and the
  * postmaster restarts it a second later.
  *
- * All settings are declared here, in one place, with their units.
- *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <limits.h>
 #include <unistd.h>
 
 #include "access/heapam.h"
@@ -39,70 +37,14 @@
 #include "utils/timestamp.h"
 
 #include "fence.h"
+#include "guc.h"
 #include "http.h"
 #include "worker.h"
-
-/* settings */
-int			repmgr_node_id = InvalidNodeId;
-char	   *repmgr_database = "repmgr";
-char	   *repmgr_cluster = NULL;
-int			repmgr_failover_mode = FAILOVER_AUTOMATIC;
-int			repmgr_monitor_interval_ms = 1000;
-int			repmgr_connect_timeout_ms = 1000;
-int			repmgr_reconnect_attempts = 3;
-int			repmgr_reconnect_interval_ms = 1000;
-bool		repmgr_monitoring_history = false;
-char	   *repmgr_event_notification_command = NULL;
-char	   *repmgr_event_notifications = NULL;
-int			repmgr_event_notification_timeout_ms = 30000;
-bool		repmgr_fence = true;
-bool		repmgr_primary_visibility_consensus = true;
-char	   *repmgr_promote_command = NULL;
-char	   *repmgr_follow_command = NULL;
-char	   *repmgr_failover_validation_command = NULL;
-int			repmgr_synchronous = SYNC_MODE_OFF;
-int			repmgr_synchronous_count = 1;
-int			repmgr_failover_max_lag = -1;
-
-static const struct config_enum_entry failover_options[] = {
-	{"automatic", FAILOVER_AUTOMATIC, false},
-	{"manual", FAILOVER_MANUAL, false},
-	{NULL, 0, false}
-};
-
-static const struct config_enum_entry synchronous_options[] = {
-	{"off", SYNC_MODE_OFF, false},
-	{"on", SYNC_MODE_ON, false},
-	{"strict", SYNC_MODE_STRICT, false},
-	{"false", SYNC_MODE_OFF, true},
-	{"true", SYNC_MODE_ON, true},
-	{NULL, 0, false}
-};
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 void		_PG_init(void);
-
-const char *
-failover_mode_name(int mode)
-{
-	return mode == FAILOVER_MANUAL ? "manual" : "automatic";
-}
-
-const char *
-sync_mode_name(int mode)
-{
-	switch (mode)
-	{
-		case SYNC_MODE_ON:
-			return "on";
-		case SYNC_MODE_STRICT:
-			return "strict";
-		default:
-			return "off";
-	}
-}
 
 static void
 repmgr_shmem_request(void)
@@ -118,155 +60,6 @@ repmgr_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	shmem_startup();
-}
-
-static void
-define_int_ms(const char *name, const char *desc, int *var, int def, int min,
-			  int max)
-{
-	DefineCustomIntVariable(name, desc, NULL, var, def, min, max,
-							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-}
-
-static void
-define_command(const char *name, const char *desc, char **var)
-{
-	DefineCustomStringVariable(name, desc,
-							   "Placeholders: %n node id, %a node name, %e event, %s success (1/0), "
-							   "%t timestamp, %d details, %p primary node id, %c primary conninfo, %% a percent sign.",
-							   var, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
-}
-
-static void
-define_settings(void)
-{
-	DefineCustomIntVariable("repmgr.node_id",
-							"Id of this node in repmgr.repl_nodes.",
-							"0 means the node has no id yet.",
-							&repmgr_node_id,
-							InvalidNodeId, 0, INT_MAX,
-							PGC_SIGHUP, 0,
-							NULL, NULL, NULL);
-
-	/* a postmaster setting can only be defined while preloading */
-	if (process_shared_preload_libraries_in_progress)
-		DefineCustomStringVariable("repmgr.database",
-								   "Database in which the repmgr extension is installed.",
-								   "The worker connects to it.",
-								   &repmgr_database,
-								   "repmgr",
-								   PGC_POSTMASTER, 0,
-								   NULL, NULL, NULL);
-
-	DefineCustomStringVariable("repmgr.cluster",
-							   "Name of the cluster recorded by primary_register.",
-							   NULL,
-							   &repmgr_cluster,
-							   "default",
-							   PGC_SUSET, 0,
-							   NULL, NULL, NULL);
-
-	DefineCustomEnumVariable("repmgr.failover",
-							 "Whether the worker promotes and follows on its own.",
-							 "automatic: fail over when the primary is lost; manual: monitor only.",
-							 &repmgr_failover_mode,
-							 FAILOVER_AUTOMATIC, failover_options,
-							 PGC_SIGHUP, 0,
-							 NULL, NULL, NULL);
-
-	/* under 100 ms is for tests and benchmarks */
-	define_int_ms("repmgr.monitor_interval",
-				  "Time between two checks of the upstream node (and two heartbeats of the primary).",
-				  &repmgr_monitor_interval_ms, 1000, 10, 3600 * 1000);
-	define_int_ms("repmgr.connect_timeout",
-				  "Deadline of a connection or query to another node.",
-				  &repmgr_connect_timeout_ms, 1000, 100, 600 * 1000);
-	DefineCustomIntVariable("repmgr.reconnect_attempts",
-							"Attempts to reach a lost upstream before it is declared failed.",
-							NULL,
-							&repmgr_reconnect_attempts,
-							3, 1, 1000,
-							PGC_SIGHUP, 0,
-							NULL, NULL, NULL);
-	define_int_ms("repmgr.reconnect_interval",
-				  "Time between the starts of two attempts to reach a lost upstream.",
-				  &repmgr_reconnect_interval_ms, 1000, 10, 3600 * 1000);
-
-	DefineCustomBoolVariable("repmgr.monitoring_history",
-							 "Whether standbys write a repl_monitor row every monitor_interval.",
-							 NULL,
-							 &repmgr_monitoring_history,
-							 false,
-							 PGC_SIGHUP, 0,
-							 NULL, NULL, NULL);
-
-	define_command("repmgr.event_notification_command",
-				   "Shell command run for each event.",
-				   &repmgr_event_notification_command);
-	DefineCustomStringVariable("repmgr.event_notifications",
-							   "Comma-separated events passed to event_notification_command; empty: all.",
-							   NULL,
-							   &repmgr_event_notifications,
-							   "",
-							   PGC_SIGHUP, GUC_LIST_INPUT,
-							   NULL, NULL, NULL);
-	define_int_ms("repmgr.event_notification_timeout",
-				  "Time after which a notification command is killed.",
-				  &repmgr_event_notification_timeout_ms, 30000, 100, 3600 * 1000);
-
-	DefineCustomBoolVariable("repmgr.fence",
-							 "Whether a primary that cannot reach enough of the cluster stops committing writes.",
-							 "With automatic failover, a primary that loses contact with the nodes that could "
-							 "elect a new primary refuses commits before they can; a replaced primary never "
-							 "accepts writes until it rejoins.",
-							 &repmgr_fence,
-							 true,
-							 PGC_SIGHUP, 0,
-							 NULL, NULL, NULL);
-	DefineCustomBoolVariable("repmgr.primary_visibility_consensus",
-							 "Whether a failover waits until no other node can see the primary.",
-							 NULL,
-							 &repmgr_primary_visibility_consensus,
-							 true,
-							 PGC_SIGHUP, 0,
-							 NULL, NULL, NULL);
-	define_command("repmgr.promote_command",
-				   "Command that promotes this node instead of the built-in promotion (%n: this node).",
-				   &repmgr_promote_command);
-	define_command("repmgr.follow_command",
-				   "Command that re-points this node instead of the built-in follow (%n: the node to follow).",
-				   &repmgr_follow_command);
-	define_command("repmgr.failover_validation_command",
-				   "Command run before an automatic promotion; a non-zero exit vetoes it (%n: this node).",
-				   &repmgr_failover_validation_command);
-
-	DefineCustomEnumVariable("repmgr.synchronous",
-							 "Whether the primary's worker manages synchronous replication.",
-							 "off: synchronous_standby_names is left alone; on: the primary keeps "
-							 "it to ANY n of its healthy standbys and drops a dead or lagging one, "
-							 "so commits go on; strict: it never lists fewer than "
-							 "repmgr.synchronous_count standbys, so commits wait instead.",
-							 &repmgr_synchronous,
-							 SYNC_MODE_OFF, synchronous_options,
-							 PGC_SIGHUP, 0,
-							 NULL, NULL, NULL);
-	DefineCustomIntVariable("repmgr.synchronous_count",
-							"Standbys that must confirm a commit when repmgr.synchronous is on or strict.",
-							"The n of ANY n (...) in synchronous_standby_names.",
-							&repmgr_synchronous_count,
-							1, 1, REPMGR_MAX_NODES - 1,
-							PGC_SIGHUP, 0,
-							NULL, NULL, NULL);
-
-	DefineCustomIntVariable("repmgr.failover_max_lag",
-							"Most WAL a standby may be behind the primary's last heartbeat to be promoted automatically.",
-							"The primary's heartbeat carries its flush position; -1: no limit.",
-							&repmgr_failover_max_lag,
-							-1, -1, INT_MAX,
-							PGC_SIGHUP, GUC_UNIT_BYTE,
-							NULL, NULL, NULL);
-
-	MarkGUCPrefixReserved("repmgr");
 }
 
 static void
@@ -288,8 +81,7 @@ register_worker(void)
 void
 _PG_init(void)
 {
-	http_init_gucs();
-	define_settings();
+	guc_define_settings();
 	remote_init();
 	events_init();
 

@@ -16,6 +16,7 @@
 #include "utils/timestamp.h"
 
 #include "check.h"
+#include "guc.h"
 #include "status.h"
 #include "syncrep.h"
 

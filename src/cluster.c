@@ -20,6 +20,7 @@
 
 #include "repmgr.h"
 #include "cluster.h"
+#include "guc.h"
 #include "peers.h"
 #include "syncrep.h"
 

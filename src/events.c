@@ -19,6 +19,7 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
+#include "guc.h"
 #include "repmgr.h"
 
 /* notifications waiting for the commit of the change they report */

@@ -51,6 +51,7 @@
 #include "utils/timestamp.h"
 
 #include "actions.h"
+#include "guc.h"
 #include "voter.h"
 #include "worker.h"
 

@@ -27,6 +27,7 @@
 
 #include "repmgr.h"
 #include "fence.h"
+#include "guc.h"
 
 /*
  * The hook of libpq/auth.h, declared here: that header pulls in the GSSAPI

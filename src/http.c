@@ -3,7 +3,8 @@
  * http.c
  *	  The HTTP worker: a background worker of its own that serves the
  *	  health paths, /cluster and /metrics (http_routes.c) to load
- *	  balancers, probes and scrapers.  Its settings are defined here.
+ *	  balancers, probes and scrapers.  Its settings (repmgr.http_*) are in
+ *	  guc.c with the others.
  *
  * Why a worker of its own: a slow or hostile client must never delay the
  * monitoring worker's checks, votes or fence.  This one shares nothing
@@ -48,16 +49,9 @@
 #include "utils/timestamp.h"
 #include "utils/varlena.h"
 
-#include "repmgr.h"
+#include "guc.h"
 #include "http.h"
-
-/* settings */
-char	   *repmgr_http_listen_addresses = "";
-int			repmgr_http_port = 8008;
-int			repmgr_http_max_connections = 64;
-int			repmgr_http_timeout_ms = 5000;
-int			repmgr_http_cluster_refresh_ms = 5000;
-int			repmgr_http_cluster_timeout_ms = 250;
+#include "repmgr.h"
 
 #define HTTP_BIND_RETRY_MS		5000
 #define HTTP_LISTEN_BACKLOG		128
@@ -102,78 +96,10 @@ static bool wait_set_dirty = true;
 static MemoryContext request_context;
 static HttpCounters counters;
 
-void		http_init_gucs(void);
-
 /* ----------
- * Settings and registration
+ * Registration
  * ----------
  */
-
-/* a list that does not parse is rejected at start (a warning; the endpoint stays off) */
-static bool
-check_listen_addresses(char **newval, void **extra, GucSource source)
-{
-	char	   *raw = pstrdup(*newval);
-	List	   *names;
-	bool		ok = SplitGUCList(raw, ',', &names);
-
-	list_free(names);
-	pfree(raw);
-	if (!ok)
-		GUC_check_errdetail("List syntax is invalid.");
-	return ok;
-}
-
-void
-http_init_gucs(void)
-{
-	/* postmaster settings can only be defined while preloading */
-	if (process_shared_preload_libraries_in_progress)
-	{
-		DefineCustomStringVariable("repmgr.http_listen_addresses",
-								   "Addresses the HTTP endpoint (health checks, metrics) listens on.",
-								   "Comma-separated host names or IP addresses; \"*\" for all; empty: no endpoint.",
-								   &repmgr_http_listen_addresses,
-								   "",
-								   PGC_POSTMASTER, GUC_LIST_INPUT,
-								   check_listen_addresses, NULL, NULL);
-		DefineCustomIntVariable("repmgr.http_port",
-								"TCP port of the HTTP endpoint.",
-								NULL,
-								&repmgr_http_port,
-								8008, 1, 65535,
-								PGC_POSTMASTER, 0,
-								NULL, NULL, NULL);
-		DefineCustomIntVariable("repmgr.http_max_connections",
-								"Most connections the HTTP endpoint keeps open at once.",
-								NULL,
-								&repmgr_http_max_connections,
-								64, 1, 1024,
-								PGC_POSTMASTER, 0,
-								NULL, NULL, NULL);
-	}
-	DefineCustomIntVariable("repmgr.http_timeout",
-							"Time a client of the HTTP endpoint has to send its request and read the answer.",
-							NULL,
-							&repmgr_http_timeout_ms,
-							5000, 100, 600 * 1000,
-							PGC_SIGHUP, GUC_UNIT_MS,
-							NULL, NULL, NULL);
-	DefineCustomIntVariable("repmgr.http_cluster_refresh",
-							"Most time the HTTP endpoint serves a cached cluster_show() for /cluster and /metrics.",
-							NULL,
-							&repmgr_http_cluster_refresh_ms,
-							5000, 100, 3600 * 1000,
-							PGC_SIGHUP, GUC_UNIT_MS,
-							NULL, NULL, NULL);
-	DefineCustomIntVariable("repmgr.http_cluster_timeout",
-							"Deadline of the HTTP endpoint's poll of the nodes for /cluster and /metrics.",
-							"The endpoint answers no other client while it polls; a node slower than this shows as unreachable.",
-							&repmgr_http_cluster_timeout_ms,
-							250, 10, 600 * 1000,
-							PGC_SIGHUP, GUC_UNIT_MS,
-							NULL, NULL, NULL);
-}
 
 /* register the HTTP worker when an address is set (from _PG_init) */
 void

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * http.h
- *	  The HTTP endpoint for load balancers and monitoring: its settings and
- *	  worker (http.c), request parsing (http_parse.c), the answers of its
+ *	  The HTTP endpoint for load balancers and monitoring: its worker
+ *	  (http.c; the settings are in guc.h), request parsing (http_parse.c), the answers of its
  *	  paths (http_routes.c) and the cached cluster_show() (http_cluster.c).
  *
  * The endpoint is read-only: no path changes anything.
@@ -21,15 +21,7 @@
 #define HTTP_MAX_PATH			256
 #define HTTP_MAX_QUERY			256
 
-/* settings (http.c) */
-extern char *repmgr_http_listen_addresses;
-extern int	repmgr_http_port;
-extern int	repmgr_http_max_connections;
-extern int	repmgr_http_timeout_ms;
-extern int	repmgr_http_cluster_refresh_ms;
-extern int	repmgr_http_cluster_timeout_ms;
-
-extern void http_init_gucs(void);
+/* the worker (http.c); its settings are repmgr.http_* in guc.h */
 extern void http_register_worker(void);
 extern PGDLLEXPORT void repmgr_http_main(Datum main_arg);
 

@@ -32,6 +32,7 @@
 
 #include "repmgr.h"
 #include "cluster.h"
+#include "guc.h"
 #include "http.h"
 
 static HttpClusterCache cache;

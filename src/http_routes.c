@@ -38,6 +38,7 @@
 #include "utils/json.h"
 #include "utils/timestamp.h"
 
+#include "guc.h"
 #include "repmgr.h"
 #include "localnode.h"
 #include "http.h"

@@ -18,6 +18,7 @@
 #include "access/xlog.h"
 #include "utils/timestamp.h"
 
+#include "guc.h"
 #include "voter.h"
 #include "worker.h"
 

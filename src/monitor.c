@@ -25,6 +25,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "guc.h"
 #include "worker.h"
 
 #define PROBE_SQL "SELECT in_recovery, lsn, term FROM repmgr.node_state()"

@@ -30,6 +30,7 @@
 #include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
 
+#include "guc.h"
 #include "repmgr.h"
 
 #define NODE_COLUMNS \

@@ -15,6 +15,7 @@
 #include "lib/stringinfo.h"
 #include "utils/pg_lsn.h"
 
+#include "guc.h"
 #include "peers.h"
 #include "syncrep.h"
 

@@ -18,6 +18,7 @@
 #include "replication/slot.h"
 #include "utils/timestamp.h"
 
+#include "guc.h"
 #include "repmgr.h"
 #include "register.h"
 

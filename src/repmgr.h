@@ -5,7 +5,8 @@
  *	  extension, grouped by the module that implements them.
  *
  * No data is defined here: the shared-memory struct is private to shmem.c,
- * GUC variables are defined in bgworker.c.
+ * the settings are in guc.h (GUC variables, guc.c) and settings.h (the
+ * table of settings, with REPMGR_MAX_NODES and the enums of settings).
  *
  *-------------------------------------------------------------------------
  */
@@ -18,12 +19,11 @@
 #include "nodes/pg_list.h"
 
 #include "decide.h"
+#include "settings.h"			/* REPMGR_MAX_NODES, FailoverMode, SyncMode */
 
 #define REPMGR_SCHEMA			"repmgr"
 #define REPMGR_EXTENSION		"repmgr"
 
-/* upper bound of nodes in one cluster (sizes the per-node arrays in shmem) */
-#define REPMGR_MAX_NODES		64
 #define REPMGR_MAX_NAME_LEN		63	/* a node name is also an application_name */
 #define REPMGR_ERROR_LEN		256
 #define REPMGR_EVENT_NAME_LEN	64
@@ -311,48 +311,6 @@ extern bool shmem_writes_allowed(TimestampTz now, bool *fenced);
 extern bool shmem_event_push(const QueuedEvent *ev);
 extern int	shmem_event_peek(QueuedEvent *out, int max);
 extern void shmem_event_consume(int n);
-
-/* ----------
- * GUC variables (bgworker.c)
- * ----------
- */
-typedef enum FailoverMode
-{
-	FAILOVER_AUTOMATIC,
-	FAILOVER_MANUAL
-} FailoverMode;
-
-typedef enum SyncMode
-{
-	SYNC_MODE_OFF,
-	SYNC_MODE_ON,
-	SYNC_MODE_STRICT
-} SyncMode;
-
-extern int	repmgr_node_id;
-extern char *repmgr_database;
-extern char *repmgr_cluster;
-extern int	repmgr_failover_mode;
-extern int	repmgr_monitor_interval_ms;
-extern int	repmgr_connect_timeout_ms;
-extern int	repmgr_reconnect_attempts;
-extern int	repmgr_reconnect_interval_ms;
-extern bool repmgr_monitoring_history;
-extern char *repmgr_event_notification_command;
-extern char *repmgr_event_notifications;
-extern int	repmgr_event_notification_timeout_ms;
-extern bool repmgr_fence;
-extern bool repmgr_primary_visibility_consensus;
-extern char *repmgr_promote_command;
-extern char *repmgr_follow_command;
-extern char *repmgr_failover_validation_command;
-
-extern int	repmgr_synchronous;
-extern int	repmgr_synchronous_count;
-extern int	repmgr_failover_max_lag;
-
-extern const char *failover_mode_name(int mode);
-extern const char *sync_mode_name(int mode);
 
 /* ----------
  * Helpers for SQL functions (sqlfuncs.c)

@@ -29,6 +29,7 @@
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
 
+#include "guc.h"
 #include "repmgr.h"
 
 typedef struct RepmgrShared

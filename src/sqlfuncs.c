@@ -25,6 +25,7 @@
 #include "actions.h"
 #include "check.h"
 #include "cluster.h"
+#include "guc.h"
 #include "localnode.h"
 #include "register.h"
 #include "sqlfuncs.h"

@@ -21,6 +21,7 @@
 #include "utils/pg_lsn.h"
 
 #include "repmgr.h"
+#include "guc.h"
 #include "voter.h"
 #include "sqlfuncs.h"
 

@@ -24,6 +24,7 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
+#include "guc.h"
 #include "status.h"
 #include "syncrep.h"
 

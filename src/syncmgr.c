@@ -60,6 +60,7 @@
 #include "utils/timestamp.h"
 
 #include "actions.h"
+#include "guc.h"
 #include "worker.h"
 
 #define STANDBYS_SQL \

@@ -19,6 +19,7 @@
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 
+#include "guc.h"
 #include "syncrep.h"
 
 #define READ_SYNC_SQL \

@@ -13,6 +13,7 @@
 #include "access/xact.h"
 #include "utils/snapmgr.h"
 
+#include "guc.h"
 #include "voter.h"
 #include "worker.h"
 
