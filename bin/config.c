@@ -19,12 +19,18 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
 
 #include <limits.h>
-
 #include <ctype.h>
 #include <unistd.h>
+
+#include "lib/stringinfo.h"
+
+#include "cli.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
 
 typedef enum ConfType
 {

@@ -17,9 +17,15 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
 
 #include <ctype.h>
+
+#include "lib/stringinfo.h"
+
+#include "cli.h"
+#include "db.h"
+#include "log.h"
 
 #define CONNECT_TIMEOUT_DEFAULT "10"
 
@@ -502,6 +508,21 @@ conninfo_set(const char *conninfo, const char *keyword, const char *value)
 }
 
 /*
+ * conninfo rewritten as "keyword=value ..." (a URI too), every value
+ * quoted as conninfo_set() quotes it; as it was if it does not parse.
+ */
+char *
+conninfo_normalize(const char *conninfo)
+{
+	ConnPair   *pairs;
+	int			n;
+
+	if (!conninfo_pairs(conninfo, &pairs, &n))
+		return pg_strdup(conninfo);
+	return conninfo_join(pairs, n);
+}
+
+/*
  * Is keyword a secret option of libpq (password, sslpassword, ...)?  libpq
  * marks them with dispchar "*", so that tools never show them.
  */
@@ -588,49 +609,6 @@ conninfo_without_secrets(const char *conninfo)
 	char	   *public = conninfo_split_secrets(conninfo, &secrets);
 
 	return public ? public : pg_strdup("");
-}
-
-bool
-connection_options_given(RuntimeOptions *opts)
-{
-	return opts->host || opts->port || opts->username || opts->dbname;
-}
-
-/*
- * The connection string of -h/-p/-U/-d (-d may itself be a connection
- * string); default_dbname when no database is given.
- */
-char *
-conninfo_from_options(RuntimeOptions *opts, const char *default_dbname)
-{
-	char	   *conninfo = pg_strdup("");
-
-	if (opts->dbname != NULL)
-	{
-		if (strchr(opts->dbname, '=') != NULL ||
-			strncmp(opts->dbname, "postgresql://", 13) == 0 ||
-			strncmp(opts->dbname, "postgres://", 11) == 0)
-		{
-			ConnPair   *pairs;
-			int			n;
-
-			if (conninfo_pairs(opts->dbname, &pairs, &n))
-				conninfo = conninfo_join(pairs, n);
-			else
-				conninfo = pg_strdup(opts->dbname);
-		}
-		else
-			conninfo = conninfo_set(conninfo, "dbname", opts->dbname);
-	}
-	if (opts->host)
-		conninfo = conninfo_set(conninfo, "host", opts->host);
-	if (opts->port)
-		conninfo = conninfo_set(conninfo, "port", opts->port);
-	if (opts->username)
-		conninfo = conninfo_set(conninfo, "user", opts->username);
-	if (default_dbname && conninfo_get(conninfo, "dbname") == NULL)
-		conninfo = conninfo_set(conninfo, "dbname", default_dbname);
-	return conninfo;
 }
 
 /*

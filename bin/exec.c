@@ -13,10 +13,20 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "lib/stringinfo.h"
+
+#include "cli.h"
+#include "config.h"
+#include "datadir.h"
+#include "db.h"
+#include "exec.h"
+#include "helpers.h"
+#include "log.h"
 
 /* arg as one shell word: as it is when that is safe, else single-quoted */
 void
