@@ -29,7 +29,7 @@
 
 #include "cli.h"
 #include "config.h"
-#include "db.h"
+#include "conninfo.h"
 #include "log.h"
 
 typedef enum ConfType

@@ -22,8 +22,8 @@
 
 #include "cli.h"
 #include "config.h"
+#include "conninfo.h"
 #include "datadir.h"
-#include "db.h"
 #include "exec.h"
 #include "helpers.h"
 #include "log.h"
@@ -229,14 +229,18 @@ char *
 conninfo_for_command(const char *conninfo, char **secret_file)
 {
 	char	   *secrets;
-	char	   *public = conninfo_split_secrets(conninfo, &secrets);
+	char	   *error;
+	char	   *public = conninfo_split_secrets(conninfo, &secrets, &error);
 	char		templ[] = "/tmp/repmgr-service-XXXXXX";
 	int			fd;
 	char	   *contents;
 
 	*secret_file = NULL;
 	if (public == NULL)
+	{
+		log_error("%s", error);
 		return NULL;
+	}
 	if (secrets == NULL)
 		return public;
 	if (conninfo_get(public, "service") != NULL)

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "conninfo.h"
 #include "db.h"
 #include "helpers.h"
 #include "log.h"

@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "conninfo.h"
 #include "controlfile.h"
 #include "datadir.h"
 #include "db.h"

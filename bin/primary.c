@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "conninfo.h"
 #include "db.h"
 #include "helpers.h"
 #include "log.h"

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "conninfo.h"
 #include "db.h"
 #include "exec.h"
 #include "helpers.h"

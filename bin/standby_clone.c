@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "conninfo.h"
 #include "datadir.h"
 #include "db.h"
 #include "exec.h"

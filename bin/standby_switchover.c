@@ -45,6 +45,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "conninfo.h"
 #include "db.h"
 #include "exec.h"
 #include "helpers.h"
