@@ -15,6 +15,7 @@
 
 MODULE_big = repmgr
 OBJS = \
+	common/conninfo.o \
 	src/actions.o \
 	src/bgworker.o \
 	src/check.o \
@@ -54,7 +55,7 @@ REGRESS_OPTS = --temp-instance=tmp_check_regress \
 
 TAP_TESTS = 1
 
-PG_CPPFLAGS = -I$(libpq_srcdir) -I$(srcdir)/src
+PG_CPPFLAGS = -I$(libpq_srcdir) -I$(srcdir)/src -I$(srcdir)/common
 SHLIB_LINK_INTERNAL = $(libpq)
 
 EXTRA_CLEAN = tmp_check_regress
@@ -64,7 +65,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS tracks no header dependencies: rebuild all objects when one changes
-$(OBJS): $(wildcard $(srcdir)/src/*.h)
+$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/common/*.h)
 
 .PHONY: test
 test:
