@@ -15,6 +15,7 @@
 
 MODULE_big = repmgr
 OBJS = \
+	common/conninfo_srv.o \
 	common/settings_srv.o \
 	src/actions.o \
 	src/ballot.o \
@@ -74,7 +75,7 @@ include $(PGXS)
 $(OBJS): $(wildcard $(srcdir)/src/*.h) $(wildcard $(srcdir)/common/*.h)
 
 # common/ is compiled twice, as PostgreSQL's src/common: x_srv.o for the
-# extension (here), x.o for bin/repmgr (bin/Makefile)
+# extension (here), bin/x.o for bin/repmgr (bin/Makefile, as frontend code)
 common/%_srv.o: common/%.c
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 

@@ -8,7 +8,14 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
+
+#include "cli.h"
+#include "commands.h"
+#include "db.h"
+#include "helpers.h"
+#include "log.h"
+#include "print.h"
 
 /*
  * --csv code of a node, as 3.x documents it: 0 = primary, 1 = standby,

@@ -23,13 +23,18 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
 
 #include <limits.h>
-
 #include <ctype.h>
 #include <unistd.h>
 
+#include "lib/stringinfo.h"
+
+#include "cli.h"
+#include "config.h"
+#include "conninfo.h"
+#include "log.h"
 #include "settings.h"
 
 typedef enum ConfType

@@ -15,14 +15,23 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "access/xlog_internal.h"
 #include "catalog/pg_control.h"
+#include "lib/stringinfo.h"
 #include "port/pg_crc32c.h"
+
+#include "cli.h"
+#include "config.h"
+#include "controlfile.h"
+#include "datadir.h"
+#include "db.h"
+#include "exec.h"
+#include "log.h"
 
 /* pg_controldata's words for each state */
 static const char *

@@ -9,7 +9,7 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -19,6 +19,12 @@
 #include <unistd.h>
 
 #include "common/file_perm.h"
+#include "lib/stringinfo.h"
+
+#include "cli.h"
+#include "config.h"
+#include "datadir.h"
+#include "log.h"
 
 bool
 path_join(char *buf, size_t size, const char *dir, const char *file)

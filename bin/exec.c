@@ -13,10 +13,20 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "lib/stringinfo.h"
+
+#include "cli.h"
+#include "config.h"
+#include "conninfo.h"
+#include "datadir.h"
+#include "exec.h"
+#include "helpers.h"
+#include "log.h"
 
 /* arg as one shell word: as it is when that is safe, else single-quoted */
 void
@@ -219,14 +229,18 @@ char *
 conninfo_for_command(const char *conninfo, char **secret_file)
 {
 	char	   *secrets;
-	char	   *public = conninfo_split_secrets(conninfo, &secrets);
+	char	   *error;
+	char	   *public = conninfo_split_secrets(conninfo, &secrets, &error);
 	char		templ[] = "/tmp/repmgr-service-XXXXXX";
 	int			fd;
 	char	   *contents;
 
 	*secret_file = NULL;
 	if (public == NULL)
+	{
+		log_error("%s", error);
 		return NULL;
+	}
 	if (secrets == NULL)
 		return public;
 	if (conninfo_get(public, "service") != NULL)

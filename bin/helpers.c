@@ -1,15 +1,23 @@
 /*-------------------------------------------------------------------------
  *
  * helpers.c
- *	  Small steps shared by the actions of bin/repmgr: connecting to this
- *	  node, finding its data directory, waiting for a standby to stream,
- *	  recording an event, and time for polling with a deadline.
+ *	  Small steps shared by the actions of bin/repmgr: the connection
+ *	  string of -h/-p/-U/-d, connecting to this node, finding its data
+ *	  directory, waiting for a standby to stream, recording an event, and
+ *	  time for polling with a deadline.
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
 
 #include <time.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "conninfo.h"
+#include "db.h"
+#include "helpers.h"
+#include "log.h"
 
 double
 monotonic_seconds(void)
@@ -24,6 +32,42 @@ void
 sleep_ms(int ms)
 {
 	pg_usleep(ms * 1000L);
+}
+
+/* was any of -h/-p/-U/-d given? */
+bool
+connection_options_given(RuntimeOptions *opts)
+{
+	return opts->host || opts->port || opts->username || opts->dbname;
+}
+
+/*
+ * The connection string of -h/-p/-U/-d (-d may itself be a connection
+ * string); default_dbname when no database is given.
+ */
+char *
+conninfo_from_options(RuntimeOptions *opts, const char *default_dbname)
+{
+	char	   *conninfo = pg_strdup("");
+
+	if (opts->dbname != NULL)
+	{
+		if (strchr(opts->dbname, '=') != NULL ||
+			strncmp(opts->dbname, "postgresql://", 13) == 0 ||
+			strncmp(opts->dbname, "postgres://", 11) == 0)
+			conninfo = conninfo_normalize(opts->dbname);
+		else
+			conninfo = conninfo_set(conninfo, "dbname", opts->dbname);
+	}
+	if (opts->host)
+		conninfo = conninfo_set(conninfo, "host", opts->host);
+	if (opts->port)
+		conninfo = conninfo_set(conninfo, "port", opts->port);
+	if (opts->username)
+		conninfo = conninfo_set(conninfo, "user", opts->username);
+	if (default_dbname && conninfo_get(conninfo, "dbname") == NULL)
+		conninfo = conninfo_set(conninfo, "dbname", default_dbname);
+	return conninfo;
 }
 
 /* connect to this node (conninfo of repmgr.conf) */

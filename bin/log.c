@@ -12,9 +12,13 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
 
 #include <time.h>
+
+#include "lib/stringinfo.h"
+
+#include "log.h"
 
 static LogLevel log_threshold = LOG_NOTICE;
 static bool log_terse = false;

@@ -10,7 +10,19 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
+
+#include "lib/stringinfo.h"
+
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "controlfile.h"
+#include "datadir.h"
+#include "db.h"
+#include "exec.h"
+#include "helpers.h"
+#include "log.h"
 
 /* ----------
  * node status

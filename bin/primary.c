@@ -7,7 +7,15 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
+
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "conninfo.h"
+#include "db.h"
+#include "helpers.h"
+#include "log.h"
 
 static int
 report_dry_run(RepmgrContext *ctx, PGconn *conn, bool installed)

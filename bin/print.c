@@ -13,7 +13,9 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
+
+#include "print.h"
 
 Table *
 table_create(int ncols, const char **headers)

@@ -8,11 +8,16 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
 
 #include <limits.h>
 
 #include "getopt_long.h"
+
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "log.h"
 
 typedef int (*ActionFn) (RepmgrContext *ctx);
 

@@ -11,7 +11,16 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
+
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "conninfo.h"
+#include "db.h"
+#include "exec.h"
+#include "helpers.h"
+#include "log.h"
 
 /* refuse unless the server of conn is (or is not) in recovery */
 static int

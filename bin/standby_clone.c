@@ -17,10 +17,22 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
 
 #include <fcntl.h>
 #include <unistd.h>
+
+#include "lib/stringinfo.h"
+
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "conninfo.h"
+#include "datadir.h"
+#include "db.h"
+#include "exec.h"
+#include "helpers.h"
+#include "log.h"
 
 /* what the tool learns about the upstream before copying anything */
 typedef struct Upstream

@@ -37,9 +37,19 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
 
 #include <unistd.h>
+
+#include "lib/stringinfo.h"
+
+#include "cli.h"
+#include "commands.h"
+#include "conninfo.h"
+#include "db.h"
+#include "exec.h"
+#include "helpers.h"
+#include "log.h"
 
 typedef struct OldPrimary
 {

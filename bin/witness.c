@@ -28,12 +28,23 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "repmgr.h"
+#include "postgres_fe.h"
 
 #include <pwd.h>
 #include <unistd.h>
 
 #include "common/string.h"
+#include "lib/stringinfo.h"
+
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "conninfo.h"
+#include "datadir.h"
+#include "db.h"
+#include "exec.h"
+#include "helpers.h"
+#include "log.h"
 
 typedef struct Witness
 {

@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 
 #include "actions.h"
+#include "conninfo.h"
 #include "guc.h"
 #include "localnode.h"
 
@@ -138,7 +139,7 @@ action_follow(NodeInfo *self, NodeInfo *target, const char *primary_conninfo,
 	if (self->slot_name != NULL)
 		ensure_slot_on(target->conninfo, self->slot_name);
 
-	conninfo = conninfo_with_option(target->conninfo, "application_name", self->name);
+	conninfo = conninfo_set(target->conninfo, "application_name", self->name);
 	alter_system_set("primary_conninfo", conninfo);
 	alter_system_set("primary_slot_name", self->slot_name);
 	reload_configuration();

@@ -19,6 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "repmgr.h"
+#include "conninfo.h"
 #include "cluster.h"
 #include "guc.h"
 #include "peers.h"
@@ -84,7 +85,7 @@ cluster_show_rows(void)
 
 		row->node = node;
 		row->upstream_name = upstream ? upstream->name : NULL;
-		row->conninfo = conninfo_mask_password(node->conninfo);
+		row->conninfo = conninfo_mask(node->conninfo);
 		row->reachable = peer->reachable;
 		row->timeline = peer->timeline;
 		row->lsn = peer->lsn;

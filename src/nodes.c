@@ -32,6 +32,7 @@
 
 #include "guc.h"
 #include "repmgr.h"
+#include "conninfo.h"
 
 #define NODE_COLUMNS \
 	"id, type, upstream_node_id, cluster, name, conninfo, slot_name, " \
@@ -329,7 +330,7 @@ nodes_catch_up_with_upstream(void)
 	dbname = get_database_name(MyDatabaseId);
 	if (dbname == NULL)
 		return false;
-	rc = remote_connect(conninfo_with_option(PrimaryConnInfo, "dbname", dbname),
+	rc = remote_connect(conninfo_set(PrimaryConnInfo, "dbname", dbname),
 						repmgr_connect_timeout_ms, true);
 	if (rc->status == REMOTE_OK)
 	{
@@ -369,7 +370,7 @@ apply_remotely(MetadataBatch *batch, const char *conninfo)
 						remote_status_name(rc->status)),
 				 errdetail_internal("%s", rc->error),
 				 errhint("Metadata changes are made on the primary; check that it is running and reachable with \"%s\".",
-						 conninfo_mask_password(conninfo))));
+						 conninfo_mask(conninfo))));
 
 	res = remote_query(rc, "SELECT pg_catalog.pg_is_in_recovery()", 0, NULL,
 					   REPMGR_METADATA_WAIT_MS);

@@ -27,7 +27,6 @@
 #include "postgres.h"
 
 #include <string.h>
-#include <ctype.h>
 #include <errno.h>
 
 #include "access/xact.h"
@@ -39,6 +38,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "conninfo.h"
 #include "repmgr.h"
 
 /* phases of a RemoteOp */
@@ -330,7 +330,12 @@ op_start_connect(RemoteOp *op)
 		op_finish(op, REMOTE_CONN_LOST, "connection is not open");
 		return;
 	}
-	if (!conninfo_validate(op->conninfo, &err))
+	if (op->conninfo[0] == '\0')
+	{
+		op_finish(op, REMOTE_BAD_CONNINFO, "connection string is empty");
+		return;
+	}
+	if (!conninfo_valid(op->conninfo, &err))
 	{
 		op_finish(op, REMOTE_BAD_CONNINFO, err);
 		return;
@@ -687,275 +692,4 @@ remote_run_notify(RemoteOp *ops, int nops, int timeout_ms,
 	}
 	pfree(want);
 	pfree(told);
-}
-
-/* ----------
- * Connection strings
- * ----------
- */
-
-/*
- * Does the string parse as a libpq connection string?  On failure *errmsg
- * (if given) gets libpq's reason, palloc'd.
- */
-bool
-conninfo_validate(const char *conninfo, char **errmsg)
-{
-	PQconninfoOption *opts;
-	char	   *err = NULL;
-
-	if (conninfo == NULL || conninfo[0] == '\0')
-	{
-		if (errmsg)
-			*errmsg = pstrdup("connection string is empty");
-		return false;
-	}
-	opts = PQconninfoParse(conninfo, &err);
-	if (opts == NULL)
-	{
-		if (errmsg)
-			*errmsg = err ? pchomp(err) : pstrdup("out of memory");
-		if (err)
-			PQfreemem(err);
-		return false;
-	}
-	PQconninfoFree(opts);
-	return true;
-}
-
-static void
-append_conninfo_value(StringInfo buf, const char *keyword, const char *value)
-{
-	const char *p;
-
-	if (buf->len > 0)
-		appendStringInfoChar(buf, ' ');
-	appendStringInfo(buf, "%s=", keyword);
-
-	/* quote only when needed, so plain strings read as they were written */
-	if (value[0] != '\0' && strpbrk(value, " \t\n\r'\\") == NULL)
-	{
-		appendStringInfoString(buf, value);
-		return;
-	}
-	appendStringInfoChar(buf, '\'');
-	for (p = value; *p; p++)
-	{
-		if (*p == '\'' || *p == '\\')
-			appendStringInfoChar(buf, '\\');
-		appendStringInfoChar(buf, *p);
-	}
-	appendStringInfoChar(buf, '\'');
-}
-
-/*
- * Rebuild a connection string with one keyword set (value NULL: removed),
- * or with its secrets masked when keyword is NULL.
- */
-static char *
-conninfo_rebuild(const char *conninfo, const char *keyword, const char *value,
-				 bool mask_password)
-{
-	PQconninfoOption *opts;
-	PQconninfoOption *opt;
-	StringInfoData buf;
-	bool		done = false;
-
-	opts = PQconninfoParse(conninfo, NULL);
-	if (opts == NULL)
-		return pstrdup(conninfo);
-
-	initStringInfo(&buf);
-	for (opt = opts; opt->keyword != NULL; opt++)
-	{
-		if (keyword != NULL && strcmp(opt->keyword, keyword) == 0)
-		{
-			if (value != NULL)
-				append_conninfo_value(&buf, opt->keyword, value);
-			done = true;
-			continue;
-		}
-		if (opt->val == NULL)
-			continue;
-		if (mask_password && opt->dispchar[0] == '*')
-			append_conninfo_value(&buf, opt->keyword, "********");
-		else
-			append_conninfo_value(&buf, opt->keyword, opt->val);
-	}
-	if (keyword != NULL && !done && value != NULL)
-		append_conninfo_value(&buf, keyword, value);
-	PQconninfoFree(opts);
-	return buf.data;
-}
-
-/*
- * Split a "keyword=value ..." string into its pairs, following libpq's
- * rules (quotes, backslash escapes, blanks around "=").  False for a URI or
- * a string that does not parse; the pairs keep the order of the string.
- */
-typedef struct ConninfoPair
-{
-	char	   *keyword;
-	char	   *value;
-} ConninfoPair;
-
-static bool
-conninfo_split(const char *conninfo, List **pairs)
-{
-	const char *p = conninfo;
-
-	*pairs = NIL;
-	if (strncmp(p, "postgresql://", 13) == 0 || strncmp(p, "postgres://", 11) == 0)
-		return false;
-
-	for (;;)
-	{
-		StringInfoData key;
-		StringInfoData value;
-		ConninfoPair *pair;
-
-		while (*p && isspace((unsigned char) *p))
-			p++;
-		if (*p == '\0')
-			return true;
-
-		initStringInfo(&key);
-		while (*p && *p != '=' && !isspace((unsigned char) *p))
-			appendStringInfoChar(&key, *p++);
-		while (*p && isspace((unsigned char) *p))
-			p++;
-		if (*p != '=')
-			return false;
-		p++;
-		while (*p && isspace((unsigned char) *p))
-			p++;
-
-		initStringInfo(&value);
-		if (*p == '\'')
-		{
-			p++;
-			while (*p && *p != '\'')
-			{
-				if (*p == '\\' && p[1])
-					p++;
-				appendStringInfoChar(&value, *p++);
-			}
-			if (*p != '\'')
-				return false;
-			p++;
-		}
-		else
-		{
-			while (*p && !isspace((unsigned char) *p))
-			{
-				if (*p == '\\' && p[1])
-					p++;
-				appendStringInfoChar(&value, *p++);
-			}
-		}
-		pair = palloc(sizeof(ConninfoPair));
-		pair->keyword = key.data;
-		pair->value = value.data;
-		*pairs = lappend(*pairs, pair);
-	}
-}
-
-static char *
-conninfo_join(List *pairs)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-
-	initStringInfo(&buf);
-	foreach(lc, pairs)
-	{
-		ConninfoPair *pair = (ConninfoPair *) lfirst(lc);
-
-		append_conninfo_value(&buf, pair->keyword, pair->value);
-	}
-	return buf.data;
-}
-
-/*
- * Is keyword a secret option of libpq (shown as "*" by its own tools:
- * password, sslpassword, ...)?
- */
-static bool
-conninfo_keyword_is_secret(const char *keyword)
-{
-	PQconninfoOption *opts = PQconninfoParse("", NULL);
-	PQconninfoOption *opt;
-	bool		secret = false;
-
-	for (opt = opts; opt && opt->keyword != NULL; opt++)
-		if (strcmp(opt->keyword, keyword) == 0)
-			secret = (opt->dispchar != NULL && opt->dispchar[0] == '*');
-	PQconninfoFree(opts);
-	return secret;
-}
-
-/*
- * The string with the value of every secret option (password,
- * sslpassword, ...: libpq's dispchar "*") replaced by asterisks.
- */
-char *
-conninfo_mask_password(const char *conninfo)
-{
-	PQconninfoOption *opts;
-	PQconninfoOption *opt;
-	bool		has_secret = false;
-	List	   *pairs;
-	ListCell   *lc;
-
-	if (conninfo == NULL)
-		return NULL;
-	opts = PQconninfoParse(conninfo, NULL);
-	if (opts == NULL)
-		return pstrdup(conninfo);
-	for (opt = opts; opt->keyword != NULL; opt++)
-		if (opt->dispchar[0] == '*' && opt->val != NULL)
-			has_secret = true;
-	PQconninfoFree(opts);
-
-	/* leave a string without secrets exactly as the user wrote it */
-	if (!has_secret)
-		return pstrdup(conninfo);
-	if (!conninfo_split(conninfo, &pairs))
-		return conninfo_rebuild(conninfo, NULL, NULL, true);
-	foreach(lc, pairs)
-	{
-		ConninfoPair *pair = (ConninfoPair *) lfirst(lc);
-
-		if (conninfo_keyword_is_secret(pair->keyword))
-			pair->value = "********";
-	}
-	return conninfo_join(pairs);
-}
-
-/* The string with keyword set to value (or removed if value is NULL). */
-char *
-conninfo_with_option(const char *conninfo, const char *keyword,
-					 const char *value)
-{
-	List	   *pairs;
-	List	   *kept = NIL;
-	ListCell   *lc;
-	ConninfoPair *pair;
-
-	if (!conninfo_split(conninfo, &pairs))
-		return conninfo_rebuild(conninfo, keyword, value, false);
-	foreach(lc, pairs)
-	{
-		pair = (ConninfoPair *) lfirst(lc);
-		if (strcmp(pair->keyword, keyword) != 0)
-			kept = lappend(kept, pair);
-	}
-	if (value != NULL)
-	{
-		pair = palloc(sizeof(ConninfoPair));
-		pair->keyword = pstrdup(keyword);
-		pair->value = pstrdup(value);
-		kept = lappend(kept, pair);
-	}
-	return conninfo_join(kept);
 }

@@ -164,10 +164,6 @@ extern void remote_op_release(RemoteOp *op);
 extern bool remote_status_is_definitive(RemoteStatus status);
 extern const char *remote_status_name(RemoteStatus status);
 extern void remote_raise_error(RemoteConn *rc, const char *what);
-extern bool conninfo_validate(const char *conninfo, char **errmsg);
-extern char *conninfo_mask_password(const char *conninfo);
-extern char *conninfo_with_option(const char *conninfo, const char *keyword,
-								  const char *value);
 extern void remote_init(void);
 
 /* ----------

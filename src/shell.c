@@ -34,6 +34,7 @@
 #include "utils/timestamp.h"
 
 #include "repmgr.h"
+#include "conninfo.h"
 
 extern char **environ;
 
@@ -182,7 +183,7 @@ shell_expand_template(const char *template, char ***envp, const EventInfo *ev)
 							psprintf("%d", ev->primary_node_id) : "");
 	/* the script gets the primary's conninfo without its password */
 	env[nenv++] = env_entry("REPMGR_PRIMARY_CONNINFO",
-							conninfo_mask_password(ev->primary_conninfo));
+							conninfo_mask(ev->primary_conninfo));
 	env[nenv] = NULL;
 
 	*envp = env;

@@ -22,6 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "repmgr.h"
+#include "conninfo.h"
 #include "actions.h"
 #include "check.h"
 #include "cluster.h"
@@ -133,7 +134,7 @@ arg_conninfo(FunctionCallInfo fcinfo, int argno, const char *name)
 	char	   *conninfo = arg_text(fcinfo, argno, name);
 	char	   *err = NULL;
 
-	if (!conninfo_validate(conninfo, &err))
+	if (!conninfo_valid(conninfo, &err))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid connection string in argument \"%s\"", name),
@@ -413,7 +414,7 @@ repmgr_node_status(PG_FUNCTION_ARGS)
 	values[20] = Int32GetDatum(st.replication_slots);
 	values[21] = Int32GetDatum(st.max_replication_slots);
 	values[22] = BoolGetDatum(st.worker_running);
-	SET_TEXT(23, st.node ? conninfo_mask_password(st.node->conninfo) : NULL);
+	SET_TEXT(23, st.node ? conninfo_mask(st.node->conninfo) : NULL);
 	SET_TEXT(24, st.synchronous);
 
 	PG_RETURN_DATUM(make_result_tuple(fcinfo, values, nulls));

@@ -125,4 +125,40 @@ $out = repmgr_exit('a failed connection with a password', 6,
 like($out, qr/attempted to connect using "[^"]*password=\*+/, '... shows the connection string masked');
 unlike($out, qr/Secret\dpw/, '... and no password');
 
+# ---- one masking for the tool and the server (common/conninfo.c): a
+# string comes out of a failed connection of the tool as cluster_show()
+# shows it, every secret option (password, sslpassword) masked
+my @masking = (
+	[
+		'host=/nonexistent port=1 password=secret1 sslpassword=secret2 connect_timeout=1',
+		'host=/nonexistent port=1 password=******** sslpassword=******** connect_timeout=1'
+	],
+	[
+		q{host=/nonexistent port=1 application_name='a b\\'c' sslpassword=secret3 connect_timeout=1},
+		q{host=/nonexistent port=1 application_name='a b\\'c' sslpassword=******** connect_timeout=1}
+	],
+	[
+		'postgresql://u:secret4@/repmgr?host=/nonexistent&port=1&sslpassword=secret5&connect_timeout=1',
+		undef
+	]);
+foreach my $case (@masking)
+{
+	my ($conninfo, $expected) = @$case;
+	my $conf = cli_conf($node5, 5, path => "$tmp/masking.conf",
+		conninfo => '"' . ($conninfo =~ s/\\/\\\\/gr) . '"');
+	$out = repmgr_exit("a failed connection to $conninfo", 6,
+		'-f', $conf, 'node', 'status');
+	my ($tool) = $out =~ /attempted to connect using "([^"]*)"/;
+	$node1->safe_psql('repmgr',
+		"INSERT INTO repmgr.repl_nodes (id, type, upstream_node_id, cluster, name, conninfo)"
+		  . " VALUES (9, 'standby', 1, 'test', 'node9', \$c\$$conninfo\$c\$)");
+	my $server = $node1->safe_psql('repmgr',
+		'SELECT conninfo FROM repmgr.cluster_show() WHERE id = 9');
+	$node1->safe_psql('repmgr', 'DELETE FROM repmgr.repl_nodes WHERE id = 9');
+	is($tool, $server, '... masked by the tool as by the server');
+	is($tool, $expected, '... as expected') if defined $expected;
+	unlike($tool // '', qr/secret\d/, '... without a secret');
+	like($tool // '', qr/sslpassword=\*{8}/, '... sslpassword masked');
+}
+
 done_testing();
