@@ -52,6 +52,14 @@ typedef int64_t simtime;		/* real time, microseconds */
 #define LEGACY_UNARMED	0x20	/* found by reading: a new primary commits
 								 * before its first acknowledged heartbeat */
 
+/* --sync-rules: the rule set that closes the losses left by --sync-fix */
+#define SR_VOTERS	0x01		/* an election counts, for (f), only members
+								 * whose vote it was granted (itself included) */
+#define SR_REJOIN	0x02		/* a rejoined node knows its upstream's term */
+#define SR_TIMELINE 0x04		/* a voter may vote for a candidate on a newer
+								 * timeline that it can follow */
+#define SR_ALL		0x07
+
 typedef enum Role
 {
 	ROLE_PRIMARY,				/* registered as the primary */
@@ -310,6 +318,7 @@ typedef struct World
 	/* --sync: timeline 1 commits under ANY k of its standbys (sync.quorum) */
 	bool		sync_mode;
 	bool		sync_fix;		/* --sync-fix: voters stop receiving from an older term */
+	int			sync_rules;		/* --sync-rules: SR_* below (implies sync_fix) */
 	DcSyncSet	sync;			/* published by node 1; quorum 0: off */
 	dc_lsn		acked_tl1;		/* end of the last record k members flushed */
 	dc_lsn		tl1_unackable;	/* written by a crashed incarnation: nobody waits */
