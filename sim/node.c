@@ -262,18 +262,17 @@ decide_vote(Node *n, int64_t term, int cand, dc_lsn lsn, uint32_t tl)
 	r.candidate_lsn = lsn;
 	r.candidate_timeline = tl;
 	/*
-	 * --sync-rules: a candidate on a newer timeline that this node can
-	 * follow (its timeline descends from this node's, forked at or after
-	 * its replayable WAL) is "on its timeline" for the vote: the request
-	 * would carry the candidate's switch point.  Without it, a standby that
+	 * --sync-rules: the request carries the candidate's history, from which
+	 * the voter takes where the candidate's timeline left its own (if it
+	 * descends from it): dc_decide_vote then accepts a candidate on a newer
+	 * timeline that this node can follow.  Without it, a standby that
 	 * voted in a newer term (so receives nothing from an older-term primary)
 	 * never switches to the timeline of the primary it follows, and refuses
 	 * that primary's re-election: no one is ever elected.
 	 */
-	if ((W.sync_rules & SR_TIMELINE) && n->in_recovery && tl != 0 && tl != n->tl &&
-		tl_ancestor(n->tl, tl) &&
-		dc_decide_follow(&v.position, tl, common_prefix(n->tl, tl)) == DC_FOLLOW_OK)
-		r.candidate_timeline = n->tl;
+	r.candidate_fork_lsn = 0;
+	if ((W.sync_rules & SR_TIMELINE) && tl != 0 && tl > n->tl && tl_ancestor(n->tl, tl))
+		r.candidate_fork_lsn = common_prefix(n->tl, tl);
 	d = dc_decide_vote(&v, &r, &W.t);
 	if (dc_vote_records(d))
 		record_vote(n, term, cand);
@@ -881,24 +880,21 @@ election_done(Node *n)
 	if ((W.sync_rules & SR_VOTERS) && votes > 0 && dc_has_quorum(votes, W.n))
 	{
 		DcSyncSet	s;
-		int			members = 0;
+		int			granted[MAXN];
+		int			ng = 0;
 
 		sync_copy(n->tl, &s);
-		if (dc_sync_needed(&s) > 0)
+		granted[ng++] = n->id;
+		for (int i = 1; i <= W.n; i++)
+			if (i != n->id && n->r.st[i] == PEER_ANSWERED &&
+				dc_vote_granted((DcVote) n->r.rep[i].vote))
+				granted[ng++] = i;
+		if (!dc_sync_votes_cover(&s, granted, ng))
 		{
-			if (dc_sync_member(&s, n->id))
-				members++;
-			for (int i = 1; i <= W.n; i++)
-				if (i != n->id && n->r.st[i] == PEER_ANSWERED &&
-					dc_vote_granted((DcVote) n->r.rep[i].vote) && dc_sync_member(&s, i))
-					members++;
-			if (members < dc_sync_needed(&s))
-			{
-				trace(1, "node %d: %d votes in term %lld but only %d of the %d members of the synchronous set needed",
-					  n->id, votes, (long long) n->election_term, members, dc_sync_needed(&s));
-				votes = 0;
-				transient = now_local(n) < n->deadline;
-			}
+			trace(1, "node %d: %d votes in term %lld, but fewer than %d of them from members of the synchronous set",
+				  n->id, votes, (long long) n->election_term, dc_sync_needed(&s));
+			votes = 0;
+			transient = now_local(n) < n->deadline;
 		}
 	}
 	if (dc_has_quorum(votes, W.n))
