@@ -91,6 +91,8 @@ check_sync_acked(void)
 	 * still waits, i.e. not written by an incarnation of the primary of
 	 * timeline 1 that has crashed since (its clients were disconnected).
 	 */
+	if ((W.sync_rules & SR_PRIMARY) && !may_commit(&W.nodes[1], W.now))
+		return;
 	if (got[W.sync.quorum - 1] > W.acked_tl1 &&
 		got[W.sync.quorum - 1] > W.tl1_unackable)
 	{
