@@ -851,6 +851,34 @@ election_done(Node *n)
 	}
 	if (!n->in_recovery)
 	{
+		/*
+		 * --sync-rules: a primary that did not publish the set in force (a
+		 * winner whose promotion outlasted the old primary's re-election,
+		 * which then committed more) needs the votes of the members too:
+		 * its timeline may lack commits acknowledged after its election.
+		 * The set in force is timeline 1's (the model's only one); a new
+		 * timeline's primary would publish its own, with a newer version.
+		 */
+		if ((W.sync_rules & SR_REELECT) && n->id != W.sync.primary &&
+			dc_has_quorum(votes, W.n))
+		{
+			DcSyncSet	s;
+			int			granted[MAXN];
+			int			ng = 0;
+
+			sync_copy(1, &s);
+			granted[ng++] = n->id;
+			for (int i = 1; i <= W.n; i++)
+				if (i != n->id && n->r.st[i] == PEER_ANSWERED &&
+					dc_vote_granted((DcVote) n->r.rep[i].vote))
+					granted[ng++] = i;
+			if (!dc_sync_votes_cover(&s, granted, ng))
+			{
+				trace(1, "node %d: %d votes for its re-election in term %lld, but fewer than %d of them from members of the synchronous set",
+					  n->id, votes, (long long) n->election_term, dc_sync_needed(&s));
+				votes = 0;
+			}
+		}
 		/* a primary's re-election */
 		if (dc_has_quorum(votes, W.n) && n->ws == WS_PRIMARY && !n->fenced)
 		{

@@ -58,7 +58,9 @@ typedef int64_t simtime;		/* real time, microseconds */
 #define SR_REJOIN	0x02		/* a rejoined node knows its upstream's term */
 #define SR_TIMELINE 0x04		/* a voter may vote for a candidate on a newer
 								 * timeline that it can follow */
-#define SR_ALL		0x07
+#define SR_REELECT	0x10		/* (i) holds for a running primary's re-election
+								 * too, unless it published the set */
+#define SR_ALL		0x17
 #define SR_PRIMARY	0x08		/* for the analysis only, not in SR_ALL: node 1
 								 * releases its waiters only while it may commit
 								 * (a waiter woken without the lease is
