@@ -834,6 +834,21 @@ decide_degraded(Node *n)
 	}
 }
 
+/* (i): do the votes of this round (its own included) cover the set s? */
+static bool
+votes_cover(const Node *n, const DcSyncSet *s)
+{
+	int			granted[MAXN + 1];
+	int			ng = 0;
+
+	granted[ng++] = n->id;
+	for (int i = 1; i <= W.n; i++)
+		if (i != n->id && n->r.st[i] == PEER_ANSWERED &&
+			dc_vote_granted((DcVote) n->r.rep[i].vote))
+			granted[ng++] = i;
+	return dc_sync_votes_cover(s, granted, ng);
+}
+
 static void
 election_done(Node *n)
 {
@@ -863,16 +878,9 @@ election_done(Node *n)
 			dc_has_quorum(votes, W.n))
 		{
 			DcSyncSet	s;
-			int			granted[MAXN];
-			int			ng = 0;
 
 			sync_copy(1, &s);
-			granted[ng++] = n->id;
-			for (int i = 1; i <= W.n; i++)
-				if (i != n->id && n->r.st[i] == PEER_ANSWERED &&
-					dc_vote_granted((DcVote) n->r.rep[i].vote))
-					granted[ng++] = i;
-			if (!dc_sync_votes_cover(&s, granted, ng))
+			if (!votes_cover(n, &s))
 			{
 				trace(1, "node %d: %d votes for its re-election in term %lld, but fewer than %d of them from members of the synchronous set",
 					  n->id, votes, (long long) n->election_term, dc_sync_needed(&s));
@@ -908,16 +916,9 @@ election_done(Node *n)
 	if ((W.sync_rules & SR_VOTERS) && votes > 0 && dc_has_quorum(votes, W.n))
 	{
 		DcSyncSet	s;
-		int			granted[MAXN];
-		int			ng = 0;
 
 		sync_copy(n->tl, &s);
-		granted[ng++] = n->id;
-		for (int i = 1; i <= W.n; i++)
-			if (i != n->id && n->r.st[i] == PEER_ANSWERED &&
-				dc_vote_granted((DcVote) n->r.rep[i].vote))
-				granted[ng++] = i;
-		if (!dc_sync_votes_cover(&s, granted, ng))
+		if (!votes_cover(n, &s))
 		{
 			trace(1, "node %d: %d votes in term %lld, but fewer than %d of them from members of the synchronous set",
 				  n->id, votes, (long long) n->election_term, dc_sync_needed(&s));
