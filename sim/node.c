@@ -312,6 +312,7 @@ serve_request(Node *n, const Msg *m)
 			rep.kind = M_VOTE_REP;
 			rep.vote = decide_vote(n, m->term, m->cand, m->lsn, m->tl);
 			rep.term = n->term;
+			rep.tl = n->tl;		/* the voter's timeline, for SR_REELECT */
 			trace(1, "node %d: vote for node %d in term %lld: %s (heard %lld ms ago, lost %d/%d, pos %llu, term %lld, %s, upstream %d of term %lld)",
 				  n->id, m->cand, (long long) m->term, dc_vote_name(rep.vote),
 				  (long long) heard_ago(n), n->primary_lost, n->lost_definitive,
@@ -834,9 +835,15 @@ decide_degraded(Node *n)
 	}
 }
 
-/* (i): do the votes of this round (its own included) cover the set s? */
+/*
+ * (i): do the votes of this round (its own included) cover the set s?
+ * For a running primary's re-election (on_my_timeline), a member that
+ * answers from the candidate's own timeline counts too, whatever its
+ * vote: it follows the candidate (it refuses only because it has not lost
+ * it), and holds nothing of the old timeline past the fork.
+ */
 static bool
-votes_cover(const Node *n, const DcSyncSet *s)
+votes_cover(const Node *n, const DcSyncSet *s, bool on_my_timeline)
 {
 	int			granted[MAXN + 1];
 	int			ng = 0;
@@ -844,7 +851,8 @@ votes_cover(const Node *n, const DcSyncSet *s)
 	granted[ng++] = n->id;
 	for (int i = 1; i <= W.n; i++)
 		if (i != n->id && n->r.st[i] == PEER_ANSWERED &&
-			dc_vote_granted((DcVote) n->r.rep[i].vote))
+			(dc_vote_granted((DcVote) n->r.rep[i].vote) ||
+			 (on_my_timeline && n->r.rep[i].tl == n->tl)))
 			granted[ng++] = i;
 	return dc_sync_votes_cover(s, granted, ng);
 }
@@ -880,7 +888,7 @@ election_done(Node *n)
 			DcSyncSet	s;
 
 			sync_copy(1, &s);
-			if (!votes_cover(n, &s))
+			if (!votes_cover(n, &s, true))
 			{
 				trace(1, "node %d: %d votes for its re-election in term %lld, but fewer than %d of them from members of the synchronous set",
 					  n->id, votes, (long long) n->election_term, dc_sync_needed(&s));
@@ -918,7 +926,7 @@ election_done(Node *n)
 		DcSyncSet	s;
 
 		sync_copy(n->tl, &s);
-		if (!votes_cover(n, &s))
+		if (!votes_cover(n, &s, false))
 		{
 			trace(1, "node %d: %d votes in term %lld, but fewer than %d of them from members of the synchronous set",
 				  n->id, votes, (long long) n->election_term, dc_sync_needed(&s));
