@@ -60,7 +60,10 @@ typedef int64_t simtime;		/* real time, microseconds */
 								 * timeline that it can follow */
 #define SR_REELECT	0x10		/* (i) holds for a running primary's re-election
 								 * too, unless it published the set */
-#define SR_ALL		0x17
+#define SR_KEEPSET	0x20		/* a node on a later timeline keeps timeline 1's
+								 * set (a model correction: no new primary
+								 * publishes one, so it stays in force) */
+#define SR_ALL		0x37
 #define SR_PRIMARY	0x08		/* for the analysis only, not in SR_ALL: node 1
 								 * releases its waiters only while it may commit
 								 * (a waiter woken without the lease is
