@@ -28,6 +28,7 @@
  */
 #include "sim.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void
@@ -90,9 +91,30 @@ check_sync_acked(void)
 	 * still waits, i.e. not written by an incarnation of the primary of
 	 * timeline 1 that has crashed since (its clients were disconnected).
 	 */
+	if ((W.sync_rules & SR_PRIMARY) && !may_commit(&W.nodes[1], W.now))
+		return;
 	if (got[W.sync.quorum - 1] > W.acked_tl1 &&
 		got[W.sync.quorum - 1] > W.tl1_unackable)
+	{
+		/* the trace shows the acknowledgements node 1 gets without its lease */
+		if (W.verbose > 0 && !may_commit(&W.nodes[1], W.now))
+		{
+			char		who[128] = "";
+			int			len = 0;
+
+			for (int i = 0; i < W.sync.nmembers; i++)
+			{
+				const Node *m = &W.nodes[W.sync.members[i]];
+
+				len += snprintf(who + len, sizeof(who) - len, " %d:%llu%s",
+								m->id, (unsigned long long) m->recv,
+								m->tl == 1 ? "" : "(tl>1)");
+			}
+			trace(1, "synchronous: acknowledged up to %llu while node 1 may not commit (members%s)",
+				  (unsigned long long) got[W.sync.quorum - 1], who);
+		}
 		W.acked_tl1 = got[W.sync.quorum - 1];
+	}
 }
 
 /* after healing: the surviving primary's history holds them all */

@@ -308,12 +308,16 @@ may_commit(const Node *n, simtime t)
 /*
  * The set node 1 published (the same for all of timeline 1); a node on a
  * later timeline holds none (its new primary would publish its own: the
- * model checks the commits of timeline 1 only).
+ * model checks the commits of timeline 1 only).  --sync-rules (SR_KEEPSET):
+ * it keeps timeline 1's, as repl_sync does on a new timeline until its
+ * primary publishes a set that covers it (no new primary publishes in the
+ * model); else a new timeline's elections run without a rule, and a
+ * standby behind the fork wins on the new timeline (seed 120295).
  */
 void
 sync_copy(uint32_t tl, DcSyncSet *out)
 {
-	if (W.sync.quorum > 0 && tl == 1)
+	if (W.sync.quorum > 0 && (tl == 1 || (W.sync_rules & SR_KEEPSET)))
 		*out = W.sync;
 	else
 		memset(out, 0, sizeof(*out));

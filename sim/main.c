@@ -125,6 +125,9 @@ rejoin(Node *n)
 	n->upstream = p;
 	if (P->lead_term > n->term)
 		n->term = P->lead_term;
+	/* --sync-rules: it streams only once it knows its upstream's term */
+	if (W.sync_rules & SR_REJOIN)
+		n->up_term = P->lead_term;
 	node_restart(n);
 }
 
@@ -697,6 +700,13 @@ main(int argc, char **argv)
 			W.sync_mode = true;
 		else if (strcmp(a, "--sync-fix") == 0)
 			W.sync_fix = true;
+		else if (strcmp(a, "--sync-rules") == 0)
+		{
+			/* all of them, or a mask of SR_* (sim.h), for the analysis */
+			W.sync_rules = (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9') ?
+				atoi(argv[++i]) : SR_ALL;
+			W.sync_fix = true;
+		}
 		else if (strcmp(a, "--progress") == 0)
 			o.progress = strtoull(v, NULL, 10), i++;
 		else if (strcmp(a, "-v") == 0)
@@ -705,7 +715,7 @@ main(int argc, char **argv)
 			o.verbose = 2;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync [--sync-fix]] | --seed S [-v|-vv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync [--sync-fix | --sync-rules [MASK]]] | --seed S [-v|-vv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}

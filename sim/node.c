@@ -261,6 +261,18 @@ decide_vote(Node *n, int64_t term, int cand, dc_lsn lsn, uint32_t tl)
 	r.candidate = cand;
 	r.candidate_lsn = lsn;
 	r.candidate_timeline = tl;
+	/*
+	 * --sync-rules: the request carries the candidate's history, from which
+	 * the voter takes where the candidate's timeline left its own (if it
+	 * descends from it): dc_decide_vote then accepts a candidate on a newer
+	 * timeline that this node can follow.  Without it, a standby that
+	 * voted in a newer term (so receives nothing from an older-term primary)
+	 * never switches to the timeline of the primary it follows, and refuses
+	 * that primary's re-election: no one is ever elected.
+	 */
+	r.candidate_fork_lsn = 0;
+	if ((W.sync_rules & SR_TIMELINE) && tl != 0 && tl > n->tl && tl_ancestor(n->tl, tl))
+		r.candidate_fork_lsn = common_prefix(n->tl, tl);
 	d = dc_decide_vote(&v, &r, &W.t);
 	if (dc_vote_records(d))
 		record_vote(n, term, cand);
@@ -300,6 +312,7 @@ serve_request(Node *n, const Msg *m)
 			rep.kind = M_VOTE_REP;
 			rep.vote = decide_vote(n, m->term, m->cand, m->lsn, m->tl);
 			rep.term = n->term;
+			rep.tl = n->tl;		/* the voter's timeline, for SR_REELECT */
 			trace(1, "node %d: vote for node %d in term %lld: %s (heard %lld ms ago, lost %d/%d, pos %llu, term %lld, %s, upstream %d of term %lld)",
 				  n->id, m->cand, (long long) m->term, dc_vote_name(rep.vote),
 				  (long long) heard_ago(n), n->primary_lost, n->lost_definitive,
@@ -822,6 +835,28 @@ decide_degraded(Node *n)
 	}
 }
 
+/*
+ * (i): do the votes of this round (its own included) cover the set s?
+ * For a running primary's re-election (on_my_timeline), a member that
+ * answers from the candidate's own timeline counts too, whatever its
+ * vote: it follows the candidate (it refuses only because it has not lost
+ * it), and holds nothing of the old timeline past the fork.
+ */
+static bool
+votes_cover(const Node *n, const DcSyncSet *s, bool on_my_timeline)
+{
+	int			granted[MAXN + 1];
+	int			ng = 0;
+
+	granted[ng++] = n->id;
+	for (int i = 1; i <= W.n; i++)
+		if (i != n->id && n->r.st[i] == PEER_ANSWERED &&
+			(dc_vote_granted((DcVote) n->r.rep[i].vote) ||
+			 (on_my_timeline && n->r.rep[i].tl == n->tl)))
+			granted[ng++] = i;
+	return dc_sync_votes_cover(s, granted, ng);
+}
+
 static void
 election_done(Node *n)
 {
@@ -839,6 +874,27 @@ election_done(Node *n)
 	}
 	if (!n->in_recovery)
 	{
+		/*
+		 * --sync-rules: a primary that did not publish the set in force (a
+		 * winner whose promotion outlasted the old primary's re-election,
+		 * which then committed more) needs the votes of the members too:
+		 * its timeline may lack commits acknowledged after its election.
+		 * The set in force is timeline 1's (the model's only one); a new
+		 * timeline's primary would publish its own, with a newer version.
+		 */
+		if ((W.sync_rules & SR_REELECT) && n->id != W.sync.primary &&
+			dc_has_quorum(votes, W.n))
+		{
+			DcSyncSet	s;
+
+			sync_copy(1, &s);
+			if (!votes_cover(n, &s, true))
+			{
+				trace(1, "node %d: %d votes for its re-election in term %lld, but fewer than %d of them from members of the synchronous set",
+					  n->id, votes, (long long) n->election_term, dc_sync_needed(&s));
+				votes = 0;
+			}
+		}
 		/* a primary's re-election */
 		if (dc_has_quorum(votes, W.n) && n->ws == WS_PRIMARY && !n->fenced)
 		{
@@ -857,6 +913,26 @@ election_done(Node *n)
 			  n->id, (long long) n->term, (long long) n->election_term);
 		votes = 0;
 		transient = false;
+	}
+	/*
+	 * --sync-rules: (f) counted on the members that granted their vote (each
+	 * stopped receiving from the old primary before it granted, and is not
+	 * ahead of the candidate, by (d)), not on the members the poll saw: a
+	 * member seen but not voting may still receive, and acknowledge, WAL
+	 * the old primary wrote before its lease ended.
+	 */
+	if ((W.sync_rules & SR_VOTERS) && votes > 0 && dc_has_quorum(votes, W.n))
+	{
+		DcSyncSet	s;
+
+		sync_copy(n->tl, &s);
+		if (!votes_cover(n, &s, false))
+		{
+			trace(1, "node %d: %d votes in term %lld, but fewer than %d of them from members of the synchronous set",
+				  n->id, votes, (long long) n->election_term, dc_sync_needed(&s));
+			votes = 0;
+			transient = now_local(n) < n->deadline;
+		}
 	}
 	if (dc_has_quorum(votes, W.n))
 	{

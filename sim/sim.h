@@ -52,6 +52,23 @@ typedef int64_t simtime;		/* real time, microseconds */
 #define LEGACY_UNARMED	0x20	/* found by reading: a new primary commits
 								 * before its first acknowledged heartbeat */
 
+/* --sync-rules: the rule set that closes the losses left by --sync-fix */
+#define SR_VOTERS	0x01		/* an election counts, for (f), only members
+								 * whose vote it was granted (itself included) */
+#define SR_REJOIN	0x02		/* a rejoined node knows its upstream's term */
+#define SR_TIMELINE 0x04		/* a voter may vote for a candidate on a newer
+								 * timeline that it can follow */
+#define SR_REELECT	0x10		/* (i) holds for a running primary's re-election
+								 * too, unless it published the set */
+#define SR_KEEPSET	0x20		/* a node on a later timeline keeps timeline 1's
+								 * set (a model correction: no new primary
+								 * publishes one, so it stays in force) */
+#define SR_ALL		0x37
+#define SR_PRIMARY	0x08		/* for the analysis only, not in SR_ALL: node 1
+								 * releases its waiters only while it may commit
+								 * (a waiter woken without the lease is
+								 * disconnected, as by a crash) */
+
 typedef enum Role
 {
 	ROLE_PRIMARY,				/* registered as the primary */
@@ -310,6 +327,7 @@ typedef struct World
 	/* --sync: timeline 1 commits under ANY k of its standbys (sync.quorum) */
 	bool		sync_mode;
 	bool		sync_fix;		/* --sync-fix: voters stop receiving from an older term */
+	int			sync_rules;		/* --sync-rules: SR_* below (implies sync_fix) */
 	DcSyncSet	sync;			/* published by node 1; quorum 0: off */
 	dc_lsn		acked_tl1;		/* end of the last record k members flushed */
 	dc_lsn		tl1_unackable;	/* written by a crashed incarnation: nobody waits */

@@ -125,6 +125,30 @@
  * with no standby, or off) there is no rule: "on" gives up the guarantee
  * while it runs without a synchronous standby.
  *
+ * The old primary's waiters are released whenever members report their
+ * flush positions, lease or no lease: a commit it wrote before its lease
+ * ended can still be acknowledged after the election, by members that
+ * still stream from it.  So the positions (f) and (g) rest on must be
+ * final, which a poll cannot give; two more rules:
+ *	 (h) a member grants a vote in T' only once it receives nothing more
+ *		 from a primary of a term below T': its walreceiver has stopped,
+ *		 durably (a restart does not start it again), before it reads the
+ *		 position it compares by (d); it streams again only from a primary
+ *		 whose term is at least its own;
+ *	 (i) an election is won only with the votes of at least |P| - p + 1
+ *		 members, the candidate's own included (dc_sync_votes_cover), on
+ *		 top of (f) and (g) at the poll.
+ * An acknowledged commit is on at least p members; some member that voted
+ * is one of them, and it received the commit before it voted (h), so the
+ * candidate, not behind it (d), holds the commit.  Once (h) holds, a standby
+ * that voted in a newer term than the primary it follows (an election that
+ * elected nobody) no longer switches to that primary's new timeline by
+ * streaming, so it must be able to vote for that primary's re-election: a
+ * candidate on a newer timeline is accepted when it descends from the
+ * voter's and the voter can follow it (candidate_fork_lsn, taken from the
+ * candidate's history).  sim/sim --sync --sync-rules checks the three; the
+ * worker does not do (h) and (i) yet, nor pass candidate_fork_lsn.
+ *
  * What this does not cover (README, "The fence"): a transaction already
  * past its commit check when the lease ends (a process frozen between the
  * check and its commit record for longer than the margin); clocks whose
@@ -134,10 +158,9 @@
  * synchronous set are all older than a change the primary already applied
  * (a member that was down while the set changed and comes back after the
  * primary is lost, seeing none of the members that hold the newer copy);
- * and a commit written by the old primary before its lease ended but
- * acknowledged after the election by a member that still streams from it
- * (sim/sim --sync finds such schedules: a member must stop receiving from
- * the old primary when it votes, which the worker does not do yet).
+ * and, until the worker does (h) and (i), a commit written by the old
+ * primary before its lease ended but acknowledged after the election by a
+ * member that still streams from it (sim/sim --sync finds such schedules).
  *
  *-------------------------------------------------------------------------
  */
@@ -240,6 +263,23 @@ dc_sync_needed(const DcSyncSet *s)
 	return s->nmembers - s->quorum + 1;
 }
 
+/*
+ * (h) an election is won only with the votes of dc_sync_needed() members
+ * (granted: the candidate and every node that granted its vote)
+ */
+bool
+dc_sync_votes_cover(const DcSyncSet *s, const int *granted, int ngranted)
+{
+	int			needed = dc_sync_needed(s);
+	int			members = 0;
+	int			i;
+
+	for (i = 0; i < ngranted && members < needed; i++)
+		if (dc_sync_member(s, granted[i]))
+			members++;
+	return members >= needed;
+}
+
 /* ----------
  * Voting
  * ----------
@@ -265,7 +305,15 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 		return DC_DENY_HEARD_PRIMARY;
 	if (v->has_position)
 	{
-		if (r->candidate_timeline != 0 && r->candidate_timeline != v->position.timeline)
+		/*
+		 * Another timeline is refused, unless it descends from this node's
+		 * and this node can follow it (the fork is not before its WAL).
+		 */
+		if (r->candidate_timeline != 0 && r->candidate_timeline != v->position.timeline &&
+			!(r->candidate_fork_lsn != 0 &&
+			  r->candidate_timeline > v->position.timeline &&
+			  dc_decide_follow(&v->position, r->candidate_timeline,
+							   r->candidate_fork_lsn) == DC_FOLLOW_OK))
 			return DC_DENY_OTHER_TIMELINE;
 		if (r->candidate_lsn < dc_position_lsn(&v->position))
 			return DC_DENY_CANDIDATE_BEHIND;

@@ -85,6 +85,7 @@ typedef struct DcSyncSet
 
 extern bool dc_sync_member(const DcSyncSet *s, int node_id);
 extern int	dc_sync_needed(const DcSyncSet *s);
+extern bool dc_sync_votes_cover(const DcSyncSet *s, const int *granted, int ngranted);
 
 /* ----------
  * Following a new upstream
@@ -149,6 +150,10 @@ typedef struct DcVoteRequest
 	int			candidate;
 	dc_lsn		candidate_lsn;
 	uint32_t	candidate_timeline; /* 0: not given */
+	dc_lsn		candidate_fork_lsn; /* when the candidate's timeline is newer:
+									 * where it left the voter's timeline, from
+									 * the candidate's history; 0: not given
+									 * (or not a descendant) */
 } DcVoteRequest;
 
 extern DcVote dc_decide_vote(const DcVoter *v, const DcVoteRequest *r,
