@@ -20,16 +20,6 @@ my $tmp = PostgreSQL::Test::Utils::tempdir;
 my $closed = PostgreSQL::Test::Cluster::get_free_port();
 my $down = "host=$tmp port=$closed dbname=repmgr connect_timeout=2";
 
-sub write_file
-{
-	my ($name, $text) = @_;
-	my $path = "$tmp/$name";
-	open my $fh, '>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	return $path;
-}
-
 # ---- help, version, usage errors
 my ($rc, $stdout, $stderr) = repmgr('--help');
 is($rc, 0, '--help exits 0');
@@ -60,11 +50,11 @@ $out = repmgr_exit('bad -L value', 1, '-L', 'LOUD', 'cluster', 'show');
 like($out, qr/invalid log level "LOUD"/, '... naming the level');
 
 # ---- -f naming a missing file: an error, nothing else tried
-my $good = write_file('good.conf', "cluster=test\nnode=1\nnode_name=node1\nconninfo='$down'\n");
+my $good = write_file($tmp, 'good.conf', "cluster=test\nnode=1\nnode_name=node1\nconninfo='$down'\n");
 my $cwd = getcwd();
 my $dir = "$tmp/cwd";
 mkdir $dir;
-write_file('cwd/repmgr.conf', "node=1\nconninfo='$down'\n");
+write_file($tmp, 'cwd/repmgr.conf', "node=1\nconninfo='$down'\n");
 chdir $dir;
 $out = repmgr_exit('-f naming a missing file: ERR_BAD_CONFIG', 1, '-f', "$tmp/missing.conf", 'cluster', 'show');
 like($out, qr/\[ERROR\] configuration file "\Q$tmp\E\/missing.conf" not found/, '... naming the file');
@@ -77,7 +67,7 @@ like($out, qr/\[ERROR\] connection to database failed: /, '... its conninfo is u
 chdir $cwd;
 
 # ---- malformed files: every error, with file, line and key
-my $bad = write_file('bad.conf', <<"EOF");
+my $bad = write_file($tmp, 'bad.conf', <<"EOF");
 # a comment
 cluster = test
 node=one
@@ -103,13 +93,13 @@ like($out, qr/line 9: invalid value "LOUD" for "loglevel"/, 'bad log level');
 like($out, qr/line 10: invalid value "-1" for "priority"/, 'negative priority');
 like($out, qr/line 11: a setting name is expected/, 'a line without a key');
 unlike($out, qr/line [12]:/, 'comments and good lines are fine');
-my $badconninfo = write_file('badconninfo.conf', "conninfo='host=x nosuchkey=1'\n");
+my $badconninfo = write_file($tmp, 'badconninfo.conf', "conninfo='host=x nosuchkey=1'\n");
 $out = repmgr_exit('an invalid conninfo', 1, '-f', $badconninfo, 'cluster', 'show');
 like($out, qr/line 1: invalid value "host=x nosuchkey=1" for "conninfo": invalid connection option "nosuchkey"/,
 	'... with libpq\'s reason');
 
 # ---- quoting and comments
-my $quoted = write_file('quoted.conf', <<"EOF");
+my $quoted = write_file($tmp, 'quoted.conf', <<"EOF");
 node = 7   # the node
 node_name = 'it''s #7'
 cluster="c l"
@@ -123,13 +113,13 @@ unlike($out, qr/configuration file/, '... without configuration errors');
 my $sample = slurp_file("$FindBin::RealBin/../repmgr.conf.sample");
 my @settings = ($sample =~ /^#([a-z_]+=.*)$/mg);
 cmp_ok(scalar(@settings), '>=', 30, 'repmgr.conf.sample documents the settings');
-my $all = write_file('all.conf', join("\n", @settings, "conninfo='$down'") . "\n");
+my $all = write_file($tmp, 'all.conf', join("\n", @settings, "conninfo='$down'") . "\n");
 $out = repmgr_exit('all settings of repmgr.conf.sample uncommented are accepted', 6,
 	'-f', $all, 'cluster', 'show');
 unlike($out, qr/configuration file/, '... without configuration errors');
 
 # ---- required settings
-my $partial = write_file('partial.conf', "conninfo='$down'\n");
+my $partial = write_file($tmp, 'partial.conf', "conninfo='$down'\n");
 $out = repmgr_exit('primary register without node/node_name: ERR_BAD_CONFIG', 1,
 	'-f', $partial, 'primary', 'register');
 like($out, qr/required setting "node" not found in configuration file "\Q$partial\E"/, '... naming node');
@@ -138,7 +128,7 @@ like($out, qr/required setting "node_name" not found/, '... and node_name');
 # ---- log level
 ($rc, $stdout, $stderr) = repmgr('-f', $good, '-L', 'DEBUG', 'cluster', 'show');
 like($stderr, qr/\[DEBUG\] /, '-L DEBUG shows debug messages');
-my $quiet = write_file('quiet.conf', "loglevel=CRIT\nconninfo='$down'\n");
+my $quiet = write_file($tmp, 'quiet.conf', "loglevel=CRIT\nconninfo='$down'\n");
 ($rc, $stdout, $stderr) = repmgr('-f', $quiet, 'cluster', 'show');
 is($rc, 6, 'loglevel=CRIT: still ERR_DB_CON');
 is($stderr, '', '... but nothing logged below CRIT');
@@ -146,7 +136,7 @@ is($stderr, '', '... but nothing logged below CRIT');
 like($stderr, qr/\[ERROR\] connection to database failed/, '-L overrides loglevel of the file');
 
 # ---- a NUL byte and a file without end: errors with file and line
-my $nul = write_file('nul.conf', "node=1\nnode_name=ab\0cd\ncluster=test\nconninfo='$down'\n");
+my $nul = write_file($tmp, 'nul.conf', "node=1\nnode_name=ab\0cd\ncluster=test\nconninfo='$down'\n");
 $out = repmgr_exit('a NUL byte in repmgr.conf is an error', 1, '-f', $nul, 'cluster', 'show');
 like($out, qr/\[ERROR\] configuration file "\Q$nul\E", line 2: the line contains a NUL byte/,
 	'... naming the file and the line');

@@ -19,16 +19,6 @@ my $tmp = PostgreSQL::Test::Utils::tempdir;
 my $closed = PostgreSQL::Test::Cluster::get_free_port();
 my $down = "host=$tmp port=$closed dbname=repmgr connect_timeout=2";
 
-sub write_file
-{
-	my ($name, $text) = @_;
-	my $path = "$tmp/$name";
-	open my $fh, '>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	return $path;
-}
-
 # a fresh server with the library preloaded and no repmgr.* setting given
 my $node = PostgreSQL::Test::Cluster->new('settings');
 $node->init;
@@ -134,7 +124,7 @@ foreach my $key (sort keys %listed)
 }
 
 # ---- values out of range: the CLI refuses what the server refuses
-my $conf = write_file('range.conf', <<"EOF");
+my $conf = write_file($tmp, 'range.conf', <<"EOF");
 cluster=test
 node=1
 node_name=node1
@@ -161,7 +151,7 @@ like($sql_err, qr/0 is outside the valid range for parameter "repmgr.reconnect_a
 	'... as the server refuses reconnect_attempts = 0');
 
 # the values at the ends of the ranges, and a time with a unit, are accepted
-$conf = write_file('ends.conf', <<"EOF");
+$conf = write_file($tmp, 'ends.conf', <<"EOF");
 cluster=test
 node=1
 node_name=node1

@@ -20,8 +20,19 @@ our @EXPORT = qw(
   new_primary new_standby new_witness repmgr_conf conninfo
   sql_error poll_until register_primary register_standby
   worker_state wait_worker_state start_prober stop_prober prober_results
-  start_after_kill
+  start_after_kill write_file
 );
+
+# write text to dir/name (the directory must exist); returns the path
+sub write_file
+{
+	my ($dir, $name, $text) = @_;
+	my $path = "$dir/$name";
+	open my $fh, '>', $path or die "$path: $!";
+	print $fh $text;
+	close $fh;
+	return $path;
+}
 
 # settings every node of a test cluster gets
 sub repmgr_conf
