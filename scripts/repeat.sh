@@ -11,7 +11,10 @@
 # Stops at the first failure unless KEEP_GOING=1; the output of each run
 # is kept in ${REPEAT_LOG_DIR:-/tmp/repeat}/run-N.log.  REPEAT_SAVE=dir
 # copies dir (say, the servers' logs of the run) to run-N.saved when a run
-# fails, before the next run overwrites it.
+# fails, before the next run overwrites it.  SIGTERM or SIGINT to this
+# script stops it after the run in progress, which keeps the lock until it
+# ends (killing the script alone used to release the lock under a run that
+# went on).
 set -uo pipefail
 
 n=$1
@@ -47,9 +50,13 @@ run_once() {
 	return $rc
 }
 
+stop_requested=0
+trap 'stop_requested=1; echo "repeat.sh: stopping after the run in progress" >&2' TERM INT
+
 passed=0
 failed=0
 for i in $(seq "$n"); do
+	[ "$stop_requested" = 1 ] && break
 	start=$(date +%s)
 	if run_once "$@" >"$logdir/run-$i.log" 2>&1; then
 		passed=$((passed + 1))
