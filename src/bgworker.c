@@ -186,7 +186,8 @@ wait_time_ms(void)
 			next = ctx.next_attempt;
 			break;
 		case WS_ELECTION:
-			return 50;
+			/* the first round at once: the decision to stand was just made */
+			return ctx.election_round == 0 ? 0 : 50;
 		case WS_DEGRADED:
 		case WS_WAITING_PRIMARY:
 			next = Min(ctx.next_check, ctx.next_decision);

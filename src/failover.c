@@ -77,11 +77,30 @@ say_reason(WorkerCtx *ctx, int elevel, const char *reason)
  * from the primary it lost, so a node that rejoined just before (and may
  * now be the new primary) can still be inactive in it.
  */
+static RemoteConn *
+peer_link_conn(void *arg, int node_id)
+{
+	PeerLink   *link = peer_link((WorkerCtx *) arg, node_id);
+
+	if (link->conn == NULL)
+		link->conn = remote_conn_new();
+	return link->conn;
+}
+
+/*
+ * Each poll opens the persistent links afresh (none is left from long ago,
+ * when the network may have been another), and leaves them open: an
+ * election decided on this poll sends its first vote requests over them,
+ * without the cost of a second connection.
+ */
 static PeerState *
 poll_others(WorkerCtx *ctx, int *npeers)
 {
-	return peers_poll_without(ctx->nodes, repmgr_node_id, ctx->lost_primary_id,
-							  ctx->status.role != NODE_TYPE_WITNESS, npeers);
+	worker_close_peer_links(ctx);
+	ctx->peer_links_opened = GetCurrentTimestamp();
+	return peers_poll_over(ctx->nodes, repmgr_node_id, ctx->lost_primary_id,
+						   ctx->status.role != NODE_TYPE_WITNESS,
+						   peer_link_conn, ctx, npeers);
 }
 
 /*
@@ -505,10 +524,14 @@ observe_election(WorkerCtx *ctx)
 
 	/*
 	 * Each voter's answer is logged in the first round, then on change.
-	 * The first round opens fresh connections, which the later rounds and,
-	 * once elected, the first heartbeats use: none is left from long ago.
+	 * The first round uses the links the decision's poll has just opened
+	 * (or opens fresh ones, should that poll be older than an interval);
+	 * the later rounds and, once elected, the first heartbeats use them
+	 * too: none is left from long ago.
 	 */
-	if (ctx->election_round == 0)
+	if (ctx->election_round == 0 &&
+		TimestampDifferenceExceeds(ctx->peer_links_opened, GetCurrentTimestamp(),
+								   repmgr_monitor_interval_ms))
 		worker_close_peer_links(ctx);
 	elevel = (ctx->election_round++ == 0) ? LOG : DEBUG1;
 	votes += request_votes(ctx, &req, repmgr_connect_timeout_ms, elevel, &may_change);

@@ -434,6 +434,7 @@ act_reconnect_upstream(WorkerCtx *ctx)
 					up ? up->name : "?")));
 	set_upstream(ctx, ctx->self->upstream_node_id);
 	reset_failure_state(ctx);
+	worker_close_peer_links(ctx);	/* those of the failure's polls */
 	ctx->status.primary_visible = true;
 }
 
@@ -599,6 +600,7 @@ act_upstream_back(WorkerCtx *ctx)
 	bool		was_recorded = (ctx->state != WS_SUSPECT);
 
 	reset_failure_state(ctx);
+	worker_close_peer_links(ctx);	/* those of the failure's polls */
 	ctx->status.primary_visible = true;
 	if (was_recorded)
 	{

@@ -86,6 +86,20 @@ PeerState *
 peers_poll_without(List *nodes, int skip_id, int skip2_id, bool active_only,
 				   int *npeers)
 {
+	return peers_poll_over(nodes, skip_id, skip2_id, active_only, NULL, NULL,
+						   npeers);
+}
+
+/*
+ * The same over connections the caller keeps: conn_for(arg, node_id) gives
+ * the one for each node (opened here when it is not open), which stays
+ * open for the caller's next request, so that request costs no new
+ * connection.
+ */
+PeerState *
+peers_poll_over(List *nodes, int skip_id, int skip2_id, bool active_only,
+				PeerConnFn conn_for, void *arg, int *npeers)
+{
 	PeerState  *peers;
 	RemoteOp   *ops;
 	ListCell   *lc;
@@ -111,6 +125,8 @@ peers_poll_without(List *nodes, int skip_id, int skip2_id, bool active_only,
 	{
 		ops[i].conninfo = peers[i].node->conninfo;
 		ops[i].sql = PEER_STATE_SQL;
+		if (conn_for != NULL)
+			ops[i].rc = conn_for(arg, peers[i].node->node_id);
 	}
 	remote_run(ops, n, repmgr_connect_timeout_ms);
 

@@ -40,7 +40,13 @@ typedef struct PeerState
 extern PeerState *peers_poll(List *nodes, int skip_id, bool active_only,
 							 int *npeers);
 extern PeerState *peers_poll_without(List *nodes, int skip_id, int skip2_id,
-									 bool active_only, int *npeers);
+									  bool active_only, int *npeers);
+
+/* the persistent connection to use for a node, or NULL for a transient one */
+typedef RemoteConn *(*PeerConnFn) (void *arg, int node_id);
+extern PeerState *peers_poll_over(List *nodes, int skip_id, int skip2_id,
+								  bool active_only, PeerConnFn conn_for,
+								  void *arg, int *npeers);
 extern PeerState *peers_find(PeerState *peers, int npeers, int node_id);
 extern bool peer_is_primary(const PeerState *peer);
 extern char *peers_describe(const PeerState *peers, int npeers);

@@ -92,6 +92,7 @@ typedef struct WorkerCtx
 	int64		election_term;
 	int64		decision_max_term;	/* the highest term the decision's poll saw */
 	int			election_round; /* vote requests sent in this election */
+	TimestampTz peer_links_opened;	/* by the last poll of the others */
 	TimestampTz wait_deadline;
 	TimestampTz next_decision;
 	int			follow_target;	/* node to follow for EV_NEW_PRIMARY */
