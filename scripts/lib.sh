@@ -54,10 +54,11 @@ ensure_test_user() {
 		useradd --create-home --shell /bin/bash "$TEST_USER"
 }
 
-# a copy of the tree owned by the test user; prints its path
-# (TEST_WORKDIR chooses another place, for runs side by side)
+# a copy of the tree owned by the test user; prints its path.  The default
+# place is one per checkout, so that runs from two worktrees side by side
+# do not remove each other's copy; TEST_WORKDIR chooses another.
 make_test_copy() {
-	local dir=${TEST_WORKDIR:-/tmp/repmgr-test}
+	local dir=${TEST_WORKDIR:-/tmp/repmgr-test-$(printf '%s' "$here" | cksum | cut -d' ' -f1)}
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	tar -C "$here" --exclude=.git -cf - . | tar -C "$dir" -xf -
