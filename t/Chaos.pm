@@ -226,15 +226,7 @@ sub setup
 		push @data, $n;
 	}
 	# the witness: a separate instance in namespace rpm5
-	my $w = NetnsCluster->new('witness', 5, %o);
-	$w->{id} = 5;
-	$w->in_ns('initdb', '-D', $w->data_dir, '-A', 'trust', '-N', '-U', $USER);
-	$w->write_conf(5, conf => { log_min_messages => 'info' });
-	$w->start;
-	$w->safe_psql('CREATE DATABASE repmgr', dbname => 'postgres');
-	$w->safe_psql('CREATE EXTENSION repmgr');
-	$w->safe_psql(sprintf("SELECT repmgr.witness_register(5, 'witness', '%s', '%s')",
-			$w->conninfo, $n1->conninfo));
+	my $w = NetnsCluster->new('witness', 5, %o)->init_witness($n1, 5, conf => { log_min_messages => 'info' });
 	$self->{data} = \@data;
 	$self->{witness} = $w;
 	$self->{nodes} = { map { $_->{id} => $_ } (@data, $w) };

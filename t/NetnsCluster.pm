@@ -210,6 +210,17 @@ sub init_primary
 	return $self;
 }
 
+# a witness: its own instance (initdb), registered as the witness of
+# $primary's cluster
+sub init_witness
+{
+	my ($self, $primary, $id, %opts) = @_;
+	$self->init_primary($id, %opts);
+	$self->safe_psql(sprintf("SELECT repmgr.witness_register(%d, '%s', '%s', '%s')",
+			$id, $self->{name}, $self->conninfo, $primary->conninfo));
+	return $self;
+}
+
 # a standby cloned from $upstream with pg_basebackup
 sub init_standby
 {
