@@ -29,7 +29,9 @@
  * promotion still shows at once (a standby's sessions become writable).
  * The table is created if missing: TABLE(probe int, seq bigint, node int).
  * The prober stops after DURATION_MS, on SIGTERM/SIGINT, or when STOPFILE
- * exists.
+ * exists, once the write in flight has its answer (or its deadline): a
+ * write cut short by the stop would be counted as failed although it may
+ * have committed.
  *
  *-------------------------------------------------------------------------
  */
@@ -135,8 +137,9 @@ exec_with_deadline(PGconn *conn, const char *sql, int nparams,
 			PQclear(last);
 			last = res;
 		}
+		/* a stop request lets the write in flight finish: it may commit */
 		left = deadline - now_ms();
-		if (left <= 0 || stop)
+		if (left <= 0)
 		{
 			snprintf(msg, msglen, "no answer within %ld ms", query_timeout);
 			PQclear(last);

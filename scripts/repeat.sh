@@ -40,7 +40,8 @@ trap stop_burners EXIT
 run_once() {
 	if [ -n "${REPEAT_LOCK:-}" ]; then
 		exec 9>"$REPEAT_LOCK"
-		flock 9
+		# never run without it (flock killed while it waits)
+		flock 9 || return 99
 	fi
 	start_burners
 	"$@" 9>&-
@@ -58,7 +59,12 @@ failed=0
 for i in $(seq "$n"); do
 	[ "$stop_requested" = 1 ] && break
 	start=$(date +%s)
-	if run_once "$@" >"$logdir/run-$i.log" 2>&1; then
+	run_once "$@" >"$logdir/run-$i.log" 2>&1
+	rc=$?
+	if [ "$rc" -eq 99 ]; then
+		echo "repeat.sh: could not take $REPEAT_LOCK; run $i not made" >&2
+		break
+	elif [ "$rc" -eq 0 ]; then
 		passed=$((passed + 1))
 		echo "run $i: passed ($(( $(date +%s) - start )) s)"
 	else
