@@ -254,6 +254,9 @@ decide_vote(Node *n, int64_t term, int cand, dc_lsn lsn, uint32_t tl)
 	v.term = n->term;
 	v.voted_term = n->voted_term;
 	v.voted_for = n->voted_for;
+	v.self_id = n->id;
+	v.granted_to = n->granted_to;
+	v.granted_ago_ms = (dc_ms) (now_local(n) - n->granted_at);
 	v.has_position = n->in_recovery;
 	position_of(n, &v.position);
 	sync_copy(n->tl, &v.sync);
@@ -275,7 +278,15 @@ decide_vote(Node *n, int64_t term, int cand, dc_lsn lsn, uint32_t tl)
 		r.candidate_fork_lsn = common_prefix(n->tl, tl);
 	d = dc_decide_vote(&v, &r, &W.t);
 	if (dc_vote_records(d))
+	{
 		record_vote(n, term, cand);
+		/* src/shmem.c: a window for another candidate, in memory */
+		if (cand != n->id && (cand != n->granted_to || v.granted_ago_ms >= W.t.silence_ms))
+		{
+			n->granted_to = cand;
+			n->granted_at = now_local(n);
+		}
+	}
 	return d;
 }
 
@@ -1402,6 +1413,7 @@ node_restart(Node *n)
 	n->r.kind = RK_NONE;
 	n->deadline = 0;
 	n->heard_at = now_local(n);
+	n->granted_to = 0;
 	n->notice_primary = 0;
 	n->notice_term = 0;
 	n->hb_primary = 0;

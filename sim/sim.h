@@ -224,6 +224,8 @@ typedef struct Node
 	bool		fenced;
 	/* shared memory */
 	double		heard_at;		/* local ms */
+	int			granted_to;		/* the last new grant to another node */
+	double		granted_at;		/* local ms */
 	int			notice_primary;
 	int64_t		notice_term;
 	int			hb_primary;

@@ -303,6 +303,20 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 		return DC_DENY_PRIMARY_NOT_LOST;
 	if (v->heard_ago_ms < t->silence_ms)
 		return DC_DENY_HEARD_PRIMARY;
+
+	/*
+	 * A candidate this node granted moments ago is about to promote: another
+	 * one in a later term is refused for the vote silence from that grant,
+	 * as if that candidate's first heartbeat had already come.  Without it,
+	 * two candidates that cannot see each other both win (terms T and T+1)
+	 * and both promote: the lease keeps the first from writing, but both
+	 * begin the same timeline ID, with different WAL, and the first cannot
+	 * rejoin the second without a new clone (pg_rewind sees one timeline).
+	 * Not a safety rule (the lease is), so it lives in memory only.
+	 */
+	if (v->granted_to != 0 && v->granted_to != r->candidate &&
+		v->granted_ago_ms < t->silence_ms)
+		return DC_DENY_RECENT_VOTE;
 	if (v->has_position)
 	{
 		/*
@@ -337,7 +351,7 @@ dc_vote_may_change(DcVote v)
 {
 	return v == DC_DENY_PRIMARY_NOT_LOST || v == DC_DENY_HEARD_PRIMARY ||
 		v == DC_DENY_CANDIDATE_BEHIND || v == DC_DENY_NO_WORKER ||
-		v == DC_DENY_STANDING;
+		v == DC_DENY_STANDING || v == DC_DENY_RECENT_VOTE;
 }
 
 /* must the voter write the new term and vote to disk? */
@@ -364,6 +378,7 @@ dc_vote_name(DcVote v)
 		[DC_DENY_OTHER_TIMELINE] = "the candidate is on another timeline",
 		[DC_DENY_STANDING] = "this node stands in an election itself",
 		[DC_DENY_NOT_SYNC] = "the candidate is not in the published synchronous set",
+		[DC_DENY_RECENT_VOTE] = "this node granted its vote to another candidate within the vote silence",
 	};
 
 	return (v >= 0 && v < DC_VOTE_COUNT) ? names[v] : "unknown";
@@ -384,6 +399,7 @@ static const char *const vote_codes[DC_VOTE_COUNT] = {
 	[DC_DENY_OTHER_TIMELINE] = "other_timeline",
 	[DC_DENY_STANDING] = "standing",
 	[DC_DENY_NOT_SYNC] = "not_sync",
+	[DC_DENY_RECENT_VOTE] = "recent_vote",
 };
 
 const char *

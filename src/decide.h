@@ -123,6 +123,7 @@ typedef enum DcVote
 	DC_DENY_OTHER_TIMELINE,
 	DC_DENY_STANDING,			/* it stands in an election itself */
 	DC_DENY_NOT_SYNC,			/* not in the published synchronous set */
+	DC_DENY_RECENT_VOTE,		/* granted another candidate moments ago */
 	DC_VOTE_COUNT
 } DcVote;
 
@@ -139,6 +140,9 @@ typedef struct DcVoter
 	int64_t		term;			/* durable */
 	int64_t		voted_term;		/* durable */
 	int			voted_for;		/* durable */
+	int			granted_to;		/* the candidate of its last new grant, 0:
+								 * none since the worker started */
+	dc_ms		granted_ago_ms; /* since that grant */
 	bool		has_position;	/* a standby: compare positions */
 	DcPosition	position;
 	DcSyncSet	sync;			/* its copy of the published set */

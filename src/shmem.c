@@ -50,6 +50,8 @@ typedef struct RepmgrShared
 	int			heartbeat_primary_id;
 	int64		heartbeat_term;
 	TimestampTz heartbeat_at;	/* the server's start until one arrives */
+	int			granted_to;		/* last new grant (not durable: see decide.c) */
+	TimestampTz granted_at;
 	XLogRecPtr	heartbeat_lsn;	/* the primary's flush position it carried */
 	int			follow_primary_id;	/* notify_follow(); InvalidNodeId: none */
 	int64		follow_term;
@@ -243,9 +245,24 @@ shmem_decide_vote(DcVoter *voter, const DcVoteRequest *req,
 	voter->voted_for = copy.voted_for;
 	voter->heard_ago_ms = TimestampDifferenceMilliseconds(shared->heartbeat_at,
 														  GetCurrentTimestamp());
+	voter->granted_to = shared->granted_to;
+	voter->granted_ago_ms = TimestampDifferenceMilliseconds(shared->granted_at,
+															GetCurrentTimestamp());
 	vote = dc_decide_vote(voter, req, timing);
 	if (dc_vote_records(vote))
 	{
+		/*
+		 * A new window only for another candidate (or once it has passed);
+		 * none for its own candidacy, which ends in its promotion or in a
+		 * lost election.
+		 */
+		if (req->candidate != voter->self_id &&
+			(req->candidate != shared->granted_to ||
+			 voter->granted_ago_ms >= timing->silence_ms))
+		{
+			shared->granted_to = req->candidate;
+			shared->granted_at = GetCurrentTimestamp();
+		}
 		copy.term = req->term;
 		copy.voted_term = req->term;
 		copy.voted_for = req->candidate;
