@@ -300,19 +300,18 @@ pg_ctl_has_log_option(RepmgrConfig *config)
  * which a switchover would add to the time the cluster takes no writes.
  * The deadline is pg_ctl's: PGCTLTIMEOUT, else 60 seconds.
  */
-static int
+int
 wait_postmaster_gone(const char *datadir)
 {
-	const char *env = getenv("PGCTLTIMEOUT");
-	int			timeout = (env != NULL && atoi(env) > 0) ? atoi(env) : 60;
-	double		deadline = monotonic_seconds() + timeout;
+	double		deadline = monotonic_seconds() + pg_ctl_timeout();
 	long		pid;
 
 	while (postmaster_running(datadir, &pid))
 	{
 		if (monotonic_seconds() >= deadline)
 		{
-			log_error("the server (PID %ld) has not stopped after %d seconds", pid, timeout);
+			log_error("the server (PID %ld) has not stopped after %d seconds", pid,
+					  pg_ctl_timeout());
 			return 1;
 		}
 		sleep_ms(5);
@@ -320,14 +319,24 @@ wait_postmaster_gone(const char *datadir)
 	return 0;
 }
 
-/*
- * pg_ctl -w -D datadir ... action (stop: -W, then our own wait).  A
- * server started without "-l" in pg_ctl_options would keep our stdout and
- * stderr open; its log output goes to /dev/null then.
- */
+/* pg_ctl's deadline for a start or a stop: PGCTLTIMEOUT, else 60 seconds */
 int
-pg_ctl_run(RepmgrConfig *config, const char *datadir, const char *action,
-		   const char *mode)
+pg_ctl_timeout(void)
+{
+	const char *env = getenv("PGCTLTIMEOUT");
+
+	return (env != NULL && atoi(env) > 0) ? atoi(env) : 60;
+}
+
+/*
+ * pg_ctl -w -D datadir ... action (stop: -W, then our own wait unless
+ * wait_gone is false: the caller waits for what it needs).  A server
+ * started without "-l" in pg_ctl_options would keep our stdout and stderr
+ * open; its log output goes to /dev/null then.
+ */
+static int
+pg_ctl_run_internal(RepmgrConfig *config, const char *datadir, const char *action,
+					const char *mode, bool wait_gone)
 {
 	StringInfoData cmd;
 	bool		starts = (strcmp(action, "start") == 0 || strcmp(action, "restart") == 0);
@@ -354,9 +363,23 @@ pg_ctl_run(RepmgrConfig *config, const char *datadir, const char *action,
 		log_notice("stopping server using '%s'", cmd.data);
 
 	status = run_command(cmd.data, NULL);
-	if (status == 0 && stops)
+	if (status == 0 && stops && wait_gone)
 		status = wait_postmaster_gone(datadir);
 	if (status != 0 && strcmp(action, "status") != 0)
 		log_error("pg_ctl %s failed with exit status %d", action, status);
 	return status;
+}
+
+int
+pg_ctl_run(RepmgrConfig *config, const char *datadir, const char *action,
+		   const char *mode)
+{
+	return pg_ctl_run_internal(config, datadir, action, mode, true);
+}
+
+/* "pg_ctl -W stop": ask the server to stop, and return at once */
+int
+pg_ctl_request_stop(RepmgrConfig *config, const char *datadir, const char *mode)
+{
+	return pg_ctl_run_internal(config, datadir, "stop", mode, false);
 }

@@ -28,5 +28,9 @@ extern void secret_file_remove(char *secret_file);
 extern bool pg_ctl_has_log_option(RepmgrConfig *config);
 extern int	pg_ctl_run(RepmgrConfig *config, const char *datadir,
 					   const char *action, const char *mode);
+extern int	pg_ctl_request_stop(RepmgrConfig *config, const char *datadir,
+								const char *mode);
+extern int	pg_ctl_timeout(void);
+extern int	wait_postmaster_gone(const char *datadir);
 
 #endif							/* REPMGR_EXEC_H */
