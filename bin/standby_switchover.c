@@ -11,9 +11,12 @@
  *		 down", with where its shutdown checkpoint record begins and ends;
  *	  3. wait until this standby has received and flushed that record to
  *		 its end;
- *	  4. promote this standby (repmgr.promote()) and wait until the
- *		 metadata here says so (this node the active primary, the old one
- *		 inactive): the next steps read it;
+ *	  4. promote this standby (repmgr.promote(shut_down_primary =>),
+ *		 which does not ask the old primary: steps 2 and 3 proved it can
+ *		 no longer write, and shutting down it could not answer; every
+ *		 other node is asked as always) and wait until the metadata here
+ *		 says so (this node the active primary, the old one inactive): the
+ *		 next steps read it;
  *	  5. wait until the old postmaster has exited, then rejoin the old
  *		 primary as a standby of this node, named by id
  *		 ("node rejoin --force-rewind --upstream-node-id" on its host:
@@ -699,8 +702,16 @@ stop_and_promote(RepmgrContext *ctx, PGconn *conn, OldPrimary *old, int my_id)
 		rc = wait_checkpoint_received(ctx, conn, checkpoint, checkpoint_end);
 	if (rc == SUCCESS)
 	{
+		const char *params[1] = {int_to_string(old->node_id)};
+
 		log_notice("promoting standby");
-		rc = db_query_value(conn, &promoted, "SELECT repmgr.promote()", 0, NULL);
+		/* the old primary is not asked: it has shut down (see the top) */
+		if (checkpoint_end != 0)
+			rc = db_query_value(conn, &promoted,
+								"SELECT repmgr.promote(shut_down_primary => $1::integer)",
+								1, params);
+		else
+			rc = db_query_value(conn, &promoted, "SELECT repmgr.promote()", 0, NULL);
 	}
 	if (rc != SUCCESS && promoted_anyway(ctx, conn))
 	{
