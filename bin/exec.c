@@ -51,6 +51,78 @@ append_shell_quoted(StringInfo buf, const char *arg)
 	appendStringInfoChar(buf, '\'');
 }
 
+/* the result of run_command() from a wait status */
+static int
+command_result(const char *command, int status)
+{
+	if (status == -1)
+	{
+		log_error("could not run \"%s\": %m", command);
+		return -1;
+	}
+	if (WIFEXITED(status))
+	{
+		if (WEXITSTATUS(status) == 127)
+			log_debug("the shell could not find the program of \"%s\"", command);
+		return WEXITSTATUS(status);
+	}
+	if (WIFSIGNALED(status))
+	{
+		log_error("command \"%s\" was terminated by signal %d", command, WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return -1;
+}
+
+/*
+ * Run command through /bin/sh, its stdout captured into output, but
+ * return as soon as it has printed a whole line containing marker,
+ * leaving it running: *pending is then its stream, to be given to
+ * command_finish(), and the result 0.  A command that ends without
+ * printing that line is waited for, *pending is NULL and the result is
+ * that of run_command().
+ */
+int
+command_start_until(const char *command, const char *marker, StringInfo output,
+					FILE **pending)
+{
+	FILE	   *f;
+	char		line[1024];
+
+	*pending = NULL;
+	log_verbose(LOG_INFO, "executing: %s", command);
+	log_debug("executing: %s", command);
+	fflush(stdout);
+	fflush(stderr);
+	f = popen(command, "r");
+	if (f == NULL)
+	{
+		log_error("could not run \"%s\": %m", command);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		appendStringInfoString(output, line);
+		if (strchr(line, '\n') != NULL && strstr(line, marker) != NULL)
+		{
+			*pending = f;
+			return 0;
+		}
+	}
+	return command_result(command, pclose(f));
+}
+
+/* wait for a command left running by command_start_until() */
+int
+command_finish(const char *command, FILE *pending)
+{
+	char		buf[1024];
+
+	while (fread(buf, 1, sizeof(buf), pending) > 0)
+		;
+	return command_result(command, pclose(pending));
+}
+
 /*
  * Run command through /bin/sh.  With output, its stdout is captured there;
  * otherwise it shares ours (so that pg_basebackup's progress shows).
@@ -84,24 +156,7 @@ run_command(const char *command, StringInfo output)
 	}
 	else
 		status = system(command);
-
-	if (status == -1)
-	{
-		log_error("could not run \"%s\": %m", command);
-		return -1;
-	}
-	if (WIFEXITED(status))
-	{
-		if (WEXITSTATUS(status) == 127)
-			log_debug("the shell could not find the program of \"%s\"", command);
-		return WEXITSTATUS(status);
-	}
-	if (WIFSIGNALED(status))
-	{
-		log_error("command \"%s\" was terminated by signal %d", command, WTERMSIG(status));
-		return 128 + WTERMSIG(status);
-	}
-	return -1;
+	return command_result(command, status);
 }
 
 static const char *

@@ -16,6 +16,9 @@
 
 extern void append_shell_quoted(StringInfo buf, const char *arg);
 extern int	run_command(const char *command, StringInfo output);
+extern int	command_start_until(const char *command, const char *marker,
+								StringInfo output, FILE **pending);
+extern int	command_finish(const char *command, FILE *pending);
 extern char *pg_program(RepmgrConfig *config, const char *program);
 extern char *repmgr_program(RepmgrConfig *config);
 extern char *ssh_wrap(RepmgrConfig *config, const char *host,

@@ -105,6 +105,9 @@ typedef struct OldPrimary
 	bool		local;
 	char	   *host;
 	char	   *config_file;
+	/* its stop, still exiting after it printed its shutdown checkpoint */
+	FILE	   *stop_pending;
+	char	   *stop_command;
 } OldPrimary;
 
 typedef struct Sibling
@@ -152,6 +155,50 @@ run_there(RepmgrContext *ctx, OldPrimary *old, const char *command, StringInfo o
 		log_error("ssh to host \"%s\" failed", old->host);
 		return ERR_BAD_SSH;
 	}
+	return status;
+}
+
+/*
+ * The stop on the old primary's host, read until the line of its shutdown
+ * checkpoint written while its postmaster is still exiting, and left to
+ * exit meanwhile (the promotion does not wait for that process, or ssh,
+ * to end): stop_finished() collects it.
+ */
+static int
+start_stop_there(RepmgrContext *ctx, OldPrimary *old, const char *args, StringInfo output)
+{
+	char	   *command = repmgr_there(ctx, old, args);
+	int			status;
+
+	if (!old->local)
+		command = ssh_wrap(ctx->config, old->host, ctx->opts->remote_user, command);
+	status = command_start_until(command, "--postmaster=stopping", output,
+								 &old->stop_pending);
+	old->stop_command = command;
+	if (old->stop_pending != NULL)
+		return SUCCESS;
+	if (status < 0)
+		return ERR_SYS_FAILURE;
+	if (!old->local && status == 255)
+	{
+		log_error("ssh to host \"%s\" failed", old->host);
+		return ERR_BAD_SSH;
+	}
+	return status;
+}
+
+/* the stop left running by start_stop_there() has ended; its result */
+static int
+stop_finished(OldPrimary *old)
+{
+	int			status;
+
+	if (old->stop_pending == NULL)
+		return SUCCESS;
+	status = command_finish(old->stop_command, old->stop_pending);
+	old->stop_pending = NULL;
+	if (status != SUCCESS)
+		log_warning("the stop on the old primary's host exited with status %d", status);
 	return status;
 }
 
@@ -428,9 +475,9 @@ stop_old_primary(RepmgrContext *ctx, OldPrimary *old, uint64 *lsn, uint64 *end,
 	int			rc;
 
 	initStringInfo(&out);
-	rc = run_on_old_primary(ctx, old,
-							"node service --action=stop --checkpoint --is-shutdown-cleanly",
-							&out);
+	rc = start_stop_there(ctx, old,
+						  "node service --action=stop --checkpoint --is-shutdown-cleanly",
+						  &out);
 	if (rc == SUCCESS && strstr(out.data, "--state=") == NULL)
 		rc = run_on_old_primary(ctx, old, "node status --is-shutdown-cleanly", &out);
 	if (rc != SUCCESS)
@@ -713,6 +760,8 @@ stop_and_promote(RepmgrContext *ctx, PGconn *conn, OldPrimary *old, int my_id)
 		else
 			rc = db_query_value(conn, &promoted, "SELECT repmgr.promote()", 0, NULL);
 	}
+	/* the stop's process on the old host (it exits on its own) */
+	(void) stop_finished(old);
 	if (rc != SUCCESS && promoted_anyway(ctx, conn))
 	{
 		/* two primaries would be worse than a half-done switchover */
