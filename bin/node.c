@@ -386,6 +386,8 @@ stop_until_shutdown_checkpoint(RepmgrContext *ctx, const char *datadir)
 		{
 			printf("--state=SHUTDOWN --last-checkpoint-lsn=%s --checkpoint-end-lsn=%s --postmaster=stopping\n",
 				   lsn_format(info.checkpoint_lsn), lsn_format(info.checkpoint_end_lsn));
+			/* a pipe's stdout is fully buffered: the switchover reads it now */
+			fflush(stdout);
 			return SUCCESS;
 		}
 		if (monotonic_seconds() >= deadline)
