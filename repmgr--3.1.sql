@@ -313,13 +313,14 @@ COMMENT ON FUNCTION node_status() IS
  * ---------------------------------------------------------------------
  */
 
-CREATE FUNCTION promote(force boolean DEFAULT false)
+CREATE FUNCTION promote(force boolean DEFAULT false,
+						shut_down_primary integer DEFAULT NULL)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'repmgr_promote'
 LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION promote(boolean) IS
-	'promote this standby; refused while a primary is running, or (without force) when another standby has more WAL';
+COMMENT ON FUNCTION promote(boolean, integer) IS
+	'promote this standby; refused while a primary is running, or (without force) when another standby has more WAL; shut_down_primary: the primary the caller has seen write its shutdown checkpoint, which this standby has received (a switchover), is not asked';
 
 CREATE FUNCTION follow(upstream_node_id integer DEFAULT NULL)
 RETURNS integer

@@ -210,7 +210,10 @@ if (my $s = load_json("$dir/switchover.json"))
 		['handover_ms', '… hand-over (the command)'],
 		['promotion_ms', '… promotion (new primary)'],
 		['client_ms', '… client reconnect and first commit'],
-		['floor_ms', 'floor: shutdown + promotion (ms)'])
+		['floor_ms', 'floor: shutdown + promotion (ms)'],
+		['to_checkpoint_ms', 'shutdown request → checkpoint complete'],
+		['handover_ckpt_ms', '… hand-over from the checkpoint (→ promote request)'],
+		['floor_ckpt_ms', 'floor from the checkpoint: request → checkpoint + promotion (ms)'])
 	{
 		$body .= row($p->[1], mmm($s->{ $p->[0] }), '', '') if $s->{ $p->[0] };
 	}

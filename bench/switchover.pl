@@ -25,7 +25,13 @@
 #     promotion (-> "archive recovery complete", the end of the startup
 #     process) and the client (-> its first acknowledged write:
 #     reconnect, commit);
-#   - the floor: shutdown + promotion, what no switchover can go below;
+#   - the floor: shutdown + promotion, what no switchover that waits for
+#     the old postmaster's exit can go below; and from the shutdown
+#     checkpoint: request -> "checkpoint complete", the hand-over from
+#     there (negative hand-overs above then mean the promotion came before
+#     the old postmaster's exit), and request -> checkpoint + promotion,
+#     the floor of a switchover that promotes once the checkpoint is
+#     written;
 #   - the duration of the whole command;
 #   - the acknowledged writes missing on the new primary (should be none).
 # Between switchovers it waits until both standbys stream from the new
@@ -150,7 +156,7 @@ my %result = (
 	failover_setting => 'automatic',
 );
 foreach my $phase (qw(pre_ms shutdown_ms worker_exit_ms checkpoint_ms after_checkpoint_ms
-	handover_ms promotion_ms client_ms floor_ms))
+	handover_ms promotion_ms client_ms floor_ms to_checkpoint_ms handover_ckpt_ms floor_ckpt_ms))
 {
 	$result{$phase} = stats(map { $_->{$phase} } @r);
 }
@@ -214,8 +220,9 @@ sub phases
 	my $reaped = log_event($old, qr/"repmgr worker" \(PID \d+\) exited/, $stop);
 	my $ckpt = log_event($old, qr/checkpoint starting: shutdown/, $stop);
 	my $ckpt_done = defined $ckpt ? log_event($old, qr/checkpoint complete/, $ckpt) : undef;
+	$ckpt_done = undef if defined $ckpt_done && $ckpt_done > $down;
 	$f->{worker_exit_ms} = $reaped - $stop if defined $reaped && $reaped <= $down;
-	if (defined $ckpt && defined $ckpt_done && $ckpt_done <= $down)
+	if (defined $ckpt && defined $ckpt_done)
 	{
 		$f->{checkpoint_ms} = $ckpt_done - $ckpt;
 		$f->{after_checkpoint_ms} = $down - $ckpt_done;
@@ -224,4 +231,12 @@ sub phases
 	$f->{promotion_ms} = $ready - $promote;
 	$f->{client_ms} = $first_new - $ready;
 	$f->{floor_ms} = $f->{shutdown_ms} + $f->{promotion_ms};
+	# a command that promotes once the shutdown checkpoint is written
+	# overlaps the rest of the shutdown: the same phases from the checkpoint
+	if (defined $ckpt_done)
+	{
+		$f->{to_checkpoint_ms} = $ckpt_done - $stop;
+		$f->{handover_ckpt_ms} = $promote - $ckpt_done;
+		$f->{floor_ckpt_ms} = $f->{to_checkpoint_ms} + $f->{promotion_ms};
+	}
 }

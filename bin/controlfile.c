@@ -57,6 +57,41 @@ db_state_name(DBState state)
 	return "unrecognized status code";
 }
 
+/*
+ * The end of the shutdown checkpoint record that begins at start: what
+ * XLogInsertRecord() reserves for it (its MAXALIGNed length: the record
+ * header, the short header of its main data and a CheckPoint, no block
+ * reference), skipping the page header of every page it crosses into, as
+ * XLogBytePosToEndRecPtr() does.  The server flushes up to there before
+ * its control file says "shut down", and writes nothing after it.
+ */
+uint64
+checkpoint_record_end(uint64 start, uint32 blcksz, uint32 seg_size)
+{
+	uint64		remaining = MAXALIGN(SizeOfXLogRecord +
+									 SizeOfXLogRecordDataHeaderShort +
+									 sizeof(CheckPoint));
+	uint64		pos = start;
+
+	if (blcksz == 0 || seg_size == 0 || start == 0)
+		return 0;
+	while (remaining > 0)
+	{
+		uint64		in_page = pos % blcksz;
+		uint64		chunk;
+
+		if (in_page == 0)
+		{
+			pos += (pos % seg_size == 0) ? SizeOfXLogLongPHD : SizeOfXLogShortPHD;
+			continue;
+		}
+		chunk = Min(blcksz - in_page, remaining);
+		pos += chunk;
+		remaining -= chunk;
+	}
+	return pos;
+}
+
 static void
 fill_info(const ControlFileData *cf, ControlInfo *info)
 {
@@ -64,6 +99,8 @@ fill_info(const ControlFileData *cf, ControlInfo *info)
 	info->clean_shutdown = (cf->state == DB_SHUTDOWNED ||
 							cf->state == DB_SHUTDOWNED_IN_RECOVERY);
 	info->checkpoint_lsn = cf->checkPoint;
+	info->checkpoint_end_lsn = checkpoint_record_end(cf->checkPoint, cf->xlog_blcksz,
+													 cf->xlog_seg_size);
 	info->checkpoint_tli = cf->checkPointCopy.ThisTimeLineID;
 	info->min_recovery_lsn = cf->minRecoveryPoint;
 	info->min_recovery_tli = cf->minRecoveryPointTLI;
@@ -72,10 +109,13 @@ fill_info(const ControlFileData *cf, ControlInfo *info)
 
 /*
  * Read datadir's control file into info.  *other_layout is set (and the
- * result ERR_BAD_CONFIG) when it is of another layout version.
+ * result ERR_BAD_CONFIG) when it is of another layout version.  quiet:
+ * no message (a running server's file is read again on a mismatch: a read
+ * may see a write of it half done, which its checksum shows).
  */
 static int
-control_file_read(const char *datadir, ControlInfo *info, bool *other_layout)
+control_file_read(const char *datadir, ControlInfo *info, bool *other_layout,
+				  bool quiet)
 {
 	char		path[MAXPGPATH];
 	ControlFileData cf;
@@ -89,11 +129,14 @@ control_file_read(const char *datadir, ControlInfo *info, bool *other_layout)
 	fd = open(path, O_RDONLY | PG_BINARY, 0);
 	if (fd < 0)
 	{
-		log_error("could not open the control file \"%s\": %m", path);
+		if (!quiet)
+			log_error("could not open the control file \"%s\": %m", path);
 		return ERR_BAD_CONFIG;
 	}
 	n = read(fd, &cf, sizeof(cf));
-	if (n < 0)
+	if (quiet)
+		;
+	else if (n < 0)
 		log_error("could not read the control file \"%s\": %m", path);
 	else if (n != sizeof(cf))
 		log_error("could not read the control file \"%s\": read %zd of %zu bytes",
@@ -112,7 +155,8 @@ control_file_read(const char *datadir, ControlInfo *info, bool *other_layout)
 	FIN_CRC32C(crc);
 	if (!EQ_CRC32C(crc, cf.crc))
 	{
-		log_error("the control file \"%s\" is corrupt: its checksum does not match its contents",
+		if (!quiet)
+			log_error("the control file \"%s\" is corrupt: its checksum does not match its contents",
 				  path);
 		return ERR_BAD_CONFIG;
 	}
@@ -145,6 +189,7 @@ controldata_run(RepmgrConfig *config, const char *datadir, ControlInfo *info)
 	StringInfoData out;
 	int			status;
 	char	   *v;
+	char	   *w;
 
 	initStringInfo(&cmd);
 	initStringInfo(&out);
@@ -175,6 +220,12 @@ controldata_run(RepmgrConfig *config, const char *datadir, ControlInfo *info)
 	info->min_recovery_tli = v ? (unsigned int) strtoul(v, NULL, 10) : 0;
 	info->clean_shutdown = (strcmp(info->state, "shut down") == 0 ||
 							strcmp(info->state, "shut down in recovery") == 0);
+	v = controldata_field(out.data, "Bytes per WAL segment:");
+	w = controldata_field(out.data, "WAL block size:");
+	if (v != NULL && w != NULL)
+		info->checkpoint_end_lsn =
+			checkpoint_record_end(info->checkpoint_lsn, (uint32) strtoul(w, NULL, 10),
+								  (uint32) strtoul(v, NULL, 10));
 	return SUCCESS;
 }
 
@@ -186,10 +237,27 @@ controldata_read(RepmgrConfig *config, const char *datadir, ControlInfo *info)
 	int			rc;
 
 	memset(info, 0, sizeof(*info));
-	rc = control_file_read(datadir, info, &other_layout);
+	rc = control_file_read(datadir, info, &other_layout, false);
 	if (rc == SUCCESS || !other_layout)
 		return rc;
 	log_debug("the control file of \"%s\" has another layout than PostgreSQL %s's: asking pg_controldata",
 			  datadir, PG_MAJORVERSION);
 	return controldata_run(config, datadir, info);
+}
+
+/*
+ * Has the running server of datadir written its shutdown checkpoint (its
+ * control file says "shut down")?  Read directly and quietly, as often as
+ * a caller polls; false also when the file cannot be read now or has
+ * another layout (the caller then waits for the server's exit).
+ */
+bool
+controlfile_says_shut_down(const char *datadir, ControlInfo *info)
+{
+	bool		other_layout;
+
+	memset(info, 0, sizeof(*info));
+	if (control_file_read(datadir, info, &other_layout, true) != SUCCESS)
+		return false;
+	return strcmp(info->state, "shut down") == 0;
 }

@@ -16,6 +16,7 @@ typedef struct ControlInfo
 	char	   *state;
 	bool		clean_shutdown;
 	uint64		checkpoint_lsn;
+	uint64		checkpoint_end_lsn; /* end of its record (0: not known) */
 	unsigned int checkpoint_tli;
 	uint64		min_recovery_lsn;
 	unsigned int min_recovery_tli;
@@ -24,5 +25,7 @@ typedef struct ControlInfo
 
 extern int	controldata_read(RepmgrConfig *config, const char *datadir,
 							 ControlInfo *info);
+extern bool controlfile_says_shut_down(const char *datadir, ControlInfo *info);
+extern uint64 checkpoint_record_end(uint64 start, uint32 blcksz, uint32 seg_size);
 
 #endif							/* REPMGR_CONTROLFILE_H */

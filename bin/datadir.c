@@ -20,6 +20,7 @@
 
 #include "common/file_perm.h"
 #include "lib/stringinfo.h"
+#include "utils/pidfile.h"
 
 #include "cli.h"
 #include "config.h"
@@ -114,6 +115,38 @@ postmaster_running(const char *datadir, long *pid)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * Is the postmaster of datadir running and shutting down?  Its pid file's
+ * status line (the eighth) says "stopping" from the shutdown request on.
+ */
+bool
+postmaster_stopping(const char *datadir)
+{
+	char		path[MAXPGPATH];
+	char		line[64];
+	FILE	   *f;
+	long		pid;
+	int			i;
+	bool		stopping = false;
+
+	if (!postmaster_running(datadir, &pid) ||
+		!path_join(path, sizeof(path), datadir, "postmaster.pid"))
+		return false;
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	for (i = 1; fgets(line, sizeof(line), f) != NULL; i++)
+	{
+		if (i == LOCK_FILE_LINE_PM_STATUS)
+		{
+			stopping = strncmp(line, PM_STATUS_STOPPING, strlen(PM_STATUS_STOPPING)) == 0;
+			break;
+		}
+	}
+	fclose(f);
+	return stopping;
 }
 
 /* the setting a line of a configuration file sets, or NULL */

@@ -24,6 +24,7 @@ extern DirState datadir_state(const char *path);
 extern bool datadir_create(const char *path);
 extern bool datadir_empty_out(const char *path);
 extern bool postmaster_running(const char *datadir, long *pid);
+extern bool postmaster_stopping(const char *datadir);
 extern int	auto_conf_set(const char *datadir, GucSetting *settings, int n);
 extern int	standby_signal_write(const char *datadir);
 extern int	config_files_archive(const char *datadir, char **archive_dir);

@@ -51,6 +51,78 @@ append_shell_quoted(StringInfo buf, const char *arg)
 	appendStringInfoChar(buf, '\'');
 }
 
+/* the result of run_command() from a wait status */
+static int
+command_result(const char *command, int status)
+{
+	if (status == -1)
+	{
+		log_error("could not run \"%s\": %m", command);
+		return -1;
+	}
+	if (WIFEXITED(status))
+	{
+		if (WEXITSTATUS(status) == 127)
+			log_debug("the shell could not find the program of \"%s\"", command);
+		return WEXITSTATUS(status);
+	}
+	if (WIFSIGNALED(status))
+	{
+		log_error("command \"%s\" was terminated by signal %d", command, WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return -1;
+}
+
+/*
+ * Run command through /bin/sh, its stdout captured into output, but
+ * return as soon as it has printed a whole line containing marker,
+ * leaving it running: *pending is then its stream, to be given to
+ * command_finish(), and the result 0.  A command that ends without
+ * printing that line is waited for, *pending is NULL and the result is
+ * that of run_command().
+ */
+int
+command_start_until(const char *command, const char *marker, StringInfo output,
+					FILE **pending)
+{
+	FILE	   *f;
+	char		line[1024];
+
+	*pending = NULL;
+	log_verbose(LOG_INFO, "executing: %s", command);
+	log_debug("executing: %s", command);
+	fflush(stdout);
+	fflush(stderr);
+	f = popen(command, "r");
+	if (f == NULL)
+	{
+		log_error("could not run \"%s\": %m", command);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL)
+	{
+		appendStringInfoString(output, line);
+		if (strchr(line, '\n') != NULL && strstr(line, marker) != NULL)
+		{
+			*pending = f;
+			return 0;
+		}
+	}
+	return command_result(command, pclose(f));
+}
+
+/* wait for a command left running by command_start_until() */
+int
+command_finish(const char *command, FILE *pending)
+{
+	char		buf[1024];
+
+	while (fread(buf, 1, sizeof(buf), pending) > 0)
+		;
+	return command_result(command, pclose(pending));
+}
+
 /*
  * Run command through /bin/sh.  With output, its stdout is captured there;
  * otherwise it shares ours (so that pg_basebackup's progress shows).
@@ -84,24 +156,7 @@ run_command(const char *command, StringInfo output)
 	}
 	else
 		status = system(command);
-
-	if (status == -1)
-	{
-		log_error("could not run \"%s\": %m", command);
-		return -1;
-	}
-	if (WIFEXITED(status))
-	{
-		if (WEXITSTATUS(status) == 127)
-			log_debug("the shell could not find the program of \"%s\"", command);
-		return WEXITSTATUS(status);
-	}
-	if (WIFSIGNALED(status))
-	{
-		log_error("command \"%s\" was terminated by signal %d", command, WTERMSIG(status));
-		return 128 + WTERMSIG(status);
-	}
-	return -1;
+	return command_result(command, status);
 }
 
 static const char *
@@ -300,19 +355,18 @@ pg_ctl_has_log_option(RepmgrConfig *config)
  * which a switchover would add to the time the cluster takes no writes.
  * The deadline is pg_ctl's: PGCTLTIMEOUT, else 60 seconds.
  */
-static int
+int
 wait_postmaster_gone(const char *datadir)
 {
-	const char *env = getenv("PGCTLTIMEOUT");
-	int			timeout = (env != NULL && atoi(env) > 0) ? atoi(env) : 60;
-	double		deadline = monotonic_seconds() + timeout;
+	double		deadline = monotonic_seconds() + pg_ctl_timeout();
 	long		pid;
 
 	while (postmaster_running(datadir, &pid))
 	{
 		if (monotonic_seconds() >= deadline)
 		{
-			log_error("the server (PID %ld) has not stopped after %d seconds", pid, timeout);
+			log_error("the server (PID %ld) has not stopped after %d seconds", pid,
+					  pg_ctl_timeout());
 			return 1;
 		}
 		sleep_ms(5);
@@ -320,14 +374,24 @@ wait_postmaster_gone(const char *datadir)
 	return 0;
 }
 
-/*
- * pg_ctl -w -D datadir ... action (stop: -W, then our own wait).  A
- * server started without "-l" in pg_ctl_options would keep our stdout and
- * stderr open; its log output goes to /dev/null then.
- */
+/* pg_ctl's deadline for a start or a stop: PGCTLTIMEOUT, else 60 seconds */
 int
-pg_ctl_run(RepmgrConfig *config, const char *datadir, const char *action,
-		   const char *mode)
+pg_ctl_timeout(void)
+{
+	const char *env = getenv("PGCTLTIMEOUT");
+
+	return (env != NULL && atoi(env) > 0) ? atoi(env) : 60;
+}
+
+/*
+ * pg_ctl -w -D datadir ... action (stop: -W, then our own wait unless
+ * wait_gone is false: the caller waits for what it needs).  A server
+ * started without "-l" in pg_ctl_options would keep our stdout and stderr
+ * open; its log output goes to /dev/null then.
+ */
+static int
+pg_ctl_run_internal(RepmgrConfig *config, const char *datadir, const char *action,
+					const char *mode, bool wait_gone)
 {
 	StringInfoData cmd;
 	bool		starts = (strcmp(action, "start") == 0 || strcmp(action, "restart") == 0);
@@ -354,9 +418,23 @@ pg_ctl_run(RepmgrConfig *config, const char *datadir, const char *action,
 		log_notice("stopping server using '%s'", cmd.data);
 
 	status = run_command(cmd.data, NULL);
-	if (status == 0 && stops)
+	if (status == 0 && stops && wait_gone)
 		status = wait_postmaster_gone(datadir);
 	if (status != 0 && strcmp(action, "status") != 0)
 		log_error("pg_ctl %s failed with exit status %d", action, status);
 	return status;
+}
+
+int
+pg_ctl_run(RepmgrConfig *config, const char *datadir, const char *action,
+		   const char *mode)
+{
+	return pg_ctl_run_internal(config, datadir, action, mode, true);
+}
+
+/* "pg_ctl -W stop": ask the server to stop, and return at once */
+int
+pg_ctl_request_stop(RepmgrConfig *config, const char *datadir, const char *mode)
+{
+	return pg_ctl_run_internal(config, datadir, "stop", mode, false);
 }

@@ -16,6 +16,9 @@
 
 extern void append_shell_quoted(StringInfo buf, const char *arg);
 extern int	run_command(const char *command, StringInfo output);
+extern int	command_start_until(const char *command, const char *marker,
+								StringInfo output, FILE **pending);
+extern int	command_finish(const char *command, FILE *pending);
 extern char *pg_program(RepmgrConfig *config, const char *program);
 extern char *repmgr_program(RepmgrConfig *config);
 extern char *ssh_wrap(RepmgrConfig *config, const char *host,
@@ -28,5 +31,9 @@ extern void secret_file_remove(char *secret_file);
 extern bool pg_ctl_has_log_option(RepmgrConfig *config);
 extern int	pg_ctl_run(RepmgrConfig *config, const char *datadir,
 					   const char *action, const char *mode);
+extern int	pg_ctl_request_stop(RepmgrConfig *config, const char *datadir,
+								const char *mode);
+extern int	pg_ctl_timeout(void);
+extern int	wait_postmaster_gone(const char *datadir);
 
 #endif							/* REPMGR_EXEC_H */

@@ -48,9 +48,12 @@ print_shutdown_state(RepmgrContext *ctx, const char *datadir)
 		printf("--state=UNKNOWN\n");
 		return rc;
 	}
-	printf("--state=%s --last-checkpoint-lsn=%s\n",
+	printf("--state=%s --last-checkpoint-lsn=%s",
 		   info.clean_shutdown ? "SHUTDOWN" : "UNCLEAN_SHUTDOWN",
 		   lsn_format(info.checkpoint_lsn));
+	if (info.clean_shutdown && info.checkpoint_end_lsn != 0)
+		printf(" --checkpoint-end-lsn=%s", lsn_format(info.checkpoint_end_lsn));
+	printf("\n");
 	return SUCCESS;
 }
 
@@ -353,6 +356,51 @@ do_node_check(RepmgrContext *ctx)
  * ----------
  */
 
+/*
+ * A switchover's stop (--is-shutdown-cleanly): ask the server to stop,
+ * then return as soon as its control file says "shut down", printing the
+ * line of "node status --is-shutdown-cleanly" with the end of the
+ * shutdown checkpoint record and "--postmaster=stopping" - without
+ * waiting for the walsenders, the checkpointer and the postmaster to
+ * exit.  From that moment the server has written its last WAL and has no
+ * process left that could commit (see standby_switchover.c).  If the
+ * server is gone first, or its control file cannot be read as this tool
+ * reads it, the line is printed after its exit, as before.  The deadline
+ * is pg_ctl's.
+ */
+static int
+stop_until_shutdown_checkpoint(RepmgrContext *ctx, const char *datadir)
+{
+	double		deadline;
+	ControlInfo info;
+	long		pid;
+	int			status;
+
+	status = pg_ctl_request_stop(ctx->config, datadir, "fast");
+	if (status != 0)
+		return status < 0 ? ERR_SYS_FAILURE : ERR_NO_RESTART;
+	deadline = monotonic_seconds() + pg_ctl_timeout();
+	while (postmaster_running(datadir, &pid))
+	{
+		if (controlfile_says_shut_down(datadir, &info) && info.checkpoint_end_lsn != 0)
+		{
+			printf("--state=SHUTDOWN --last-checkpoint-lsn=%s --checkpoint-end-lsn=%s --postmaster=stopping\n",
+				   lsn_format(info.checkpoint_lsn), lsn_format(info.checkpoint_end_lsn));
+			/* a pipe's stdout is fully buffered: the switchover reads it now */
+			fflush(stdout);
+			return SUCCESS;
+		}
+		if (monotonic_seconds() >= deadline)
+		{
+			log_error("the server (PID %ld) has not stopped after %d seconds", pid,
+					  pg_ctl_timeout());
+			return ERR_NO_RESTART;
+		}
+		sleep_ms(5);
+	}
+	return print_shutdown_state(ctx, datadir);
+}
+
 int
 do_node_service(RepmgrContext *ctx)
 {
@@ -409,12 +457,16 @@ do_node_service(RepmgrContext *ctx)
 	}
 	PQfinish(conn);
 
+	/* a switchover's stop: say at once how it went, from this process */
+	if (ctx->opts->is_shutdown_cleanly && strcmp(action, "stop") == 0)
+		return stop_until_shutdown_checkpoint(ctx, datadir);
+	/* a server still shutting down (a switchover's stop) must be gone first */
+	if (strcmp(action, "start") == 0 && postmaster_stopping(datadir) &&
+		wait_postmaster_gone(datadir) != 0)
+		return ERR_NO_RESTART;
 	status = pg_ctl_run(ctx->config, datadir, action,
 						strcmp(action, "start") == 0 ? NULL : "fast");
 	if (status != 0)
 		return status < 0 ? ERR_SYS_FAILURE : ERR_NO_RESTART;
-	/* a switchover's stop: say at once how it went, from this process */
-	if (ctx->opts->is_shutdown_cleanly && strcmp(action, "stop") == 0)
-		return print_shutdown_state(ctx, datadir);
 	return SUCCESS;
 }

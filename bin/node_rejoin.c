@@ -486,6 +486,12 @@ do_node_rejoin(RepmgrContext *ctx)
 	rc = resolve_data_directory(ctx, NULL, &datadir);
 	if (rc != SUCCESS)
 		return rc;
+	/* an old primary still exiting after its shutdown checkpoint (switchover) */
+	if (postmaster_stopping(datadir))
+	{
+		log_info("waiting for the server of \"%s\" to finish its shutdown", datadir);
+		(void) wait_postmaster_gone(datadir);
+	}
 	if (postmaster_running(datadir, &pid))
 	{
 		log_error("the server of \"%s\" is running (PID %ld)", datadir, pid);

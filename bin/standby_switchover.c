@@ -7,14 +7,18 @@
  *	  1. pause the in-server workers of every node (repmgr.daemon_pause()),
  *		 so that none of them fails over while the primary is down;
  *	  2. stop the primary cleanly ("node service --action=stop" on its
- *		 host) and wait until it is down;
- *	  3. read its shutdown checkpoint (--is-shutdown-cleanly: the same
- *		 repmgr process there reads its control file after the stop) and
- *		 wait until this standby has received it;
- *	  4. promote this standby (repmgr.promote()) and wait until the
- *		 metadata here says so (this node the active primary, the old one
- *		 inactive): the next steps read it;
- *	  5. rejoin the old primary as a standby of this node, named by id
+ *		 host), which returns as soon as its control file says "shut
+ *		 down", with where its shutdown checkpoint record begins and ends;
+ *	  3. wait until this standby has received and flushed that record to
+ *		 its end;
+ *	  4. promote this standby (repmgr.promote(shut_down_primary =>),
+ *		 which does not ask the old primary: steps 2 and 3 proved it can
+ *		 no longer write, and shutting down it could not answer; every
+ *		 other node is asked as always) and wait until the metadata here
+ *		 says so (this node the active primary, the old one inactive): the
+ *		 next steps read it;
+ *	  5. wait until the old postmaster has exited, then rejoin the old
+ *		 primary as a standby of this node, named by id
  *		 ("node rejoin --force-rewind --upstream-node-id" on its host:
  *		 pg_rewind runs only if needed; it waits until the old primary has
  *		 replayed the promotion before it registers it);
@@ -30,6 +34,47 @@
  * step 7, so the command alone re-points the standbys: a paused worker
  * neither follows nor promotes (its pause is durable, so the old primary's
  * worker is paused too when its server comes back as a standby).
+ *
+ * Why the promotion need not wait for the old postmaster's exit (PostgreSQL
+ * 15; xlog.c, postmaster.c, walsender.c).  The control file says "shut
+ * down" only after the checkpointer has written and flushed the shutdown
+ * checkpoint record (CreateCheckPoint with CHECKPOINT_IS_SHUTDOWN sets
+ * DB_SHUTDOWNED, with checkPoint the start of that record, after
+ * XLogFlush of it).  By then that server instance can neither write WAL
+ * nor acknowledge a commit, and never will again:
+ *	- the postmaster asks the checkpointer for it only in PM_SHUTDOWN, when
+ *	  every backend, background worker (repmgr's too), autovacuum process,
+ *	  the bgwriter and the walwriter have exited (PM_WAIT_BACKENDS): no
+ *	  process is left that runs a transaction, so none can commit or
+ *	  report a commit to a client;
+ *	- new connections get "the database system is shutting down"; in
+ *	  PM_SHUTDOWN and PM_SHUTDOWN_2 it starts no backend or worker, and a
+ *	  postmaster never goes back from a shutdown to running (a crash of a
+ *	  child during it ends in its exit, not a restart);
+ *	- ShutdownXLOG first puts every walsender in the stopping state
+ *	  (WalSndInitStopping, WalSndWaitStopping), in which it refuses every
+ *	  new command, SQL or replication; after the record, walsenders only
+ *	  send WAL already written and exit (WalSndDone, in PM_SHUTDOWN_2);
+ *	- the checkpointer sets LocalXLogInsertAllowed = 0 ("never again write
+ *	  WAL") after the record, and exits.
+ * What the old postmaster still does after that - its walsenders waiting
+ * for the other standbys to confirm the record, the checkpointer's and
+ * the postmaster's exit - adds nothing to the WAL and can overlap the
+ * promotion: the end of the shutdown checkpoint record is the end of the
+ * old primary's WAL.  So once this standby has received and flushed up to
+ * that end (not only past its start: a walsender may send a record in two
+ * parts), its promotion loses no transaction, replays everything up to
+ * the end (a promotion replays all WAL received first) and starts
+ * timeline 2 exactly there; the old primary's WAL is then a prefix of
+ * timeline 2, and it rejoins without pg_rewind.  The control file is read
+ * until it says "shut down" (not "shut down in recovery": that is a
+ * standby; it is "in production" while the primary runs, so "shut down"
+ * is this shutdown's, and a read that sees a write half done fails its
+ * checksum and is read again).  The old postmaster must be gone before it
+ * is started again, as a standby or, after a failure before the
+ * promotion, as the primary: the command waits for it, with the same
+ * deadline, and so do "node rejoin" and "node service --action=start"
+ * there when the pid file says "stopping".
  *
  * The steps on the old primary's host run "repmgr -f REMOTE_CONFIG ..."
  * over ssh, or directly when its conninfo uses a Unix socket (its data
@@ -60,6 +105,9 @@ typedef struct OldPrimary
 	bool		local;
 	char	   *host;
 	char	   *config_file;
+	/* its stop, still exiting after it printed its shutdown checkpoint */
+	FILE	   *stop_pending;
+	char	   *stop_command;
 } OldPrimary;
 
 typedef struct Sibling
@@ -107,6 +155,50 @@ run_there(RepmgrContext *ctx, OldPrimary *old, const char *command, StringInfo o
 		log_error("ssh to host \"%s\" failed", old->host);
 		return ERR_BAD_SSH;
 	}
+	return status;
+}
+
+/*
+ * The stop on the old primary's host, read until the line of its shutdown
+ * checkpoint written while its postmaster is still exiting, and left to
+ * exit meanwhile (the promotion does not wait for that process, or ssh,
+ * to end): stop_finished() collects it.
+ */
+static int
+start_stop_there(RepmgrContext *ctx, OldPrimary *old, const char *args, StringInfo output)
+{
+	char	   *command = repmgr_there(ctx, old, args);
+	int			status;
+
+	if (!old->local)
+		command = ssh_wrap(ctx->config, old->host, ctx->opts->remote_user, command);
+	status = command_start_until(command, "--postmaster=stopping", output,
+								 &old->stop_pending);
+	old->stop_command = command;
+	if (old->stop_pending != NULL)
+		return SUCCESS;
+	if (status < 0)
+		return ERR_SYS_FAILURE;
+	if (!old->local && status == 255)
+	{
+		log_error("ssh to host \"%s\" failed", old->host);
+		return ERR_BAD_SSH;
+	}
+	return status;
+}
+
+/* the stop left running by start_stop_there() has ended; its result */
+static int
+stop_finished(OldPrimary *old)
+{
+	int			status;
+
+	if (old->stop_pending == NULL)
+		return SUCCESS;
+	status = command_finish(old->stop_command, old->stop_pending);
+	old->stop_pending = NULL;
+	if (status != SUCCESS)
+		log_warning("the stop on the old primary's host exited with status %d", status);
 	return status;
 }
 
@@ -349,65 +441,97 @@ wait_primary_down(RepmgrContext *ctx, OldPrimary *old)
 	return SUCCESS;
 }
 
+/* the LSN after "label" in out, or 0 when there is none */
+static uint64
+lsn_after(const char *out, const char *label)
+{
+	const char *p = strstr(out, label);
+	uint64		lsn = 0;
+
+	if (p == NULL)
+		return 0;
+	p += strlen(label);
+	if (!lsn_parse(pnstrdup(p, strcspn(p, " \n")), &lsn))
+		return 0;
+	return lsn;
+}
+
 /*
  * Steps 2 and 3 on the old primary's host in one go (one ssh, one repmgr
- * process): stop it cleanly, then read the checkpoint of its shutdown
- * from its control file.  Every process started between the shutdown and
- * the promotion is write unavailability.  A repmgr there that does not
- * print the state after a stop (an older one) is asked separately.
+ * process): stop it cleanly, and as soon as its control file says "shut
+ * down", print where its shutdown checkpoint record begins and ends, and
+ * "--postmaster=stopping" if the postmaster had not exited yet (see the
+ * top of this file for why that is enough).  Every process started
+ * between the shutdown and the promotion is write unavailability.  A
+ * repmgr there that does not print the state after a stop (an older one)
+ * is asked separately; one that does not print the end of the record
+ * waited for the postmaster's exit, and so does this command then.
  */
 static int
-stop_old_primary(RepmgrContext *ctx, OldPrimary *old, uint64 *lsn)
+stop_old_primary(RepmgrContext *ctx, OldPrimary *old, uint64 *lsn, uint64 *end,
+				 bool *stopping)
 {
 	StringInfoData out;
-	char	   *p;
 	int			rc;
 
 	initStringInfo(&out);
-	rc = run_on_old_primary(ctx, old,
-							"node service --action=stop --checkpoint --is-shutdown-cleanly",
-							&out);
+	rc = start_stop_there(ctx, old,
+						  "node service --action=stop --checkpoint --is-shutdown-cleanly",
+						  &out);
 	if (rc == SUCCESS && strstr(out.data, "--state=") == NULL)
 		rc = run_on_old_primary(ctx, old, "node status --is-shutdown-cleanly", &out);
-	if (rc == SUCCESS)
-		rc = wait_primary_down(ctx, old);
 	if (rc != SUCCESS)
 		return rc;
-	if (strstr(out.data, "--state=SHUTDOWN ") == NULL ||
-		(p = strstr(out.data, "--last-checkpoint-lsn=")) == NULL ||
-		!lsn_parse(pnstrdup(p + 22, strcspn(p + 22, " \n")), lsn))
+	*lsn = lsn_after(out.data, "--last-checkpoint-lsn=");
+	*end = lsn_after(out.data, "--checkpoint-end-lsn=");
+	*stopping = (*end != 0 && strstr(out.data, "--postmaster=stopping") != NULL);
+	if (strstr(out.data, "--state=SHUTDOWN ") == NULL || *lsn == 0 ||
+		(*end != 0 && *end <= *lsn))
 	{
 		log_error("the primary did not shut down cleanly: %s", out.data);
 		return ERR_FAILOVER_FAIL;
 	}
-	return SUCCESS;
+	if (*stopping)
+	{
+		log_notice("current primary has written its shutdown checkpoint (%s)",
+				   lsn_format(*lsn));
+		return SUCCESS;
+	}
+	return wait_primary_down(ctx, old);
 }
 
+/*
+ * Has this standby received and flushed the whole shutdown checkpoint
+ * record?  pg_last_wal_receive_lsn() is what the WAL receiver has
+ * flushed.  Without the end of the record (an older repmgr on the old
+ * primary's host, which waited for its exit), anything past its start.
+ */
 static int
-wait_checkpoint_received(RepmgrContext *ctx, PGconn *conn, uint64 lsn)
+wait_checkpoint_received(RepmgrContext *ctx, PGconn *conn, uint64 lsn, uint64 end)
 {
 	double		deadline = monotonic_seconds() + ctx->opts->timeout;
-	const char *params[1] = {lsn_format(lsn)};
+	const char *params[1] = {lsn_format(end != 0 ? end : lsn)};
+	const char *sql = end != 0 ?
+		"SELECT pg_catalog.pg_last_wal_receive_lsn() >= $1::pg_lsn" :
+		"SELECT pg_catalog.pg_last_wal_receive_lsn() > $1::pg_lsn";
 
 	for (;;)
 	{
 		char	   *received;
-		int			rc = db_query_value(conn, &received,
-										"SELECT pg_catalog.pg_last_wal_receive_lsn() > $1::pg_lsn",
-										1, params);
+		int			rc = db_query_value(conn, &received, sql, 1, params);
 
 		if (rc != SUCCESS)
 			return rc;
 		if (received != NULL && strcmp(received, "t") == 0)
 		{
 			log_notice("this standby has received the shutdown checkpoint of the primary (%s)",
-					   params[0]);
+					   lsn_format(lsn));
 			return SUCCESS;
 		}
 		if (monotonic_seconds() >= deadline)
 		{
 			log_error("this standby has not received the shutdown checkpoint %s after %d seconds",
-					  params[0], ctx->opts->timeout);
+					  lsn_format(lsn), ctx->opts->timeout);
 			return ERR_FAILOVER_FAIL;
 		}
 		sleep_ms(5);
@@ -614,18 +738,30 @@ promoted_anyway(RepmgrContext *ctx, PGconn *conn)
 static int
 stop_and_promote(RepmgrContext *ctx, PGconn *conn, OldPrimary *old, int my_id)
 {
-	uint64		checkpoint;
+	uint64		checkpoint = 0;
+	uint64		checkpoint_end = 0;
+	bool		stopping = false;
 	char	   *promoted = NULL;
 	int			rc;
 
-	rc = stop_old_primary(ctx, old, &checkpoint);
+	rc = stop_old_primary(ctx, old, &checkpoint, &checkpoint_end, &stopping);
 	if (rc == SUCCESS)
-		rc = wait_checkpoint_received(ctx, conn, checkpoint);
+		rc = wait_checkpoint_received(ctx, conn, checkpoint, checkpoint_end);
 	if (rc == SUCCESS)
 	{
+		const char *params[1] = {int_to_string(old->node_id)};
+
 		log_notice("promoting standby");
-		rc = db_query_value(conn, &promoted, "SELECT repmgr.promote()", 0, NULL);
+		/* the old primary is not asked: it has shut down (see the top) */
+		if (checkpoint_end != 0)
+			rc = db_query_value(conn, &promoted,
+								"SELECT repmgr.promote(shut_down_primary => $1::integer)",
+								1, params);
+		else
+			rc = db_query_value(conn, &promoted, "SELECT repmgr.promote()", 0, NULL);
 	}
+	/* the stop's process on the old host (it exits on its own) */
+	(void) stop_finished(old);
 	if (rc != SUCCESS && promoted_anyway(ctx, conn))
 	{
 		/* two primaries would be worse than a half-done switchover */
@@ -638,6 +774,7 @@ stop_and_promote(RepmgrContext *ctx, PGconn *conn, OldPrimary *old, int my_id)
 	}
 	if (rc != SUCCESS)
 	{
+		/* the start on its host waits for a shutdown still running to end */
 		log_notice("restarting the old primary, node %d", old->node_id);
 		if (run_on_old_primary(ctx, old, "node service --action=start", NULL) != SUCCESS)
 			log_warning("the old primary could not be restarted");
@@ -662,6 +799,9 @@ switch_roles(RepmgrContext *ctx, PGconn *conn, int my_id, OldPrimary *old,
 	log_detail("node %d was successfully promoted to primary", my_id);
 
 	rc = wait_promotion_recorded(ctx, conn, my_id, old);
+	/* the old postmaster may still be exiting: it must be gone to restart */
+	if (rc == SUCCESS)
+		rc = wait_primary_down(ctx, old);
 	if (rc == SUCCESS)
 		rc = rejoin_old_primary(ctx, old, my_id);
 	rejoined = (rc == SUCCESS);

@@ -368,8 +368,19 @@ require_standby(const char *action)
 				 errhint("Run it on a standby.")));
 }
 
+/*
+ * shut_down_primary: a node the caller (a switchover) has seen write its
+ * shutdown checkpoint, which this standby has received.  That server can
+ * no longer write (see bin/standby_switchover.c), and it cannot answer
+ * either: it is shutting down or gone.  It is not asked, so that neither
+ * its postmaster forks a child to refuse the connection nor this function
+ * warns that it is "not known to be down".  Every other node is asked as
+ * always: none may run as a primary, none may have more WAL, and the new
+ * term is above all of theirs.  The old primary's term is no loss: it
+ * could not be asked before either, once stopped.
+ */
 int
-node_promote(bool force)
+node_promote(bool force, int shut_down_primary)
 {
 	List	   *nodes;
 	NodeInfo   *self;
@@ -390,7 +401,11 @@ node_promote(bool force)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("node %d is the witness and cannot be promoted", self->node_id)));
 
-	peers = peers_poll(nodes, self->node_id, true, &npeers);
+	if (shut_down_primary != InvalidNodeId && nodes_lookup(nodes, shut_down_primary) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("node %d is not registered", shut_down_primary)));
+	peers = peers_poll_without(nodes, self->node_id, shut_down_primary, true, &npeers);
 
 	/* never while a primary is running */
 	running = peers_find_primary(peers, npeers, &conflict);

@@ -28,7 +28,7 @@ extern void promote_server(void);
 extern void promote_record(NodeInfo *self, NodeInfo *old_primary, int64 term,
 						   List *nodes, bool via_connection,
 						   const char *worker_event, bool by_command);
-extern int	node_promote(bool force);
+extern int	node_promote(bool force, int shut_down_primary);
 extern int	node_follow(int upstream_node_id);
 
 #endif							/* REPMGR_ACTIONS_H */

@@ -474,13 +474,20 @@ repmgr_node_state(PG_FUNCTION_ARGS)
 }
 
 /*
- * promote(force): promote this standby, refusing while a primary runs
+ * promote(force, shut_down_primary): promote this standby, refusing while
+ * a primary runs.  shut_down_primary (NULL: none) is a node the caller has
+ * seen write its shutdown checkpoint, received here (a switchover): it is
+ * not asked.
  */
 Datum
 repmgr_promote(PG_FUNCTION_ARGS)
 {
+	int			shut_down = InvalidNodeId;
+
 	require_superuser("promote a standby");
-	PG_RETURN_INT32(node_promote(arg_bool(fcinfo, 0, "force")));
+	if (PG_NARGS() > 1 && !PG_ARGISNULL(1))
+		shut_down = PG_GETARG_INT32(1);
+	PG_RETURN_INT32(node_promote(arg_bool(fcinfo, 0, "force"), shut_down));
 }
 
 /*

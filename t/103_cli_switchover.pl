@@ -117,14 +117,25 @@ like($out, qr/^--state=RUNNING$/m, '... says it is running');
 $out = repmgr_ok('node service --action=stop --is-shutdown-cleanly', '-f', $conf3,
 	'node', 'service', '--action=stop', '--is-shutdown-cleanly');
 sync_pids($node3);
-my ($lsn) = $out =~ /^--state=SHUTDOWN --last-checkpoint-lsn=(\S+)$/m;
+my ($lsn, $end) = $out =~ /^--state=SHUTDOWN --last-checkpoint-lsn=(\S+) --checkpoint-end-lsn=(\S+)$/m;
 ok(defined $lsn, '... prints the state after the stop');
 my ($controldata) = run_command([ 'pg_controldata', '-D', $node3->data_dir ]);
 my ($expected) = $controldata =~ /^Latest checkpoint location:\s+(\S+)$/m;
 is($lsn, $expected, "... with the last checkpoint pg_controldata reads ($expected)");
 $out = repmgr_ok('node status --is-shutdown-cleanly of the stopped server', '-f', $conf3,
 	'node', 'status', '--is-shutdown-cleanly');
-like($out, qr/^--state=SHUTDOWN --last-checkpoint-lsn=\Q$lsn\E$/m, '... the same');
+like($out, qr/^--state=SHUTDOWN --last-checkpoint-lsn=\Q$lsn\E --checkpoint-end-lsn=\Q$end\E$/m,
+	'... the same');
+# the end of the checkpoint record: where pg_waldump finds the next record
+# begin, or the end of the WAL
+my ($tli) = $controldata =~ /^Latest checkpoint's TimeLineID:\s+(\d+)$/m;
+my ($waldump, $waldump_err) = run_command([ 'pg_waldump', '-p', $node3->data_dir . '/pg_wal',
+	'-t', $tli, '-s', $lsn, '-n', '2' ]);
+# (pg_waldump writes 0/0503F9D8 for 0/503F9D8)
+my @starts = map { s{/0+(?=[0-9A-F])}{/}r } $waldump =~ /^rmgr: .*?lsn: (\S+),/mg;
+like($waldump, qr/^rmgr: .*desc: CHECKPOINT_(SHUTDOWN|ONLINE)/, '... a checkpoint record there');
+ok((@starts == 2 && $starts[1] eq $end) || (@starts == 1 && $waldump_err =~ /\Q$end\E/),
+	"... which ends at $end: " . join(', ', @starts) . " $waldump_err");
 # a control file whose checksum does not match is refused, not read
 my $fake = "$tmp/fake_data";
 mkdir $fake;
