@@ -602,6 +602,8 @@ act_upstream_back(WorkerCtx *ctx)
 	reset_failure_state(ctx);
 	worker_close_peer_links(ctx);	/* those of the failure's polls */
 	ctx->status.primary_visible = true;
+	/* back with a term not older than ours: stream from it again (walstop.c) */
+	(void) walstop_restore(ctx, up);
 	if (was_recorded)
 	{
 		ereport(LOG,
