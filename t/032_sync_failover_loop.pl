@@ -133,7 +133,8 @@ foreach my $mode (@modes)
 		last unless defined $new;
 		my $first;
 		ok(poll_until("$mode $cycle: writes on node$new", 60, sub {
-			($first) = grep { $_->{ok} && $_->{node} == $new } prober_results($prober->{out});
+			($first) = grep { $_->{ok} && $_->{node} == $new && $_->{start} >= $killed_at }
+			  prober_results($prober->{out});
 			return defined $first; }),
 			"$mode $cycle: the prober commits on the new primary node$new");
 		my $failover_ms = defined $first ? $first->{end} - $killed_at : -1;
@@ -173,6 +174,22 @@ foreach my $mode (@modes)
 		$primary = $new;
 	}
 	stop_prober($prober);
+
+	# rule (h) ran for every election with a set in force, and never without
+	my $stops = 0;
+	foreach my $id (1 .. 3)
+	{
+		my $log = slurp_file($node{$id}->logfile);
+		$stops++ while $log =~ /stopping the WAL receiver before voting in term/g;
+	}
+	if ($mode eq 'off')
+	{
+		is($stops, 0, "$mode: no WAL receiver stopped for a vote (asynchronous)");
+	}
+	else
+	{
+		cmp_ok($stops, '>=', $cycles, "$mode: members stopped their WAL receiver before voting ($stops times)");
+	}
 }
 
 done_testing();
