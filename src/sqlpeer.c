@@ -14,6 +14,7 @@
 
 #include "access/htup_details.h"
 #include "access/xlog.h"
+#include "access/xlogrecovery.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/array.h"
@@ -22,7 +23,6 @@
 
 #include "repmgr.h"
 #include "guc.h"
-#include "localnode.h"
 #include "voter.h"
 #include "sqlfuncs.h"
 
@@ -105,7 +105,7 @@ repmgr_request_vote(PG_FUNCTION_ARGS)
 	DcVote		vote;
 	DcVoteRequest req;
 	RepmgrDurableState d;
-	LocalPosition me;
+	TimeLineID	tli;
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 
@@ -142,8 +142,11 @@ repmgr_request_vote(PG_FUNCTION_ARGS)
 	values[1] = Int64GetDatum(d.term);
 	values[2] = CStringGetTextDatum(reason);
 	values[3] = CStringGetTextDatum(dc_vote_code(vote));
-	local_position(&me);
-	values[4] = Int32GetDatum((int32) me.timeline);
+	if (RecoveryInProgress())
+		(void) GetXLogReplayRecPtr(&tli);
+	else
+		tli = GetWALInsertionTimeLine();
+	values[4] = Int32GetDatum((int32) tli);
 	PG_RETURN_DATUM(make_result_tuple(fcinfo, values, nulls));
 }
 
