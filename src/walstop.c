@@ -23,7 +23,10 @@
  * Streaming comes back when the worker writes primary_conninfo again: by
  * following the winner (action_follow), or, when the primary it lost is
  * back with a term not older than this node's (re-elected), by restoring
- * the cleared value (walstop_restore).
+ * the cleared value (walstop_restore): when it finds that upstream back
+ * after a failure, and while it monitors it (a worker restarted meanwhile;
+ * a server restarted with primary_conninfo still empty and a synchronous
+ * set managed counts as stopped, walstop_start_standby).
  *
  * None of this happens unless a synchronous set is in force and this node
  * is one of its members: the asynchronous path never stops its receiver.
@@ -119,4 +122,55 @@ walstop_restore(WorkerCtx *ctx, NodeInfo *upstream)
 			(errmsg("repmgr worker: streaming from upstream node %d again: primary_conninfo restored",
 					upstream ? upstream->node_id : ctx->upstream_id)));
 	return true;
+}
+
+/*
+ * A standby monitoring its upstream with its WAL receiver stopped for a
+ * vote (the worker restarted, or the server): restore streaming once the
+ * upstream is a working primary whose term is not older than this node's,
+ * i.e. the election that stopped it elected nobody and that primary was
+ * re-elected since.  Asked at most every monitor_interval, with a short
+ * deadline.
+ */
+void
+walstop_restore_if_current(WorkerCtx *ctx, NodeInfo *upstream)
+{
+	RemoteOp	op;
+	bool		current = false;
+
+	if (upstream == NULL ||
+		shmem_rcv_state(walstop_settle_ms(), NULL, NULL) == RCV_STREAMING)
+		return;
+	memset(&op, 0, sizeof(op));
+	op.conninfo = upstream->conninfo;
+	op.sql = "SELECT in_recovery, term, fenced FROM repmgr.node_state()";
+	remote_run(&op, 1, Min(repmgr_connect_timeout_ms, 250));
+	if (op.rc->status == REMOTE_OK && op.result && PQntuples(op.result) == 1)
+		current = strcmp(PQgetvalue(op.result, 0, 0), "f") == 0 &&
+			strcmp(PQgetvalue(op.result, 0, 2), "f") == 0 &&
+			strtoll(PQgetvalue(op.result, 0, 1), NULL, 10) >= ctx->durable.term;
+	remote_op_release(&op);
+	if (current)
+		(void) walstop_restore(ctx, upstream);
+}
+
+/*
+ * The worker starts on a standby: with a synchronous set managed and
+ * primary_conninfo empty (cleared for a vote before a restart, durably),
+ * the WAL receiver counts as stopped for a vote, so that it is restored
+ * as walstop_restore_if_current() says.  Nothing changes otherwise.
+ */
+void
+walstop_start_standby(WorkerCtx *ctx)
+{
+	const char *current = GetConfigOption("primary_conninfo", true, false);
+
+	if (repmgr_synchronous == SYNC_MODE_OFF || !ctx->position.in_recovery ||
+		(current != NULL && current[0] != '\0') ||
+		shmem_rcv_state(walstop_settle_ms(), NULL, NULL) != RCV_STREAMING)
+		return;
+	shmem_rcv_set_stopped("");
+	ereport(LOG,
+			(errmsg("repmgr worker: primary_conninfo is empty: taken as cleared for a vote; it is restored once upstream node %d is a primary of term " INT64_FORMAT " or newer",
+					ctx->upstream_id, ctx->durable.term)));
 }

@@ -223,6 +223,8 @@ extern void act_sync_apply(WorkerCtx *ctx);
 /* walstop.c: rule (h), a voter's WAL receiver */
 extern void walstop_step(WorkerCtx *ctx);
 extern bool walstop_restore(WorkerCtx *ctx, NodeInfo *upstream);
+extern void walstop_restore_if_current(WorkerCtx *ctx, NodeInfo *upstream);
+extern void walstop_start_standby(WorkerCtx *ctx);
 
 /* bgworker.c */
 extern PGDLLEXPORT void repmgr_worker_main(Datum main_arg);
