@@ -49,6 +49,7 @@ OBJS = \
 	src/syncmgr.o \
 	src/syncrep.o \
 	src/voter.o \
+	src/walstop.o \
 	src/worker.o
 PGFILEDESC = "repmgr - replication manager for PostgreSQL"
 

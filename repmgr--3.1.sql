@@ -480,13 +480,14 @@ CREATE FUNCTION request_vote(
 	OUT granted boolean,
 	OUT term bigint,
 	OUT reason text,
-	OUT code text)
+	OUT code text,
+	OUT timeline integer)
 RETURNS record
 AS 'MODULE_PATHNAME', 'repmgr_request_vote'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION request_vote(bigint, integer, pg_lsn, integer) IS
-	'a candidate asks this node for its vote in a term';
+	'a candidate asks this node for its vote in a term (timeline: this node''s)';
 
 CREATE FUNCTION notify_follow(primary_id integer, term bigint)
 RETURNS boolean

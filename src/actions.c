@@ -143,6 +143,9 @@ action_follow(NodeInfo *self, NodeInfo *target, const char *primary_conninfo,
 	alter_system_set("primary_conninfo", conninfo);
 	alter_system_set("primary_slot_name", self->slot_name);
 	reload_configuration();
+	/* a WAL receiver stopped for a vote (walstop.c) streams from target now */
+	if (shmem_available())
+		shmem_rcv_restored();
 
 	follow_record(self, target, primary_conninfo, nodes, worker_event, false);
 }

@@ -51,8 +51,12 @@ ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
 	return n;
 }
 
+/*
+ * granted, term, reason, code, then the voter's timeline: a voter whose
+ * catalog declares no timeline column answers the first four
+ */
 #define REQUEST_VOTE_SQL \
-	"SELECT granted, term, reason, code FROM repmgr.request_vote($1::bigint, $2::integer, $3::pg_lsn, $4::integer)"
+	"SELECT v.* FROM repmgr.request_vote($1::bigint, $2::integer, $3::pg_lsn, $4::integer) v"
 
 /* a voter's answer, decoded once */
 typedef struct VoteReply
@@ -60,31 +64,36 @@ typedef struct VoteReply
 	bool		answered;
 	DcVote		vote;
 	const char *reason;
+	uint32		timeline;		/* the voter's; 0: not said */
 } VoteReply;
 
 static VoteReply
 vote_reply(RemoteOp *op)
 {
-	VoteReply	r = {false, DC_VOTE_COUNT, NULL};
+	VoteReply	r = {false, DC_VOTE_COUNT, NULL, 0};
 	PGresult   *res = op->result;
 
 	if (op->rc->status != REMOTE_OK || res == NULL || PQntuples(res) != 1 ||
-		PQnfields(res) != 4)
+		PQnfields(res) < 4)
 		return r;
 	r.answered = true;
 	r.vote = dc_vote_from_code(PQgetvalue(res, 0, 3));
 	r.reason = pstrdup(PQgetvalue(res, 0, 2));
+	if (PQnfields(res) >= 5 && !PQgetisnull(res, 0, 4))
+		r.timeline = (uint32) strtoul(PQgetvalue(res, 0, 4), NULL, 10);
 	return r;
 }
 
 /*
  * Ask every other active node (but the lost primary) for its vote on req,
  * within timeout_ms; returns the number granted.  Answers are logged at
- * elevel; *may_change says whether a refusal may still turn into a grant.
+ * elevel.  count gets the ids of the candidate and of every node that
+ * granted (rule (i), dc_sync_votes_cover), those that answered from the
+ * candidate's timeline, and whether a refusal may still turn into a grant.
  */
 int
 request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
-			  int elevel, bool *may_change)
+			  int elevel, VoteCount *count)
 {
 	RemoteOp   *ops;
 	int		   *asked;
@@ -99,11 +108,15 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 	params[3] = psprintf("%u", req->candidate_timeline);
 	n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
 	remote_run(ops, n, timeout_ms);
-	*may_change = false;
+	memset(count, 0, sizeof(*count));
+	count->ids[count->nids++] = req->candidate;
 	for (i = 0; i < n; i++)
 	{
 		VoteReply	r = vote_reply(&ops[i]);
 
+		if (r.answered && r.timeline != 0 && r.timeline == req->candidate_timeline &&
+			count->nsame_timeline < REPMGR_MAX_NODES)
+			count->same_timeline[count->nsame_timeline++] = asked[i];
 		if (!r.answered)
 			ereport(elevel,
 					(errmsg("repmgr worker: node %d did not answer the vote request: %s",
@@ -111,6 +124,8 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 		else if (dc_vote_granted(r.vote))
 		{
 			granted++;
+			if (count->nids < REPMGR_MAX_NODES + 1)
+				count->ids[count->nids++] = asked[i];
 			ereport(elevel,
 					(errmsg("repmgr worker: node %d voted for node %d in term " INT64_FORMAT,
 							asked[i], req->candidate, req->term)));
@@ -120,10 +135,11 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 			ereport(elevel,
 					(errmsg("repmgr worker: node %d refused its vote: %s", asked[i], r.reason)));
 			if (dc_vote_may_change(r.vote))
-				*may_change = true;
+				count->may_change = true;
 		}
 		remote_op_release(&ops[i]);
 	}
+	count->granted = granted;
 	return granted;
 }
 

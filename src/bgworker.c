@@ -414,6 +414,8 @@ repmgr_worker_main(Datum main_arg)
 			worker_shutdown();
 
 		pgstat_report_activity(STATE_RUNNING, worker_state_name(ctx.state));
+		if (ctx.self != NULL)
+			walstop_step(&ctx);
 		fsm_step(&ctx);
 		MemoryContextSwitchTo(ctx.loop_context);
 

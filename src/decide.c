@@ -146,8 +146,12 @@
  * streaming, so it must be able to vote for that primary's re-election: a
  * candidate on a newer timeline is accepted when it descends from the
  * voter's and the voter can follow it (candidate_fork_lsn, taken from the
- * candidate's history).  sim/sim --sync --sync-rules checks the three; the
- * worker does not do (h) and (i) yet, nor pass candidate_fork_lsn.
+ * candidate's history).  sim/sim --sync --sync-rules checks the three.  The
+ * worker does (h) (DcVoter.receiving: a member refuses with
+ * DC_DENY_RECEIVING, a transient refusal, until its WAL receiver is
+ * stopped for good; walstop.c) and (i) (observe_election, and a
+ * re-election of a primary that did not publish the set in force); it
+ * does not pass candidate_fork_lsn yet.
  *
  * What this does not cover (README, "The fence"): a transaction already
  * past its commit check when the lease ends (a process frozen between the
@@ -158,9 +162,9 @@
  * synchronous set are all older than a change the primary already applied
  * (a member that was down while the set changed and comes back after the
  * primary is lost, seeing none of the members that hold the newer copy);
- * and, until the worker does (h) and (i), a commit written by the old
- * primary before its lease ended but acknowledged after the election by a
- * member that still streams from it (sim/sim --sync finds such schedules).
+ * and a startup process that takes longer than wal_retrieve_retry_interval
+ * to apply the reload that cleared primary_conninfo (walstop.c: (h) rests
+ * on it).
  *
  *-------------------------------------------------------------------------
  */
@@ -336,6 +340,14 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 	if (dc_sync_needed(&v->sync) > 0 && !dc_sync_member(&v->sync, r->candidate) &&
 		r->candidate != v->sync.primary)
 		return DC_DENY_NOT_SYNC;
+
+	/*
+	 * (h) a member grants only once it receives nothing more: it stops its
+	 * WAL receiver first, and decides again with the position it has then
+	 */
+	if (v->has_position && v->receiving && dc_sync_needed(&v->sync) > 0 &&
+		dc_sync_member(&v->sync, v->self_id))
+		return DC_DENY_RECEIVING;
 	return DC_VOTE_GRANTED;
 }
 
@@ -351,7 +363,8 @@ dc_vote_may_change(DcVote v)
 {
 	return v == DC_DENY_PRIMARY_NOT_LOST || v == DC_DENY_HEARD_PRIMARY ||
 		v == DC_DENY_CANDIDATE_BEHIND || v == DC_DENY_NO_WORKER ||
-		v == DC_DENY_STANDING || v == DC_DENY_RECENT_VOTE;
+		v == DC_DENY_STANDING || v == DC_DENY_RECENT_VOTE ||
+		v == DC_DENY_RECEIVING;
 }
 
 /* must the voter write the new term and vote to disk? */
@@ -379,6 +392,7 @@ dc_vote_name(DcVote v)
 		[DC_DENY_STANDING] = "this node stands in an election itself",
 		[DC_DENY_NOT_SYNC] = "the candidate is not in the published synchronous set",
 		[DC_DENY_RECENT_VOTE] = "this node granted its vote to another candidate within the vote silence",
+		[DC_DENY_RECEIVING] = "this member of the synchronous set is stopping its WAL receiver before it votes",
 	};
 
 	return (v >= 0 && v < DC_VOTE_COUNT) ? names[v] : "unknown";
@@ -400,6 +414,7 @@ static const char *const vote_codes[DC_VOTE_COUNT] = {
 	[DC_DENY_STANDING] = "standing",
 	[DC_DENY_NOT_SYNC] = "not_sync",
 	[DC_DENY_RECENT_VOTE] = "recent_vote",
+	[DC_DENY_RECEIVING] = "receiving",
 };
 
 const char *

@@ -124,6 +124,8 @@ typedef enum DcVote
 	DC_DENY_STANDING,			/* it stands in an election itself */
 	DC_DENY_NOT_SYNC,			/* not in the published synchronous set */
 	DC_DENY_RECENT_VOTE,		/* granted another candidate moments ago */
+	DC_DENY_RECEIVING,			/* (h) a member still receives WAL: it stops
+								 * first, then decides again */
 	DC_VOTE_COUNT
 } DcVote;
 
@@ -146,6 +148,9 @@ typedef struct DcVoter
 	bool		has_position;	/* a standby: compare positions */
 	DcPosition	position;
 	DcSyncSet	sync;			/* its copy of the published set */
+	bool		receiving;		/* (h) in recovery, its WAL receiver not
+								 * (yet) stopped for good: it may still
+								 * receive from the primary it lost */
 } DcVoter;
 
 typedef struct DcVoteRequest

@@ -330,6 +330,10 @@ decide_failover(WorkerCtx *ctx, PeerState *peers, int npeers)
 	switch (verdict.decision)
 	{
 		case DC_FO_STAND:
+			/* rule (i): the election counts the votes against this set */
+			memset(&ctx->election_sync, 0, sizeof(ctx->election_sync));
+			if (verdict.sync != NULL)
+				ctx->election_sync = *verdict.sync;
 			return EV_CANDIDATE;
 		case DC_FO_DEFER:
 			ctx->follow_target = verdict.node;
@@ -497,10 +501,12 @@ observe_election(WorkerCtx *ctx)
 {
 	DcVoteRequest req;
 	DcVote		own;
+	VoteCount	count;
 	int			total = nodes_count_active(ctx->nodes);
 	int			votes = 1;
 	int			elevel;
-	bool		may_change = false;
+	bool		sync_rule = dc_sync_needed(&ctx->election_sync) > 0;
+	bool		own_pending;
 	WorkerEvent ev;
 
 	if (!ctx->position.in_recovery)
@@ -515,11 +521,33 @@ observe_election(WorkerCtx *ctx)
 	req.candidate_lsn = ctx->position.lsn;
 	req.candidate_timeline = ctx->position.timeline;
 	own = failover_decide_vote(&req);
-	if (!dc_vote_granted(own))
+	own_pending = (own == DC_DENY_RECEIVING &&
+				   GetCurrentTimestamp() < ctx->wait_deadline);
+	if (own_pending)
+	{
+		/*
+		 * (h): the worker stops its own WAL receiver first (walstop.c);
+		 * meanwhile the others are asked, so that they stop theirs too
+		 */
+		say_reason(ctx, LOG,
+				   psprintf("candidate in term " INT64_FORMAT ": %s",
+							ctx->election_term, dc_vote_name(own)));
+	}
+	else if (!dc_vote_granted(own))
 	{
 		ereport(LOG, (errmsg("repmgr worker: cannot stand in term " INT64_FORMAT ": %s",
 							 ctx->election_term, failover_vote_reason(own, &req))));
 		return EV_ELECTION_LOST;
+	}
+	else if (sync_rule)
+	{
+		/*
+		 * (h): the position sent is read after the WAL receiver stopped
+		 * (the iteration's may be older than the stop)
+		 */
+		local_position(&ctx->position);
+		req.candidate_lsn = ctx->position.lsn;
+		req.candidate_timeline = ctx->position.timeline;
 	}
 
 	/*
@@ -534,12 +562,14 @@ observe_election(WorkerCtx *ctx)
 								   repmgr_monitor_interval_ms))
 		worker_close_peer_links(ctx);
 	elevel = (ctx->election_round++ == 0) ? LOG : DEBUG1;
-	votes += request_votes(ctx, &req, repmgr_connect_timeout_ms, elevel, &may_change);
+	votes += request_votes(ctx, &req, repmgr_connect_timeout_ms, elevel, &count);
+	if (own_pending)
+		return EV_OK;
 
 	if (!dc_has_quorum(votes, total))
 	{
 		/* others may not have confirmed the loss yet: ask again shortly */
-		if (may_change && GetCurrentTimestamp() < ctx->wait_deadline)
+		if (count.may_change && GetCurrentTimestamp() < ctx->wait_deadline)
 		{
 			if (elevel == LOG)
 				ereport(LOG,
@@ -550,6 +580,29 @@ observe_election(WorkerCtx *ctx)
 		ereport(LOG,
 				(errmsg("repmgr worker: %d of %d votes in term " INT64_FORMAT ": not elected",
 						votes, total, ctx->election_term)));
+		return EV_ELECTION_LOST;
+	}
+
+	/*
+	 * (i): with a synchronous set in force, the votes (this node's
+	 * included) must come from dc_sync_needed() members, one of which
+	 * holds every acknowledged commit and stopped receiving before it
+	 * voted (h); this node is not behind it.
+	 */
+	if (sync_rule && !dc_sync_votes_cover(&ctx->election_sync, count.ids, count.nids))
+	{
+		char	   *why = psprintf("elected in term " INT64_FORMAT " by %d of %d votes, but fewer than %d of them come from members of the synchronous set %s (version " INT64_FORMAT "): not promoting",
+								   ctx->election_term, votes, total,
+								   dc_sync_needed(&ctx->election_sync),
+								   sync_set_text(&ctx->election_sync),
+								   ctx->election_sync.version);
+
+		if (GetCurrentTimestamp() < ctx->wait_deadline)
+		{
+			say_reason(ctx, LOG, psprintf("%s; asking again", why));
+			return EV_OK;
+		}
+		say_reason(ctx, WARNING, why);
 		return EV_ELECTION_LOST;
 	}
 

@@ -113,6 +113,45 @@ heartbeat_answered(RemoteOp *op, void *arg)
 }
 
 /*
+ * Rule (i) for a re-election (sim/README.md, SR_REELECT): a primary that
+ * published the synchronous set in force holds every commit acknowledged
+ * under it; any other needs the votes of dc_sync_needed() members of it,
+ * counting also a member that answered from this primary's own timeline
+ * whatever its vote (it follows this primary, refusing only because it
+ * has not lost it, and holds nothing of an older primary past the fork).
+ */
+static bool
+reelection_covers(WorkerCtx *ctx, const VoteCount *count)
+{
+	const DcSyncSet *set = &ctx->sync_own.set;
+	int			ids[2 * REPMGR_MAX_NODES + 1];
+	int			n = 0;
+	int			i;
+
+	if (!ctx->sync_own.exists || dc_sync_needed(set) == 0 ||
+		set->primary == repmgr_node_id)
+		return true;
+	for (i = 0; i < count->nids; i++)
+		ids[n++] = count->ids[i];
+	for (i = 0; i < count->nsame_timeline; i++)
+	{
+		int			id = count->same_timeline[i];
+		int			j;
+
+		for (j = 0; j < n && ids[j] != id; j++)
+			;
+		if (j == n)
+			ids[n++] = id;		/* not counted yet */
+	}
+	if (dc_sync_votes_cover(set, ids, n))
+		return true;
+	worker_set_error(ctx, "re-elected by a majority, but fewer than %d members of the synchronous set %s (version " INT64_FORMAT ", published by node %d) voted or follow this primary: not taking the term",
+					 dc_sync_needed(set), sync_set_text(set), set->version, set->primary);
+	ereport(LOG, (errmsg("repmgr worker: %s", ctx->status.last_error)));
+	return false;
+}
+
+/*
  * Votes in a newer term that elected nobody: the voters refuse this
  * primary's heartbeats from then on.  Once that election is certainly
  * over, stand for re-election in a term above every term seen, by the
@@ -130,7 +169,7 @@ stand_for_reelection(HeartbeatRound *hr, int64 newer_term)
 	int			npeers;
 	int			votes = 1;
 	int			i;
-	bool		may_change;
+	VoteCount	count;
 
 	for (i = 0; i < hr->n; i++)
 		if (hr->links[i]->rejected_since != 0 &&
@@ -152,7 +191,7 @@ stand_for_reelection(HeartbeatRound *hr, int64 newer_term)
 	 * term lost must not become the term of its heartbeats.
 	 */
 	/* as short as a heartbeat round, so the lease does not lapse meanwhile */
-	votes += request_votes(ctx, &req, hr->timing.heartbeat_timeout_ms, LOG, &may_change);
+	votes += request_votes(ctx, &req, hr->timing.heartbeat_timeout_ms, LOG, &count);
 	/* the next attempt after another election timeout */
 	for (i = 0; i < hr->n; i++)
 		if (hr->links[i]->rejected_since != 0)
@@ -164,6 +203,8 @@ stand_for_reelection(HeartbeatRound *hr, int64 newer_term)
 						newer_term, req.term, votes, nodes_count_active(ctx->nodes))));
 		return;
 	}
+	if (!reelection_covers(ctx, &count))
+		return;
 	if (!shmem_record_own_win(req.term))
 		return;
 	ereport(LOG,

@@ -198,6 +198,7 @@ act_start_standby(WorkerCtx *ctx)
 	ctx->status.role = NODE_TYPE_STANDBY;
 	set_upstream(ctx, choose_upstream(ctx));
 	reset_failure_state(ctx);
+	walstop_start_standby(ctx);
 	ctx->walreceiver_was_streaming = local_walreceiver_streaming();
 	up = worker_node(ctx, ctx->upstream_id);
 	record_start(ctx, up ?
@@ -416,7 +417,11 @@ observe_standby(WorkerCtx *ctx)
 	if (GetCurrentTimestamp() < ctx->next_check)
 		return EV_OK;
 	sync_observe_standby(ctx);
-	return check_upstream(ctx) ? EV_OK : EV_UPSTREAM_LOST;
+	if (!check_upstream(ctx))
+		return EV_UPSTREAM_LOST;
+	/* a WAL receiver stopped for a vote: stream again once that is safe */
+	walstop_restore_if_current(ctx, worker_node(ctx, ctx->upstream_id));
+	return EV_OK;
 }
 
 /*
@@ -602,6 +607,8 @@ act_upstream_back(WorkerCtx *ctx)
 	reset_failure_state(ctx);
 	worker_close_peer_links(ctx);	/* those of the failure's polls */
 	ctx->status.primary_visible = true;
+	/* back with a term not older than ours: stream from it again (walstop.c) */
+	(void) walstop_restore(ctx, up);
 	if (was_recorded)
 	{
 		ereport(LOG,

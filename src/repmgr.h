@@ -308,6 +308,20 @@ extern bool shmem_event_push(const QueuedEvent *ev);
 extern int	shmem_event_peek(QueuedEvent *out, int max);
 extern void shmem_event_consume(int n);
 
+/* rule (h): the WAL receiver of a voter (walstop.c) */
+typedef enum RcvStop
+{
+	RCV_STREAMING = 0,			/* not stopped: it may receive */
+	RCV_STOPPING,				/* primary_conninfo cleared, not settled yet */
+	RCV_STOPPED					/* no WAL receiver, and none will start */
+} RcvStop;
+
+extern void shmem_rcv_request_stop(int64 term);
+extern int64 shmem_rcv_stop_pending(void);
+extern void shmem_rcv_set_stopped(const char *saved);
+extern void shmem_rcv_restored(void);
+extern RcvStop shmem_rcv_state(int settle_ms, int *stopped_ms, char *saved);
+
 /* ----------
  * Helpers for SQL functions (sqlfuncs.c)
  * ----------

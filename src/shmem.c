@@ -12,6 +12,8 @@
  *	- what peers tell this node between two worker iterations: the last
  *	  heartbeat of the primary, a notice to follow a new primary;
  *	- the primary's write lease (the fence);
+ *	- rule (h): a voter's request to the worker to stop its WAL receiver,
+ *	  and whether it has (walstop.c);
  *	- events that could not be written yet, with their original time.
  *
  * The struct exists only when repmgr is in shared_preload_libraries.
@@ -27,6 +29,7 @@
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
+#include "replication/walreceiver.h"
 #include "utils/timestamp.h"
 
 #include "guc.h"
@@ -59,6 +62,18 @@ typedef struct RepmgrShared
 	/* the primary's write lease: commits are refused after it */
 	bool		lease_enforced;
 	TimestampTz lease_expiry;
+
+	/*
+	 * (h): a member of the synchronous set stops receiving before it votes
+	 * (walstop.c).  A voter asks for term rcv_stop_term; the worker clears
+	 * primary_conninfo durably, reloads and sets rcv_stopped_at; from then
+	 * on every look at the WAL receiver records since when none runs.
+	 * Writing primary_conninfo again (a follow, a restore) clears them.
+	 */
+	int64		rcv_stop_term;	/* asked, for a vote in this term; 0: not */
+	TimestampTz rcv_stopped_at; /* cleared and reloaded then; 0: not */
+	TimestampTz rcv_gone_since; /* no WAL receiver seen since; 0: one ran */
+	char		rcv_saved_conninfo[MAXCONNINFO];	/* what was cleared */
 
 	/* the worker found repmgr.database missing: wait before connecting */
 	bool		database_missing;
@@ -624,4 +639,100 @@ shmem_event_consume(int n)
 	shared->event_head = (shared->event_head + n) % REPMGR_EVENT_QUEUE_LEN;
 	shared->event_count -= n;
 	LWLockRelease(shared->lock);
+}
+
+/* ----------
+ * Rule (h): the WAL receiver of a voter (walstop.c)
+ * ----------
+ */
+
+/*
+ * A voter needs the WAL receiver stopped before it grants a vote in term:
+ * ask the worker (unless it has already stopped it) and wake it.
+ */
+void
+shmem_rcv_request_stop(int64 term)
+{
+	bool		wake = false;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (shared->rcv_stopped_at == 0 && term > shared->rcv_stop_term)
+	{
+		shared->rcv_stop_term = term;
+		wake = true;
+	}
+	LWLockRelease(shared->lock);
+	if (wake)
+		shmem_wake_worker();
+}
+
+/* the term of a pending request to stop the WAL receiver; 0: none */
+int64
+shmem_rcv_stop_pending(void)
+{
+	int64		term = 0;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	if (shared->rcv_stopped_at == 0)
+		term = shared->rcv_stop_term;
+	LWLockRelease(shared->lock);
+	return term;
+}
+
+/* the worker cleared primary_conninfo (it was saved) and reloaded */
+void
+shmem_rcv_set_stopped(const char *saved)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	shared->rcv_stopped_at = GetCurrentTimestamp();
+	shared->rcv_gone_since = 0;
+	strlcpy(shared->rcv_saved_conninfo, saved ? saved : "", MAXCONNINFO);
+	LWLockRelease(shared->lock);
+}
+
+/* primary_conninfo was written again: the WAL receiver may run */
+void
+shmem_rcv_restored(void)
+{
+	if (shared == NULL)
+		return;
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	shared->rcv_stop_term = 0;
+	shared->rcv_stopped_at = 0;
+	shared->rcv_gone_since = 0;
+	shared->rcv_saved_conninfo[0] = '\0';
+	LWLockRelease(shared->lock);
+}
+
+/*
+ * Where the stop stands, looking at the WAL receiver now: RCV_STREAMING
+ * (not stopped), RCV_STOPPING (primary_conninfo cleared, but a receiver
+ * ran since the reload, or none has for settle_ms yet), RCV_STOPPED.
+ * *stopped_ms: since the reload; saved (MAXCONNINFO bytes, may be NULL):
+ * the primary_conninfo that was cleared.
+ */
+RcvStop
+shmem_rcv_state(int settle_ms, int *stopped_ms, char *saved)
+{
+	bool		running = WalRcvRunning();
+	TimestampTz now = GetCurrentTimestamp();
+	RcvStop		state = RCV_STREAMING;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (shared->rcv_stopped_at != 0)
+	{
+		if (running)
+			shared->rcv_gone_since = 0;
+		else if (shared->rcv_gone_since == 0)
+			shared->rcv_gone_since = now;
+		state = (shared->rcv_gone_since != 0 &&
+				 TimestampDifferenceExceeds(shared->rcv_gone_since, now, settle_ms)) ?
+			RCV_STOPPED : RCV_STOPPING;
+		if (stopped_ms)
+			*stopped_ms = (int) TimestampDifferenceMilliseconds(shared->rcv_stopped_at, now);
+		if (saved)
+			strlcpy(saved, shared->rcv_saved_conninfo, MAXCONNINFO);
+	}
+	LWLockRelease(shared->lock);
+	return state;
 }

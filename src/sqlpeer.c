@@ -14,6 +14,7 @@
 
 #include "access/htup_details.h"
 #include "access/xlog.h"
+#include "access/xlogrecovery.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/array.h"
@@ -92,7 +93,10 @@ repmgr_heartbeat(PG_FUNCTION_ARGS)
 }
 
 /*
- * request_vote(term, candidate_id, candidate_lsn, candidate_timeline)
+ * request_vote(term, candidate_id, candidate_lsn, candidate_timeline): the
+ * answer, and this node's timeline (a primary standing for re-election
+ * counts a member on its own timeline, lease.c).  An older catalog that
+ * declares no timeline column gets the first four.
  */
 Datum
 repmgr_request_vote(PG_FUNCTION_ARGS)
@@ -101,8 +105,9 @@ repmgr_request_vote(PG_FUNCTION_ARGS)
 	DcVote		vote;
 	DcVoteRequest req;
 	RepmgrDurableState d;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	TimeLineID	tli;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
 
 	require_superuser("request a vote");
 	require_args(fcinfo, (const char *[]) {"term", "candidate_id", "candidate_lsn"}, 3);
@@ -137,6 +142,11 @@ repmgr_request_vote(PG_FUNCTION_ARGS)
 	values[1] = Int64GetDatum(d.term);
 	values[2] = CStringGetTextDatum(reason);
 	values[3] = CStringGetTextDatum(dc_vote_code(vote));
+	if (RecoveryInProgress())
+		(void) GetXLogReplayRecPtr(&tli);
+	else
+		tli = GetWALInsertionTimeLine();
+	values[4] = Int32GetDatum((int32) tli);
 	PG_RETURN_DATUM(make_result_tuple(fcinfo, values, nulls));
 }
 

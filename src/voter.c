@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "utils/snapmgr.h"
 
 #include "guc.h"
@@ -117,6 +118,9 @@ gather_voter(DcVoter *v)
 	v->has_position = me.in_recovery;
 	local_dc_position(&me, &v->position);
 	gather_voter_sync(v);
+	/* (h): looked at after the position, so the position is not older */
+	v->receiving = me.in_recovery &&
+		shmem_rcv_state(walstop_settle_ms(), NULL, NULL) != RCV_STOPPED;
 }
 
 DcVote
@@ -124,10 +128,15 @@ failover_decide_vote(const DcVoteRequest *req)
 {
 	DcVoter		v;
 	DcTiming	t;
+	DcVote		vote;
 
 	gather_voter(&v);
 	failover_timing(&t);
-	return shmem_decide_vote(&v, req, &t);
+	vote = shmem_decide_vote(&v, req, &t);
+	/* (h): the worker stops the WAL receiver; the candidate asks again */
+	if (vote == DC_DENY_RECEIVING)
+		shmem_rcv_request_stop(req->term);
+	return vote;
 }
 
 /* the answer in words, with the figures that explain it */
@@ -153,6 +162,15 @@ failover_vote_reason(DcVote vote, const DcVoteRequest *req)
 		return psprintf("%s (%X/%X < %X/%X%s)", name,
 						LSN_FORMAT_ARGS(req->candidate_lsn), LSN_FORMAT_ARGS(me.lsn),
 						me.settled ? "" : ", this node's replay still running");
+	}
+	if (vote == DC_DENY_RECEIVING)
+	{
+		int			stopped_ms = -1;
+
+		if (shmem_rcv_state(walstop_settle_ms(), &stopped_ms, NULL) == RCV_STREAMING)
+			return psprintf("%s: primary_conninfo is being cleared", name);
+		return psprintf("%s: primary_conninfo cleared %d ms ago; no WAL receiver may run for %d ms (wal_retrieve_retry_interval)",
+						name, stopped_ms, walstop_settle_ms());
 	}
 	return pstrdup(name);
 }

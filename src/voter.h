@@ -21,4 +21,7 @@ extern int	failover_election_timeout_ms(void);
 extern DcVote failover_decide_vote(const DcVoteRequest *req);
 extern char *failover_vote_reason(DcVote vote, const DcVoteRequest *req);
 
+/* walstop.c: rule (h), a voter's WAL receiver */
+extern int	walstop_settle_ms(void);
+
 #endif							/* REPMGR_VOTER_H */

@@ -120,6 +120,8 @@ typedef struct WorkerCtx
 	SyncSet		sync_want;		/* what the last observation wants */
 	int			sync_step;		/* SyncStep: what act_sync_apply does */
 	char		sync_difference[REPMGR_ERROR_LEN];	/* standby: said once */
+	DcSyncSet	election_sync;	/* the newest set the decision's poll saw
+								 * (rule (i)); quorum 0: no rule */
 
 	/* things said once */
 	char		not_ready[REPMGR_ERROR_LEN];
@@ -157,8 +159,19 @@ extern double epoch_seconds(TimestampTz ts);
 /* ballot.c: requests to every other active node but the lost primary */
 extern int	ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
 						  const char *const *params, RemoteOp **ops, int **ids);
+typedef struct VoteCount
+{
+	int			granted;		/* votes granted, the candidate's not counted */
+	bool		may_change;		/* a refusal may still turn into a grant */
+	int			ids[REPMGR_MAX_NODES + 1];	/* the candidate, then who granted */
+	int			nids;
+	int			same_timeline[REPMGR_MAX_NODES];	/* answered from the
+													 * candidate's timeline */
+	int			nsame_timeline;
+} VoteCount;
+
 extern int	request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
-						  int elevel, bool *may_change);
+						  int elevel, VoteCount *count);
 extern void notify_peers(WorkerCtx *ctx, int64 term);
 
 /* lease.c: the primary's heartbeats and write lease */
@@ -206,6 +219,12 @@ extern void act_clear_fence(WorkerCtx *ctx);
 extern bool sync_observe_primary(WorkerCtx *ctx);
 extern void sync_observe_standby(WorkerCtx *ctx);
 extern void act_sync_apply(WorkerCtx *ctx);
+
+/* walstop.c: rule (h), a voter's WAL receiver */
+extern void walstop_step(WorkerCtx *ctx);
+extern bool walstop_restore(WorkerCtx *ctx, NodeInfo *upstream);
+extern void walstop_restore_if_current(WorkerCtx *ctx, NodeInfo *upstream);
+extern void walstop_start_standby(WorkerCtx *ctx);
 
 /* bgworker.c */
 extern PGDLLEXPORT void repmgr_worker_main(Datum main_arg);

@@ -1,0 +1,176 @@
+/*-------------------------------------------------------------------------
+ *
+ * walstop.c
+ *	  Rule (h) of managed synchronous replication (decide.c): a member of
+ *	  the published synchronous set grants a vote in a term only once it
+ *	  receives nothing more from the primary it lost, so that the position
+ *	  it compares the candidate's with is final.
+ *
+ * A voter that would grant but still may receive (dc_decide_vote says
+ * DC_DENY_RECEIVING, a refusal the candidate asks again after) asks the
+ * worker through shared memory.  The worker clears primary_conninfo with
+ * ALTER SYSTEM (durable: a restart starts no WAL receiver) and reloads.
+ * The startup process stops the WAL receiver when it applies the reload;
+ * until it has, it may still start one with its old copy of
+ * primary_conninfo, at most wal_retrieve_retry_interval after the last
+ * one stopped.  So the stop is taken as final once no WAL receiver has
+ * been seen for wal_retrieve_retry_interval since the reload (every look
+ * at it records that: the worker's, each iteration, and each voter's).
+ * The voter then reads its position (what the WAL receiver flushed before
+ * it ended: the primary was never told of more), decides again with it,
+ * and records its vote.
+ *
+ * Streaming comes back when the worker writes primary_conninfo again: by
+ * following the winner (action_follow), or, when the primary it lost is
+ * back with a term not older than this node's (re-elected), by restoring
+ * the cleared value (walstop_restore): when it finds that upstream back
+ * after a failure, and while it monitors it (a worker restarted meanwhile;
+ * a server restarted with primary_conninfo still empty and a synchronous
+ * set managed counts as stopped, walstop_start_standby).
+ *
+ * None of this happens unless a synchronous set is in force and this node
+ * is one of its members: the asynchronous path never stops its receiver.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "replication/walreceiver.h"
+#include "utils/guc.h"
+
+#include "actions.h"
+#include "conninfo.h"
+#include "guc.h"
+#include "voter.h"
+#include "worker.h"
+
+/* how long no WAL receiver may run before the stop is final */
+int
+walstop_settle_ms(void)
+{
+	return Max(wal_retrieve_retry_interval, 0);
+}
+
+/*
+ * Each iteration of the worker: act on a voter's request to stop the WAL
+ * receiver, and look at it (which moves the stop towards final).
+ */
+void
+walstop_step(WorkerCtx *ctx)
+{
+	int64		term = shmem_rcv_stop_pending();
+	const char *current;
+
+	if (term == 0)
+	{
+		if (shmem_rcv_state(walstop_settle_ms(), NULL, NULL) != RCV_STREAMING &&
+			!ctx->position.in_recovery)
+			shmem_rcv_restored();	/* promoted: nothing to restore */
+		return;
+	}
+	if (!ctx->position.in_recovery)
+	{
+		shmem_rcv_restored();
+		return;
+	}
+
+	current = GetConfigOption("primary_conninfo", false, false);
+	StartTransactionCommand();
+	alter_system_set("primary_conninfo", "");
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(ctx->loop_context);
+	reload_configuration();
+	shmem_rcv_set_stopped(current);
+	ereport(LOG,
+			(errmsg("repmgr worker: stopping the WAL receiver before voting in term " INT64_FORMAT ": primary_conninfo cleared",
+					term),
+			 errdetail("A member of the synchronous set votes only once it receives nothing more from the primary it lost; the vote waits %d ms (wal_retrieve_retry_interval) without a WAL receiver.",
+					   walstop_settle_ms())));
+}
+
+/*
+ * The WAL receiver was stopped for a vote, and this node streams from
+ * upstream again (the primary it lost, back with a term not older than
+ * this node's): write back the primary_conninfo that was cleared (or, if
+ * that is unknown, the upstream's connection string) and reload.  Returns
+ * whether it did.
+ */
+bool
+walstop_restore(WorkerCtx *ctx, NodeInfo *upstream)
+{
+	char		saved[MAXCONNINFO];
+	const char *conninfo;
+
+	saved[0] = '\0';
+	if (shmem_rcv_state(walstop_settle_ms(), NULL, saved) == RCV_STREAMING)
+		return false;
+	if (saved[0] != '\0')
+		conninfo = saved;
+	else if (upstream != NULL && ctx->self != NULL)
+		conninfo = conninfo_set(upstream->conninfo, "application_name", ctx->self->name);
+	else
+		return false;
+	StartTransactionCommand();
+	alter_system_set("primary_conninfo", conninfo);
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(ctx->loop_context);
+	reload_configuration();
+	shmem_rcv_restored();
+	ereport(LOG,
+			(errmsg("repmgr worker: streaming from upstream node %d again: primary_conninfo restored",
+					upstream ? upstream->node_id : ctx->upstream_id)));
+	return true;
+}
+
+/*
+ * A standby monitoring its upstream with its WAL receiver stopped for a
+ * vote (the worker restarted, or the server): restore streaming once the
+ * upstream is a working primary whose term is not older than this node's,
+ * i.e. the election that stopped it elected nobody and that primary was
+ * re-elected since.  Asked at most every monitor_interval, with a short
+ * deadline.
+ */
+void
+walstop_restore_if_current(WorkerCtx *ctx, NodeInfo *upstream)
+{
+	RemoteOp	op;
+	bool		current = false;
+
+	if (upstream == NULL ||
+		shmem_rcv_state(walstop_settle_ms(), NULL, NULL) == RCV_STREAMING)
+		return;
+	memset(&op, 0, sizeof(op));
+	op.conninfo = upstream->conninfo;
+	op.sql = "SELECT in_recovery, term, fenced FROM repmgr.node_state()";
+	remote_run(&op, 1, Min(repmgr_connect_timeout_ms, 250));
+	if (op.rc->status == REMOTE_OK && op.result && PQntuples(op.result) == 1)
+		current = strcmp(PQgetvalue(op.result, 0, 0), "f") == 0 &&
+			strcmp(PQgetvalue(op.result, 0, 2), "f") == 0 &&
+			strtoll(PQgetvalue(op.result, 0, 1), NULL, 10) >= ctx->durable.term;
+	remote_op_release(&op);
+	if (current)
+		(void) walstop_restore(ctx, upstream);
+}
+
+/*
+ * The worker starts on a standby: with a synchronous set managed and
+ * primary_conninfo empty (cleared for a vote before a restart, durably),
+ * the WAL receiver counts as stopped for a vote, so that it is restored
+ * as walstop_restore_if_current() says.  Nothing changes otherwise.
+ */
+void
+walstop_start_standby(WorkerCtx *ctx)
+{
+	const char *current = GetConfigOption("primary_conninfo", true, false);
+
+	if (repmgr_synchronous == SYNC_MODE_OFF || !ctx->position.in_recovery ||
+		(current != NULL && current[0] != '\0') ||
+		shmem_rcv_state(walstop_settle_ms(), NULL, NULL) != RCV_STREAMING)
+		return;
+	shmem_rcv_set_stopped("");
+	ereport(LOG,
+			(errmsg("repmgr worker: primary_conninfo is empty: taken as cleared for a vote; it is restored once upstream node %d is a primary of term " INT64_FORMAT " or newer",
+					ctx->upstream_id, ctx->durable.term)));
+}
