@@ -136,6 +136,20 @@ repmgr_there(RepmgrContext *ctx, OldPrimary *old, const char *args)
 	return cmd.data;
 }
 
+/* the exit code of a command run on the old primary's host, ssh's failure named */
+static int
+there_status(OldPrimary *old, int status)
+{
+	if (status < 0)
+		return ERR_SYS_FAILURE;
+	if (!old->local && status == 255)
+	{
+		log_error("ssh to host \"%s\" failed", old->host);
+		return ERR_BAD_SSH;
+	}
+	return status;
+}
+
 /*
  * Run a shell command on the old primary's host (over ssh unless it is
  * this host); returns its exit code (ERR_BAD_SSH if ssh itself failed).
@@ -148,14 +162,7 @@ run_there(RepmgrContext *ctx, OldPrimary *old, const char *command, StringInfo o
 	if (!old->local)
 		command = ssh_wrap(ctx->config, old->host, ctx->opts->remote_user, command);
 	status = run_command(command, output);
-	if (status < 0)
-		return ERR_SYS_FAILURE;
-	if (!old->local && status == 255)
-	{
-		log_error("ssh to host \"%s\" failed", old->host);
-		return ERR_BAD_SSH;
-	}
-	return status;
+	return there_status(old, status);
 }
 
 /*
@@ -177,14 +184,7 @@ start_stop_there(RepmgrContext *ctx, OldPrimary *old, const char *args, StringIn
 	old->stop_command = command;
 	if (old->stop_pending != NULL)
 		return SUCCESS;
-	if (status < 0)
-		return ERR_SYS_FAILURE;
-	if (!old->local && status == 255)
-	{
-		log_error("ssh to host \"%s\" failed", old->host);
-		return ERR_BAD_SSH;
-	}
-	return status;
+	return there_status(old, status);
 }
 
 /* the stop left running by start_stop_there() has ended; its result */
