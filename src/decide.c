@@ -85,6 +85,22 @@
  * answer leaves; a restart keeps it).  A restarted node counts its start
  * as the last time it heard a primary, so a restart does not shorten (b).
  *
+ * One promotion per fork (healing; the promise does not rest on it).  The
+ * voters' silence (b) runs from the last heartbeat they accepted, and a
+ * grant is not one.  So two candidates can each win a term, one right
+ * after the other, before the first winner's first heartbeat reaches the
+ * voters.  The lease keeps the first from ever committing (c), but both
+ * promote from the same point of the same timeline and begin the same
+ * next timeline number with different WAL, and pg_rewind cannot tell
+ * those apart: the loser could not rejoin.  Hence
+ *	 (j) a voter that granted its vote to a candidate refuses every other
+ *		 candidate, in any later term, for the silence S after the grant
+ *		 (DC_DENY_RECENT_VOTE, a refusal the candidate asks again after).
+ *		 Within S the winner has sent its first heartbeat, which starts
+ *		 the voter's silence (b) again, or it has failed.  The window is
+ *		 kept in shared memory only (a restart forgets it) and a node's own
+ *		 candidacy opens none: (e) covers that.
+ *
  * Vote for whom you can follow.  The position that ranks candidates and
  * grants votes is dc_position_lsn(): a standby whose replay waits for WAL
  * has applied every complete record it received, so its replay position is
@@ -162,9 +178,11 @@
  * synchronous set are all older than a change the primary already applied
  * (a member that was down while the set changed and comes back after the
  * primary is lost, seeing none of the members that hold the newer copy);
- * and a startup process that takes longer than wal_retrieve_retry_interval
+ * a startup process that takes longer than wal_retrieve_retry_interval
  * to apply the reload that cleared primary_conninfo (walstop.c: (h) rests
- * on it).
+ * on it); and, for healing only, a winner whose promotion takes longer
+ * than S, or a voter restarted within S of its grant (j): two promotions
+ * from one timeline, and the loser must be cloned again.
  *
  *-------------------------------------------------------------------------
  */
