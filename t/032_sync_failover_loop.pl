@@ -43,17 +43,6 @@ sub report_line
 	close $fh;
 }
 
-# $primary out of recovery, every node of @standbys streaming from it
-sub streams_from
-{
-	my ($primary, @standbys) = @_;
-	my $names = join(', ', map { "'" . $_->name . "'" } @standbys);
-	my $n = scalar @standbys;
-	return $primary->poll_query_until('postgres',
-		"SELECT NOT pg_is_in_recovery() AND (SELECT count(*) FROM pg_stat_replication "
-		  . "WHERE state = 'streaming' AND application_name IN ($names)) = $n");
-}
-
 foreach my $mode (@modes)
 {
 	my %auto = (conf => {

@@ -42,17 +42,6 @@ repmgr_ok('node3 registered', '-f', $conf3, 'standby', 'register');
 my %node = (1 => $node1, 2 => $node2, 3 => $node3);
 my %conf = (1 => $conf1, 2 => $conf2, 3 => $conf3);
 
-# $primary out of recovery, every other node streaming from it
-sub streams_from
-{
-	my ($primary, @standbys) = @_;
-	my $names = join(', ', map { "'" . $_->name . "'" } @standbys);
-	my $n = scalar @standbys;
-	return $primary->poll_query_until('postgres',
-		"SELECT NOT pg_is_in_recovery() AND (SELECT count(*) FROM pg_stat_replication "
-		  . "WHERE state = 'streaming' AND application_name IN ($names)) = $n");
-}
-
 ok(streams_from($node1, $node2, $node3), 'node2 and node3 stream from node1');
 foreach my $n (values %node)
 {

@@ -20,7 +20,7 @@ our @EXPORT = qw(
   new_primary new_standby new_witness repmgr_conf conninfo
   sql_error poll_until register_primary register_standby
   worker_state wait_worker_state start_prober stop_prober prober_results
-  start_after_kill write_file
+  start_after_kill write_file streams_from
 );
 
 # write text to dir/name (the directory must exist); returns the path
@@ -97,6 +97,18 @@ sub new_witness
 		sprintf("SELECT repmgr.witness_register(%d, '%s', '%s', '%s')",
 			$id, $name, conninfo($node), conninfo($primary)));
 	return $node;
+}
+
+# wait until a node runs as primary with every given standby streaming
+# from it
+sub streams_from
+{
+	my ($primary, @standbys) = @_;
+	my $names = join(', ', map { "'" . $_->name . "'" } @standbys);
+	my $n = scalar @standbys;
+	return $primary->poll_query_until('postgres',
+		"SELECT NOT pg_is_in_recovery() AND (SELECT count(*) FROM pg_stat_replication "
+		  . "WHERE state = 'streaming' AND application_name IN ($names)) = $n");
 }
 
 # the worker's state on a node, from daemon_status()
