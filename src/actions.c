@@ -556,6 +556,9 @@ node_follow(int upstream_node_id)
 				 errhint("Try again once replay has applied the WAL this node received.") :
 				 errhint("Rejoin it with \"repmgr node rejoin --force-rewind\".")));
 
+	/* this node learns the primary's term before it streams (SR_REJOIN) */
+	if (primary->term > durable.term)
+		shmem_observe_term(primary->term);
 	action_follow(self, target->node, primary->node->conninfo, nodes, NULL);
 	return target->node->node_id;
 }
