@@ -9,13 +9,13 @@
  * switchover" names the node it promoted); otherwise the active primary
  * of the metadata there.  Either must run as a primary, not fenced, in a
  * term not older than the one this node knew last (its repmgr.state):
- * right after a promotion it is waited for, with a deadline.  From pg_controldata of
- * the stopped node and the primary's timeline history it decides whether
- * the node can simply stream from the primary: it can if it shut down
- * cleanly and its WAL ends before the point where the primary's timeline
- * forked from its own.  Otherwise the rejoin is refused unless
- * --force-rewind, which runs pg_rewind (the node's configuration files
- * are kept aside meanwhile, as pg_rewind overwrites them).  Then
+ * right after a promotion it is waited for, with a deadline.  From
+ * pg_controldata of the stopped node and the primary's timeline history
+ * it decides whether the node can simply stream from the primary: it can
+ * if it shut down cleanly and its WAL ends before the point where the
+ * primary's timeline forked from its own.  Otherwise the rejoin is refused
+ * unless --force-rewind, which runs pg_rewind (the node's configuration
+ * files are kept aside meanwhile, as pg_rewind overwrites them).  Then
  * standby.signal and primary_conninfo are written, the server is started
  * and, once it has replayed what the primary had written (so that its own
  * copy of the metadata knows of the promotion), repmgr.follow() records
