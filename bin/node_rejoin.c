@@ -7,8 +7,7 @@
  * Run on the node's host with the connection of any running node (-d),
  * and optionally --upstream-node-id, the node to attach to ("standby
  * switchover" names the node it promoted); otherwise the active primary
- * of the metadata there.  Either must run as a primary, not fenced, in a
- * term not older than the one this node knew last (its repmgr.state):
+ * of the metadata there.  Either must run as a primary, not fenced:
  * right after a promotion it is waited for, with a deadline.  From
  * pg_controldata of the stopped node and the primary's timeline history
  * it decides whether the node can simply stream from the primary: it can
@@ -24,8 +23,6 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres_fe.h"
-
-#include <unistd.h>
 
 #include "lib/stringinfo.h"
 
@@ -90,37 +87,12 @@ read_primary_record(PGconn *conn, int node_id, PrimaryInfo *p, bool *found)
 }
 
 /*
- * The term this stopped node knew last, from the worker's state file in
- * its data directory (src/statefile.c writes it: "term=N" lines); 0 if it
- * has none (a node that never saw an election).
- */
-static int64
-stopped_node_term(const char *datadir)
-{
-	char		path[MAXPGPATH];
-	char	   *contents;
-	char	   *line;
-	char	   *save;
-	int64		term = 0;
-
-	snprintf(path, sizeof(path), "%s/repmgr.state", datadir);
-	if (access(path, F_OK) != 0 ||
-		file_read(path, &contents) != SUCCESS || contents == NULL)
-		return 0;
-	for (line = strtok_r(contents, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (strncmp(line, "term=", 5) == 0)
-			term = strtoll(line + 5, NULL, 10);
-	return term;
-}
-
-/*
- * A connection to p if it runs as the primary this node may stream from:
- * out of recovery, not fenced, in a term not older than min_term (the
- * rule of the workers: a node streams only from a primary whose
- * heartbeats it would accept).  NULL with *why saying what it is instead.
+ * A connection to p if it runs as a primary that is not fenced (a fenced
+ * one is an old primary, replaced by a newer one, whose metadata may not
+ * know it yet); NULL with *why saying what it is instead.
  */
 static PGconn *
-connect_if_primary(PrimaryInfo *p, int64 min_term, char **why)
+connect_if_primary(PrimaryInfo *p, char **why)
 {
 	PGconn	   *conn;
 	PGresult   *res;
@@ -132,7 +104,7 @@ connect_if_primary(PrimaryInfo *p, int64 min_term, char **why)
 		*why = psprintf("node %d (\"%s\") is not reachable: %s", p->node_id, p->name, error);
 		return NULL;
 	}
-	if (db_query(conn, &res, "SELECT in_recovery, fenced, term FROM repmgr.node_state()",
+	if (db_query(conn, &res, "SELECT in_recovery, fenced FROM repmgr.node_state()",
 				 0, NULL) != SUCCESS || PQntuples(res) != 1)
 		*why = psprintf("could not read the state of node %d (\"%s\")", p->node_id, p->name);
 	else if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
@@ -141,9 +113,6 @@ connect_if_primary(PrimaryInfo *p, int64 min_term, char **why)
 	else if (strcmp(PQgetvalue(res, 0, 1), "t") == 0)
 		*why = psprintf("node %d (\"%s\") is fenced: an old primary, replaced by a newer one",
 						p->node_id, p->name);
-	else if (strtoll(PQgetvalue(res, 0, 2), NULL, 10) < min_term)
-		*why = psprintf("node %d (\"%s\") is primary in term %s, older than term " INT64_FORMAT " of this node",
-						p->node_id, p->name, PQgetvalue(res, 0, 2), min_term);
 	else
 	{
 		PQclear(res);
@@ -163,9 +132,8 @@ connect_if_primary(PrimaryInfo *p, int64 min_term, char **why)
  * running primary is asked again rather than refused.
  */
 static int
-find_primary(RepmgrContext *ctx, const char *datadir, PrimaryInfo *p)
+find_primary(RepmgrContext *ctx, PrimaryInfo *p)
 {
-	int64		min_term = stopped_node_term(datadir);
 	char	   *given = conninfo_from_options(ctx->opts, DEFAULT_DBNAME);
 	int			target = ctx->opts->upstream_node_id;
 	double		deadline;
@@ -199,7 +167,7 @@ find_primary(RepmgrContext *ctx, const char *datadir, PrimaryInfo *p)
 				: pstrdup("no active primary is registered");
 		else if (p->node_id == ctx->config->node_id)
 			why = psprintf("this node (%d) is still registered as the active primary", p->node_id);
-		else if ((p->conn = connect_if_primary(p, min_term, &why)) != NULL)
+		else if ((p->conn = connect_if_primary(p, &why)) != NULL)
 			break;
 		if (monotonic_seconds() >= deadline)
 		{
@@ -542,7 +510,7 @@ do_node_rejoin(RepmgrContext *ctx)
 	}
 	rc = controldata_read(config, datadir, &me);
 	if (rc == SUCCESS)
-		rc = find_primary(ctx, datadir, &primary);
+		rc = find_primary(ctx, &primary);
 	if (rc == SUCCESS && strcmp(primary.system_identifier, me.system_identifier) != 0)
 	{
 		log_error("this node (system identifier %s) is not a copy of the primary (%s)",

@@ -479,7 +479,6 @@ node_follow(int upstream_node_id)
 	PeerState  *target;
 	LocalPosition me;
 	XLogRecPtr	switch_lsn;
-	RepmgrDurableState durable;
 	DcFollow	f;
 	int			npeers;
 
@@ -500,16 +499,6 @@ node_follow(int upstream_node_id)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("no running primary found"),
 				 errhint("Promote a standby first.")));
-
-	/* only a primary whose heartbeats this node would accept (failover.c) */
-	shmem_get_durable(&durable);
-	if (!dc_accept_heartbeat(primary->term, durable.term, false))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("node %d (\"%s\") is primary in term " INT64_FORMAT ", older than term " INT64_FORMAT " of this node",
-						primary->node->node_id, primary->node->name, primary->term, durable.term),
-				 errdetail("This node voted in, or saw, an election of a newer term; it refuses the heartbeats of an older primary, and does not stream from one."),
-				 errhint("Wait until the automatic failover ends: the primary is re-elected in a newer term when it still reaches a majority.")));
 
 	if (upstream_node_id == InvalidNodeId)
 		target = primary;
@@ -556,9 +545,6 @@ node_follow(int upstream_node_id)
 				 errhint("Try again once replay has applied the WAL this node received.") :
 				 errhint("Rejoin it with \"repmgr node rejoin --force-rewind\".")));
 
-	/* this node learns the primary's term before it streams (SR_REJOIN) */
-	if (primary->term > durable.term)
-		shmem_observe_term(primary->term);
 	action_follow(self, target->node, primary->node->conninfo, nodes, NULL);
 	return target->node->node_id;
 }

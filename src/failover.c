@@ -156,23 +156,6 @@ follow_event(WorkerCtx *ctx, PeerState *target, PeerState *primary)
 									  target->node->node_id));
 		return EV_OK;
 	}
-
-	/*
-	 * Stream only from a primary whose heartbeats this node would accept:
-	 * one of an older term than this node's (it voted in, or saw, a newer
-	 * election) would have its commits acknowledged by a node that may
-	 * have voted against it (decide.c, rule (h)).  It stands for
-	 * re-election, as this node refuses its heartbeats; then it is
-	 * followed.
-	 */
-	if (primary != NULL &&
-		!dc_accept_heartbeat(primary->term, ctx->durable.term, false))
-	{
-		say_reason(ctx, LOG,
-				   psprintf("not following node %d: it is primary in term " INT64_FORMAT ", older than term " INT64_FORMAT " of this node; waiting for it to be re-elected",
-							primary->node->node_id, primary->term, ctx->durable.term));
-		return EV_OK;
-	}
 	f = follow_check(&ctx->position, target->timeline,
 					 target == primary ? target->switch_lsn : InvalidXLogRecPtr);
 	if (f == DC_FOLLOW_WAIT_REPLAY)

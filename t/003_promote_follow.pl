@@ -92,20 +92,4 @@ is($node3->safe_psql('repmgr',
 is($node2->safe_psql('repmgr', 'SELECT id, status FROM repmgr.cluster_show() ORDER BY id'),
 	"1|- failed\n2|* running\n3|running", 'cluster_show after the failover');
 
-# a standby that knows a newer term than the primary's (it voted in an
-# election the primary lost track of) does not stream from it; the term is
-# planted in its state file, as a vote would have left it
-$node3->stop;
-my $statefile = $node3->data_dir . '/repmgr.state';
-my $text = slurp_file($statefile);
-$text =~ s/^term=\d+$/term=50/m or $text .= "term=50\n";
-open my $fh, '>', $statefile or die;
-print $fh $text;
-close $fh;
-$node3->start;
-is($node3->safe_psql('repmgr', 'SELECT term FROM repmgr.node_state()'), '50', 'node3 knows term 50');
-($state, $msg) = sql_error($node3, 'SELECT repmgr.follow()');
-is($state, '55000', 'follow of a primary of an older term is refused');
-like($msg, qr/node 2 \("node2"\) is primary in term 1, older than term 50 of this node/, '... saying why');
-
 done_testing();

@@ -126,29 +126,6 @@ like($out, qr/node 1 cannot attach to node 2 \("node2"\) without a rewind/, '...
 like($out, qr/\[DETAIL\] this node is on timeline 3, newer than the primary's timeline 2/,
 	'... with the timelines');
 like($out, qr/--force-rewind/, '... and hinting at --force-rewind');
-my $fh0;
-# a node that knew a newer term than the primary's (it voted in an election
-# the primary lost track of) does not stream from it
-my $statefile = $node1->data_dir . '/repmgr.state';
-my $state_text = -e $statefile ? slurp_file($statefile) : undef;
-open $fh0, '>', $statefile or die;
-print $fh0 "term=50\n";
-close $fh0;
-$out = repmgr_exit('node rejoin to a primary of an older term is refused', 1,
-	'-f', $conf1, '-d', cli_conninfo($node2), '--timeout=2', '--force-rewind', 'node', 'rejoin');
-like($out, qr/node 2 \("node2"\) is primary in term \d+, older than term 50 of this node/,
-	'... saying why');
-if (defined $state_text)
-{
-	open $fh0, '>', $statefile or die;
-	print $fh0 $state_text;
-	close $fh0;
-}
-else
-{
-	unlink $statefile or die;
-}
-
 $out = repmgr_ok('node rejoin --force-rewind', '-f', $conf1, '-d', cli_conninfo($node2),
 	'--force-rewind', 'node', 'rejoin');
 sync_pids($node1);
