@@ -2,7 +2,8 @@
 #
 # What: a primary, three standbys and a witness, each server in its own
 # network namespace, at the shipped settings (CHAOS_SYNC=1: with
-# synchronous replication); a write prober inside each node's namespace
+# synchronous_standby_names written by hand; CHAOS_SYNC=on or strict:
+# managed by repmgr.synchronous); a write prober inside each node's namespace
 # writing to that node, and an application prober through the multi-host
 # read-write connection string.  CHAOS_CYCLES fault cycles (default 20),
 # the faults taken round-robin in an order shuffled by CHAOS_SEED
@@ -35,6 +36,6 @@ my $chaos = Chaos->new(
 	($ENV{CHAOS_FAULTS} ? (faults => [ split /[ ,]+/, $ENV{CHAOS_FAULTS} ]) : ()),
 	($ENV{CHAOS_STOP_S} ? (stop_s => $ENV{CHAOS_STOP_S}) : ()),
 	check_crash_median => 1,
-	tag => 'chaos' . ($ENV{CHAOS_SYNC} ? '_sync' : ''));
+	tag => 'chaos' . (!$ENV{CHAOS_SYNC} ? '' : $ENV{CHAOS_SYNC} =~ /^(on|strict)$/ ? "_sync_$1" : '_sync'));
 $chaos->run;
 done_testing();

@@ -5,8 +5,10 @@
 #
 #    The cluster: a primary, three standbys and a witness, each server in
 #    its own namespace (t/NetnsCluster.pm), at the shipped settings, with
-#    synchronous replication if asked (sync => 1: synchronous_standby_names
-#    = 'ANY 1 (node1, node2, node3, node4)' on every data node).
+#    synchronous replication if asked: sync => 1, synchronous_standby_names
+#    = 'ANY 1 (node1, node2, node3, node4)' written on every data node;
+#    sync => 'on' or 'strict', managed by repmgr (repmgr.synchronous, with
+#    wal_retrieve_retry_interval = 500ms as README advises).
 #
 #    The probers (bench/prober, one row committed every few ms, timestamps
 #    of CLOCK_MONOTONIC, the same clock for all of them) run for the whole
@@ -99,7 +101,7 @@ sub new
 		cycles => $opts{cycles} // 20,
 		faults => $opts{faults} // [@FAULTS],
 		seed => $opts{seed} // time(),
-		sync => $opts{sync} ? 1 : 0,
+		sync => $opts{sync} ? $opts{sync} : 0,
 		stop_s => $opts{stop_s} // 20,
 		hold_s => $opts{hold_s} // 3,
 		observe_s => $opts{observe_s} // 5,
@@ -215,7 +217,8 @@ sub setup
 	# a cluster rebuilt after a cycle that did not heal is a new generation
 	$self->{gen}++;
 	my %o = (test => $self->{tag} . ($self->{gen} > 1 ? "_g$self->{gen}" : ''));
-	my %conf = (conf => { log_min_messages => 'info' });
+	my %conf = (conf => { log_min_messages => 'info', $self->managed_sync ?
+		('repmgr.synchronous' => $self->{sync}, wal_retrieve_retry_interval => '500ms') : () });
 	my $n1 = NetnsCluster->new('node1', 1, %o)->init_primary(1, %conf);
 	$n1->register_primary;
 	my @data = ($n1);
@@ -243,7 +246,14 @@ sub setup
 	$n1->safe_psql('CREATE INDEX ON chaos_app (seq)');
 	# synchronous replication once every standby is there (a primary with
 	# it and no standby yet would wait for ever)
-	if ($self->{sync})
+	if ($self->managed_sync)
+	{
+		# the primary's worker publishes the set once the standbys stream
+		$self->poll(100, 60, sub {
+			(query($n1, 'SELECT count(*) FROM repmgr.repl_sync WHERE quorum > 0') // '') eq '1' })
+		  or die "no synchronous set published by node1 within 60 s";
+	}
+	elsif ($self->{sync})
 	{
 		foreach my $n (@data)
 		{
@@ -253,6 +263,21 @@ sub setup
 	}
 	$self->{primary} = $n1;
 	return;
+}
+
+# repmgr.synchronous on or strict (not synchronous_standby_names by hand)
+sub managed_sync
+{
+	my ($self) = @_;
+	return $self->{sync} && $self->{sync} =~ /^(on|strict)$/;
+}
+
+# "synchronous", or "synchronous (repmgr.synchronous = on)"
+sub sync_text
+{
+	my ($self) = @_;
+	return 'asynchronous' unless $self->{sync};
+	return $self->managed_sync ? "synchronous (repmgr.synchronous = $self->{sync})" : 'synchronous';
 }
 
 # the repmgr.conf "node rejoin" reads
@@ -479,7 +504,7 @@ sub run
 {
 	my ($self) = @_;
 	$self->note_line(sprintf('chaos: %d cycles, %s replication, seed %d, faults: %s',
-		$self->{cycles}, $self->{sync} ? 'synchronous' : 'asynchronous', $self->{seed},
+		$self->{cycles}, $self->sync_text, $self->{seed},
 		join(' ', @{ $self->{order} })));
 	my $k = 0;
 	my $up = 0;
@@ -918,7 +943,7 @@ sub summary
 	my @r = @{ $self->{results} };
 	my @lines;
 	push @lines, sprintf('%d cycles, %s replication, seed %d', scalar @r,
-		$self->{sync} ? 'synchronous' : 'asynchronous', $self->{seed});
+		$self->sync_text, $self->{seed});
 	push @lines, '',
 	  '| fault | cycles | failover ms (min / median / max) | longest write gap ms | two primaries ms | acknowledged writes lost | healed |',
 	  '| --- | --- | --- | --- | --- | --- | --- |';
@@ -958,7 +983,8 @@ sub summary
 
 	my $out = $ENV{CHAOS_OUT} // "$self->{dir}/result";
 	make_path($out);
-	my $name = $self->{sync} ? 'chaos-sync' : 'chaos-async';
+	my $name = !$self->{sync} ? 'chaos-async' :
+	  $self->managed_sync ? "chaos-sync-$self->{sync}" : 'chaos-sync';
 	open my $fh, '>', "$out/$name.md" or die $!;
 	print $fh "$_\n" foreach @lines;
 	print $fh "\nPer cycle:\n\n```\n", join("\n", map { $self->cycle_line($_) } @r), "\n```\n";
