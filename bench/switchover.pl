@@ -54,7 +54,11 @@ use Time::HiRes ();
 use Time::Local qw(timegm timelocal);
 
 my $runs = runs(50);
-my %auto = (conf => { 'repmgr.failover' => 'automatic', log_statement => 'none' });
+# wal_retrieve_retry_interval at PostgreSQL's default (the test framework
+# sets 500ms): a standby promoted soon after its upstream went away can wait
+# out the rest of that interval (see promote_server() in src/actions.c)
+my %auto = (conf => { 'repmgr.failover' => 'automatic', log_statement => 'none',
+		wal_retrieve_retry_interval => '5s' });
 # the PostgreSQL programs the tool runs: those of bench/run.sh's private
 # installation when there is one
 my %bindir = $ENV{BENCH_PG_BINDIR} ? (pg_bindir => "'$ENV{BENCH_PG_BINDIR}'") : ();
