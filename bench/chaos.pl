@@ -35,7 +35,6 @@ my $chaos = Chaos->new(
 	seed => $ENV{CHAOS_SEED} || time(),
 	($ENV{CHAOS_FAULTS} ? (faults => [ split /[ ,]+/, $ENV{CHAOS_FAULTS} ]) : ()),
 	($ENV{CHAOS_STOP_S} ? (stop_s => $ENV{CHAOS_STOP_S}) : ()),
-	check_crash_median => 1,
-	tag => 'chaos' . (!$ENV{CHAOS_SYNC} ? '' : $ENV{CHAOS_SYNC} =~ /^(on|strict)$/ ? "_sync_$1" : '_sync'));
+	check_crash_median => 1);
 $chaos->run;
 done_testing();

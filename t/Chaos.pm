@@ -93,7 +93,8 @@ sub mono_ms
 # options: cycles, faults (list, taken round-robin, each round shuffled by
 # the seed), seed, sync, stop_s (SIGSTOP), hold_s (partition held after the
 # new primary writes), observe_s (the old primary left alone after the
-# fault is undone), tag (directory and log names)
+# fault is undone), tag (directory and log names; default "chaos" and the
+# replication mode, as sync_suffix)
 sub new
 {
 	my ($class, %opts) = @_;
@@ -101,13 +102,13 @@ sub new
 		cycles => $opts{cycles} // 20,
 		faults => $opts{faults} // [@FAULTS],
 		seed => $opts{seed} // time(),
-		sync => $opts{sync} ? $opts{sync} : 0,
+		sync => $opts{sync} || 0,
 		stop_s => $opts{stop_s} // 20,
 		hold_s => $opts{hold_s} // 3,
 		observe_s => $opts{observe_s} // 5,
 		failover_s => $opts{failover_s} // 90,
 		heal_s => $opts{heal_s} // 120,
-		tag => $opts{tag} // 'chaos',
+		tag => $opts{tag},
 		check_crash_median => $opts{check_crash_median},
 		results => [],
 	}, $class;
@@ -115,6 +116,7 @@ sub new
 	{
 		croak "unknown fault $f (known: @FAULTS)" unless grep { $_ eq $f } @FAULTS;
 	}
+	$self->{tag} //= 'chaos' . $self->sync_suffix('_');
 	$self->{dir} = "$ENV{TESTDIR}/tmp_check_netns/$self->{tag}";
 	make_path($self->{dir});
 	srand($self->{seed});
@@ -270,6 +272,15 @@ sub managed_sync
 {
 	my ($self) = @_;
 	return $self->{sync} && $self->{sync} =~ /^(on|strict)$/;
+}
+
+# the name part for this replication mode, words joined by $sep:
+# "" (asynchronous), "${sep}sync" (by hand) or "${sep}sync${sep}on"
+sub sync_suffix
+{
+	my ($self, $sep) = @_;
+	return '' unless $self->{sync};
+	return $self->managed_sync ? "${sep}sync${sep}$self->{sync}" : "${sep}sync";
 }
 
 # "synchronous", or "synchronous (repmgr.synchronous = on)"
@@ -983,8 +994,7 @@ sub summary
 
 	my $out = $ENV{CHAOS_OUT} // "$self->{dir}/result";
 	make_path($out);
-	my $name = !$self->{sync} ? 'chaos-async' :
-	  $self->managed_sync ? "chaos-sync-$self->{sync}" : 'chaos-sync';
+	my $name = 'chaos' . ($self->{sync} ? $self->sync_suffix('-') : '-async');
 	open my $fh, '>', "$out/$name.md" or die $!;
 	print $fh "$_\n" foreach @lines;
 	print $fh "\nPer cycle:\n\n```\n", join("\n", map { $self->cycle_line($_) } @r), "\n```\n";
