@@ -155,12 +155,16 @@ sub standby_from_backup
 # a registered cluster: primary "${prefix}n1" (node 1) and $nstandbys
 # standbys "${prefix}n2" ... (nodes 2 ...), every worker monitoring, every
 # standby streaming; no statement log (unlike the TAP tests).  Options: conf => { GUC => value } for every node,
-# sync => 1 for synchronous_standby_names = 'ANY 1 (all standbys)'.
+# sync => 1 for synchronous_standby_names = 'ANY 1 (all standbys)' written
+# by hand, sync => 'on' or 'strict' for repmgr.synchronous (the primary's
+# worker writes ANY 1 of the standbys).
 # Returns the list of nodes, primary first.
 sub make_cluster
 {
 	my ($prefix, $nstandbys, %opts) = @_;
-	my %conf = (conf => { log_statement => 'none', %{ $opts{conf} // {} } });
+	my $managed = ($opts{sync} // '') =~ /^(on|strict)$/;
+	my %conf = (conf => { log_statement => 'none', %{ $opts{conf} // {} },
+			($managed ? ('repmgr.synchronous' => $opts{sync}) : ()) });
 	my $primary = new_primary("${prefix}n1", 1, %conf);
 	register_primary($primary, 1);
 	$primary->backup('base');
@@ -171,7 +175,7 @@ sub make_cluster
 		register_standby($s, $i);
 		push @nodes, $s;
 	}
-	if ($opts{sync})
+	if ($opts{sync} && !$managed)
 	{
 		my $names = join(', ', map { $_->name } @nodes[ 1 .. $#nodes ]);
 		foreach my $n (@nodes)
@@ -182,6 +186,13 @@ sub make_cluster
 		}
 	}
 	wait_all_streaming($primary, @nodes[ 1 .. $#nodes ]);
+	if ($managed)
+	{
+		my $n = $nstandbys;
+		$primary->poll_query_until('postgres',
+			"SELECT count(*) = $n FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')")
+		  or die 'the worker did not make the standbys synchronous';
+	}
 	foreach my $n (@nodes)
 	{
 		wait_worker_state($n, 60, 'monitoring as primary', 'monitoring upstream')

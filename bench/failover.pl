@@ -10,9 +10,10 @@
 #     the new primary;
 #   - follow: kill -9 -> the other standby streams from the new primary
 #     (pg_stat_wal_receiver polled every 5 ms).
-# In four configurations: defaults / tight settings, each asynchronous and
+# In five configurations: defaults / tight settings, each asynchronous and
 # with synchronous replication (synchronous_standby_names = 'ANY 1 (both
-# standbys)').  BENCH_RUNS runs each (default 5).
+# standbys)' written by hand), and the defaults with repmgr.synchronous = on
+# (the same ANY 1, managed by the worker).  BENCH_RUNS runs each (default 5).
 #
 # Before the failovers, a "tight" cluster is left alone for 60 s idle and
 # 30 s under pgbench load: any election there would be a false failover.
@@ -68,20 +69,22 @@ my %result = (runs => $runs, configs => []);
 
 # ---- the failovers
 my @configs = (
-	[ 'defaults', 0 ], [ 'defaults', 1 ], [ 'tight', 0 ], [ 'tight', 1 ]);
+	[ 'defaults', 0 ], [ 'defaults', 1 ], [ 'defaults', 'on' ], [ 'tight', 0 ], [ 'tight', 1 ]);
+# "-async", "-sync" (by hand) or "-on" (repmgr.synchronous)
+sub sync_label { my ($sync) = @_; return !$sync ? '-async' : $sync eq 'on' ? '-on' : '-sync'; }
 if ($ENV{BENCH_FAILOVER_CONFIGS})
 {
 	my %want = map { $_ => 1 } split /[ ,]+/, $ENV{BENCH_FAILOVER_CONFIGS};
-	@configs = grep { $want{ $_->[0] . ($_->[1] ? '-sync' : '-async') } } @configs;
+	@configs = grep { $want{ $_->[0] . sync_label($_->[1]) } } @configs;
 }
 foreach my $c (@configs)
 {
 	my ($settings, $sync) = @$c;
-	my $label = $settings . ($sync ? '-sync' : '-async');
+	my $label = $settings . sync_label($sync);
 	my @r;
 	for my $run (1 .. $runs)
 	{
-		my $prefix = substr($settings, 0, 1) . ($sync ? 's' : 'a') . "r$run";
+		my $prefix = substr($settings, 0, 1) . substr(sync_label($sync), 1, 1) . "r$run";
 		my $f = run_failover($prefix, settings => $settings, sync => $sync, rawdir => $rawdir);
 		progress(sprintf('%s run %d: %s promoted; unavailable %d ms (gap %d ms), '
 				  . 'promote seen %d ms, follow %d ms, %d acked, %d lost',

@@ -443,6 +443,31 @@ if (my $w = load_json("$dir/worker_cost.json"))
 }
 
 # ---- scale
+if (my $c = load_json("$dir/sync_cost.json"))
+{
+	my ($v, $ci, $cov) = ratio_verdict($c->{cost_ratio}, 'managed synchronous replication');
+	$body .= "## Managed synchronous replication: cost (`bench/sync_cost.pl`)\n\n";
+	$body .= "Two identical clusters A and B (a primary and two standbys each, workers "
+	  . "monitoring), `pgbench -c $c->{clients} -j 1` (TPC-B-like, scale $c->{scale}, "
+	  . "`synchronous_commit = on`, fsync off as in every test cluster) on both primaries at "
+	  . "the same time for $c->{seconds} s, $c->{pairs} pairs per phase. *Control*: both with "
+	  . "`synchronous_standby_names = 'ANY 1 (both standbys)'` written by hand. *Managed*: B "
+	  . "with `repmgr.synchronous = on` instead (its worker wrote `$c->{managed_names}`), both "
+	  . "of its standbys `quorum` before every pair. Ratio = TPS of B / TPS of A; the cost is "
+	  . "each managed pair's ratio over the control's median ratio.\n\n";
+	$body .= row('figure', 'min', 'median', 'max', 'n', 'target', 'result');
+	$body .= row(('---') x 7);
+	$body .= row('TPS B / A, control (both by hand)', mmm($c->{control_ratio}, 4), '', '');
+	$body .= row('TPS B / A, B managed', mmm($c->{managed_ratio}, 4), '', '');
+	$body .= row('managed / control', mmm($c->{cost_ratio}, 4),
+		'median ≥ 0.99', $v . ($ci ? " (median in $ci, $cov %)" : ''));
+	$body .= row('TPS, B managed', mmm($c->{managed_tps}, 0), '', '');
+	$body .= row('TPS, A by hand (same pairs)', mmm($c->{hand_tps}, 0), '', '');
+	$body .= "\n";
+	push @summary, row('managed synchronous replication: TPS managed / by hand', mmm($c->{cost_ratio}, 4),
+		'median ≥ 0.99', $v);
+}
+
 if (my $s = load_json("$dir/scale.json"))
 {
 	$body .= "## Scale (`bench/scale.pl`)\n\n";

@@ -31,7 +31,7 @@ command=${BENCH_COMMAND:-bash bench/run.sh}
 for v in BENCH_ONLY BENCH_RUNS BENCH_IDLE_S BENCH_FAILOVER_CONFIGS BENCH_PGBENCH_S BENCH_PAIRS BENCH_SIMULTANEOUS_PAIRS BENCH_LOOPS BENCH_SCALE_SIZES; do
 	[ -n "${!v:-}" ] && command="$v=\"${!v}\" $command"
 done
-all=(failover switchover worker_cost scale worker_memory http)
+all=(failover switchover worker_cost sync_cost scale worker_memory http)
 read -r -a benches <<<"${BENCH_ONLY:-${all[*]}}"
 results=${BENCH_RESULTS:-$here/bench/RESULTS.md}
 
