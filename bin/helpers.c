@@ -34,6 +34,18 @@ sleep_ms(int ms)
 	pg_usleep(ms * 1000L);
 }
 
+/*
+ * The pause of a poll on a switchover's write gap (the old primary's
+ * shutdown checkpoint, its receipt by the standby): 1 ms for the first
+ * 200 ms after started (monotonic_seconds()), when the awaited moment is
+ * due, then 5 ms.
+ */
+void
+poll_pause(double started)
+{
+	sleep_ms(monotonic_seconds() - started < 0.2 ? 1 : 5);
+}
+
 /* was any of -h/-p/-U/-d given? */
 bool
 connection_options_given(RuntimeOptions *opts)

@@ -27,6 +27,7 @@ extern int	record_event(PGconn *conn, int node_id, const char *event,
 extern char *slot_name_for(int node_id);
 extern double monotonic_seconds(void);
 extern void sleep_ms(int ms);
+extern void poll_pause(double started);
 extern void hint_force_if_registered(RepmgrContext *ctx, int rc);
 
 #endif							/* REPMGR_HELPERS_H */

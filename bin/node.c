@@ -371,6 +371,7 @@ do_node_check(RepmgrContext *ctx)
 static int
 stop_until_shutdown_checkpoint(RepmgrContext *ctx, const char *datadir)
 {
+	double		started;
 	double		deadline;
 	ControlInfo info;
 	long		pid;
@@ -379,7 +380,8 @@ stop_until_shutdown_checkpoint(RepmgrContext *ctx, const char *datadir)
 	status = pg_ctl_request_stop(ctx->config, datadir, "fast");
 	if (status != 0)
 		return status < 0 ? ERR_SYS_FAILURE : ERR_NO_RESTART;
-	deadline = monotonic_seconds() + pg_ctl_timeout();
+	started = monotonic_seconds();
+	deadline = started + pg_ctl_timeout();
 	while (postmaster_running(datadir, &pid))
 	{
 		if (controlfile_says_shut_down(datadir, &info) && info.checkpoint_end_lsn != 0)
@@ -396,7 +398,7 @@ stop_until_shutdown_checkpoint(RepmgrContext *ctx, const char *datadir)
 					  pg_ctl_timeout());
 			return ERR_NO_RESTART;
 		}
-		sleep_ms(5);
+		poll_pause(started);
 	}
 	return print_shutdown_state(ctx, datadir);
 }

@@ -509,7 +509,8 @@ stop_old_primary(RepmgrContext *ctx, OldPrimary *old, uint64 *lsn, uint64 *end,
 static int
 wait_checkpoint_received(RepmgrContext *ctx, PGconn *conn, uint64 lsn, uint64 end)
 {
-	double		deadline = monotonic_seconds() + ctx->opts->timeout;
+	double		started = monotonic_seconds();
+	double		deadline = started + ctx->opts->timeout;
 	const char *params[1] = {lsn_format(end != 0 ? end : lsn)};
 	const char *sql = end != 0 ?
 		"SELECT pg_catalog.pg_last_wal_receive_lsn() >= $1::pg_lsn" :
@@ -534,7 +535,7 @@ wait_checkpoint_received(RepmgrContext *ctx, PGconn *conn, uint64 lsn, uint64 en
 					  lsn_format(lsn), ctx->opts->timeout);
 			return ERR_FAILOVER_FAIL;
 		}
-		sleep_ms(5);
+		poll_pause(started);
 	}
 }
 
