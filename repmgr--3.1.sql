@@ -477,6 +477,7 @@ CREATE FUNCTION request_vote(
 	candidate_id integer,
 	candidate_lsn pg_lsn,
 	candidate_timeline integer DEFAULT 0,
+	candidate_history text DEFAULT NULL,
 	OUT granted boolean,
 	OUT term bigint,
 	OUT reason text,
@@ -486,8 +487,8 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'repmgr_request_vote'
 LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION request_vote(bigint, integer, pg_lsn, integer) IS
-	'a candidate asks this node for its vote in a term (timeline: this node''s)';
+COMMENT ON FUNCTION request_vote(bigint, integer, pg_lsn, integer, text) IS
+	'a candidate asks this node for its vote in a term (candidate_history: where the candidate''s ancestor timelines ended; timeline: this node''s)';
 
 CREATE FUNCTION notify_follow(primary_id integer, term bigint)
 RETURNS boolean

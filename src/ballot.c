@@ -12,6 +12,7 @@
 #include "utils/builtins.h"
 
 #include "guc.h"
+#include "localnode.h"
 #include "worker.h"
 
 /*
@@ -53,10 +54,47 @@ ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
 
 /*
  * granted, term, reason, code, then the voter's timeline: a voter whose
- * catalog declares no timeline column answers the first four
+ * catalog declares no timeline column answers the first four.  The
+ * candidate's history goes only to a catalog that takes it; without one
+ * to send, the older form serves every catalog.
  */
 #define REQUEST_VOTE_SQL \
 	"SELECT v.* FROM repmgr.request_vote($1::bigint, $2::integer, $3::pg_lsn, $4::integer) v"
+#define REQUEST_VOTE_HISTORY_SQL \
+	"SELECT v.* FROM repmgr.request_vote($1::bigint, $2::integer, $3::pg_lsn, $4::integer, $5::text) v"
+
+/*
+ * The ops whose voter has a catalog without candidate_history (no such
+ * function: undefined_function) are run again without it, over the same
+ * links, within timeout_ms.
+ */
+static void
+retry_without_history(RemoteOp *ops, int n, int timeout_ms)
+{
+	RemoteOp   *again = palloc0(sizeof(RemoteOp) * Max(n, 1));
+	int		   *from = palloc0(sizeof(int) * Max(n, 1));
+	int			m = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (ops[i].rc == NULL || ops[i].rc->status != REMOTE_QUERY_FAILED ||
+			strcmp(ops[i].rc->sqlstate, "42883") != 0)
+			continue;
+		again[m] = ops[i];
+		again[m].result = NULL;
+		again[m].sql = REQUEST_VOTE_SQL;
+		again[m].nparams = 4;
+		from[m++] = i;
+	}
+	if (m == 0)
+		return;
+	remote_run(again, m, timeout_ms);
+	for (i = 0; i < m; i++)
+		ops[from[i]] = again[i];
+	pfree(again);
+	pfree(from);
+}
 
 /* a voter's answer, decoded once */
 typedef struct VoteReply
@@ -97,7 +135,7 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 {
 	RemoteOp   *ops;
 	int		   *asked;
-	const char *params[4];
+	const char *params[5];
 	int			granted = 0;
 	int			n;
 	int			i;
@@ -106,8 +144,19 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 	params[1] = psprintf("%d", req->candidate);
 	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(req->candidate_lsn));
 	params[3] = psprintf("%u", req->candidate_timeline);
-	n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
-	remote_run(ops, n, timeout_ms);
+	/* where its ancestor timelines ended: a voter on one can follow it */
+	params[4] = local_timeline_history(req->candidate_timeline);
+	if (params[4] != NULL)
+	{
+		n = ops_for_peers(ctx, REQUEST_VOTE_HISTORY_SQL, 5, params, &ops, &asked);
+		remote_run(ops, n, timeout_ms);
+		retry_without_history(ops, n, timeout_ms);
+	}
+	else
+	{
+		n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
+		remote_run(ops, n, timeout_ms);
+	}
 	memset(count, 0, sizeof(*count));
 	count->ids[count->nids++] = req->candidate;
 	for (i = 0; i < n; i++)

@@ -167,7 +167,8 @@
  * DC_DENY_RECEIVING, a transient refusal, until its WAL receiver is
  * stopped for good; walstop.c) and (i) (observe_election, and a
  * re-election of a primary that did not publish the set in force); it
- * does not pass candidate_fork_lsn yet.
+ * takes candidate_fork_lsn from the history the candidate sends
+ * (request_vote's candidate_history).
  *
  * What this does not cover (README, "The fence"): a transaction already
  * past its commit check when the lease ends (a process frozen between the
@@ -246,6 +247,22 @@ dc_decide_follow(const DcPosition *me, uint32_t target_timeline,
 	if (dc_position_lsn(me) > target_switch_lsn)
 		return DC_FOLLOW_WAIT_REPLAY;
 	return DC_FOLLOW_OK;
+}
+
+/*
+ * Where a node whose history is history[0..n) left timeline: the switch
+ * point of that timeline in its history, 0 when timeline is not one of its
+ * ancestors (the candidate_fork_lsn of a vote request).
+ */
+dc_lsn
+dc_fork_lsn(const DcTimelineEnd *history, int n, uint32_t timeline)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (history[i].timeline == timeline)
+			return history[i].end;
+	return 0;
 }
 
 const char *

@@ -104,6 +104,15 @@ extern DcFollow dc_decide_follow(const DcPosition *me, uint32_t target_timeline,
 								 dc_lsn target_switch_lsn);
 extern const char *dc_follow_name(DcFollow f);
 
+/* where one of a node's ancestor timelines ended (its timeline history) */
+typedef struct DcTimelineEnd
+{
+	uint32_t	timeline;
+	dc_lsn		end;
+} DcTimelineEnd;
+
+extern dc_lsn dc_fork_lsn(const DcTimelineEnd *history, int n, uint32_t timeline);
+
 /* ----------
  * Voting
  * ----------

@@ -520,7 +520,7 @@ observe_election(WorkerCtx *ctx)
 	req.candidate = repmgr_node_id;
 	req.candidate_lsn = ctx->position.lsn;
 	req.candidate_timeline = ctx->position.timeline;
-	own = failover_decide_vote(&req);
+	own = failover_decide_vote(&req, NULL, 0);
 	own_pending = (own == DC_DENY_RECEIVING &&
 				   GetCurrentTimestamp() < ctx->wait_deadline);
 	if (own_pending)

@@ -12,6 +12,7 @@
 #include "access/timeline.h"
 #include "access/xlog.h"
 #include "access/xlogrecovery.h"
+#include "lib/stringinfo.h"
 #include "replication/walreceiver.h"
 #include "storage/proc.h"
 #include "storage/spin.h"
@@ -88,6 +89,40 @@ local_position(LocalPosition *pos)
 	pos->receive_lsn = GetWalRcvFlushRecPtr(NULL, NULL);
 	pos->settled = pos->replay_lsn >= pos->receive_lsn || replay_waits_for_wal();
 	pos->lsn = pos->settled ? pos->replay_lsn : Max(pos->replay_lsn, pos->receive_lsn);
+}
+
+/*
+ * The ancestors of timeline tli in its history file, as the text a vote
+ * request carries (request_vote's candidate_history): "1:0/3000060,2:..."
+ * with where each ended; NULL for a timeline without ancestors.
+ */
+char *
+local_timeline_history(TimeLineID tli)
+{
+	List	   *history;
+	ListCell   *lc;
+	StringInfoData buf;
+
+	if (tli <= 1)
+		return NULL;
+	history = readTimeLineHistory(tli);
+	initStringInfo(&buf);
+	foreach(lc, history)
+	{
+		TimeLineHistoryEntry *e = (TimeLineHistoryEntry *) lfirst(lc);
+
+		if (XLogRecPtrIsInvalid(e->end))
+			continue;			/* tli itself */
+		appendStringInfo(&buf, "%s%u:%X/%X", buf.len > 0 ? "," : "", e->tli,
+						 LSN_FORMAT_ARGS(e->end));
+	}
+	list_free_deep(history);
+	if (buf.len == 0)
+	{
+		pfree(buf.data);
+		return NULL;
+	}
+	return buf.data;
 }
 
 /* the same, as the pure decisions of decide.c take it */

@@ -28,6 +28,7 @@ typedef struct LocalPosition
 
 extern void local_position(LocalPosition *pos);
 extern void local_dc_position(const LocalPosition *pos, DcPosition *out);
+extern char *local_timeline_history(TimeLineID tli);
 extern const char *local_walreceiver(XLogRecPtr *upstream_end, pid_t *pid);
 extern bool local_walreceiver_streaming(void);
 

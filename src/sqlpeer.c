@@ -12,6 +12,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/htup_details.h"
 #include "access/xlog.h"
 #include "access/xlogrecovery.h"
@@ -93,10 +95,61 @@ repmgr_heartbeat(PG_FUNCTION_ARGS)
 }
 
 /*
- * request_vote(term, candidate_id, candidate_lsn, candidate_timeline): the
- * answer, and this node's timeline (a primary standing for re-election
- * counts a member on its own timeline, lease.c).  An older catalog that
- * declares no timeline column gets the first four.
+ * candidate_history: where each of the candidate's ancestor timelines
+ * ended, "timeline:LSN" pairs separated by commas (as
+ * local_timeline_history() writes them).  Returns their number.
+ */
+static int
+parse_candidate_history(const char *text, DcTimelineEnd **out)
+{
+	char	   *copy = pstrdup(text);
+	char	   *item = copy;
+	int			n = 0;
+	int			max = 1;
+	const char *c;
+
+	for (c = text; *c; c++)
+		if (*c == ',')
+			max++;
+	*out = palloc0(sizeof(DcTimelineEnd) * max);
+	while (*text != '\0' && item != NULL)
+	{
+		char	   *next = strchr(item, ',');
+		char	   *colon;
+		char	   *end = NULL;
+		unsigned long tli = 0;
+		bool		bad = true;
+		XLogRecPtr	lsn = InvalidXLogRecPtr;
+
+		if (next != NULL)
+			*next++ = '\0';
+		colon = strchr(item, ':');
+		errno = 0;
+		if (colon != NULL && isdigit((unsigned char) item[0]))
+			tli = strtoul(item, &end, 10);
+		if (end == colon && errno == 0 && tli > 0 && tli <= PG_UINT32_MAX)
+			lsn = pg_lsn_in_internal(colon + 1, &bad);
+		if (bad)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid candidate_history: \"%s\"", text),
+					 errdetail("Each entry is a timeline and the LSN where it ended, as in \"1:0/3000060,2:0/5000028\".")));
+		(*out)[n].timeline = (uint32) tli;
+		(*out)[n].end = lsn;
+		n++;
+		item = next;
+	}
+	pfree(copy);
+	return n;
+}
+
+/*
+ * request_vote(term, candidate_id, candidate_lsn, candidate_timeline,
+ * candidate_history): the answer, and this node's timeline (a primary
+ * standing for re-election counts a member on its own timeline, lease.c).
+ * An older catalog that declares no timeline column gets the first four;
+ * one without candidate_history passes none (a candidate on a newer
+ * timeline is then refused).
  */
 Datum
 repmgr_request_vote(PG_FUNCTION_ARGS)
@@ -106,6 +159,8 @@ repmgr_request_vote(PG_FUNCTION_ARGS)
 	DcVoteRequest req;
 	RepmgrDurableState d;
 	TimeLineID	tli;
+	DcTimelineEnd *history = NULL;
+	int			nhistory = 0;
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 
@@ -120,6 +175,8 @@ repmgr_request_vote(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("term and candidate must be positive")));
+	if (PG_NARGS() > 4 && !PG_ARGISNULL(4))
+		nhistory = parse_candidate_history(text_to_cstring(PG_GETARG_TEXT_PP(4)), &history);
 	if (!shmem_available())
 	{
 		vote = DC_DENY_NO_WORKER;
@@ -127,7 +184,7 @@ repmgr_request_vote(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		vote = failover_decide_vote(&req);
+		vote = failover_decide_vote(&req, history, nhistory);
 		reason = failover_vote_reason(vote, &req);
 	}
 	/* a candidate asks again until it wins: say each answer once */

@@ -123,16 +123,26 @@ gather_voter(DcVoter *v)
 		shmem_rcv_state(walstop_settle_ms(), NULL, NULL) != RCV_STOPPED;
 }
 
+/*
+ * history[0..nhistory): where the candidate's ancestor timelines ended, as
+ * it sent them (none: not sent).  The fork from this node's timeline is
+ * taken from it against the timeline gathered with the position the vote
+ * compares, so that both are of the same moment.
+ */
 DcVote
-failover_decide_vote(const DcVoteRequest *req)
+failover_decide_vote(const DcVoteRequest *req, const DcTimelineEnd *history,
+					 int nhistory)
 {
 	DcVoter		v;
 	DcTiming	t;
 	DcVote		vote;
+	DcVoteRequest r = *req;
 
 	gather_voter(&v);
 	failover_timing(&t);
-	vote = shmem_decide_vote(&v, req, &t);
+	if (nhistory > 0 && v.has_position)
+		r.candidate_fork_lsn = dc_fork_lsn(history, nhistory, v.position.timeline);
+	vote = shmem_decide_vote(&v, &r, &t);
 	/* (h): the worker stops the WAL receiver; the candidate asks again */
 	if (vote == DC_DENY_RECEIVING)
 		shmem_rcv_request_stop(req->term);
@@ -162,6 +172,14 @@ failover_vote_reason(DcVote vote, const DcVoteRequest *req)
 		return psprintf("%s (%X/%X < %X/%X%s)", name,
 						LSN_FORMAT_ARGS(req->candidate_lsn), LSN_FORMAT_ARGS(me.lsn),
 						me.settled ? "" : ", this node's replay still running");
+	}
+	if (vote == DC_DENY_OTHER_TIMELINE)
+	{
+		LocalPosition me;
+
+		local_position(&me);
+		return psprintf("%s (%u; this node's: %u)", name, req->candidate_timeline,
+						me.timeline);
 	}
 	if (vote == DC_DENY_RECEIVING)
 	{

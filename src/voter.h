@@ -18,7 +18,8 @@ extern void failover_timing(DcTiming *t);
 extern int	failover_lease_ms(void);
 extern int	failover_silence_ms(void);
 extern int	failover_election_timeout_ms(void);
-extern DcVote failover_decide_vote(const DcVoteRequest *req);
+extern DcVote failover_decide_vote(const DcVoteRequest *req,
+								   const DcTimelineEnd *history, int nhistory);
 extern char *failover_vote_reason(DcVote vote, const DcVoteRequest *req);
 
 /* walstop.c: rule (h), a voter's WAL receiver */
