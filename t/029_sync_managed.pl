@@ -28,17 +28,8 @@ my %conf = (conf => {
 	'repmgr.failover' => 'manual',
 });
 
-my $p = new_primary('p', 1, %conf);
-register_primary($p, 1);
-my $s1 = new_standby($p, 's1', 2, %conf);
-register_standby($s1, 2);
-my $s2 = new_standby($p, 's2', 3, %conf);
-register_standby($s2, 3);
-foreach my $n ($p, $s1, $s2)
-{
-	ok(wait_worker_state($n, 30, 'monitoring as primary', 'monitoring upstream'),
-		$n->name . ': worker monitoring');
-}
+my ($p, $standbys) = monitored_cluster(%conf, standbys => 2);
+my ($s1, $s2) = @$standbys;
 
 sub standby_names
 {

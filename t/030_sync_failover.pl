@@ -23,20 +23,9 @@ my %conf = (conf => {
 	'repmgr.reconnect_attempts' => '2',
 });
 
-my $p = new_primary('p', 1, %conf);
-register_primary($p, 1);
-my $s1 = new_standby($p, 's1', 2, %conf);
-register_standby($s1, 2);
-my $s2 = new_standby($p, 's2', 3, %conf);
-register_standby($s2, 3);
-my $s3 = new_standby($p, 's3', 4, %conf);
-register_standby($s3, 4, priority => 200);
-my $w = new_witness($p, 'w', 5, %conf);
-foreach my $n ($p, $s1, $s2, $s3, $w)
-{
-	ok(wait_worker_state($n, 30, 'monitoring as primary', 'monitoring upstream', 'monitoring as witness'),
-		$n->name . ': worker monitoring');
-}
+my ($p, $standbys) = monitored_cluster(%conf, standbys => 3, witness => 1,
+	priority => { 4 => 200 });
+my ($s1, $s2, $s3) = @$standbys;
 
 # s3 stops streaming: the primary drops it from the set
 ok($p->poll_query_until('repmgr', q{SELECT current_setting('synchronous_standby_names') = 'ANY 1 ("s3", "s1", "s2")'}),

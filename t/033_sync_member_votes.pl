@@ -26,20 +26,8 @@ my %conf = (conf => {
 	'wal_retrieve_retry_interval' => '500ms',
 });
 
-my $p = new_primary('p', 1, %conf);
-register_primary($p, 1);
-my $s1 = new_standby($p, 's1', 2, %conf);
-register_standby($s1, 2);
-my $s2 = new_standby($p, 's2', 3, %conf);
-register_standby($s2, 3);
-my $s3 = new_standby($p, 's3', 4, %conf);
-register_standby($s3, 4);
-my $w = new_witness($p, 'w', 5, %conf);
-foreach my $n ($p, $s1, $s2, $s3, $w)
-{
-	ok(wait_worker_state($n, 30, 'monitoring as primary', 'monitoring upstream', 'monitoring as witness'),
-		$n->name . ': worker monitoring');
-}
+my ($p, $standbys) = monitored_cluster(%conf, standbys => 3, witness => 1);
+my ($s1, $s2, $s3) = @$standbys;
 ok($p->poll_query_until('repmgr', "SELECT members = '{2,3,4}' AND quorum = 1 FROM repmgr.repl_sync"),
 	'ANY 1 of {2,3,4} published');
 foreach my $n ($s1, $s2, $s3)

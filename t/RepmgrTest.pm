@@ -20,7 +20,7 @@ our @EXPORT = qw(
   new_primary new_standby new_witness repmgr_conf conninfo
   sql_error poll_until register_primary register_standby
   worker_state wait_worker_state start_prober stop_prober prober_results
-  start_after_kill write_file streams_from
+  start_after_kill write_file streams_from monitored_cluster
 );
 
 # write text to dir/name (the directory must exist); returns the path
@@ -239,6 +239,35 @@ sub register_standby
 	return $node->safe_psql('repmgr',
 		sprintf("SELECT repmgr.standby_register(%d, '%s', '%s'%s)",
 			$id, $node->name, conninfo($node), $extra));
+}
+
+# A registered cluster, every worker monitoring (each checked): primary "p"
+# (node 1), standbys "s1" ... "sN" (nodes 2 ... N + 1), with witness => 1 a
+# witness "w" (node N + 2).  conf => { GUC => value } for every node;
+# priority => { node id => priority } for standbys.  Returns ($primary,
+# [standbys], $witness or undef).
+sub monitored_cluster
+{
+	my (%opts) = @_;
+	my %conf = (conf => $opts{conf} // {});
+	my $p = new_primary('p', 1, %conf);
+	register_primary($p, 1);
+	my @standbys;
+	for my $i (1 .. $opts{standbys})
+	{
+		my $id = $i + 1;
+		my $s = new_standby($p, "s$i", $id, %conf);
+		register_standby($s, $id,
+			(defined $opts{priority}{$id} ? (priority => $opts{priority}{$id}) : ()));
+		push @standbys, $s;
+	}
+	my $w = $opts{witness} ? new_witness($p, 'w', $opts{standbys} + 2, %conf) : undef;
+	foreach my $n ($p, @standbys, $w // ())
+	{
+		ok(wait_worker_state($n, 30, 'monitoring as primary', 'monitoring upstream', 'monitoring as witness'),
+			$n->name . ': worker monitoring');
+	}
+	return ($p, \@standbys, $w);
 }
 
 1;
