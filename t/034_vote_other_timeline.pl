@@ -4,10 +4,13 @@
 # candidate from there (its replay has not passed the fork); without the
 # history, or when its timeline is not among the candidate's ancestors, it
 # refuses as before.  Malformed histories are errors that change nothing.
-#
 # The voter is a standby that has lost its primary (failover manual, so
 # nothing else is elected); the requests come from this test, as a
 # candidate on timeline 2 would send them.
+#
+# Then a witness whose catalog has the older request_vote (without
+# candidate_history): a candidate on timeline 2 asks it again without the
+# history, and wins with its vote.
 use strict;
 use warnings;
 
@@ -84,5 +87,41 @@ foreach my $bad ('abc', '1:', '0:0/10', '1:0/ZZ', '1;0/10', ':0/10', '1:0/10,')
 }
 is($s3->safe_psql('repmgr', 'SELECT term FROM repmgr.node_state()'),
 	$term, 'no malformed request changed the recorded vote');
+
+# ---- a voter with the older catalog
+my ($q, $standbys, $w) = monitored_cluster(standbys => 2, witness => 1);
+$q->kill9;
+my ($new, $other);
+ok(poll_until('a standby promoted', 60, sub {
+	($new) = grep { $_->safe_psql('repmgr', 'SELECT NOT pg_is_in_recovery()') eq 't' } @$standbys;
+	return defined $new; }),
+	'first failover: a standby is promoted (timeline 2)');
+($other) = grep { $_ != $new } @$standbys;
+my ($new_id, $other_id) = $new == $standbys->[0] ? (2, 3) : (3, 2);
+ok($other->poll_query_until('repmgr',
+	"SELECT status = 'streaming' AND sender_port = " . $new->port . ' FROM pg_stat_wal_receiver'),
+	'the other standby streams from it');
+ok($w->poll_query_until('repmgr', "SELECT upstream_node_id = $new_id FROM repmgr.daemon_status()"),
+	'the witness watches the new primary');
+
+# the witness's own catalog (it is not a copy of the primary's) goes back
+# to the four-argument request_vote
+$w->safe_psql('repmgr', q{
+	ALTER EXTENSION repmgr DROP FUNCTION repmgr.request_vote(bigint, integer, pg_lsn, integer, text);
+	DROP FUNCTION repmgr.request_vote(bigint, integer, pg_lsn, integer, text);
+	CREATE FUNCTION repmgr.request_vote(term bigint, candidate_id integer, candidate_lsn pg_lsn,
+		candidate_timeline integer DEFAULT 0, OUT granted boolean, OUT term bigint,
+		OUT reason text, OUT code text, OUT timeline integer)
+	RETURNS record AS '$libdir/repmgr', 'repmgr_request_vote' LANGUAGE C VOLATILE;
+});
+my ($state) = sql_error($w, "SELECT * FROM repmgr.request_vote(1, 9, '0/0', 2, '1:0/10')");
+is($state, '42883', 'the witness no longer takes candidate_history');
+
+# the other standby, on timeline 2, needs the witness's vote (2 of 3)
+$new->kill9;
+ok($other->poll_query_until('repmgr', 'SELECT NOT pg_is_in_recovery()'),
+	'second failover: the candidate on timeline 2 is promoted with the witness\'s vote');
+like(slurp_file($w->logfile), qr/node 4 has received request from node $other_id for electoral term \d+: granted/,
+	'the witness granted the request made without the history');
 
 done_testing();
