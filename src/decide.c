@@ -338,10 +338,21 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 		return DC_DENY_STANDING;
 	if (v->paused)
 		return DC_DENY_PAUSED;
-	if (!v->primary_lost)
-		return DC_DENY_PRIMARY_NOT_LOST;
-	if (v->heard_ago_ms < t->silence_ms)
-		return DC_DENY_HEARD_PRIMARY;
+
+	/*
+	 * (k) the primary this node follows, heard within the silence, stands for
+	 * re-election: neither the loss of the primary nor the silence is asked
+	 * for, since that primary is the candidate.  Under study in the
+	 * simulation (sim/sim --rule-k); the worker passes follows = 0.
+	 */
+	if (!(v->follows != 0 && v->follows == r->candidate &&
+		  v->heard_ago_ms < t->silence_ms))
+	{
+		if (!v->primary_lost)
+			return DC_DENY_PRIMARY_NOT_LOST;
+		if (v->heard_ago_ms < t->silence_ms)
+			return DC_DENY_HEARD_PRIMARY;
+	}
 
 	/*
 	 * A candidate this node granted moments ago is about to promote: another

@@ -160,6 +160,9 @@ typedef struct DcVoter
 	bool		receiving;		/* (h) in recovery, its WAL receiver not
 								 * (yet) stopped for good: it may still
 								 * receive from the primary it lost */
+	int			follows;		/* (k) the primary whose heartbeat or notice
+								 * it accepted last, within the silence; 0:
+								 * none (rule (k) off) */
 } DcVoter;
 
 typedef struct DcVoteRequest
