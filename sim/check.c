@@ -269,6 +269,19 @@ check_liveness(void)
 		if (!x->in_recovery && x->role != ROLE_WITNESS)
 			continue;			/* a fenced old primary waits for rejoin */
 		voters++;
+		/*
+		 * --check-terms: a node that follows the primary but voted in a newer
+		 * term refuses its heartbeats, and with (h) receives nothing from it
+		 * (t/netns/034: a loser that never follows the winner)
+		 */
+		if (W.check_terms && x->upstream == primary && x->ws == WS_MONITORING &&
+			x->term > P->lead_term)
+		{
+			violation("liveness: node %d follows primary %d but refuses its heartbeats (term %lld, the primary's %lld) %lld s after healing",
+					  i, primary, (long long) x->term, (long long) P->lead_term,
+					  (long long) ((W.now - W.heal_at) / 1000000));
+			return;
+		}
 		if (x->upstream == primary && x->ws == WS_MONITORING)
 			continue;
 		if (x->role != ROLE_WITNESS && wal_diverged(x, P->tl))

@@ -9,6 +9,8 @@
  *	  sim [--seeds N] [--first S] [--settings default|tight|both]
  *		  [--legacy silence,lease,position,witness,adopt] [--time SECONDS]
  *		  [--drift RHO] [--keep-going] [--progress N]
+ *		  [--sync [--sync-fix | --sync-rules [MASK]]]
+ *		  [--reelect-with-lease | --reelect-poll] [--rule-k] [--check-terms]
  *	  sim --seed S [--settings ...] [--legacy ...] [-v|-vv]	one, traced
  *	  sim --regress FILE		the recorded seeds of the holes
  *
@@ -707,6 +709,14 @@ main(int argc, char **argv)
 				atoi(argv[++i]) : SR_ALL;
 			W.sync_fix = true;
 		}
+		else if (strcmp(a, "--rule-k") == 0)
+			W.rule_k = true;
+		else if (strcmp(a, "--reelect-with-lease") == 0)
+			W.reelect_with_lease = true;
+		else if (strcmp(a, "--reelect-poll") == 0)
+			W.reelect_with_lease = W.reelect_poll = true;
+		else if (strcmp(a, "--check-terms") == 0)
+			W.check_terms = true;
 		else if (strcmp(a, "--progress") == 0)
 			o.progress = strtoull(v, NULL, 10), i++;
 		else if (strcmp(a, "-v") == 0)
@@ -715,7 +725,7 @@ main(int argc, char **argv)
 			o.verbose = 2;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync [--sync-fix | --sync-rules [MASK]]] | --seed S [-v|-vv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync [--sync-fix | --sync-rules [MASK]]] [--reelect-with-lease | --reelect-poll] [--rule-k] [--check-terms] | --seed S [-v|-vv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}

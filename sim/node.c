@@ -251,6 +251,13 @@ decide_vote(Node *n, int64_t term, int cand, dc_lsn lsn, uint32_t tl)
 	v.primary_lost = n->primary_lost ||
 		(cand == n->upstream && n->ws == WS_MONITORING && n->term > n->up_term);
 	v.heard_ago_ms = heard_ago(n);
+	/*
+	 * --rule-k: the primary it follows is the one whose heartbeat (or
+	 * notice) it accepted last, within the silence (shmem.c's
+	 * heartbeat_primary_id and heartbeat_at)
+	 */
+	if (W.rule_k && n->heard_from != 0 && v.heard_ago_ms < W.t.silence_ms)
+		v.follows = n->heard_from;
 	v.term = n->term;
 	v.voted_term = n->voted_term;
 	v.voted_for = n->voted_for;
@@ -307,6 +314,7 @@ serve_request(Node *n, const Msg *m)
 			if (rep.accepted)
 			{
 				n->heard_at = now_local(n);
+				n->heard_from = m->from;
 				n->hb_primary = m->from;
 				n->hb_term = m->term;
 			}
@@ -324,9 +332,9 @@ serve_request(Node *n, const Msg *m)
 			rep.vote = decide_vote(n, m->term, m->cand, m->lsn, m->tl);
 			rep.term = n->term;
 			rep.tl = n->tl;		/* the voter's timeline, for SR_REELECT */
-			trace(1, "node %d: vote for node %d in term %lld: %s (heard %lld ms ago, lost %d/%d, pos %llu, term %lld, %s, upstream %d of term %lld)",
+			trace(1, "node %d: vote for node %d in term %lld: %s (heard node %d %lld ms ago, lost %d/%d, pos %llu, term %lld, %s, upstream %d of term %lld)",
 				  n->id, m->cand, (long long) m->term, dc_vote_name(rep.vote),
-				  (long long) heard_ago(n), n->primary_lost, n->lost_definitive,
+				  n->heard_from, (long long) heard_ago(n), n->primary_lost, n->lost_definitive,
 				  (unsigned long long) advertised_lsn(n), (long long) n->term,
 				  ws_name(n->ws), n->upstream, (long long) n->up_term);
 			break;
@@ -339,7 +347,10 @@ serve_request(Node *n, const Msg *m)
 				n->notice_term = m->term;
 			}
 			if (m->term >= n->term)
+			{
 				n->heard_at = now_local(n);
+				n->heard_from = m->from;
+			}
 			return;				/* no answer that matters */
 		case M_STATE:
 			rep.kind = M_STATE_REP;
@@ -1104,7 +1115,11 @@ reelection_round(Node *n, int64_t newer)
 	m.cand = n->id;
 	m.lsn = advertised_lsn(n);
 	m.tl = n->tl;
-	round_begin(n, RK_VOTE, W.s.connect_timeout_ms);
+	/*
+	 * --reelect-with-lease: as long as a heartbeat round (lease.c's
+	 * request_votes), so that the lease does not lapse meanwhile
+	 */
+	round_begin(n, RK_VOTE, W.reelect_with_lease ? W.hb_wait_ms : W.s.connect_timeout_ms);
 	for (int i = 1; i <= W.n; i++)
 		if (i != n->id)
 			round_ask(n, i, &m);
@@ -1148,13 +1163,64 @@ heartbeat_done(Node *n)
 					round_ask(n, i, &m);
 			return;
 		}
-		if (stale && now_local(n) >= n->lease_expiry && now_local(n) >= n->deadline)
+		/*
+		 * --reelect-with-lease: as lease.c (stand_for_reelection), whether
+		 * the lease is valid or not; --reelect-poll: after lease.c's poll
+		 */
+		if (stale && (W.reelect_with_lease || now_local(n) >= n->lease_expiry) &&
+			now_local(n) >= n->deadline)
 		{
+			if (W.reelect_poll)
+			{
+				Msg			m;
+				int64_t		newer = n->r.newer_term;
+
+				memset(&m, 0, sizeof(m));
+				m.kind = M_STATE;
+				round_begin(n, RK_REPOLL, W.s.connect_timeout_ms);
+				n->r.newer_term = newer;
+				for (int i = 1; i <= W.n; i++)
+					if (i != n->id)
+						round_ask(n, i, &m);
+				return;
+			}
 			reelection_round(n, n->r.newer_term);
 			if (n->r.kind != RK_NONE)
 				return;
 		}
 	}
+	schedule_tick(n, n->next_hb - now_local(n));
+}
+
+/*
+ * --reelect-poll: lease.c polls every node before it stands; a primary in
+ * sight stops it (peers_find_primary), to try again at the next heartbeat
+ * round; else the term is above every term polled (peers_max_term)
+ */
+static void
+repoll_done(Node *n)
+{
+	int64_t		newer = n->r.newer_term;
+
+	for (int i = 1; i <= W.n; i++)
+	{
+		const Msg  *p = &n->r.rep[i];
+
+		if (n->r.st[i] != PEER_ANSWERED)
+			continue;
+		if (!p->in_recovery && !p->fenced && W.nodes[i].role != ROLE_WITNESS)
+		{
+			trace(1, "node %d: node %d is a primary (term %lld): not standing for re-election",
+				  n->id, i, (long long) p->term);
+			schedule_tick(n, n->next_hb - now_local(n));
+			return;
+		}
+		if (p->term > newer)
+			newer = p->term;
+	}
+	reelection_round(n, newer);
+	if (n->r.kind != RK_NONE)
+		return;
 	schedule_tick(n, n->next_hb - now_local(n));
 }
 
@@ -1263,6 +1329,9 @@ round_done(Node *n)
 			return;
 		case RK_ADOPT:
 			adopt_done(n);
+			return;
+		case RK_REPOLL:
+			repoll_done(n);
 			return;
 		default:
 			return;
@@ -1413,6 +1482,7 @@ node_restart(Node *n)
 	n->r.kind = RK_NONE;
 	n->deadline = 0;
 	n->heard_at = now_local(n);
+	n->heard_from = 0;
 	n->granted_to = 0;
 	n->notice_primary = 0;
 	n->notice_term = 0;

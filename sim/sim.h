@@ -180,7 +180,9 @@ typedef enum RoundKind
 	RK_POLL,					/* node_state() of every other node */
 	RK_VOTE,
 	RK_HB,
-	RK_ADOPT					/* does a primary of the newer term exist? */
+	RK_ADOPT,					/* does a primary of the newer term exist? */
+	RK_REPOLL					/* --reelect-poll: lease.c's poll before it
+								 * stands (peers_poll, peers_find_primary) */
 } RoundKind;
 
 #define PEER_PENDING 0
@@ -224,6 +226,8 @@ typedef struct Node
 	bool		fenced;
 	/* shared memory */
 	double		heard_at;		/* local ms */
+	int			heard_from;		/* whose heartbeat or notice that was (shmem.c's
+								 * heartbeat_primary_id); 0: none */
 	int			granted_to;		/* the last new grant to another node */
 	double		granted_at;		/* local ms */
 	int			notice_primary;
@@ -333,6 +337,15 @@ typedef struct World
 	DcSyncSet	sync;			/* published by node 1; quorum 0: off */
 	dc_lsn		acked_tl1;		/* end of the last record k members flushed */
 	dc_lsn		tl1_unackable;	/* written by a crashed incarnation: nobody waits */
+	/* the re-election of a running primary (t/netns/034) */
+	bool		rule_k;			/* --rule-k: DcVoter.follows from heard_from */
+	bool		reelect_with_lease; /* --reelect-with-lease: stand as lease.c
+									 * does, while the lease is still valid */
+	bool		reelect_poll;	/* --reelect-poll: and poll first, as lease.c */
+	bool		check_terms;	/* --check-terms: after healing, every node
+								 * that follows the primary accepts its
+								 * heartbeats (its term is not above the
+								 * primary's) */
 } World;
 
 extern World W;
