@@ -10,7 +10,8 @@
  *		  [--legacy silence,lease,position,witness,adopt] [--time SECONDS]
  *		  [--drift RHO] [--keep-going] [--progress N]
  *		  [--sync [--sync-fix | --sync-rules [MASK]]]
- *		  [--reelect-with-lease | --reelect-poll] [--rule-k] [--check-terms]
+ *		  [--reelect-with-lease | --reelect-poll] [--rule-k | --rule-k-strict]
+ *		  [--check-terms]
  *	  sim --seed S [--settings ...] [--legacy ...] [-v|-vv]	one, traced
  *	  sim --regress FILE		the recorded seeds of the holes
  *
@@ -361,6 +362,7 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 	W.next_rid = 0;
 	W.events = 0;
 	W.elections = W.promotions = 0;
+	W.k_grants = W.k_other_heard = 0;
 	W.loss = 0;
 	W.notify_loss = (double[]) {0, 0.3, 1.0}[rnd_range(0, 2)];
 	W.dmin = NORMAL_DMIN;
@@ -561,6 +563,8 @@ run_many(const Options *o)
 	uint64_t	events = 0;
 	uint64_t	elections = 0;
 	uint64_t	promotions = 0;
+	uint64_t	k_grants = 0;
+	uint64_t	k_other = 0;
 	double		el;
 	double		cpu;
 
@@ -572,6 +576,8 @@ run_many(const Options *o)
 		events += W.events;
 		elections += W.elections;
 		promotions += W.promotions;
+		k_grants += W.k_grants;
+		k_other += W.k_other_heard;
 		if (W.tight)
 			tight++;
 		if (!ok)
@@ -611,6 +617,10 @@ run_many(const Options *o)
 	printf("sim: %.1f s wall, %.1f s CPU: %.0f schedules/s of CPU (%.0f/s wall); %.1f M events, %llu elections, %llu promotions\n",
 		   el, cpu, done / (cpu > 0 ? cpu : 1), done / (el > 0 ? el : 1), events / 1e6,
 		   (unsigned long long) elections, (unsigned long long) promotions);
+	if (W.rule_k)
+		printf("sim: rule (k)%s: %llu grants only it gave, %llu of them by a voter that heard another node within the silence\n",
+			   W.rule_k == 2 ? " strict" : "", (unsigned long long) k_grants,
+			   (unsigned long long) k_other);
 	return failed ? 1 : 0;
 }
 
@@ -710,7 +720,9 @@ main(int argc, char **argv)
 			W.sync_fix = true;
 		}
 		else if (strcmp(a, "--rule-k") == 0)
-			W.rule_k = true;
+			W.rule_k = 1;
+		else if (strcmp(a, "--rule-k-strict") == 0)
+			W.rule_k = 2;
 		else if (strcmp(a, "--reelect-with-lease") == 0)
 			W.reelect_with_lease = true;
 		else if (strcmp(a, "--reelect-poll") == 0)
@@ -725,7 +737,7 @@ main(int argc, char **argv)
 			o.verbose = 2;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync [--sync-fix | --sync-rules [MASK]]] [--reelect-with-lease | --reelect-poll] [--rule-k] [--check-terms] | --seed S [-v|-vv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync [--sync-fix | --sync-rules [MASK]]] [--reelect-with-lease | --reelect-poll] [--rule-k | --rule-k-strict] [--check-terms] | --seed S [-v|-vv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}

@@ -232,6 +232,17 @@ record_vote(Node *n, int64_t term, int cand)
 	check_vote(term, n->id, cand);
 }
 
+/* did n accept the heartbeat or notice of a node but who within the silence? */
+static bool
+other_heard(const Node *n, int who)
+{
+	for (int j = 1; j <= W.n; j++)
+		if (j != who && n->heard_src[j] != 0 &&
+			now_local(n) - n->heard_src[j] < W.t.silence_ms)
+			return true;
+	return false;
+}
+
 static DcVote
 decide_vote(Node *n, int64_t term, int cand, dc_lsn lsn, uint32_t tl)
 {
@@ -258,6 +269,9 @@ decide_vote(Node *n, int64_t term, int cand, dc_lsn lsn, uint32_t tl)
 	 */
 	if (W.rule_k && n->heard_from != 0 && v.heard_ago_ms < W.t.silence_ms)
 		v.follows = n->heard_from;
+	/* --rule-k-strict: and no other node heard within the silence */
+	if (W.rule_k == 2 && other_heard(n, n->heard_from))
+		v.follows = 0;
 	v.term = n->term;
 	v.voted_term = n->voted_term;
 	v.voted_for = n->voted_for;
@@ -284,6 +298,23 @@ decide_vote(Node *n, int64_t term, int cand, dc_lsn lsn, uint32_t tl)
 	if ((W.sync_rules & SR_TIMELINE) && tl != 0 && tl > n->tl && tl_ancestor(n->tl, tl))
 		r.candidate_fork_lsn = common_prefix(n->tl, tl);
 	d = dc_decide_vote(&v, &r, &W.t);
+	if (v.follows != 0 && dc_vote_records(d))
+	{
+		DcVoter		old = v;
+
+		/* a grant that only (k) gives: one who heard another primary? */
+		old.follows = 0;
+		if (!dc_vote_granted(dc_decide_vote(&old, &r, &W.t)))
+		{
+			W.k_grants++;
+			if (other_heard(n, v.follows))
+			{
+				W.k_other_heard++;
+				trace(1, "node %d: (k) grants node %d in term %lld, having heard another primary within the silence",
+					  n->id, cand, (long long) term);
+			}
+		}
+	}
 	if (dc_vote_records(d))
 	{
 		record_vote(n, term, cand);
@@ -315,6 +346,7 @@ serve_request(Node *n, const Msg *m)
 			{
 				n->heard_at = now_local(n);
 				n->heard_from = m->from;
+				n->heard_src[m->from] = n->heard_at;
 				n->hb_primary = m->from;
 				n->hb_term = m->term;
 			}
@@ -350,6 +382,7 @@ serve_request(Node *n, const Msg *m)
 			{
 				n->heard_at = now_local(n);
 				n->heard_from = m->from;
+				n->heard_src[m->from] = n->heard_at;
 			}
 			return;				/* no answer that matters */
 		case M_STATE:
@@ -1483,6 +1516,7 @@ node_restart(Node *n)
 	n->deadline = 0;
 	n->heard_at = now_local(n);
 	n->heard_from = 0;
+	memset(n->heard_src, 0, sizeof(n->heard_src));
 	n->granted_to = 0;
 	n->notice_primary = 0;
 	n->notice_term = 0;

@@ -228,6 +228,9 @@ typedef struct Node
 	double		heard_at;		/* local ms */
 	int			heard_from;		/* whose heartbeat or notice that was (shmem.c's
 								 * heartbeat_primary_id); 0: none */
+	double		heard_src[MAXN + 1];	/* local ms of each node's last
+										 * accepted heartbeat or notice; 0:
+										 * none since start */
 	int			granted_to;		/* the last new grant to another node */
 	double		granted_at;		/* local ms */
 	int			notice_primary;
@@ -338,7 +341,13 @@ typedef struct World
 	dc_lsn		acked_tl1;		/* end of the last record k members flushed */
 	dc_lsn		tl1_unackable;	/* written by a crashed incarnation: nobody waits */
 	/* the re-election of a running primary (t/netns/034) */
-	bool		rule_k;			/* --rule-k: DcVoter.follows from heard_from */
+	int			rule_k;			/* --rule-k: DcVoter.follows from heard_from
+								 * (1); --rule-k-strict (2): only if no
+								 * other node was heard within the silence */
+	int			k_grants;		/* grants that only rule (k) gave */
+	int			k_other_heard;	/* ... by a voter that accepted another
+								 * node's heartbeat or notice within the
+								 * silence */
 	bool		reelect_with_lease; /* --reelect-with-lease: stand as lease.c
 									 * does, while the lease is still valid */
 	bool		reelect_poll;	/* --reelect-poll: and poll first, as lease.c */
