@@ -11,7 +11,7 @@
  *		  [--drift RHO] [--keep-going] [--progress N]
  *		  [--sync [--sync-fix | --sync-rules [MASK]]]
  *		  [--reelect-with-lease | --reelect-poll] [--rule-k | --rule-k-strict]
- *		  [--check-terms]
+ *		  [--voter-as-worker] [--check-terms]
  *	  sim --seed S [--settings ...] [--legacy ...] [-v|-vv]	one, traced
  *	  sim --regress FILE		the recorded seeds of the holes
  *
@@ -727,6 +727,8 @@ main(int argc, char **argv)
 			W.reelect_with_lease = true;
 		else if (strcmp(a, "--reelect-poll") == 0)
 			W.reelect_with_lease = W.reelect_poll = true;
+		else if (strcmp(a, "--voter-as-worker") == 0)
+			W.voter_as_worker = true;
 		else if (strcmp(a, "--check-terms") == 0)
 			W.check_terms = true;
 		else if (strcmp(a, "--progress") == 0)
@@ -737,7 +739,7 @@ main(int argc, char **argv)
 			o.verbose = 2;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync [--sync-fix | --sync-rules [MASK]]] [--reelect-with-lease | --reelect-poll] [--rule-k | --rule-k-strict] [--check-terms] | --seed S [-v|-vv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync [--sync-fix | --sync-rules [MASK]]] [--reelect-with-lease | --reelect-poll] [--rule-k | --rule-k-strict] [--voter-as-worker] [--check-terms] | --seed S [-v|-vv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}

@@ -260,7 +260,8 @@ decide_vote(Node *n, int64_t term, int cand, dc_lsn lsn, uint32_t tl)
 	 * voted in a newer term) counts as lost for its re-election.
 	 */
 	v.primary_lost = n->primary_lost ||
-		(cand == n->upstream && n->ws == WS_MONITORING && n->term > n->up_term);
+		(!W.voter_as_worker &&
+		 cand == n->upstream && n->ws == WS_MONITORING && n->term > n->up_term);
 	v.heard_ago_ms = heard_ago(n);
 	/*
 	 * --rule-k: the primary it follows is the one whose heartbeat (or

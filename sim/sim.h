@@ -351,6 +351,10 @@ typedef struct World
 	bool		reelect_with_lease; /* --reelect-with-lease: stand as lease.c
 									 * does, while the lease is still valid */
 	bool		reelect_poll;	/* --reelect-poll: and poll first, as lease.c */
+	bool		voter_as_worker;	/* --voter-as-worker: no loss of the
+									 * primary it follows but refuses
+									 * (voter.c passes the worker's
+									 * primary_lost only) */
 	bool		check_terms;	/* --check-terms: after healing, every node
 								 * that follows the primary accepts its
 								 * heartbeats (its term is not above the
