@@ -342,8 +342,12 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 	/*
 	 * (k) the primary this node follows, heard within the silence, stands for
 	 * re-election: neither the loss of the primary nor the silence is asked
-	 * for, since that primary is the candidate.  Under study in the
-	 * simulation (sim/sim --rule-k); the worker passes follows = 0.
+	 * for, since that primary is the candidate.  Safe only if the voter
+	 * accepted no other node's heartbeat or notice within the silence: a
+	 * node of an older term accepts the heartbeats of two primaries, and its
+	 * acknowledgement may hold the other's lease (sim/sim --seed 2185
+	 * --rule-k: two writers; --rule-k-strict fills follows so).  Under study;
+	 * the worker passes follows = 0.
 	 */
 	if (!(v->follows != 0 && v->follows == r->candidate &&
 		  v->heard_ago_ms < t->silence_ms))

@@ -160,9 +160,11 @@ typedef struct DcVoter
 	bool		receiving;		/* (h) in recovery, its WAL receiver not
 								 * (yet) stopped for good: it may still
 								 * receive from the primary it lost */
-	int			follows;		/* (k) the primary whose heartbeat or notice
-								 * it accepted last, within the silence; 0:
-								 * none (rule (k) off) */
+	int			follows;		/* (k) the one node whose heartbeats or
+								 * notices it accepted within the silence;
+								 * 0: none, or another node's too (then the
+								 * silence must protect that node's lease:
+								 * sim seed 2185 --rule-k); 0: rule (k) off */
 } DcVoter;
 
 typedef struct DcVoteRequest
