@@ -100,20 +100,28 @@ foreach my $n (@all)
 {
 	is($n->safe_psql('repmgr', 'SELECT paused FROM repmgr.daemon_status()'), 't', $n->name . ' paused');
 }
+# node3's events as the restarted primary's worker records them (not those
+# of its worker before the restart)
+my $since = $node1->safe_psql('repmgr', 'SELECT pg_postmaster_start_time()');
+sub node3_event_since
+{
+	my ($event, $after) = @_;
+	return "SELECT count(*) >= 1 FROM repmgr.repl_events WHERE node_id = 1 AND event LIKE '$event' "
+	  . "AND details LIKE '%node3%' AND event_timestamp >= '$after'";
+}
 ok($node1->poll_query_until('repmgr',
 		"SELECT count(*) = 1 FROM pg_stat_replication WHERE application_name = 'node3' AND state = 'streaming'")
-	  && $node1->poll_query_until('repmgr',
-		"SELECT count(*) >= 1 FROM repmgr.repl_events WHERE node_id = 1 AND event LIKE 'child_node_%connect' AND details LIKE '%node3%'"),
-	'node3 streams from the restarted primary, which noticed');
+	  && $node1->poll_query_until('repmgr', node3_event_since('child_node_%connect', $since)),
+	'node3 streams from the restarted primary, whose new worker noticed');
 $node3->stop;
-ok($node1->poll_query_until('repmgr',
-		"SELECT count(*) >= 1 FROM repmgr.repl_events WHERE node_id = 1 AND event = 'child_node_disconnect' AND details LIKE '%node3%'"),
+ok($node1->poll_query_until('repmgr', node3_event_since('child_node_disconnect', $since)),
 	'the primary saw node3 go: child_node_disconnect');
+my $gone = $node1->safe_psql('repmgr',
+	"SELECT max(event_timestamp) FROM repmgr.repl_events WHERE node_id = 1 AND event = 'child_node_disconnect' AND details LIKE '%node3%'");
 $node3->start;
 is($node3->safe_psql('repmgr', 'SELECT paused FROM repmgr.daemon_status()'), 't',
 	'node3 still paused after a restart');
-ok($node1->poll_query_until('repmgr',
-		"SELECT count(*) >= 1 FROM repmgr.repl_events WHERE node_id = 1 AND event = 'child_node_reconnect' AND details LIKE '%node3%'"),
+ok($node1->poll_query_until('repmgr', node3_event_since('child_node_reconnect', $gone)),
 	'and come back: child_node_reconnect');
 ok(wait_worker_state($node3, 30, 'monitoring upstream'), 'a paused worker keeps monitoring');
 $node1->safe_psql('repmgr', 'SELECT * FROM repmgr.daemon_unpause()');
