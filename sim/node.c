@@ -1159,6 +1159,25 @@ reelection_round(Node *n, int64_t newer)
 			round_ask(n, i, &m);
 }
 
+/*
+ * A primary asks every other node for its state (kind: what the answers are
+ * for), keeping the newer term its heartbeats were refused with.
+ */
+static void
+state_round(Node *n, RoundKind kind)
+{
+	Msg			m;
+	int64_t		newer = n->r.newer_term;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = M_STATE;
+	round_begin(n, kind, W.s.connect_timeout_ms);
+	n->r.newer_term = newer;
+	for (int i = 1; i <= W.n; i++)
+		if (i != n->id)
+			round_ask(n, i, &m);
+}
+
 static void
 heartbeat_done(Node *n)
 {
@@ -1185,16 +1204,7 @@ heartbeat_done(Node *n)
 				stale = false;
 		if (stale && LEG(LEGACY_ADOPT))
 		{
-			Msg			m;
-			int64_t		newer = n->r.newer_term;
-
-			memset(&m, 0, sizeof(m));
-			m.kind = M_STATE;
-			round_begin(n, RK_ADOPT, W.s.connect_timeout_ms);
-			n->r.newer_term = newer;
-			for (int i = 1; i <= W.n; i++)
-				if (i != n->id)
-					round_ask(n, i, &m);
+			state_round(n, RK_ADOPT);
 			return;
 		}
 		/*
@@ -1206,16 +1216,7 @@ heartbeat_done(Node *n)
 		{
 			if (W.reelect_poll)
 			{
-				Msg			m;
-				int64_t		newer = n->r.newer_term;
-
-				memset(&m, 0, sizeof(m));
-				m.kind = M_STATE;
-				round_begin(n, RK_REPOLL, W.s.connect_timeout_ms);
-				n->r.newer_term = newer;
-				for (int i = 1; i <= W.n; i++)
-					if (i != n->id)
-						round_ask(n, i, &m);
+				state_round(n, RK_REPOLL);
 				return;
 			}
 			reelection_round(n, n->r.newer_term);
