@@ -74,6 +74,11 @@ foreach my $mode (@modes)
 			"$mode: node$id worker monitoring");
 	}
 
+	# the prober starts once synchronous replication is in force: what the
+	# primary acknowledges alone before is not covered
+	my $in_force = "SELECT count(*) = 2 FROM pg_stat_replication WHERE sync_state = 'quorum'";
+	ok($node1->poll_query_until('repmgr', $in_force), "$mode: both standbys quorum before the prober starts")
+	  if $mode ne 'off';
 	my $prober = start_prober(
 		sprintf('host=%s port=%s dbname=repmgr target_session_attrs=read-write connect_timeout=2',
 			join(',', map { $node{$_}->host } 1 .. 3),
@@ -87,13 +92,16 @@ foreach my $mode (@modes)
 		my @others = grep { $_ != $primary } 1 .. 3;
 		my $p = $node{$primary};
 
-		# the published set covers both standbys (on, strict), and the
-		# prober commits through the current primary
+		# the published set covers both standbys (on, strict) and is in force
+		# (published first, then applied), and the prober commits through
+		# the current primary
 		if ($mode ne 'off')
 		{
 			ok($p->poll_query_until('repmgr',
 					'SELECT quorum = 1 AND cardinality(members) = 2 FROM repmgr.repl_sync'),
 				"$mode $cycle: ANY 1 of both standbys published");
+			ok($p->poll_query_until('repmgr', $in_force),
+				"$mode $cycle: and in force: both standbys quorum");
 			foreach my $id (@others)
 			{
 				ok($node{$id}->poll_query_until('repmgr',
