@@ -127,28 +127,42 @@ ensure_slot_on(const char *conninfo, const char *slot_name)
 }
 
 /*
- * Stream from target from now on: slot, primary_conninfo, reload.  Then
- * record it on the primary at primary_conninfo.  worker_event, when given,
- * is recorded with the standby_follow event (the worker's own event).
+ * The primary_conninfo with which this node streams from target: what a
+ * follow writes, and how the worker recognises the node it streams from.
+ */
+char *
+follow_conninfo(NodeInfo *self, NodeInfo *target)
+{
+	return conninfo_set(target->conninfo, "application_name", self->name);
+}
+
+/*
+ * Stream from target from now on: slot, primary_conninfo, reload.
  */
 void
-action_follow(NodeInfo *self, NodeInfo *target, const char *primary_conninfo,
-			  List *nodes, const char *worker_event)
+follow_stream(NodeInfo *self, NodeInfo *target)
 {
-	char	   *conninfo;
-
 	if (self->slot_name != NULL)
 		ensure_slot_on(target->conninfo, self->slot_name);
 
-	conninfo = conninfo_set(target->conninfo, "application_name", self->name);
-	alter_system_set("primary_conninfo", conninfo);
+	alter_system_set("primary_conninfo", follow_conninfo(self, target));
 	alter_system_set("primary_slot_name", self->slot_name);
 	reload_configuration();
 	/* a WAL receiver stopped for a vote (walstop.c) streams from target now */
 	if (shmem_available())
 		shmem_rcv_restored();
+}
 
-	follow_record(self, target, primary_conninfo, nodes, worker_event, false);
+/*
+ * Stream from target (follow_stream), then record it on the primary at
+ * primary_conninfo (follow_record).
+ */
+void
+action_follow(NodeInfo *self, NodeInfo *target, const char *primary_conninfo,
+			  List *nodes)
+{
+	follow_stream(self, target);
+	follow_record(self, target, primary_conninfo, nodes, NULL, false);
 }
 
 /*
@@ -559,6 +573,6 @@ node_follow(int upstream_node_id)
 				 errhint("Try again once replay has applied the WAL this node received.") :
 				 errhint("Rejoin it with \"repmgr node rejoin --force-rewind\".")));
 
-	action_follow(self, target->node, primary->node->conninfo, nodes, NULL);
+	action_follow(self, target->node, primary->node->conninfo, nodes);
 	return target->node->node_id;
 }

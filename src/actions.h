@@ -18,9 +18,10 @@ extern DcFollow follow_check(const LocalPosition *me, TimeLineID target_tli,
 							 XLogRecPtr target_switch);
 extern char *follow_reason(DcFollow f, const LocalPosition *me,
 						   TimeLineID target_tli, XLogRecPtr target_switch);
+extern char *follow_conninfo(NodeInfo *self, NodeInfo *target);
+extern void follow_stream(NodeInfo *self, NodeInfo *target);
 extern void action_follow(NodeInfo *self, NodeInfo *target,
-						  const char *primary_conninfo, List *nodes,
-						  const char *worker_event);
+						  const char *primary_conninfo, List *nodes);
 extern void follow_record(NodeInfo *self, NodeInfo *target,
 						  const char *primary_conninfo, List *nodes,
 						  const char *worker_event, bool by_command);

@@ -792,13 +792,15 @@ act_follow(WorkerCtx *ctx)
 	}
 	else
 	{
+		bool		by_command = repmgr_follow_command && repmgr_follow_command[0];
+
 		ereport(LOG,
 				(errmsg("repmgr worker: node %d is the new primary, attempting to follow it",
 						target->node_id)));
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		MemoryContextSwitchTo(ctx->loop_context);
-		if (repmgr_follow_command && repmgr_follow_command[0])
+		if (by_command)
 		{
 			int			rc = run_hook_command(ctx, repmgr_follow_command,
 											  target->node_id, "follow_command");
@@ -806,12 +808,9 @@ act_follow(WorkerCtx *ctx)
 			if (rc != 0)
 				hook_failed(ctx, "repmgrd_failover_follow", "follow_command",
 							repmgr_follow_command, rc);
-			follow_record(ctx->self, target, primary->conninfo, ctx->nodes,
-						  "repmgrd_failover_follow", true);
 		}
 		else
-			action_follow(ctx->self, target, primary->conninfo, ctx->nodes,
-						  "repmgrd_failover_follow");
+			follow_stream(ctx->self, target);
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		MemoryContextSwitchTo(ctx->loop_context);
@@ -820,6 +819,9 @@ act_follow(WorkerCtx *ctx)
 						repmgr_node_id, target->node_id)));
 		ctx->status.follows++;
 		ctx->upstream_id = target->node_id;
+		if (worker_record_follow(ctx, target, primary->conninfo,
+								 "repmgrd_failover_follow", by_command))
+			ctx->record_written = target->node_id;
 	}
 	if (ctx->follow_term > ctx->durable.term)
 		shmem_observe_term(ctx->follow_term);
@@ -836,6 +838,55 @@ act_follow(WorkerCtx *ctx)
 	ctx->status.primary_node_id = primary->node_id;
 	/* registry_upstream_seen stays: our record changes when it replicates */
 	ctx->reason[0] = '\0';
+}
+
+/*
+ * Record on the primary at primary_conninfo that this node now streams
+ * from target (follow_record()), in a transaction of its own.  False if
+ * that failed: the node streams from target all the same, so this is no
+ * reason to end the worker, and the standby's monitoring repairs the
+ * record (act_repair_record).  The usual cause: target was promoted a
+ * moment ago, and refuses writes until its worker's first heartbeat
+ * round gives it a lease (fence.c).
+ */
+bool
+worker_record_follow(WorkerCtx *ctx, NodeInfo *target,
+					 const char *primary_conninfo, const char *worker_event,
+					 bool by_command)
+{
+	bool		ok = true;
+
+	PG_TRY();
+	{
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		MemoryContextSwitchTo(ctx->loop_context);
+		follow_record(ctx->self, target, primary_conninfo, ctx->nodes,
+					  worker_event, by_command);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(ctx->loop_context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ereport(WARNING,
+				(errmsg("repmgr worker: node %d streams from node %d, but its record could not be updated",
+						repmgr_node_id, target->node_id),
+				 errdetail_internal("%s", edata->message),
+				 errhint("The worker tries again every monitor_interval.")));
+		worker_set_error(ctx, "streams from node %d, but its record could not be updated: %s",
+						 target->node_id, edata->message);
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(ctx->loop_context);
+	return ok;
 }
 
 void

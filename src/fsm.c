@@ -51,7 +51,8 @@ static const StateDef state_defs[] = {
 	{WS_FENCED, observe_fenced,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_DEMOTED) | E(EV_LEASE_OK) | E(EV_SUPERSEDED)},
 	{WS_STANDBY, observe_standby,
-	E(EV_OK) | E(EV_NOT_READY) | E(EV_PROMOTED) | E(EV_UPSTREAM_LOST) | E(EV_UPSTREAM_CHANGED)},
+	E(EV_OK) | E(EV_NOT_READY) | E(EV_PROMOTED) | E(EV_UPSTREAM_LOST) | E(EV_UPSTREAM_CHANGED) |
+	E(EV_RECORD_STALE)},
 	{WS_WITNESS, observe_witness,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_UPSTREAM_LOST) | E(EV_NEW_PRIMARY)},
 	{WS_SUSPECT, observe_suspect,
@@ -109,6 +110,7 @@ static const Transition transitions[] = {
 	T(WS_STANDBY,         EV_OK,                act_none,               WS_STANDBY),
 	T(WS_STANDBY,         EV_UPSTREAM_LOST,     act_suspect_begin,      WS_SUSPECT),
 	T(WS_STANDBY,         EV_UPSTREAM_CHANGED,  act_reconnect_upstream, WS_STANDBY),
+	T(WS_STANDBY,         EV_RECORD_STALE,      act_repair_record,      WS_STANDBY),
 	T(WS_STANDBY,         EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
 	T(WS_STANDBY,         EV_NOT_READY,         act_none,               WS_UNREGISTERED),
 

@@ -20,11 +20,13 @@
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/pg_lsn.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "actions.h"
 #include "guc.h"
 #include "worker.h"
 
@@ -389,10 +391,39 @@ check_upstream(WorkerCtx *ctx)
 	return ok;
 }
 
+/*
+ * The node this standby's WAL receiver streams from, known when its
+ * primary_conninfo is exactly what a follow writes for a registered node
+ * (follow_conninfo()); InvalidNodeId when it does not stream, or when
+ * primary_conninfo is anything else (written by hand or by a clone, or
+ * cleared for a vote).
+ */
+static int
+streaming_from(WorkerCtx *ctx)
+{
+	const char *current = GetConfigOption("primary_conninfo", true, false);
+	ListCell   *lc;
+
+	if (current == NULL || current[0] == '\0' || !local_walreceiver_streaming())
+		return InvalidNodeId;
+	foreach(lc, ctx->nodes)
+	{
+		NodeInfo   *node = (NodeInfo *) lfirst(lc);
+
+		if (node->node_id == repmgr_node_id || !node->active ||
+			node->type == NODE_TYPE_WITNESS)
+			continue;
+		if (strcmp(follow_conninfo(ctx->self, node), current) == 0)
+			return node->node_id;
+	}
+	return InvalidNodeId;
+}
+
 WorkerEvent
 observe_standby(WorkerCtx *ctx)
 {
 	bool		streaming;
+	int			from;
 
 	if (!ctx->position.in_recovery)
 		return EV_PROMOTED;
@@ -403,6 +434,7 @@ observe_standby(WorkerCtx *ctx)
 	if (ctx->self->upstream_node_id != ctx->registry_upstream_seen)
 	{
 		ctx->registry_upstream_seen = ctx->self->upstream_node_id;
+		ctx->record_written = InvalidNodeId;
 		if (ctx->self->upstream_node_id != InvalidNodeId &&
 			ctx->self->upstream_node_id != ctx->upstream_id)
 			return EV_UPSTREAM_CHANGED;
@@ -421,7 +453,84 @@ observe_standby(WorkerCtx *ctx)
 		return EV_UPSTREAM_LOST;
 	/* a WAL receiver stopped for a vote: stream again once that is safe */
 	walstop_restore_if_current(ctx, worker_node(ctx, ctx->upstream_id));
+
+	/*
+	 * It streams from a node its record does not name: a follow half done.
+	 * A follow records the new upstream right after it re-points
+	 * primary_conninfo, so one running now is given a monitor interval.
+	 */
+	if (ctx->record_written == ctx->self->upstream_node_id)
+		ctx->record_written = InvalidNodeId;
+	from = streaming_from(ctx);
+	if (from == InvalidNodeId || from == choose_upstream(ctx) ||
+		from == ctx->record_written)
+		ctx->record_stale_since = 0;
+	else if (ctx->record_stale_since == 0)
+		ctx->record_stale_since = GetCurrentTimestamp();
+	else if (TimestampDifferenceExceeds(ctx->record_stale_since, GetCurrentTimestamp(),
+										repmgr_monitor_interval_ms / 2))
+		return EV_RECORD_STALE;
 	return EV_OK;
+}
+
+/*
+ * The upstream that the record of this node names on the primary (the
+ * local copy can lag behind), or -1 if the primary cannot tell.
+ */
+static int
+upstream_on_primary(NodeInfo *primary)
+{
+	RemoteOp	op;
+	const char *params[1];
+	int			upstream = -1;
+
+	params[0] = psprintf("%d", repmgr_node_id);
+	memset(&op, 0, sizeof(op));
+	op.conninfo = primary->conninfo;
+	op.sql = "SELECT coalesce(upstream_node_id, 0) FROM repmgr.repl_nodes WHERE id = $1::integer";
+	op.nparams = 1;
+	op.params = params;
+	remote_run(&op, 1, repmgr_connect_timeout_ms);
+	if (op.rc->status == REMOTE_OK && op.result && PQntuples(op.result) == 1)
+		upstream = atoi(PQgetvalue(op.result, 0, 0));
+	remote_op_release(&op);
+	return upstream;
+}
+
+/*
+ * The record of this standby names another upstream than the node it
+ * streams from: a follow re-pointed primary_conninfo and then failed to
+ * record it (the worker's, when the new primary did not accept writes
+ * yet; or one that ended in between).  The node's record is what the
+ * primary's synchronous set, the switchover and "cluster show" go by,
+ * and nothing else would ever put it right while the old upstream is up:
+ * watch the node it streams from, and write that into its record.
+ */
+void
+act_repair_record(WorkerCtx *ctx)
+{
+	int			from = streaming_from(ctx);
+	NodeInfo   *target = worker_node(ctx, from);
+	NodeInfo   *primary = nodes_active_primary(ctx->nodes);
+
+	if (target == NULL)
+		return;
+	ereport(LOG,
+			(errmsg("repmgr worker: node %d streams from node %d (\"%s\"), but its record names node %d as its upstream: repairing the record",
+					repmgr_node_id, target->node_id, target->name,
+					ctx->self->upstream_node_id)));
+	if (ctx->upstream_id != from)
+		set_upstream(ctx, from);
+	ctx->record_stale_since = 0;
+	if (primary != NULL && upstream_on_primary(primary) == from)
+	{
+		/* written there already (by the follow), not yet replayed here */
+		ctx->record_written = from;
+		return;
+	}
+	if (worker_record_follow(ctx, target, primary ? primary->conninfo : NULL,
+							 NULL, false))
+		ctx->record_written = from;
 }
 
 /*

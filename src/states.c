@@ -38,6 +38,7 @@ static const char *const event_names[EV_COUNT] = {
 	[EV_UPSTREAM_FAILED] = "upstream failed",
 	[EV_UPSTREAM_OK] = "upstream ok",
 	[EV_UPSTREAM_CHANGED] = "upstream changed",
+	[EV_RECORD_STALE] = "record stale",
 	[EV_CANDIDATE] = "best candidate",
 	[EV_NOT_CANDIDATE] = "not best candidate",
 	[EV_ELECTION_WON] = "election won",

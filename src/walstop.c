@@ -41,7 +41,6 @@
 #include "utils/guc.h"
 
 #include "actions.h"
-#include "conninfo.h"
 #include "guc.h"
 #include "voter.h"
 #include "worker.h"
@@ -109,7 +108,7 @@ walstop_restore(WorkerCtx *ctx, NodeInfo *upstream)
 	if (saved[0] != '\0')
 		conninfo = saved;
 	else if (upstream != NULL && ctx->self != NULL)
-		conninfo = conninfo_set(upstream->conninfo, "application_name", ctx->self->name);
+		conninfo = follow_conninfo(ctx->self, upstream);
 	else
 		return false;
 	StartTransactionCommand();

@@ -32,6 +32,7 @@ typedef enum WorkerEvent
 	EV_UPSTREAM_FAILED,			/* all reconnect attempts failed */
 	EV_UPSTREAM_OK,				/* the upstream answers again */
 	EV_UPSTREAM_CHANGED,		/* this node's record names another upstream */
+	EV_RECORD_STALE,			/* it streams from a node its record does not name */
 	EV_CANDIDATE,				/* this node is the best candidate */
 	EV_NOT_CANDIDATE,			/* another node is the best candidate */
 	EV_ELECTION_WON,
@@ -100,6 +101,10 @@ typedef struct WorkerCtx
 	int64		follow_term;
 	int64		superseding_term;	/* primary: a newer term seen */
 	int			registry_upstream_seen; /* upstream in our record last time */
+	int			record_written; /* upstream written to our record, not yet
+								 * replayed here */
+	TimestampTz record_stale_since; /* streams from a node our record does
+									 * not name since then */
 	char		reason[REPMGR_ERROR_LEN];	/* why the last decision was made */
 
 	/* other nodes */
@@ -194,6 +199,10 @@ extern void act_suspect_begin(WorkerCtx *ctx);
 extern void act_upstream_failed(WorkerCtx *ctx);
 extern void act_upstream_back(WorkerCtx *ctx);
 extern void act_reconnect_upstream(WorkerCtx *ctx);
+extern void act_repair_record(WorkerCtx *ctx);
+extern bool worker_record_follow(WorkerCtx *ctx, NodeInfo *target,
+								 const char *primary_conninfo,
+								 const char *worker_event, bool by_command);
 extern void witness_copy_metadata(WorkerCtx *ctx, NodeInfo *primary);
 extern int	monitoring_state_for_role(WorkerCtx *ctx);
 
