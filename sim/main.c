@@ -11,7 +11,7 @@
  *		  [--drift RHO] [--keep-going] [--progress N]
  *		  [--sync [--sync-fix | --sync-rules [MASK]]]
  *		  [--reelect-with-lease | --reelect-poll] [--rule-k | --rule-k-strict]
- *		  [--voter-as-worker] [--check-terms]
+ *		  [--voter-as-worker] [--check-terms] [--worker]
  *	  sim --seed S [--settings ...] [--legacy ...] [-v|-vv]	one, traced
  *	  sim --regress FILE		the recorded seeds of the holes
  *
@@ -678,6 +678,7 @@ main(int argc, char **argv)
 	Options		o;
 	const char *regress = NULL;
 	bool		one = false;
+	bool		worker = false;
 	uint64_t	seed = 0;
 
 	memset(&o, 0, sizeof(o));
@@ -731,6 +732,8 @@ main(int argc, char **argv)
 			W.voter_as_worker = true;
 		else if (strcmp(a, "--check-terms") == 0)
 			W.check_terms = true;
+		else if (strcmp(a, "--worker") == 0)
+			worker = true;
 		else if (strcmp(a, "--progress") == 0)
 			o.progress = strtoull(v, NULL, 10), i++;
 		else if (strcmp(a, "-v") == 0)
@@ -739,10 +742,26 @@ main(int argc, char **argv)
 			o.verbose = 2;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync [--sync-fix | --sync-rules [MASK]]] [--reelect-with-lease | --reelect-poll] [--rule-k | --rule-k-strict] [--voter-as-worker] [--check-terms] | --seed S [-v|-vv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync [--sync-fix | --sync-rules [MASK]]] [--reelect-with-lease | --reelect-poll] [--rule-k | --rule-k-strict] [--voter-as-worker] [--check-terms] [--worker] | --seed S [-v|-vv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}
+	}
+	/*
+	 * --worker: the rules the worker follows (sim/README.md, "The
+	 * re-election of a running primary"): lease.c stands for re-election
+	 * without a poll, voters grant by rule (k)-strict, every vote request
+	 * carries the candidate's history (SR_TIMELINE), synchronous or not,
+	 * and a member's grant by (k) to the primary it streams from does not
+	 * stop its stream (SR_KSTREAM).  --sync --sync-rules add the rest of
+	 * the synchronous rules.
+	 */
+	if (worker)
+	{
+		W.reelect_with_lease = true;
+		W.reelect_poll = false;
+		W.rule_k = 2;
+		W.sync_rules |= SR_TIMELINE | SR_KSTREAM;
 	}
 	if (regress)
 		return run_regress(regress, o.drift);

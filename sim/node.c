@@ -298,7 +298,12 @@ decide_vote(Node *n, int64_t term, int cand, dc_lsn lsn, uint32_t tl)
 	r.candidate_fork_lsn = 0;
 	if ((W.sync_rules & SR_TIMELINE) && tl != 0 && tl > n->tl && tl_ancestor(n->tl, tl))
 		r.candidate_fork_lsn = common_prefix(n->tl, tl);
+	v.upstream = n->in_recovery ? n->upstream : 0;
 	d = dc_decide_vote(&v, &r, &W.t);
+	/* SR_KSTREAM: a grant by (k) to the upstream it streams from */
+	if ((W.sync_rules & SR_KSTREAM) && dc_vote_records(d) && v.follows == cand &&
+		v.heard_ago_ms < W.t.silence_ms && v.upstream == cand)
+		n->kstream_term = term;
 	if (v.follows != 0 && dc_vote_records(d))
 	{
 		DcVoter		old = v;
@@ -416,6 +421,20 @@ stream_schedule(Node *n)
 	ev_push(e);
 }
 
+/*
+ * --sync-fix, (h): a node that voted in a newer term than its upstream's
+ * receives nothing more from it, unless (SR_KSTREAM) its vote in that term
+ * went, by rule (k), to that upstream
+ */
+static bool
+stream_stopped(const Node *n)
+{
+	if (!W.sync_fix || n->term <= n->up_term)
+		return false;
+	return !((W.sync_rules & SR_KSTREAM) && n->kstream_term == n->term &&
+			 n->voted_term == n->term && n->voted_for == n->upstream);
+}
+
 static void
 stream_tick(Node *n)
 {
@@ -426,7 +445,7 @@ stream_tick(Node *n)
 	 * acknowledges none of that upstream's WAL any more (the proposal
 	 * "stop receiving from the old primary once it voted"; SIM_SYNC_FIX)
 	 */
-	if (W.sync_fix && n->term > n->up_term)
+	if (stream_stopped(n))
 		;
 	else if (n->in_recovery && n->ws != WS_PROMOTING && n->upstream > 0)
 	{
@@ -459,7 +478,7 @@ stream_reply(Node *n, const Msg *m)
 
 	if (!n->in_recovery || n->ws == WS_PROMOTING || m->from != n->upstream)
 		return;
-	if (W.sync_fix && n->term > n->up_term)
+	if (stream_stopped(n))
 		return;					/* --sync-fix: its walreceiver was stopped */
 	if (m->tl != n->tl)
 	{

@@ -64,6 +64,10 @@ typedef int64_t simtime;		/* real time, microseconds */
 								 * set (a model correction: no new primary
 								 * publishes one, so it stays in force) */
 #define SR_ALL		0x37
+#define SR_KSTREAM	0x40		/* --worker, not in SR_ALL: a member that grants
+								 * by rule (k) the re-election of the primary it
+								 * streams from keeps streaming from it ((h)
+								 * skipped: what it receives is the candidate's) */
 #define SR_PRIMARY	0x08		/* for the analysis only, not in SR_ALL: node 1
 								 * releases its waiters only while it may commit
 								 * (a waiter woken without the lease is
@@ -245,6 +249,8 @@ typedef struct Node
 	int			tick_gen;
 	int			upstream;
 	int64_t		up_term;		/* the upstream's term, as last seen */
+	int64_t		kstream_term;	/* SR_KSTREAM: the term of its grant by rule
+								 * (k) to the upstream it streams from */
 	int			lost_primary;
 	bool		primary_lost;
 	bool		all_definitive;

@@ -326,6 +326,8 @@ dc_sync_votes_cover(const DcSyncSet *s, const int *granted, int ngranted)
 DcVote
 dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 {
+	bool		by_k;
+
 	if (!v->worker_running)
 		return DC_DENY_NO_WORKER;
 	if (r->term < v->term)
@@ -346,11 +348,15 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 	 * accepted no other node's heartbeat or notice within the silence: a
 	 * node of an older term accepts the heartbeats of two primaries, and its
 	 * acknowledgement may hold the other's lease (sim/sim --seed 2185
-	 * --rule-k: two writers; --rule-k-strict fills follows so).  Under study;
-	 * the worker passes follows = 0.
+	 * --rule-k: two writers; --rule-k-strict fills follows so, and so does
+	 * the worker: shmem.c's other_heard_at).  Without (k), the voters that
+	 * follow a primary refused by the loser of an election that elected
+	 * nobody never re-elect it ("has not lost the primary"), and the loser
+	 * never accepts its heartbeats again (t/netns/034).
 	 */
-	if (!(v->follows != 0 && v->follows == r->candidate &&
-		  v->heard_ago_ms < t->silence_ms))
+	by_k = v->follows != 0 && v->follows == r->candidate &&
+		v->heard_ago_ms < t->silence_ms;
+	if (!by_k)
 	{
 		if (!v->primary_lost)
 			return DC_DENY_PRIMARY_NOT_LOST;
@@ -383,7 +389,16 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 			  dc_decide_follow(&v->position, r->candidate_timeline,
 							   r->candidate_fork_lsn) == DC_FOLLOW_OK))
 			return DC_DENY_OTHER_TIMELINE;
-		if (r->candidate_lsn < dc_position_lsn(&v->position))
+		/*
+		 * Not asked of a grant by (k) to the primary its WAL receiver
+		 * streams from, on the candidate's timeline: what it has of that
+		 * timeline came from the candidate, and the candidate's position
+		 * in the request is older than what it streamed since (under
+		 * writes, every round would be refused).
+		 */
+		if (r->candidate_lsn < dc_position_lsn(&v->position) &&
+			!(by_k && v->upstream == r->candidate &&
+			  r->candidate_timeline == v->position.timeline))
 			return DC_DENY_CANDIDATE_BEHIND;
 	}
 	/* the primary that published the set holds every commit it acknowledged */
@@ -393,10 +408,16 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 
 	/*
 	 * (h) a member grants only once it receives nothing more: it stops its
-	 * WAL receiver first, and decides again with the position it has then
+	 * WAL receiver first, and decides again with the position it has then.
+	 * Not for a grant by (k) to the primary its WAL receiver streams from:
+	 * what it receives after is the candidate's own WAL, which the
+	 * candidate holds, and a vote for anyone else later stops it first
+	 * (sim/sim --worker, SR_KSTREAM).  Stopping it there would stop every
+	 * member's stream at each re-election.
 	 */
 	if (v->has_position && v->receiving && dc_sync_needed(&v->sync) > 0 &&
-		dc_sync_member(&v->sync, v->self_id))
+		dc_sync_member(&v->sync, v->self_id) &&
+		!(by_k && v->upstream == r->candidate))
 		return DC_DENY_RECEIVING;
 	return DC_VOTE_GRANTED;
 }

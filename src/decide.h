@@ -164,7 +164,9 @@ typedef struct DcVoter
 								 * notices it accepted within the silence;
 								 * 0: none, or another node's too (then the
 								 * silence must protect that node's lease:
-								 * sim seed 2185 --rule-k); 0: rule (k) off */
+								 * sim seed 2185 --rule-k) */
+	int			upstream;		/* in recovery: the node its WAL receiver
+								 * streams from; 0: none, or not known */
 } DcVoter;
 
 typedef struct DcVoteRequest

@@ -163,10 +163,8 @@ static void
 stand_for_reelection(HeartbeatRound *hr, int64 newer_term)
 {
 	WorkerCtx  *ctx = hr->ctx;
-	PeerState  *peers;
-	PeerState  *conflict;
+	RepmgrDurableState durable;
 	DcVoteRequest req;
-	int			npeers;
 	int			votes = 1;
 	int			i;
 	VoteCount	count;
@@ -176,13 +174,21 @@ stand_for_reelection(HeartbeatRound *hr, int64 newer_term)
 			TimestampDifferenceMilliseconds(hr->links[i]->rejected_since, hr->sent) <
 			hr->timing.election_timeout_ms)
 			return;
-	peers = peers_poll(ctx->nodes, repmgr_node_id, true, &npeers);
-	if (peers_find_primary(peers, npeers, &conflict) != NULL)
-		return;
 
+	/*
+	 * No poll first: it would wait connect_timeout for a node that does not
+	 * answer, with no heartbeat meanwhile, and the lease would lapse (sim/sim
+	 * --reelect-poll).  The vote round needs none: a running primary and a
+	 * voter that heard another primary within the silence refuse, and a
+	 * voter of a newer term refuses too and says so in its next heartbeat
+	 * reply, for the next attempt.
+	 */
+	shmem_get_durable(&durable);
 	memset(&req, 0, sizeof(req));
-	req.term = Max(newer_term, peers_max_term(peers, npeers)) + 1;
+	req.term = Max(newer_term, Max(durable.term, durable.voted_term)) + 1;
 	req.candidate = repmgr_node_id;
+	/* a follower may have received more than the iteration's position */
+	local_position(&ctx->position);
 	req.candidate_lsn = ctx->position.lsn;
 	req.candidate_timeline = ctx->position.timeline;
 	/*

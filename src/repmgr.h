@@ -296,6 +296,7 @@ extern bool shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn,
 							int64 *our_term);
 extern XLogRecPtr shmem_heard_lsn(void);
 extern dc_ms shmem_heard_ago_ms(int *primary_id, int64 *term);
+extern bool shmem_refuses_primary(int primary_id);
 extern void shmem_set_follow_notice(int primary_id, int64 term);
 extern int	shmem_take_follow_notice(int64 *term);
 extern void shmem_set_lease(bool enforced, TimestampTz expiry);

@@ -53,6 +53,13 @@ typedef struct RepmgrShared
 	int			heartbeat_primary_id;
 	int64		heartbeat_term;
 	TimestampTz heartbeat_at;	/* the server's start until one arrives */
+	TimestampTz other_heard_at; /* (k) the last heartbeat or notice accepted
+								 * from a node other than heartbeat_primary_id:
+								 * the server's start until known, since a
+								 * restarted node may have acknowledged any
+								 * primary just before */
+	int			refused_primary_id; /* the last heartbeat refused: whose */
+	TimestampTz refused_at;		/* ... and when */
 	int			granted_to;		/* last new grant (not durable: see decide.c) */
 	TimestampTz granted_at;
 	XLogRecPtr	heartbeat_lsn;	/* the primary's flush position it carried */
@@ -118,6 +125,7 @@ shmem_startup(void)
 		shared->lease_expiry = 0;
 		/* a restarted node may have acknowledged a primary just before */
 		shared->heartbeat_at = GetCurrentTimestamp();
+		shared->other_heard_at = shared->heartbeat_at;
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -260,6 +268,11 @@ shmem_decide_vote(DcVoter *voter, const DcVoteRequest *req,
 	voter->voted_for = copy.voted_for;
 	voter->heard_ago_ms = TimestampDifferenceMilliseconds(shared->heartbeat_at,
 														  GetCurrentTimestamp());
+	/* (k)-strict: the one node it heard within the silence, if only one */
+	voter->follows = 0;
+	if (TimestampDifferenceMilliseconds(shared->other_heard_at,
+										GetCurrentTimestamp()) >= timing->silence_ms)
+		voter->follows = shared->heartbeat_primary_id;
 	voter->granted_to = shared->granted_to;
 	voter->granted_ago_ms = TimestampDifferenceMilliseconds(shared->granted_at,
 															GetCurrentTimestamp());
@@ -419,6 +432,23 @@ shmem_wake_worker(void)
  */
 
 /*
+ * A primary's heartbeat or notice was accepted (caller holds the lock).
+ * When it comes from another node than the last one, that node's last
+ * heartbeat is the newest heard from a node other than this one (k).
+ */
+static void
+heard_primary(int primary_id, int64 term)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (primary_id != shared->heartbeat_primary_id)
+		shared->other_heard_at = shared->heartbeat_at;
+	shared->heartbeat_primary_id = primary_id;
+	shared->heartbeat_term = term;
+	shared->heartbeat_at = now;
+}
+
+/*
  * A heartbeat from the primary.  Refused when its term is older than a
  * term this node voted in or saw: that primary has been replaced, or is
  * being.  Returns whether it was accepted; *our_term gets our term.
@@ -433,10 +463,13 @@ shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, int64 *our_term)
 	accepted = dc_accept_heartbeat(term, shared->durable.term, false);
 	if (accepted)
 	{
-		shared->heartbeat_primary_id = primary_id;
-		shared->heartbeat_term = term;
-		shared->heartbeat_at = GetCurrentTimestamp();
+		heard_primary(primary_id, term);
 		shared->heartbeat_lsn = lsn;
+	}
+	else
+	{
+		shared->refused_primary_id = primary_id;
+		shared->refused_at = GetCurrentTimestamp();
 	}
 	*our_term = shared->durable.term;
 	LWLockRelease(shared->lock);
@@ -453,6 +486,24 @@ shmem_heard_lsn(void)
 	lsn = shared->heartbeat_lsn;
 	LWLockRelease(shared->lock);
 	return lsn;
+}
+
+/*
+ * Was the last heartbeat of this primary refused (this node voted in a
+ * newer term), with none of its accepted since?
+ */
+bool
+shmem_refuses_primary(int primary_id)
+{
+	bool		refuses;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	refuses = primary_id != InvalidNodeId &&
+		shared->refused_primary_id == primary_id &&
+		(shared->heartbeat_primary_id != primary_id ||
+		 shared->refused_at > shared->heartbeat_at);
+	LWLockRelease(shared->lock);
+	return refuses;
 }
 
 /*
@@ -490,9 +541,7 @@ shmem_set_follow_notice(int primary_id, int64 term)
 	}
 	if (dc_accept_heartbeat(term, shared->durable.term, false))
 	{
-		shared->heartbeat_primary_id = primary_id;
-		shared->heartbeat_term = term;
-		shared->heartbeat_at = GetCurrentTimestamp();
+		heard_primary(primary_id, term);
 		shared->heartbeat_lsn = InvalidXLogRecPtr;	/* a new timeline: not known */
 	}
 	LWLockRelease(shared->lock);

@@ -100,7 +100,7 @@ gather_voter_sync(DcVoter *v)
 }
 
 static void
-gather_voter(DcVoter *v)
+gather_voter(DcVoter *v, const DcVoteRequest *req)
 {
 	WorkerStatus ws;
 	RepmgrDurableState durable;
@@ -113,9 +113,23 @@ gather_voter(DcVoter *v)
 	v->running_primary = !me.in_recovery && ws.role != NODE_TYPE_WITNESS;
 	v->paused = durable.paused;
 	v->primary_lost = ws.primary_lost;
+
+	/*
+	 * The primary this node follows stands for re-election, and this node
+	 * refuses its heartbeats: it voted in a newer term, in an election that
+	 * elected nobody.  That primary is lost to it: it acknowledges none of
+	 * its heartbeats.  Without this, a candidate that lost that election
+	 * keeps its term for good, refuses the winner's heartbeats, and (h)
+	 * lets it receive nothing from it (sim/README.md, "The re-election of a
+	 * running primary"; sim/sim --voter-as-worker leaves it out).
+	 */
+	if (!v->primary_lost && ws.primary_node_id == req->candidate &&
+		shmem_refuses_primary(req->candidate))
+		v->primary_lost = true;
 	v->self_id = repmgr_node_id;
 	v->standing = v->worker_running && ws.state == WS_ELECTION;
 	v->has_position = me.in_recovery;
+	v->upstream = me.in_recovery ? ws.upstream_node_id : InvalidNodeId;
 	local_dc_position(&me, &v->position);
 	gather_voter_sync(v);
 	/* (h): looked at after the position, so the position is not older */
@@ -138,7 +152,7 @@ failover_decide_vote(const DcVoteRequest *req, const DcTimelineEnd *history,
 	DcVote		vote;
 	DcVoteRequest r = *req;
 
-	gather_voter(&v);
+	gather_voter(&v, req);
 	failover_timing(&t);
 	if (nhistory > 0 && v.has_position)
 		r.candidate_fork_lsn = dc_fork_lsn(history, nhistory, v.position.timeline);

@@ -56,6 +56,22 @@ like($terms, qr/^\d,\d$/, "the voters voted ($terms)");
 $n2->unblock_path($n3);
 ok($loser->poll_query_until("SELECT sender_host = '" . $winner->ip . "' FROM pg_stat_wal_receiver"),
 	$loser->name . ' follows ' . $winner->name . ' once it can reach it');
+# No node keeps a newer term than the winner's: it would refuse the
+# winner's heartbeats for good.  The loser's term was raised by its own
+# lost elections; the winner, refused by it, stands for re-election, and
+# the nodes that follow it grant by rule (k), the loser because it refuses
+# the heartbeats of the primary it follows.
+my $terms_seen = '';
+ok(poll_until('no follower of a newer term than the winner', 90, sub {
+	my ($ok, $wterm) = $winner->psql('SELECT term FROM repmgr.daemon_status()');
+	return 0 unless $ok && $wterm ne '';
+	my @t = map { my ($k, $o) = $_->psql('SELECT term FROM repmgr.daemon_status()'); $k ? $o : 'error' }
+	  grep { $_ != $winner } ($n2, $n3, $n4, $n5);
+	$terms_seen = "winner $wterm, others " . join(',', @t);
+	return !grep { $_ eq 'error' || $_ eq '' || $_ > $wterm } @t; }),
+	"every node's term is at most the winner's ($terms_seen)");
+ok($loser->poll_query_until("SELECT primary_node_id = " . $winner->{idx} . " AND state = 'monitoring upstream' FROM repmgr.daemon_status()"),
+	$loser->name . ' monitors the winner');
 is($winner->safe_psql("SELECT count(*) FROM repmgr.repl_events WHERE event = 'standby_promote'"), '1',
 	'exactly one promotion');
 is(join(',', map { $_->safe_psql('SELECT pg_is_in_recovery()') } ($n2, $n3, $n4, $n5)),
