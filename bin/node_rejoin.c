@@ -14,7 +14,9 @@
  * if it shut down cleanly and its WAL ends before the point where the
  * primary's timeline forked from its own.  Otherwise the rejoin is refused
  * unless --force-rewind, which runs pg_rewind (the node's configuration
- * files are kept aside meanwhile, as pg_rewind overwrites them).  Then
+ * files are kept aside meanwhile, as pg_rewind overwrites them).  With a
+ * synchronous set managed, a node that streams as it is must not know a
+ * newer term than the primary's (wait_current_term).  Then
  * standby.signal and primary_conninfo are written, the server is started
  * and, once it has replayed what the primary had written (so that its own
  * copy of the metadata knows of the promotion), repmgr.follow() records
@@ -23,6 +25,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres_fe.h"
+
+#include <unistd.h>
 
 #include "lib/stringinfo.h"
 
@@ -267,6 +271,79 @@ rewind_needed(ControlInfo *me, PrimaryInfo *p, bool *needed, char **reason)
 	*reason = psprintf("this node has WAL up to %s on timeline %u, beyond %s where the primary's history left it",
 					   lsn_format(me->checkpoint_lsn), me->checkpoint_tli, lsn_format(fork));
 	return SUCCESS;
+}
+
+/*
+ * The term this stopped node knew last, from the worker's state file in
+ * its data directory (src/statefile.c writes "term=N" lines); 0 if it has
+ * none (a node that never saw an election).
+ */
+static int64
+stopped_node_term(const char *datadir)
+{
+	char		path[MAXPGPATH];
+	char	   *contents = NULL;
+	char	   *line;
+	char	   *save;
+	int64		term = 0;
+
+	if (!path_join(path, sizeof(path), datadir, "repmgr.state") ||
+		access(path, F_OK) != 0 ||
+		file_read(path, &contents) != SUCCESS || contents == NULL)
+		return 0;
+	for (line = strtok_r(contents, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strncmp(line, "term=", 5) == 0)
+			term = strtoll(line + 5, NULL, 10);
+	pfree(contents);
+	return term;
+}
+
+/*
+ * With a synchronous set managed (the primary's repmgr.synchronous), a
+ * node streams only from a primary whose heartbeats it accepts: one whose
+ * term is not older than its own (src/failover.c, follow_event).  A node
+ * that voted in a newer term, in an election that elected nobody, waits
+ * until --timeout for the primary's re-election in a newer term.  Not
+ * asked when pg_rewind runs: it copies the primary's state file.
+ */
+static int
+wait_current_term(RepmgrContext *ctx, const char *datadir, PrimaryInfo *p)
+{
+	int64		mine = stopped_node_term(datadir);
+	double		deadline = monotonic_seconds() + ctx->opts->timeout;
+	PGresult   *res;
+	int			rc;
+
+	if (mine == 0)
+		return SUCCESS;
+	for (;;)
+	{
+		bool		managed;
+		int64		term;
+
+		rc = db_query(p->conn, &res,
+					  "SELECT term, coalesce(current_setting('repmgr.synchronous', true), 'off') <> 'off' "
+					  "FROM repmgr.node_state()", 0, NULL);
+		if (rc != SUCCESS)
+			return rc;
+		term = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		managed = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+		PQclear(res);
+		if (!managed || term >= mine)
+			return SUCCESS;
+		if (monotonic_seconds() >= deadline)
+		{
+			log_error("node %d (\"%s\") is primary in term " INT64_FORMAT ", older than term " INT64_FORMAT " of this node",
+					  p->node_id, p->name, term, mine);
+			log_detail("This node voted in an election of a newer term that elected nobody; with a synchronous set managed it does not stream from a primary of an older term, which could count its acknowledgements.");
+			log_hint("The primary stands for re-election in a newer term while a running node of term " INT64_FORMAT " refuses its heartbeats; run node rejoin again then, or with a longer --timeout.",
+					 mine);
+			return ERR_BAD_CONFIG;
+		}
+		log_debug("waiting for node %d to be re-elected in term " INT64_FORMAT " or newer (now " INT64_FORMAT ")",
+				  p->node_id, mine, term);
+		sleep_ms(200);
+	}
 }
 
 static int
@@ -520,6 +597,8 @@ do_node_rejoin(RepmgrContext *ctx)
 	}
 	if (rc == SUCCESS)
 		rc = rewind_needed(&me, &primary, &rewind, &reason);
+	if (rc == SUCCESS && !rewind)
+		rc = wait_current_term(ctx, datadir, &primary);
 	if (rc == SUCCESS && rewind && !ctx->opts->force_rewind)
 	{
 		log_error("node %d cannot attach to node %d (\"%s\") without a rewind",

@@ -480,6 +480,29 @@ node_promote(bool force, int shut_down_primary)
 	return self->node_id;
 }
 
+/*
+ * With a synchronous set managed, a standby streams only from a primary
+ * whose heartbeats it accepts (failover.c's follow_event says why).
+ */
+static void
+require_current_primary(PeerState *primary)
+{
+	RepmgrDurableState durable;
+
+	if (repmgr_synchronous == SYNC_MODE_OFF)
+		return;
+	shmem_get_durable(&durable);
+	if (dc_accept_heartbeat(primary->term, durable.term, false))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("node %d (\"%s\") is primary in term " INT64_FORMAT ", older than term " INT64_FORMAT " of this node",
+					primary->node->node_id, primary->node->name, primary->term, durable.term),
+			 errdetail("This node voted in an election of a newer term; with repmgr.synchronous = %s it does not stream from a primary of an older term, which could count its acknowledgements.",
+					   repmgr_synchronous == SYNC_MODE_STRICT ? "strict" : "on"),
+			 errhint("Wait: that primary stands for re-election in a newer term while this node refuses its heartbeats, and is followed then.")));
+}
+
 /* would target stream, directly or not, from self? */
 static bool
 is_downstream_of(List *nodes, NodeInfo *target, int self_id)
@@ -527,6 +550,7 @@ node_follow(int upstream_node_id)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("no running primary found"),
 				 errhint("Promote a standby first.")));
+	require_current_primary(primary);
 
 	if (upstream_node_id == InvalidNodeId)
 		target = primary;

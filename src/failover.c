@@ -156,6 +156,23 @@ follow_event(WorkerCtx *ctx, PeerState *target, PeerState *primary)
 									  target->node->node_id));
 		return EV_OK;
 	}
+
+	/*
+	 * With a synchronous set managed, stream only from a primary whose
+	 * heartbeats this node accepts (sim/README.md, SR_REJOIN): a primary
+	 * of an older term than this node's may still release commits with
+	 * this node's acknowledgement, which (h) forbids after its vote.  This
+	 * node refuses that primary's heartbeats, so it stands for re-election
+	 * in a term above, and is followed then.
+	 */
+	if (repmgr_synchronous != SYNC_MODE_OFF && primary != NULL &&
+		!dc_accept_heartbeat(primary->term, ctx->durable.term, false))
+	{
+		say_reason(ctx, LOG,
+				   psprintf("not following node %d yet: it is primary in term " INT64_FORMAT ", older than term " INT64_FORMAT " of this node; waiting for its re-election",
+							primary->node->node_id, primary->term, ctx->durable.term));
+		return EV_OK;
+	}
 	f = follow_check(&ctx->position, target->timeline,
 					 target == primary ? target->switch_lsn : InvalidXLogRecPtr);
 	if (f == DC_FOLLOW_WAIT_REPLAY)
