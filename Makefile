@@ -26,6 +26,7 @@ OBJS = \
 	src/events.o \
 	src/failover.o \
 	src/fence.o \
+	src/followrec.o \
 	src/fsm.o \
 	src/guc.o \
 	src/http.o \

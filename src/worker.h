@@ -200,11 +200,13 @@ extern void act_upstream_failed(WorkerCtx *ctx);
 extern void act_upstream_back(WorkerCtx *ctx);
 extern void act_reconnect_upstream(WorkerCtx *ctx);
 extern void act_repair_record(WorkerCtx *ctx);
+extern void witness_copy_metadata(WorkerCtx *ctx, NodeInfo *primary);
+extern int	monitoring_state_for_role(WorkerCtx *ctx);
+
+/* followrec.c: the record of a follow, written on the primary */
 extern bool worker_record_follow(WorkerCtx *ctx, NodeInfo *target,
 								 const char *primary_conninfo,
 								 const char *worker_event, bool by_command);
-extern void witness_copy_metadata(WorkerCtx *ctx, NodeInfo *primary);
-extern int	monitoring_state_for_role(WorkerCtx *ctx);
 
 /* failover.c: decisions and their actions */
 extern WorkerEvent observe_degraded(WorkerCtx *ctx);
