@@ -11,6 +11,10 @@
 #    Addresses: bridge 10.77.0.1/24 in the root namespace (where the test
 #    and its probers run); node i is 10.77.0.(10+i) in namespace rpm<i>,
 #    port 5432, and also listens on 127.0.0.1 inside its namespace.
+#
+#    REPMGR_NETNS_SLOT=s (0 to 9) gives every name and address its own
+#    slot (bridge brrpm<s>, namespaces rpm<s>_<i>, network 10.77.(10+s)),
+#    so that two checkouts can run their partition tests side by side.
 
 package NetnsCluster;
 
@@ -26,8 +30,11 @@ use Time::HiRes qw(time usleep);
 
 our @EXPORT = qw(netns_available netns_setup);
 
-my $BRIDGE = 'brrpm';
-my $NET    = '10.77.0';
+my $SLOT   = $ENV{REPMGR_NETNS_SLOT} // '';
+croak "REPMGR_NETNS_SLOT must be a digit" unless $SLOT =~ /^\d?$/;
+my $BRIDGE = "brrpm$SLOT";
+my $NET    = '10.77.' . ($SLOT eq '' ? 0 : 10 + $SLOT);
+my $NS     = $SLOT eq '' ? 'rpm' : "rpm${SLOT}_";
 my $USER   = $ENV{REPMGR_TEST_USER} // 'repmgrtest';
 my @all_nodes;
 my $network_up = 0;
@@ -51,10 +58,10 @@ sub run_or_die
 sub netns_available
 {
 	return "network namespaces need root (run \"make test\" as root)" if $> != 0;
-	run_quiet('ip', 'netns', 'del', 'rpmprobe');
+	run_quiet('ip', 'netns', 'del', "${NS}probe");
 	return "this machine does not allow creating network namespaces (ip netns add failed)"
-	  unless run_quiet('ip', 'netns', 'add', 'rpmprobe');
-	run_quiet('ip', 'netns', 'del', 'rpmprobe');
+	  unless run_quiet('ip', 'netns', 'add', "${NS}probe");
+	run_quiet('ip', 'netns', 'del', "${NS}probe");
 	return "user $USER does not exist" unless defined getpwnam($USER);
 	return undef;
 }
@@ -73,8 +80,8 @@ sub teardown_network
 {
 	for my $i (1 .. 9)
 	{
-		run_quiet('ip', 'netns', 'del', "rpm$i");
-		run_quiet('ip', 'link', 'del', "vrpm$i");
+		run_quiet('ip', 'netns', 'del', "$NS$i");
+		run_quiet('ip', 'link', 'del', "v$NS$i");
 	}
 	run_quiet('ip', 'link', 'del', $BRIDGE);
 	return;
@@ -99,8 +106,8 @@ sub new
 	my $self = bless {
 		name => $name,
 		idx => $idx,
-		ns => "rpm$idx",
-		veth => "vrpm$idx",
+		ns => "$NS$idx",
+		veth => "v$NS$idx",
 		ip => "$NET." . (10 + $idx),
 		port => 5432,
 		dir => "$base/$name",
