@@ -35,6 +35,7 @@ OBJS = \
 	src/http_routes.o \
 	src/lease.o \
 	src/localnode.o \
+	src/monoclock.o \
 	src/monitor.o \
 	src/nodes.o \
 	src/peers.o \

@@ -234,7 +234,7 @@ follow_record(NodeInfo *self, NodeInfo *target, const char *primary_conninfo,
 void
 promote_server(void)
 {
-	TimestampTz deadline;
+	MonoTime	deadline;
 
 	if (!DatumGetBool(DirectFunctionCall2(pg_promote, BoolGetDatum(false),
 										  Int32GetDatum(60))))
@@ -242,10 +242,10 @@ promote_server(void)
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not signal the postmaster to promote")));
 
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), PROMOTE_WAIT_MS);
+	deadline = MonoPlusMs(mono_now(), PROMOTE_WAIT_MS);
 	while (RecoveryInProgress())
 	{
-		if (GetCurrentTimestamp() >= deadline)
+		if (mono_now() >= deadline)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("server did not finish promotion within %d seconds",
@@ -275,12 +275,11 @@ promote_server(void)
 static void
 wait_for_writes_allowed(void)
 {
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													   PROMOTE_WAIT_MS);
+	MonoTime	deadline = MonoPlusMs(mono_now(), PROMOTE_WAIT_MS);
 	bool		superseded;
 
-	while (!shmem_writes_allowed(GetCurrentTimestamp(), &superseded) && !superseded &&
-		   GetCurrentTimestamp() < deadline)
+	while (!shmem_writes_allowed(mono_now(), &superseded) && !superseded &&
+		   mono_now() < deadline)
 	{
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 10, PG_WAIT_EXTENSION);

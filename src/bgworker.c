@@ -176,8 +176,8 @@ load_facts(void)
 static long
 wait_time_ms(void)
 {
-	TimestampTz now = GetCurrentTimestamp();
-	TimestampTz next = ctx.next_check;
+	MonoTime	now = mono_now();
+	MonoTime	next = ctx.next_check;
 	long		ms;
 
 	switch (ctx.state)
@@ -199,7 +199,7 @@ wait_time_ms(void)
 		default:
 			break;
 	}
-	ms = TimestampDifferenceMilliseconds(now, next);
+	ms = mono_diff_ms(now, next);
 	/* a standby looks at its WAL receiver often: it is only shared memory */
 	if (ctx.position.in_recovery)
 		ms = Min(ms, 200);

@@ -97,7 +97,7 @@ static PeerState *
 poll_others(WorkerCtx *ctx, int *npeers)
 {
 	worker_close_peer_links(ctx);
-	ctx->peer_links_opened = GetCurrentTimestamp();
+	ctx->peer_links_opened = mono_now();
 	return peers_poll_over(ctx->nodes, repmgr_node_id, ctx->lost_primary_id,
 						   ctx->status.role != NODE_TYPE_WITNESS,
 						   peer_link_conn, ctx, npeers);
@@ -381,12 +381,11 @@ decide_failover(WorkerCtx *ctx, PeerState *peers, int npeers)
 			say_reason(ctx, LOG,
 					   psprintf("waiting for the lease of the primary to expire (%ld ms of %d ms without a primary's heartbeat)",
 								(long) view.heard_ago_ms, timing.silence_ms));
-			ctx->next_decision = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-															 verdict.wait_ms);
+			ctx->next_decision = MonoPlusMs(mono_now(), verdict.wait_ms);
 			break;
 		case DC_FO_REPLAY_WAIT:
 			say_reason(ctx, LOG, "this node is the best candidate; waiting for replay to apply the WAL it received");
-			ctx->next_decision = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 20);
+			ctx->next_decision = MonoPlusMs(mono_now(), 20);
 			break;
 		case DC_FO_SYNC_TOO_FEW:
 			say_reason(ctx, WARNING,
@@ -424,7 +423,7 @@ decide_failover(WorkerCtx *ctx, PeerState *peers, int npeers)
 WorkerEvent
 observe_degraded(WorkerCtx *ctx)
 {
-	TimestampTz now = GetCurrentTimestamp();
+	MonoTime	now = mono_now();
 	PeerState  *peers;
 	PeerState  *primary;
 	WorkerEvent ev;
@@ -445,10 +444,10 @@ observe_degraded(WorkerCtx *ctx)
 
 	if (now < ctx->next_decision)
 		return EV_OK;
-	ctx->next_decision = TimestampTzPlusMilliseconds(now, repmgr_monitor_interval_ms);
+	ctx->next_decision = MonoPlusMs(now, repmgr_monitor_interval_ms);
 
 	/* the upstream is back (not asked again right after the last attempt) */
-	if (TimestampDifferenceExceeds(ctx->upstream_failed_at, now,
+	if (mono_exceeds(ctx->upstream_failed_at, now,
 								   repmgr_reconnect_interval_ms) &&
 		upstream_back(ctx))
 		return EV_UPSTREAM_OK;
@@ -502,8 +501,7 @@ act_election_begin(WorkerCtx *ctx)
 {
 	/* above every term the decision's poll of the peers saw, just now */
 	ctx->election_term = Max(ctx->durable.term, ctx->decision_max_term) + 1;
-	ctx->wait_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													 failover_election_timeout_ms());
+	ctx->wait_deadline = MonoPlusMs(mono_now(), failover_election_timeout_ms());
 	ctx->election_round = 0;
 	ctx->status.elections++;
 	ereport(LOG,
@@ -539,7 +537,7 @@ observe_election(WorkerCtx *ctx)
 	req.candidate_timeline = ctx->position.timeline;
 	own = failover_decide_vote(&req, NULL, 0);
 	own_pending = (own == DC_DENY_RECEIVING &&
-				   GetCurrentTimestamp() < ctx->wait_deadline);
+				   mono_now() < ctx->wait_deadline);
 	if (own_pending)
 	{
 		/*
@@ -575,7 +573,7 @@ observe_election(WorkerCtx *ctx)
 	 * too: none is left from long ago.
 	 */
 	if (ctx->election_round == 0 &&
-		TimestampDifferenceExceeds(ctx->peer_links_opened, GetCurrentTimestamp(),
+		mono_exceeds(ctx->peer_links_opened, mono_now(),
 								   repmgr_monitor_interval_ms))
 		worker_close_peer_links(ctx);
 	elevel = (ctx->election_round++ == 0) ? LOG : DEBUG1;
@@ -586,7 +584,7 @@ observe_election(WorkerCtx *ctx)
 	if (!dc_has_quorum(votes, total))
 	{
 		/* others may not have confirmed the loss yet: ask again shortly */
-		if (count.may_change && GetCurrentTimestamp() < ctx->wait_deadline)
+		if (count.may_change && mono_now() < ctx->wait_deadline)
 		{
 			if (elevel == LOG)
 				ereport(LOG,
@@ -614,7 +612,7 @@ observe_election(WorkerCtx *ctx)
 								   sync_set_text(&ctx->election_sync),
 								   ctx->election_sync.version);
 
-		if (GetCurrentTimestamp() < ctx->wait_deadline)
+		if (mono_now() < ctx->wait_deadline)
 		{
 			say_reason(ctx, LOG, psprintf("%s; asking again", why));
 			return EV_OK;
@@ -650,15 +648,14 @@ act_election_lost(WorkerCtx *ctx)
 	long		backoff = repmgr_monitor_interval_ms +
 		(long) (random() % Max(repmgr_reconnect_interval_ms, 1));
 
-	ctx->next_decision = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), backoff);
+	ctx->next_decision = MonoPlusMs(mono_now(), backoff);
 	ctx->reason[0] = '\0';
 }
 
 void
 act_wait_primary_begin(WorkerCtx *ctx)
 {
-	ctx->wait_deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													 failover_election_timeout_ms());
+	ctx->wait_deadline = MonoPlusMs(mono_now(), failover_election_timeout_ms());
 	ctx->next_decision = 0;
 	ereport(LOG,
 			(errmsg("repmgr worker: node %d is the best candidate; waiting for it to be promoted",
@@ -668,7 +665,7 @@ act_wait_primary_begin(WorkerCtx *ctx)
 WorkerEvent
 observe_waiting(WorkerCtx *ctx)
 {
-	TimestampTz now = GetCurrentTimestamp();
+	MonoTime	now = mono_now();
 	PeerState  *peers;
 	PeerState  *primary;
 	int			npeers;
@@ -688,7 +685,7 @@ observe_waiting(WorkerCtx *ctx)
 	}
 	if (now < ctx->next_decision)
 		return EV_OK;
-	ctx->next_decision = TimestampTzPlusMilliseconds(now, Min(repmgr_monitor_interval_ms, 250));
+	ctx->next_decision = MonoPlusMs(now, Min(repmgr_monitor_interval_ms, 250));
 
 	if (upstream_back(ctx))
 		return EV_UPSTREAM_OK;
@@ -707,9 +704,9 @@ observe_waiting(WorkerCtx *ctx)
 static void
 wait_until_promoted(void)
 {
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 60000);
+	MonoTime	deadline = MonoPlusMs(mono_now(), 60000);
 
-	while (RecoveryInProgress() && GetCurrentTimestamp() < deadline)
+	while (RecoveryInProgress() && mono_now() < deadline)
 	{
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 10, PG_WAIT_EXTENSION);
@@ -954,7 +951,7 @@ observe_fenced(WorkerCtx *ctx)
 		return EV_DEMOTED;
 	if (ctx->self == NULL)
 		return EV_NOT_READY;
-	if (GetCurrentTimestamp() < ctx->next_heartbeat)
+	if (mono_now() < ctx->next_heartbeat)
 		return EV_OK;
 	primary_heartbeat_round(ctx, &superseded);
 	if (superseded && !ctx->durable.fenced)

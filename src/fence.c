@@ -45,7 +45,7 @@ fenced_now(bool *superseded)
 	*superseded = false;
 	if (RecoveryInProgress())
 		return false;
-	return !shmem_writes_allowed(GetCurrentTimestamp(), superseded);
+	return !shmem_writes_allowed(mono_now(), superseded);
 }
 
 static void

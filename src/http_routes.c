@@ -47,6 +47,7 @@
 typedef struct HttpFacts
 {
 	TimestampTz now;
+	MonoTime	mono;			/* the lease's clock, at the same moment */
 	bool		shmem;			/* repmgr's shared state exists */
 	WorkerStatus worker;
 	bool		worker_running;
@@ -54,7 +55,7 @@ typedef struct HttpFacts
 	bool		writes_allowed;
 	bool		fenced;
 	bool		lease_enforced;
-	TimestampTz lease_expiry;
+	MonoTime	lease_expiry;
 	TimestampTz heartbeat_at;
 
 	bool		in_recovery;
@@ -72,10 +73,11 @@ gather_facts(HttpFacts *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->now = GetCurrentTimestamp();
+	f->mono = mono_now();
 	f->shmem = shmem_worker_status(&f->worker);
 	f->worker_running = f->shmem && f->worker.pid != 0;
 	shmem_get_durable(&f->durable);
-	f->writes_allowed = shmem_writes_allowed(f->now, &f->fenced);
+	f->writes_allowed = shmem_writes_allowed(f->mono, &f->fenced);
 	f->fenced = f->fenced || f->durable.fenced;
 	if (f->shmem)
 	{
@@ -336,7 +338,7 @@ metrics_body(StringInfo buf, const HttpFacts *f, const HttpCounters *counters)
 		   f->lease_enforced);
 	metric(buf, "repmgr_lease_remaining_seconds", "gauge",
 		   "Time until the write lease of this primary runs out (NaN: no lease enforced).",
-		   f->lease_enforced ? (double) (f->lease_expiry - f->now) / USECS_PER_SEC : NAN);
+		   f->lease_enforced ? (double) (f->lease_expiry - f->mono) / USECS_PER_SEC : NAN);
 
 	metric(buf, "repmgr_failovers_total", "counter", "Promotions of this node by its worker.",
 		   f->worker.promotions);

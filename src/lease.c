@@ -29,7 +29,7 @@
 typedef struct HeartbeatRound
 {
 	WorkerCtx  *ctx;
-	TimestampTz sent;
+	MonoTime	sent;
 	RemoteOp   *ops;
 	PeerLink  **links;
 	int			n;
@@ -66,7 +66,7 @@ publish_lease(HeartbeatRound *hr)
 	for (i = 0; i < hr->n; i++)
 		acks[i] = hr->links[i]->last_ack_sent / 1000;
 	expiry = dc_lease_expiry(acks, hr->n, hr->total, &hr->timing);
-	shmem_set_lease(true, expiry == 0 ? 0 : (TimestampTz) expiry * 1000);
+	shmem_set_lease(true, expiry == 0 ? 0 : (MonoTime) expiry * 1000);
 	pfree(acks);
 }
 
@@ -171,7 +171,7 @@ stand_for_reelection(HeartbeatRound *hr, int64 newer_term)
 
 	for (i = 0; i < hr->n; i++)
 		if (hr->links[i]->rejected_since != 0 &&
-			TimestampDifferenceMilliseconds(hr->links[i]->rejected_since, hr->sent) <
+			mono_diff_ms(hr->links[i]->rejected_since, hr->sent) <
 			hr->timing.election_timeout_ms)
 			return;
 
@@ -201,7 +201,7 @@ stand_for_reelection(HeartbeatRound *hr, int64 newer_term)
 	/* the next attempt after another election timeout */
 	for (i = 0; i < hr->n; i++)
 		if (hr->links[i]->rejected_since != 0)
-			hr->links[i]->rejected_since = GetCurrentTimestamp();
+			hr->links[i]->rejected_since = mono_now();
 	if (!dc_has_quorum(votes, nodes_count_active(ctx->nodes)))
 	{
 		ereport(LOG,
@@ -237,12 +237,11 @@ primary_heartbeat_round(WorkerCtx *ctx, bool *superseded)
 	*superseded = false;
 	memset(&hr, 0, sizeof(hr));
 	hr.ctx = ctx;
-	hr.sent = GetCurrentTimestamp();
+	hr.sent = mono_now();
 	hr.total = nodes_count_active(ctx->nodes);
 	failover_timing(&hr.timing);
 	hr.enforced = lease_enforced(hr.total);
-	ctx->next_heartbeat = TimestampTzPlusMilliseconds(hr.sent,
-													  hr.timing.heartbeat_interval_ms);
+	ctx->next_heartbeat = MonoPlusMs(hr.sent, hr.timing.heartbeat_interval_ms);
 	params[0] = psprintf("%d", repmgr_node_id);
 	params[1] = psprintf(INT64_FORMAT, ctx->durable.term);
 	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(GetFlushRecPtr(NULL)));
@@ -313,7 +312,7 @@ primary_lease_valid(void)
 {
 	bool		fenced;
 
-	return shmem_writes_allowed(GetCurrentTimestamp(), &fenced);
+	return shmem_writes_allowed(mono_now(), &fenced);
 }
 
 /* the primary's observation (monitor.c's observe_primary) */

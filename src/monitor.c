@@ -71,8 +71,7 @@ say_not_ready(WorkerCtx *ctx, const char *why, const char *hint)
 WorkerEvent
 observe_startup(WorkerCtx *ctx)
 {
-	ctx->next_check = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-												  repmgr_monitor_interval_ms);
+	ctx->next_check = MonoPlusMs(mono_now(), repmgr_monitor_interval_ms);
 	if (repmgr_node_id == InvalidNodeId)
 	{
 		say_not_ready(ctx, "repmgr.node_id is not set",
@@ -283,7 +282,7 @@ probe_failed(RemoteStatus status)
  */
 static void
 track_primary_from_cascade(WorkerCtx *ctx, bool seen, RemoteStatus status,
-						   TimestampTz now)
+						   MonoTime now)
 {
 	long		window = (long) (repmgr_reconnect_attempts - 1) * repmgr_reconnect_interval_ms;
 
@@ -297,8 +296,8 @@ track_primary_from_cascade(WorkerCtx *ctx, bool seen, RemoteStatus status,
 		ctx->primary_failing_since = now;
 	/* look again at the pace of reconnect attempts */
 	ctx->next_check = Min(ctx->next_check,
-						  TimestampTzPlusMilliseconds(now, repmgr_reconnect_interval_ms));
-	if (TimestampDifferenceMilliseconds(ctx->primary_failing_since, now) >= window)
+						  MonoPlusMs(now, repmgr_reconnect_interval_ms));
+	if (mono_diff_ms(ctx->primary_failing_since, now) >= window)
 		ctx->status.primary_lost = true;
 }
 
@@ -310,7 +309,7 @@ track_primary_from_cascade(WorkerCtx *ctx, bool seen, RemoteStatus status,
 static bool
 check_upstream(WorkerCtx *ctx)
 {
-	TimestampTz now = GetCurrentTimestamp();
+	MonoTime	now = mono_now();
 	NodeInfo   *up = worker_node(ctx, ctx->upstream_id);
 	NodeInfo   *primary = nodes_active_primary(ctx->nodes);
 	PeerLink   *plink = NULL;
@@ -319,7 +318,7 @@ check_upstream(WorkerCtx *ctx)
 	bool		ok;
 	XLogRecPtr	primary_lsn = InvalidXLogRecPtr;
 
-	ctx->next_check = TimestampTzPlusMilliseconds(now, repmgr_monitor_interval_ms);
+	ctx->next_check = MonoPlusMs(now, repmgr_monitor_interval_ms);
 	if (up == NULL)
 	{
 		worker_set_error(ctx, "upstream node %d is not registered", ctx->upstream_id);
@@ -351,7 +350,7 @@ check_upstream(WorkerCtx *ctx)
 						 up->node_id, ops[0].rc->error);
 	if (ok)
 	{
-		ctx->status.upstream_last_seen = now;
+		ctx->status.upstream_last_seen = GetCurrentTimestamp();
 		if (ops[0].result && primary && up->node_id == primary->node_id)
 			primary_lsn = DatumGetLSN(DirectFunctionCall1(pg_lsn_in,
 														  CStringGetDatum(PQgetvalue(ops[0].result, 0, 1))));
@@ -372,7 +371,7 @@ check_upstream(WorkerCtx *ctx)
 		ctx->status.primary_node_id = primary->node_id;
 		ctx->status.primary_visible = seen;
 		if (seen)
-			ctx->status.primary_last_seen = now;
+			ctx->status.primary_last_seen = GetCurrentTimestamp();
 		if (n == 2)
 			track_primary_from_cascade(ctx, seen, ops[1].rc->status, now);
 		if (n == 2 && ops[1].result)
@@ -446,7 +445,7 @@ observe_standby(WorkerCtx *ctx)
 		ctx->next_check = 0;
 	ctx->walreceiver_was_streaming = streaming;
 
-	if (GetCurrentTimestamp() < ctx->next_check)
+	if (mono_now() < ctx->next_check)
 		return EV_OK;
 	sync_observe_standby(ctx);
 	if (!check_upstream(ctx))
@@ -466,8 +465,8 @@ observe_standby(WorkerCtx *ctx)
 		from == ctx->record_written)
 		ctx->record_stale_since = 0;
 	else if (ctx->record_stale_since == 0)
-		ctx->record_stale_since = GetCurrentTimestamp();
-	else if (TimestampDifferenceExceeds(ctx->record_stale_since, GetCurrentTimestamp(),
+		ctx->record_stale_since = mono_now();
+	else if (mono_exceeds(ctx->record_stale_since, mono_now(),
 										repmgr_monitor_interval_ms / 2))
 		return EV_RECORD_STALE;
 	return EV_OK;
@@ -565,8 +564,7 @@ witness_copy_metadata(WorkerCtx *ctx, NodeInfo *primary)
 {
 	RemoteOp	op;
 
-	ctx->next_witness_copy = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														 WITNESS_COPY_INTERVAL_MS);
+	ctx->next_witness_copy = MonoPlusMs(mono_now(), WITNESS_COPY_INTERVAL_MS);
 	if (ctx->upstream_conn == NULL)
 		ctx->upstream_conn = remote_conn_new();
 	memset(&op, 0, sizeof(op));
@@ -606,13 +604,13 @@ observe_witness(WorkerCtx *ctx)
 		ctx->follow_term = 0;
 		return EV_NEW_PRIMARY;
 	}
-	if (GetCurrentTimestamp() < ctx->next_check &&
-		GetCurrentTimestamp() < ctx->next_witness_copy)
+	if (mono_now() < ctx->next_check &&
+		mono_now() < ctx->next_witness_copy)
 		return EV_OK;
 	if (!check_upstream(ctx))
 		return EV_UPSTREAM_LOST;
 	up = worker_node(ctx, ctx->upstream_id);
-	if (up != NULL && GetCurrentTimestamp() >= ctx->next_witness_copy &&
+	if (up != NULL && mono_now() >= ctx->next_witness_copy &&
 		remote_is_open(ctx->upstream_conn))
 		witness_copy_metadata(ctx, up);
 	return EV_OK;
@@ -627,7 +625,7 @@ void
 act_suspect_begin(WorkerCtx *ctx)
 {
 	ctx->attempts = 0;
-	ctx->lost_since = GetCurrentTimestamp();
+	ctx->lost_since = mono_now();
 	ctx->next_attempt = ctx->lost_since;
 	ctx->status.upstream_failures++;
 	ctx->status.primary_visible = false;
@@ -636,7 +634,7 @@ act_suspect_begin(WorkerCtx *ctx)
 WorkerEvent
 observe_suspect(WorkerCtx *ctx)
 {
-	TimestampTz start = GetCurrentTimestamp();
+	MonoTime	start = mono_now();
 	NodeInfo   *up = worker_node(ctx, ctx->upstream_id);
 	RemoteOp	op;
 	bool		ok;
@@ -684,7 +682,7 @@ observe_suspect(WorkerCtx *ctx)
 	ereport(LOG,
 			(errmsg("repmgr worker: sleeping %d ms until next reconnection attempt",
 					repmgr_reconnect_interval_ms)));
-	ctx->next_attempt = TimestampTzPlusMilliseconds(start, repmgr_reconnect_interval_ms);
+	ctx->next_attempt = MonoPlusMs(start, repmgr_reconnect_interval_ms);
 	return EV_UPSTREAM_PENDING;
 }
 
@@ -696,7 +694,7 @@ act_upstream_failed(WorkerCtx *ctx)
 	bool		was_primary = (primary != NULL && primary->node_id == ctx->upstream_id);
 
 	ctx->lost_primary_id = was_primary ? ctx->upstream_id : InvalidNodeId;
-	ctx->upstream_failed_at = GetCurrentTimestamp();
+	ctx->upstream_failed_at = mono_now();
 	ctx->status.primary_lost = was_primary;
 	ctx->status.primary_visible = !was_primary && ctx->status.primary_visible;
 	ctx->next_decision = 0;
@@ -796,14 +794,13 @@ observe_primary(WorkerCtx *ctx)
 		return EV_DEMOTED;
 	if (ctx->self == NULL)
 		return EV_NOT_READY;
-	if (GetCurrentTimestamp() < ctx->next_heartbeat)
+	if (mono_now() < ctx->next_heartbeat)
 		return EV_OK;
 	ev = primary_lease_event(ctx);
 	/* heartbeats run faster than monitoring: downstream at its own pace */
-	if (GetCurrentTimestamp() >= ctx->next_downstream)
+	if (mono_now() >= ctx->next_downstream)
 	{
-		ctx->next_downstream = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														   repmgr_monitor_interval_ms);
+		ctx->next_downstream = MonoPlusMs(mono_now(), repmgr_monitor_interval_ms);
 		track_downstream(ctx);
 		if (sync_observe_primary(ctx) && ev == EV_OK)
 			ev = EV_SYNC_CHANGE;

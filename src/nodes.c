@@ -275,13 +275,11 @@ apply_locally(MetadataBatch *batch)
 static void
 wait_for_local_replay(XLogRecPtr lsn)
 {
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													   REPMGR_METADATA_WAIT_MS);
+	MonoTime	deadline = MonoPlusMs(mono_now(), REPMGR_METADATA_WAIT_MS);
 
 	while (RecoveryInProgress() && GetXLogReplayRecPtr(NULL) < lsn)
 	{
-		long		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-																deadline);
+		long		remaining = mono_diff_ms(mono_now(), deadline);
 
 		if (remaining <= 0)
 		{

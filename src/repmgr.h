@@ -19,6 +19,7 @@
 #include "nodes/pg_list.h"
 
 #include "decide.h"
+#include "monoclock.h"
 #include "settings.h"			/* REPMGR_MAX_NODES, FailoverMode, SyncMode */
 
 #define REPMGR_SCHEMA			"repmgr"
@@ -299,12 +300,12 @@ extern dc_ms shmem_heard_ago_ms(int *primary_id, int64 *term);
 extern bool shmem_refuses_primary(int primary_id);
 extern void shmem_set_follow_notice(int primary_id, int64 term);
 extern int	shmem_take_follow_notice(int64 *term);
-extern void shmem_set_lease(bool enforced, TimestampTz expiry);
+extern void shmem_set_lease(bool enforced, MonoTime expiry);
 extern void shmem_arm_lease(bool armed);
-extern void shmem_get_lease(bool *enforced, TimestampTz *expiry);
+extern void shmem_get_lease(bool *enforced, MonoTime *expiry);
 extern bool shmem_database_missing(void);
 extern void shmem_set_database_missing(bool missing);
-extern bool shmem_writes_allowed(TimestampTz now, bool *fenced);
+extern bool shmem_writes_allowed(MonoTime now, bool *fenced);
 extern bool shmem_event_push(const QueuedEvent *ev);
 extern int	shmem_event_peek(QueuedEvent *out, int max);
 extern void shmem_event_consume(int n);

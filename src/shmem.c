@@ -52,23 +52,23 @@ typedef struct RepmgrShared
 	/* from peers: the last heartbeat or notice of a primary accepted */
 	int			heartbeat_primary_id;
 	int64		heartbeat_term;
-	TimestampTz heartbeat_at;	/* the server's start until one arrives */
-	TimestampTz other_heard_at; /* (k) the last heartbeat or notice accepted
+	MonoTime	heartbeat_at;	/* the server's start until one arrives */
+	MonoTime	other_heard_at; /* (k) the last heartbeat or notice accepted
 								 * from a node other than heartbeat_primary_id:
 								 * the server's start until known, since a
 								 * restarted node may have acknowledged any
 								 * primary just before */
 	int			refused_primary_id; /* the last heartbeat refused: whose */
-	TimestampTz refused_at;		/* ... and when */
+	MonoTime	refused_at;		/* ... and when */
 	int			granted_to;		/* last new grant (not durable: see decide.c) */
-	TimestampTz granted_at;
+	MonoTime	granted_at;
 	XLogRecPtr	heartbeat_lsn;	/* the primary's flush position it carried */
 	int			follow_primary_id;	/* notify_follow(); InvalidNodeId: none */
 	int64		follow_term;
 
 	/* the primary's write lease: commits are refused after it */
 	bool		lease_enforced;
-	TimestampTz lease_expiry;
+	MonoTime	lease_expiry;
 
 	/*
 	 * (h): a member of the synchronous set stops receiving before it votes
@@ -78,8 +78,8 @@ typedef struct RepmgrShared
 	 * Writing primary_conninfo again (a follow, a restore) clears them.
 	 */
 	int64		rcv_stop_term;	/* asked, for a vote in this term; 0: not */
-	TimestampTz rcv_stopped_at; /* cleared and reloaded then; 0: not */
-	TimestampTz rcv_gone_since; /* no WAL receiver seen since; 0: one ran */
+	MonoTime	rcv_stopped_at; /* cleared and reloaded then; 0: not */
+	MonoTime	rcv_gone_since; /* no WAL receiver seen since; 0: one ran */
 	char		rcv_saved_conninfo[MAXCONNINFO];	/* what was cleared */
 
 	/* the worker found repmgr.database missing: wait before connecting */
@@ -124,7 +124,7 @@ shmem_startup(void)
 		shared->lease_enforced = shared->durable.lease_armed;
 		shared->lease_expiry = 0;
 		/* a restarted node may have acknowledged a primary just before */
-		shared->heartbeat_at = GetCurrentTimestamp();
+		shared->heartbeat_at = mono_now();
 		shared->other_heard_at = shared->heartbeat_at;
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -266,16 +266,13 @@ shmem_decide_vote(DcVoter *voter, const DcVoteRequest *req,
 	voter->term = copy.term;
 	voter->voted_term = copy.voted_term;
 	voter->voted_for = copy.voted_for;
-	voter->heard_ago_ms = TimestampDifferenceMilliseconds(shared->heartbeat_at,
-														  GetCurrentTimestamp());
+	voter->heard_ago_ms = mono_diff_ms(shared->heartbeat_at, mono_now());
 	/* (k)-strict: the one node it heard within the silence, if only one */
 	voter->follows = 0;
-	if (TimestampDifferenceMilliseconds(shared->other_heard_at,
-										GetCurrentTimestamp()) >= timing->silence_ms)
+	if (mono_diff_ms(shared->other_heard_at, mono_now()) >= timing->silence_ms)
 		voter->follows = shared->heartbeat_primary_id;
 	voter->granted_to = shared->granted_to;
-	voter->granted_ago_ms = TimestampDifferenceMilliseconds(shared->granted_at,
-															GetCurrentTimestamp());
+	voter->granted_ago_ms = mono_diff_ms(shared->granted_at, mono_now());
 	vote = dc_decide_vote(voter, req, timing);
 	if (dc_vote_records(vote))
 	{
@@ -289,7 +286,7 @@ shmem_decide_vote(DcVoter *voter, const DcVoteRequest *req,
 			 voter->granted_ago_ms >= timing->silence_ms))
 		{
 			shared->granted_to = req->candidate;
-			shared->granted_at = GetCurrentTimestamp();
+			shared->granted_at = mono_now();
 		}
 		copy.term = req->term;
 		copy.voted_term = req->term;
@@ -439,7 +436,7 @@ shmem_wake_worker(void)
 static void
 heard_primary(int primary_id, int64 term)
 {
-	TimestampTz now = GetCurrentTimestamp();
+	MonoTime	now = mono_now();
 
 	if (primary_id != shared->heartbeat_primary_id)
 		shared->other_heard_at = shared->heartbeat_at;
@@ -469,7 +466,7 @@ shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, int64 *our_term)
 	else
 	{
 		shared->refused_primary_id = primary_id;
-		shared->refused_at = GetCurrentTimestamp();
+		shared->refused_at = mono_now();
 	}
 	*our_term = shared->durable.term;
 	LWLockRelease(shared->lock);
@@ -513,7 +510,7 @@ shmem_refuses_primary(int primary_id)
 dc_ms
 shmem_heard_ago_ms(int *primary_id, int64 *term)
 {
-	TimestampTz at;
+	MonoTime	at;
 
 	LWLockAcquire(shared->lock, LW_SHARED);
 	at = shared->heartbeat_at;
@@ -522,7 +519,7 @@ shmem_heard_ago_ms(int *primary_id, int64 *term)
 	if (term)
 		*term = shared->heartbeat_term;
 	LWLockRelease(shared->lock);
-	return TimestampDifferenceMilliseconds(at, GetCurrentTimestamp());
+	return mono_diff_ms(at, mono_now());
 }
 
 /*
@@ -568,7 +565,7 @@ shmem_take_follow_notice(int64 *term)
  */
 
 void
-shmem_set_lease(bool enforced, TimestampTz expiry)
+shmem_set_lease(bool enforced, MonoTime expiry)
 {
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	shared->lease_enforced = enforced;
@@ -596,7 +593,7 @@ shmem_arm_lease(bool armed)
 
 /* the lease of this primary, for monitoring (the HTTP endpoint) */
 void
-shmem_get_lease(bool *enforced, TimestampTz *expiry)
+shmem_get_lease(bool *enforced, MonoTime *expiry)
 {
 	LWLockAcquire(shared->lock, LW_SHARED);
 	*enforced = shared->lease_enforced;
@@ -622,7 +619,7 @@ shmem_set_database_missing(bool missing)
  * words written by one process, checked on every commit.
  */
 bool
-shmem_writes_allowed(TimestampTz now, bool *fenced)
+shmem_writes_allowed(MonoTime now, bool *fenced)
 {
 	if (shared == NULL)
 		return true;
@@ -733,7 +730,7 @@ void
 shmem_rcv_set_stopped(const char *saved)
 {
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	shared->rcv_stopped_at = GetCurrentTimestamp();
+	shared->rcv_stopped_at = mono_now();
 	shared->rcv_gone_since = 0;
 	strlcpy(shared->rcv_saved_conninfo, saved ? saved : "", MAXCONNINFO);
 	LWLockRelease(shared->lock);
@@ -764,7 +761,7 @@ RcvStop
 shmem_rcv_state(int settle_ms, int *stopped_ms, char *saved)
 {
 	bool		running = WalRcvRunning();
-	TimestampTz now = GetCurrentTimestamp();
+	MonoTime	now = mono_now();
 	RcvStop		state = RCV_STREAMING;
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
@@ -775,10 +772,10 @@ shmem_rcv_state(int settle_ms, int *stopped_ms, char *saved)
 		else if (shared->rcv_gone_since == 0)
 			shared->rcv_gone_since = now;
 		state = (shared->rcv_gone_since != 0 &&
-				 TimestampDifferenceExceeds(shared->rcv_gone_since, now, settle_ms)) ?
+				 mono_exceeds(shared->rcv_gone_since, now, settle_ms)) ?
 			RCV_STOPPED : RCV_STOPPING;
 		if (stopped_ms)
-			*stopped_ms = (int) TimestampDifferenceMilliseconds(shared->rcv_stopped_at, now);
+			*stopped_ms = (int) mono_diff_ms(shared->rcv_stopped_at, now);
 		if (saved)
 			strlcpy(saved, shared->rcv_saved_conninfo, MAXCONNINFO);
 	}

@@ -245,7 +245,7 @@ members_array_text(const SyncSet *s)
 static int
 observe_candidates(WorkerCtx *ctx, SyncCandidate *out)
 {
-	TimestampTz now = GetCurrentTimestamp();
+	MonoTime	now = mono_now();
 	int			n = 0;
 	uint64		i;
 
@@ -289,7 +289,7 @@ observe_candidates(WorkerCtx *ctx, SyncCandidate *out)
 			c->healthy = true;
 		}
 		else
-			c->healthy = TimestampDifferenceMilliseconds(link->sync_target_since, now) <
+			c->healthy = mono_diff_ms(link->sync_target_since, now) <
 				sync_lag_bound_ms();
 	}
 	SPI_finish();

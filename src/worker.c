@@ -200,9 +200,9 @@ worker_flush_events(WorkerCtx *ctx)
 	if (ctx->state != WS_PRIMARY && ctx->state != WS_STANDBY &&
 		ctx->state != WS_WITNESS && ctx->state != WS_CANNOT_FOLLOW)
 		return;
-	if (GetCurrentTimestamp() < ctx->next_flush)
+	if (mono_now() < ctx->next_flush)
 		return;
-	ctx->next_flush = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 5000);
+	ctx->next_flush = MonoPlusMs(mono_now(), 5000);
 	params[0] = queued_events_json(evs, n);
 
 	if (ctx->state == WS_PRIMARY && !ctx->position.in_recovery)

@@ -54,12 +54,12 @@ typedef struct PeerLink
 {
 	int			node_id;
 	RemoteConn *conn;			/* persistent, NULL when closed */
-	TimestampTz last_ack_sent;	/* primary: send time of the last accepted heartbeat */
-	TimestampTz rejected_since; /* primary: it refuses our term since then */
+	MonoTime	last_ack_sent;	/* primary: send time of the last accepted heartbeat */
+	MonoTime	rejected_since; /* primary: it refuses our term since then */
 	bool		streaming;		/* primary: attached as a downstream node */
 	bool		seen_streaming; /* ... at least once since the worker started */
 	XLogRecPtr	sync_target;	/* primary: flush position it must reach ... */
-	TimestampTz sync_target_since;	/* ... within the lag bound from then */
+	MonoTime	sync_target_since;	/* ... within the lag bound from then */
 } PeerLink;
 
 typedef struct WorkerCtx
@@ -78,24 +78,24 @@ typedef struct WorkerCtx
 	/* the node watched: upstream of a standby, primary of a witness */
 	int			upstream_id;
 	RemoteConn *upstream_conn;
-	TimestampTz next_check;
+	MonoTime	next_check;
 	bool		walreceiver_was_streaming;
 
 	/* upstream suspected lost */
 	int			attempts;
-	TimestampTz lost_since;
-	TimestampTz next_attempt;
+	MonoTime	lost_since;
+	MonoTime	next_attempt;
 	int			lost_primary_id;	/* the primary this node lost */
-	TimestampTz upstream_failed_at; /* its last reconnection attempt failed */
-	TimestampTz primary_failing_since;	/* cascaded standby: primary checks fail */
+	MonoTime	upstream_failed_at; /* its last reconnection attempt failed */
+	MonoTime	primary_failing_since;	/* cascaded standby: primary checks fail */
 
 	/* election and its aftermath */
 	int64		election_term;
 	int64		decision_max_term;	/* the highest term the decision's poll saw */
 	int			election_round; /* vote requests sent in this election */
-	TimestampTz peer_links_opened;	/* by the last poll of the others */
-	TimestampTz wait_deadline;
-	TimestampTz next_decision;
+	MonoTime	peer_links_opened;	/* by the last poll of the others */
+	MonoTime	wait_deadline;
+	MonoTime	next_decision;
 	int			follow_target;	/* node to follow for EV_NEW_PRIMARY */
 	int			follow_primary; /* the primary, where metadata is written */
 	int64		follow_term;
@@ -103,17 +103,17 @@ typedef struct WorkerCtx
 	int			registry_upstream_seen; /* upstream in our record last time */
 	int			record_written; /* upstream written to our record, not yet
 								 * replayed here */
-	TimestampTz record_stale_since; /* streams from a node our record does
+	MonoTime	record_stale_since; /* streams from a node our record does
 									 * not name since then */
 	char		reason[REPMGR_ERROR_LEN];	/* why the last decision was made */
 
 	/* other nodes */
 	PeerLink	peers[REPMGR_MAX_NODES];
 	int			npeers;
-	TimestampTz next_heartbeat;
-	TimestampTz next_downstream;	/* primary: next look at its standbys */
-	TimestampTz next_witness_copy;
-	TimestampTz next_flush;		/* of queued events, after a failed attempt */
+	MonoTime	next_heartbeat;
+	MonoTime	next_downstream;	/* primary: next look at its standbys */
+	MonoTime	next_witness_copy;
+	MonoTime	next_flush;		/* of queued events, after a failed attempt */
 
 	/* managed synchronous replication (syncmgr.c) */
 	SyncPublished sync_own;		/* this node's copy, read with the facts */
