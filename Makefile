@@ -24,6 +24,8 @@ OBJS = \
 	src/decide.o \
 	src/cluster.o \
 	src/events.o \
+	src/execute.o \
+	src/facts.o \
 	src/failover.o \
 	src/fence.o \
 	src/followrec.o \
@@ -46,11 +48,16 @@ OBJS = \
 	src/sqlfuncs.o \
 	src/sqlpeer.o \
 	src/statefile.o \
-	src/states.o \
 	src/status.o \
+	src/step.o \
+	src/step_failover.o \
+	src/step_monitor.o \
+	src/step_primary.o \
+	src/step_util.o \
 	src/syncmgr.o \
 	src/syncrep.o \
 	src/voter.o \
+	src/votemem.o \
 	src/walstop.o \
 	src/worker.o
 PGFILEDESC = "repmgr - replication manager for PostgreSQL"

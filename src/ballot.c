@@ -16,13 +16,13 @@
 #include "worker.h"
 
 /*
- * One remote operation running sql on every other active node but the
- * lost primary, for remote_run(), over the persistent link to each (the
- * connections of the heartbeats once this node is primary).  Returns their
- * number; (*ids)[i] is the node of ops[i].
+ * One remote operation running sql on every other active node but skip_id
+ * (a lost primary: it would cost a timeout), for remote_run(), over the
+ * persistent link to each (the connections of the heartbeats once this
+ * node is primary).  Returns their number; (*ids)[i] is the node of ops[i].
  */
-int
-ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
+static int
+ops_for_peers(WorkerCtx *ctx, int skip_id, const char *sql, int nparams,
 			  const char *const *params, RemoteOp **ops, int **ids)
 {
 	ListCell   *lc;
@@ -36,7 +36,7 @@ ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
 		PeerLink   *link;
 
 		if (!node->active || node->node_id == repmgr_node_id ||
-			node->node_id == ctx->lost_primary_id)
+			node->node_id == skip_id)
 			continue;
 		link = peer_link(ctx, node->node_id);
 		if (link->conn == NULL)
@@ -123,15 +123,15 @@ vote_reply(RemoteOp *op)
 }
 
 /*
- * Ask every other active node (but the lost primary) for its vote on req,
+ * Ask every other active node (but skip_id) for its vote on req,
  * within timeout_ms; returns the number granted.  Answers are logged at
  * elevel.  count gets the ids of the candidate and of every node that
  * granted (rule (i), dc_sync_votes_cover), those that answered from the
  * candidate's timeline, and whether a refusal may still turn into a grant.
  */
 int
-request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
-			  int elevel, VoteCount *count)
+request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int skip_id,
+			  int timeout_ms, int elevel, VoteCount *count)
 {
 	RemoteOp   *ops;
 	int		   *asked;
@@ -148,13 +148,13 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 	params[4] = local_timeline_history(req->candidate_timeline);
 	if (params[4] != NULL)
 	{
-		n = ops_for_peers(ctx, REQUEST_VOTE_HISTORY_SQL, 5, params, &ops, &asked);
+		n = ops_for_peers(ctx, skip_id, REQUEST_VOTE_HISTORY_SQL, 5, params, &ops, &asked);
 		remote_run(ops, n, timeout_ms);
 		retry_without_history(ops, n, timeout_ms);
 	}
 	else
 	{
-		n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
+		n = ops_for_peers(ctx, skip_id, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
 		remote_run(ops, n, timeout_ms);
 	}
 	memset(count, 0, sizeof(*count));
@@ -195,7 +195,7 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 #define NOTIFY_FOLLOW_SQL "SELECT repmgr.notify_follow($1::integer, $2::bigint)"
 
 void
-notify_peers(WorkerCtx *ctx, int64 term)
+notify_peers(WorkerCtx *ctx, int64 term, int skip_id)
 {
 	RemoteOp   *ops;
 	int		   *ids;
@@ -205,7 +205,7 @@ notify_peers(WorkerCtx *ctx, int64 term)
 
 	params[0] = psprintf("%d", repmgr_node_id);
 	params[1] = psprintf(INT64_FORMAT, term);
-	n = ops_for_peers(ctx, NOTIFY_FOLLOW_SQL, 2, params, &ops, &ids);
+	n = ops_for_peers(ctx, skip_id, NOTIFY_FOLLOW_SQL, 2, params, &ops, &ids);
 	remote_run(ops, n, repmgr_connect_timeout_ms);
 	for (i = 0; i < n; i++)
 		remote_op_release(&ops[i]);

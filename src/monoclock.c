@@ -22,6 +22,12 @@ mono_now(void)
 	return (MonoTime) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int64
+mono_ms(void)
+{
+	return mono_now() / 1000;
+}
+
 long
 mono_diff_ms(MonoTime start, MonoTime stop)
 {

@@ -28,6 +28,7 @@
 typedef int64 MonoTime;			/* microseconds on CLOCK_BOOTTIME; 0: unset */
 
 extern MonoTime mono_now(void);
+extern int64 mono_ms(void);		/* the same in whole milliseconds */
 
 /* t plus ms milliseconds */
 #define MonoPlusMs(t, ms)	((MonoTime) (t) + (int64) (ms) * 1000)

@@ -20,6 +20,8 @@
 
 #include "decide.h"
 #include "monoclock.h"
+#include "step.h"
+#include "votemem.h"
 #include "settings.h"			/* REPMGR_MAX_NODES, FailoverMode, SyncMode */
 
 #define REPMGR_SCHEMA			"repmgr"
@@ -216,28 +218,9 @@ extern void statefile_write(const RepmgrDurableState *state);
 
 /* ----------
  * The worker's state, as daemon_status() shows it (the states and their
- * transitions are the table in fsm.c)
+ * transitions are the table in step.c)
  * ----------
  */
-typedef enum WorkerState
-{
-	WS_NONE = 0,				/* no worker */
-	WS_STARTING,				/* connecting, reading its node record */
-	WS_UNREGISTERED,			/* no record, database or extension yet */
-	WS_PRIMARY,					/* primary: watching downstream, holding the lease */
-	WS_STANDBY,					/* standby: watching its upstream */
-	WS_WITNESS,					/* witness: watching the primary, copying metadata */
-	WS_SUSPECT,					/* upstream not answering: reconnect attempts */
-	WS_DEGRADED,				/* upstream lost; no failover allowed or possible */
-	WS_ELECTION,				/* candidate: asking the others for votes */
-	WS_WAITING_PRIMARY,			/* another node is being promoted */
-	WS_CANNOT_FOLLOW,			/* ahead of the new primary: needs node rejoin */
-	WS_FENCED,					/* primary that lost its majority or was replaced */
-	WS_COUNT
-} WorkerState;
-
-extern const char *worker_state_name(int state);
-
 typedef struct WorkerStatus
 {
 	pid_t		pid;			/* 0: no worker */
@@ -295,11 +278,10 @@ extern bool shmem_worker_status(WorkerStatus *out);
 extern void shmem_wake_worker(void);
 extern bool shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn,
 							int64 *our_term);
-extern XLogRecPtr shmem_heard_lsn(void);
+extern void shmem_get_voter_mem(DcVoterMem *out);
 extern dc_ms shmem_heard_ago_ms(int *primary_id, int64 *term);
-extern bool shmem_refuses_primary(int primary_id);
 extern void shmem_set_follow_notice(int primary_id, int64 term);
-extern int	shmem_take_follow_notice(int64 *term);
+extern void shmem_take_follow_notice(int primary_id);
 extern void shmem_set_lease(bool enforced, MonoTime expiry);
 extern void shmem_arm_lease(bool armed);
 extern void shmem_get_lease(bool *enforced, MonoTime *expiry);
@@ -310,14 +292,7 @@ extern bool shmem_event_push(const QueuedEvent *ev);
 extern int	shmem_event_peek(QueuedEvent *out, int max);
 extern void shmem_event_consume(int n);
 
-/* rule (h): the WAL receiver of a voter (walstop.c) */
-typedef enum RcvStop
-{
-	RCV_STREAMING = 0,			/* not stopped: it may receive */
-	RCV_STOPPING,				/* primary_conninfo cleared, not settled yet */
-	RCV_STOPPED					/* no WAL receiver, and none will start */
-} RcvStop;
-
+/* rule (h): the WAL receiver of a voter (walstop.c; RcvStop is in step.h) */
 extern void shmem_rcv_request_stop(int64 term);
 extern int64 shmem_rcv_stop_pending(void);
 extern void shmem_rcv_set_stopped(const char *saved);

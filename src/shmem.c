@@ -34,6 +34,7 @@
 
 #include "guc.h"
 #include "repmgr.h"
+#include "votemem.h"
 
 typedef struct RepmgrShared
 {
@@ -49,22 +50,8 @@ typedef struct RepmgrShared
 	Latch	   *worker_latch;
 	WorkerStatus worker;
 
-	/* from peers: the last heartbeat or notice of a primary accepted */
-	int			heartbeat_primary_id;
-	int64		heartbeat_term;
-	MonoTime	heartbeat_at;	/* the server's start until one arrives */
-	MonoTime	other_heard_at; /* (k) the last heartbeat or notice accepted
-								 * from a node other than heartbeat_primary_id:
-								 * the server's start until known, since a
-								 * restarted node may have acknowledged any
-								 * primary just before */
-	int			refused_primary_id; /* the last heartbeat refused: whose */
-	MonoTime	refused_at;		/* ... and when */
-	int			granted_to;		/* last new grant (not durable: see decide.c) */
-	MonoTime	granted_at;
-	XLogRecPtr	heartbeat_lsn;	/* the primary's flush position it carried */
-	int			follow_primary_id;	/* notify_follow(); InvalidNodeId: none */
-	int64		follow_term;
+	/* from peers: heartbeats, notices, grants (votemem.c's rules) */
+	DcVoterMem	mem;
 
 	/* the primary's write lease: commits are refused after it */
 	bool		lease_enforced;
@@ -123,9 +110,7 @@ shmem_startup(void)
 		/* a primary that needed a lease needs one again before writing */
 		shared->lease_enforced = shared->durable.lease_armed;
 		shared->lease_expiry = 0;
-		/* a restarted node may have acknowledged a primary just before */
-		shared->heartbeat_at = mono_now();
-		shared->other_heard_at = shared->heartbeat_at;
+		dc_mem_start(&shared->mem, mono_ms());
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -258,39 +243,22 @@ shmem_decide_vote(DcVoter *voter, const DcVoteRequest *req,
 				  const DcTiming *timing)
 {
 	RepmgrDurableState copy;
+	DcBallot	ballot;
 	DcVote		vote;
+	bool		record;
 
 	Assert(shared != NULL);
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	copy = shared->durable;
-	voter->term = copy.term;
-	voter->voted_term = copy.voted_term;
-	voter->voted_for = copy.voted_for;
-	voter->heard_ago_ms = mono_diff_ms(shared->heartbeat_at, mono_now());
-	/* (k)-strict: the one node it heard within the silence, if only one */
-	voter->follows = 0;
-	if (mono_diff_ms(shared->other_heard_at, mono_now()) >= timing->silence_ms)
-		voter->follows = shared->heartbeat_primary_id;
-	voter->granted_to = shared->granted_to;
-	voter->granted_ago_ms = mono_diff_ms(shared->granted_at, mono_now());
-	vote = dc_decide_vote(voter, req, timing);
-	if (dc_vote_records(vote))
+	ballot.term = copy.term;
+	ballot.voted_term = copy.voted_term;
+	ballot.voted_for = copy.voted_for;
+	vote = dc_mem_vote(&shared->mem, voter, req, timing, mono_ms(), &ballot, &record);
+	if (record)
 	{
-		/*
-		 * A new window only for another candidate (or once it has passed);
-		 * none for its own candidacy, which ends in its promotion or in a
-		 * lost election.
-		 */
-		if (req->candidate != voter->self_id &&
-			(req->candidate != shared->granted_to ||
-			 voter->granted_ago_ms >= timing->silence_ms))
-		{
-			shared->granted_to = req->candidate;
-			shared->granted_at = mono_now();
-		}
-		copy.term = req->term;
-		copy.voted_term = req->term;
-		copy.voted_for = req->candidate;
+		copy.term = ballot.term;
+		copy.voted_term = ballot.voted_term;
+		copy.voted_for = ballot.voted_for;
 		durable_store(&copy);
 	}
 	LWLockRelease(shared->lock);
@@ -429,26 +397,8 @@ shmem_wake_worker(void)
  */
 
 /*
- * A primary's heartbeat or notice was accepted (caller holds the lock).
- * When it comes from another node than the last one, that node's last
- * heartbeat is the newest heard from a node other than this one (k).
- */
-static void
-heard_primary(int primary_id, int64 term)
-{
-	MonoTime	now = mono_now();
-
-	if (primary_id != shared->heartbeat_primary_id)
-		shared->other_heard_at = shared->heartbeat_at;
-	shared->heartbeat_primary_id = primary_id;
-	shared->heartbeat_term = term;
-	shared->heartbeat_at = now;
-}
-
-/*
- * A heartbeat from the primary.  Refused when its term is older than a
- * term this node voted in or saw: that primary has been replaced, or is
- * being.  Returns whether it was accepted; *our_term gets our term.
+ * A heartbeat from the primary (dc_mem_heartbeat says when it is
+ * accepted).  Returns whether it was accepted; *our_term gets our term.
  */
 bool
 shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, int64 *our_term)
@@ -457,50 +407,23 @@ shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, int64 *our_term)
 
 	Assert(shared != NULL);
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	accepted = dc_accept_heartbeat(term, shared->durable.term, false);
-	if (accepted)
-	{
-		heard_primary(primary_id, term);
-		shared->heartbeat_lsn = lsn;
-	}
-	else
-	{
-		shared->refused_primary_id = primary_id;
-		shared->refused_at = mono_now();
-	}
+	accepted = dc_mem_heartbeat(&shared->mem, primary_id, term, lsn,
+								shared->durable.term, mono_ms());
 	*our_term = shared->durable.term;
 	LWLockRelease(shared->lock);
 	return accepted;
 }
 
-/* the flush position the last accepted heartbeat carried; 0: none */
-XLogRecPtr
-shmem_heard_lsn(void)
-{
-	XLogRecPtr	lsn;
-
-	LWLockAcquire(shared->lock, LW_SHARED);
-	lsn = shared->heartbeat_lsn;
-	LWLockRelease(shared->lock);
-	return lsn;
-}
-
 /*
- * Was the last heartbeat of this primary refused (this node voted in a
- * newer term), with none of its accepted since?
+ * What this node remembers of its peers' heartbeats, notices and of its
+ * grants, at this moment (a copy).
  */
-bool
-shmem_refuses_primary(int primary_id)
+void
+shmem_get_voter_mem(DcVoterMem *out)
 {
-	bool		refuses;
-
 	LWLockAcquire(shared->lock, LW_SHARED);
-	refuses = primary_id != InvalidNodeId &&
-		shared->refused_primary_id == primary_id &&
-		(shared->heartbeat_primary_id != primary_id ||
-		 shared->refused_at > shared->heartbeat_at);
+	*out = shared->mem;
 	LWLockRelease(shared->lock);
-	return refuses;
 }
 
 /*
@@ -510,53 +433,39 @@ shmem_refuses_primary(int primary_id)
 dc_ms
 shmem_heard_ago_ms(int *primary_id, int64 *term)
 {
-	MonoTime	at;
+	DcVoterMem	m;
 
-	LWLockAcquire(shared->lock, LW_SHARED);
-	at = shared->heartbeat_at;
+	shmem_get_voter_mem(&m);
 	if (primary_id)
-		*primary_id = shared->heartbeat_primary_id;
+		*primary_id = m.heard_primary;
 	if (term)
-		*term = shared->heartbeat_term;
-	LWLockRelease(shared->lock);
-	return mono_diff_ms(at, mono_now());
+		*term = m.heard_term;
+	return dc_mem_heard_ago(&m, mono_ms());
 }
 
-/*
- * A newly promoted primary's notice.  It is evidence of a live primary as
- * much as its heartbeat: a node that has it votes for nobody else within
- * the vote silence.
- */
+/* a newly promoted primary's notice (dc_mem_notice) */
 void
 shmem_set_follow_notice(int primary_id, int64 term)
 {
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	if (term >= shared->follow_term)
-	{
-		shared->follow_primary_id = primary_id;
-		shared->follow_term = term;
-	}
-	if (dc_accept_heartbeat(term, shared->durable.term, false))
-	{
-		heard_primary(primary_id, term);
-		shared->heartbeat_lsn = InvalidXLogRecPtr;	/* a new timeline: not known */
-	}
+	dc_mem_notice(&shared->mem, primary_id, term, shared->durable.term, mono_ms());
 	LWLockRelease(shared->lock);
 	shmem_wake_worker();
 }
 
-/* take (and clear) a pending notice to follow a new primary */
-int
-shmem_take_follow_notice(int64 *term)
+/*
+ * Take (and clear) the pending notice to follow a new primary, if it is
+ * still the one of node primary_id (a newer one that came meanwhile stays).
+ */
+void
+shmem_take_follow_notice(int primary_id)
 {
-	int			id;
+	int64		term;
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	id = shared->follow_primary_id;
-	*term = shared->follow_term;
-	shared->follow_primary_id = InvalidNodeId;
+	if (shared->mem.notice_primary == primary_id)
+		(void) dc_mem_take_notice(&shared->mem, &term);
 	LWLockRelease(shared->lock);
-	return id;
 }
 
 /* ----------
