@@ -16,7 +16,8 @@
 #include "worker.h"
 
 /*
- * One remote operation running sql on every other active node but skip_id
+ * One remote operation running sql on every other voting member (every
+ * registered node, active or not: step_util.c's wk_voters) but skip_id
  * (a lost primary: it would cost a timeout), for remote_run(), over the
  * persistent link to each (the connections of the heartbeats once this
  * node is primary).  Returns their number; (*ids)[i] is the node of ops[i].
@@ -35,8 +36,7 @@ ops_for_peers(WorkerCtx *ctx, int skip_id, const char *sql, int nparams,
 		NodeInfo   *node = (NodeInfo *) lfirst(lc);
 		PeerLink   *link;
 
-		if (!node->active || node->node_id == repmgr_node_id ||
-			node->node_id == skip_id)
+		if (node->node_id == repmgr_node_id || node->node_id == skip_id)
 			continue;
 		link = peer_link(ctx, node->node_id);
 		if (link->conn == NULL)

@@ -231,10 +231,37 @@ dc_position_lsn(const DcPosition *p)
 	return Max_(p->replay_lsn, p->receive_lsn);
 }
 
+/*
+ * Is the timeline with this ID that began at begin (0: not known) the
+ * node's own?  PostgreSQL numbers a promotion's timeline one above the
+ * newest in the promoted node's history: two standbys of one timeline
+ * promoted both get the same ID for two lines of WAL (rule (j) makes it
+ * rare, not impossible).  Where each line began tells them apart.
+ */
+bool
+dc_same_timeline(const DcPosition *me, uint32_t timeline, dc_lsn begin)
+{
+	return timeline == me->timeline &&
+		(begin == 0 || me->timeline_begin == 0 || begin == me->timeline_begin);
+}
+
 DcFollow
 dc_decide_follow(const DcPosition *me, uint32_t target_timeline,
 				 dc_lsn target_switch_lsn)
 {
+	if (target_timeline == me->timeline && target_switch_lsn != 0 &&
+		!dc_same_timeline(me, target_timeline, target_switch_lsn))
+	{
+		/*
+		 * The same ID, another line: both left one parent, at two points;
+		 * this node can follow only while its WAL is within what both share
+		 */
+		dc_lsn		shared = Min_(target_switch_lsn, me->timeline_begin);
+		dc_lsn		mine = me->in_recovery ? me->replay_lsn : me->write_lsn;
+
+		return mine > shared ? DC_FOLLOW_DIVERGED :
+			dc_position_lsn(me) > shared ? DC_FOLLOW_WAIT_REPLAY : DC_FOLLOW_OK;
+	}
 	if (target_timeline < me->timeline)
 		return DC_FOLLOW_NEWER_TIMELINE;
 	if (target_timeline == me->timeline || target_switch_lsn == 0)
@@ -379,6 +406,15 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 		return DC_DENY_RECENT_VOTE;
 	if (v->has_position)
 	{
+		/* the same ID on another line of WAL: refused unless it can follow */
+		if (r->candidate_timeline != 0 &&
+			r->candidate_timeline == v->position.timeline &&
+			!dc_same_timeline(&v->position, r->candidate_timeline,
+							  r->candidate_timeline_begin) &&
+			dc_decide_follow(&v->position, r->candidate_timeline,
+							 r->candidate_timeline_begin) != DC_FOLLOW_OK)
+			return DC_DENY_OTHER_TIMELINE;
+
 		/*
 		 * Another timeline is refused, unless it descends from this node's
 		 * and this node can follow it (the fork is not before its WAL).

@@ -64,6 +64,9 @@ typedef struct DcPosition
 	dc_lsn		receive_lsn;	/* standby: end of the WAL received */
 	bool		settled;		/* standby: replay waits for WAL, so it has
 								 * applied every complete record received */
+	dc_lsn		timeline_begin; /* where its timeline left its parent (its
+								 * history's switch point); 0: the first, or
+								 * not known */
 } DcPosition;
 
 extern dc_lsn dc_position_lsn(const DcPosition *p);
@@ -102,6 +105,7 @@ typedef enum DcFollow
 
 extern DcFollow dc_decide_follow(const DcPosition *me, uint32_t target_timeline,
 								 dc_lsn target_switch_lsn);
+extern bool dc_same_timeline(const DcPosition *me, uint32_t timeline, dc_lsn begin);
 extern const char *dc_follow_name(DcFollow f);
 
 /* where one of a node's ancestor timelines ended (its timeline history) */
@@ -179,6 +183,9 @@ typedef struct DcVoteRequest
 									 * where it left the voter's timeline, from
 									 * the candidate's history; 0: not given
 									 * (or not a descendant) */
+	dc_lsn		candidate_timeline_begin;	/* where the candidate's timeline
+											 * began (its history's last
+											 * switch point); 0: not known */
 } DcVoteRequest;
 
 extern DcVote dc_decide_vote(const DcVoter *v, const DcVoteRequest *r,

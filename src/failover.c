@@ -215,11 +215,11 @@ exec_promote(WorkerCtx *ctx, const WkFx *fx)
 		 * the new primary accepts writes without a lease (README, "The
 		 * fence").
 		 */
-		arm_empty_lease(ctx);
+		arm_empty_lease(ctx, fx->voters);
 	}
 	else
 	{
-		arm_empty_lease(ctx);
+		arm_empty_lease(ctx, fx->voters);
 		promote_server();
 	}
 

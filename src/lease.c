@@ -71,17 +71,9 @@ publish_lease(HeartbeatRound *hr)
 	pfree(acks);
 }
 
-/* must a primary of total active nodes hold a lease to commit? */
-static bool
-lease_enforced(int total)
-{
-	return repmgr_fence && repmgr_failover_mode != FAILOVER_MANUAL &&
-		dc_lease_acks_needed(total) > 0;
-}
-
 /*
- * Before an elected standby promotes: the need of a lease, durably, and no
- * lease yet.  The new primary commits from its first heartbeat round that
+ * Before an elected standby promotes: the need of a lease (for voters
+ * voting members), durably, and no lease yet.  The new primary commits from its first heartbeat round that
  * enough nodes acknowledge (the step runs it at once), never before: a
  * candidate whose promotion outlasted a second election finds its
  * heartbeats refused by the voters of the newer term, and never commits.
@@ -89,10 +81,10 @@ lease_enforced(int total)
  * long expired.
  */
 void
-arm_empty_lease(WorkerCtx *ctx)
+arm_empty_lease(WorkerCtx *ctx, int voters)
 {
-	if (!lease_enforced(nodes_count_active(ctx->nodes)))
-		return;
+	if (voters == 0)
+		return;					/* no lease is enforced (the step decides) */
 	shmem_arm_lease(true);
 	shmem_set_lease(true, 0);
 }
@@ -131,7 +123,7 @@ exec_heartbeats(WorkerCtx *ctx, const WkFx *fx)
 	hr.ctx = ctx;
 	hr.sent = mono_now();
 	hr.term = fx->term;
-	hr.total = nodes_count_active(ctx->nodes);
+	hr.total = fx->voters;
 	failover_timing(&hr.timing);
 	hr.enforced = fx->flag;
 	params[0] = psprintf("%d", repmgr_node_id);
@@ -145,7 +137,8 @@ exec_heartbeats(WorkerCtx *ctx, const WkFx *fx)
 		NodeInfo   *node = (NodeInfo *) lfirst(lc);
 		PeerLink   *link;
 
-		if (!node->active || node->node_id == repmgr_node_id)
+		/* every voting member, active or not (step_util.c, wk_voters) */
+		if (node->node_id == repmgr_node_id)
 			continue;
 		link = peer_link(ctx, node->node_id);
 		if (link->conn == NULL)

@@ -49,10 +49,11 @@ static const StateDef state_defs[] = {
 	E(EV_REELECTED) | E(EV_LEASE_OK) | E(EV_SUPERSEDED)},
 	{WS_STANDBY, observe_standby,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_PROMOTED) | E(EV_CHECK_DUE) | E(EV_HISTORY_DUE) |
-	E(EV_RESTORE_DUE) | E(EV_UPSTREAM_LOST) | E(EV_UPSTREAM_CHANGED) | E(EV_RECORD_STALE)},
+	E(EV_RESTORE_DUE) | E(EV_UPSTREAM_LOST) | E(EV_UPSTREAM_FENCED) | E(EV_UPSTREAM_CHANGED) |
+	E(EV_RECORD_STALE)},
 	{WS_WITNESS, observe_witness,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_CHECK_DUE) | E(EV_COPY_DUE) | E(EV_UPSTREAM_LOST) |
-	E(EV_NEW_PRIMARY)},
+	E(EV_UPSTREAM_FENCED) | E(EV_NEW_PRIMARY)},
 	{WS_SUSPECT, observe_suspect,
 	E(EV_PROMOTED) | E(EV_ATTEMPT_DUE) | E(EV_UPSTREAM_PENDING) | E(EV_UPSTREAM_FAILED) |
 	E(EV_UPSTREAM_OK)},
@@ -123,6 +124,7 @@ static const Row rows[] = {
 	T(WS_STANDBY,         EV_HISTORY_DUE,       act_write_history,      WS_STANDBY),
 	T(WS_STANDBY,         EV_RESTORE_DUE,       act_restore_conninfo,   WS_STANDBY),
 	T(WS_STANDBY,         EV_UPSTREAM_LOST,     act_suspect_begin,      WS_SUSPECT),
+	T(WS_STANDBY,         EV_UPSTREAM_FENCED,   act_upstream_fenced,    WS_DEGRADED),
 	T(WS_STANDBY,         EV_UPSTREAM_CHANGED,  act_reconnect_upstream, WS_STANDBY),
 	T(WS_STANDBY,         EV_RECORD_STALE,      act_repair_record,      WS_STANDBY),
 	T(WS_STANDBY,         EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
@@ -132,6 +134,7 @@ static const Row rows[] = {
 	T(WS_WITNESS,         EV_CHECK_DUE,         act_probe_upstream,     WS_WITNESS),
 	T(WS_WITNESS,         EV_COPY_DUE,          act_copy_metadata,      WS_WITNESS),
 	T(WS_WITNESS,         EV_UPSTREAM_LOST,     act_suspect_begin,      WS_SUSPECT),
+	T(WS_WITNESS,         EV_UPSTREAM_FENCED,   act_upstream_fenced,    WS_DEGRADED),
 	T(WS_WITNESS,         EV_NEW_PRIMARY,       act_follow,             WS_WITNESS),
 	T(WS_WITNESS,         EV_NOT_READY,         act_none,               WS_UNREGISTERED),
 
@@ -363,6 +366,7 @@ static const char *const event_names[EV_COUNT] = {
 	[EV_HISTORY_DUE] = "history due",
 	[EV_RESTORE_DUE] = "restore due",
 	[EV_UPSTREAM_LOST] = "upstream lost",
+	[EV_UPSTREAM_FENCED] = "upstream fenced",
 	[EV_ATTEMPT_DUE] = "reconnect attempt due",
 	[EV_UPSTREAM_PENDING] = "reconnect attempt failed",
 	[EV_UPSTREAM_FAILED] = "upstream failed",

@@ -69,6 +69,7 @@ typedef enum WorkerEvent
 	EV_HISTORY_DUE,				/* a look found the primary's position to record */
 	EV_RESTORE_DUE,				/* a WAL receiver stopped for a vote may stream again */
 	EV_UPSTREAM_LOST,			/* a check of the upstream failed */
+	EV_UPSTREAM_FENCED,			/* the upstream is a fenced primary */
 	EV_ATTEMPT_DUE,				/* time for a reconnect attempt */
 	EV_UPSTREAM_PENDING,		/* a reconnect attempt failed, more to come */
 	EV_UPSTREAM_FAILED,			/* all reconnect attempts failed */
@@ -203,6 +204,8 @@ typedef struct WkFx
 	int64_t		term;
 	dc_lsn		lsn;
 	int			ms;				/* a round's deadline */
+	int			voters;			/* FX_HEARTBEATS, FX_PROMOTE: the voting
+								 * members the lease counts (0: no lease) */
 	bool		flag;			/* FX_VOTES: log every answer; FX_EVENT: ok;
 								 * FX_PROMOTE, FX_FOLLOW: by a command;
 								 * FX_HEARTBEATS: the lease is enforced;

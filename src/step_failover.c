@@ -195,9 +195,9 @@ act_check_notice(Step *st)
  * Each poll opens the persistent links afresh (none is left from long ago,
  * when the network may have been another), and leaves them open: an
  * election decided on this poll sends its first vote requests over them.
- * A witness asks the inactive nodes too: its copy of the metadata comes
- * from the primary it lost, so a node that rejoined just before (and may
- * now be the new primary) can still be inactive in it.
+ * Every voting member is asked, inactive ones too: the majority counts
+ * them (wk_voters), and a node that rejoined may still be inactive in
+ * this node's copy of the metadata.
  */
 void
 act_poll_peers(Step *st)
@@ -208,7 +208,7 @@ act_poll_peers(Step *st)
 	st->s->peer_links_opened = st->f->now;
 	fx = wk_fx(st, FX_POLL);
 	fx->node = st->s->lost_primary_id;
-	fx->flag = st->s->role != WK_NODE_WITNESS;
+	fx->flag = false;
 	fx->ms = st->f->settings.connect_timeout_ms;
 	wk_round(st, FX_POLL);
 }
@@ -305,7 +305,7 @@ decide_failover(Step *st, const WkResult *r)
 	view.manual = f->manual;
 	view.paused = f->paused;
 	view.consensus = f->consensus;
-	view.total = wk_count_active(f);
+	view.total = wk_voters(f);
 	view.heard_ago_ms = f->heard_ago_ms;
 	view.priority = wk_self(f)->priority;
 	view.position = f->position;
@@ -549,7 +549,7 @@ election_won(Step *st)
 
 	fx->level = WK_LOG;
 	snprintf(fx->detail, sizeof(fx->detail), "%d of %d votes in term %lld.",
-			 st->s->votes_won, wk_count_active(st->f), (long long) st->s->election_term);
+			 st->s->votes_won, wk_voters(st->f), (long long) st->s->election_term);
 	return EV_ELECTION_WON;
 }
 
@@ -559,7 +559,7 @@ count_votes(Step *st, const WkResult *r)
 {
 	WkState    *s = st->s;
 	const WkFacts *f = st->f;
-	int			total = wk_count_active(f);
+	int			total = wk_voters(f);
 	int			votes = 1 + r->granted;
 
 	if (s->own_vote_pending)
@@ -732,6 +732,7 @@ act_promote(Step *st)
 	fx->term = s->election_term;
 	fx->node2 = s->lost_primary_id;
 	fx->flag = st->f->promote_command;
+	fx->voters = lease_enforced(st->f) ? wk_voters(st->f) : 0;
 
 	/* the lease first: the first heartbeat round, then the notices */
 	s->notify_term = s->election_term;

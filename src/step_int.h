@@ -43,7 +43,8 @@ extern const WkResult *wk_answers(Step *st, WkFxKind kind);
 extern const WkNode *wk_node(const WkFacts *f, int id);
 extern const WkNode *wk_self(const WkFacts *f);
 extern const WkNode *wk_active_primary(const WkFacts *f);
-extern int	wk_count_active(const WkFacts *f);
+extern int	wk_voters(const WkFacts *f);
+extern bool lease_enforced(const WkFacts *f);	/* step_primary.c */
 extern const char *wk_name(const WkFacts *f, int id);
 extern WkPeerMem *wk_peer_mem(WkState *s, int id);
 extern const WkPeer *wk_find_peer(const WkResult *r, int id);
@@ -89,6 +90,7 @@ extern void act_restore_conninfo(Step *st);
 extern void act_suspect_begin(Step *st);
 extern void act_reconnect_attempt(Step *st);
 extern void act_upstream_failed(Step *st);
+extern void act_upstream_fenced(Step *st);
 extern void act_upstream_back(Step *st);
 extern void act_reconnect_upstream(Step *st);
 extern void act_repair_record(Step *st);

@@ -307,9 +307,11 @@ act_probe_upstream(Step *st)
 /*
  * The answers of a look at the upstream (and, for a cascaded standby, the
  * primary): who is seen, what to record, whether the upstream is lost.
- * False if the upstream did not answer.
+ * EV_UPSTREAM_LOST if it did not answer; EV_UPSTREAM_FENCED if it is a
+ * fenced primary (a newer primary exists: a standby that missed its
+ * notice would otherwise stay with the old one for good); else EV_OK.
  */
-static bool
+static int
 read_probe(Step *st, const WkResult *r)
 {
 	WkState    *s = st->s;
@@ -319,7 +321,7 @@ read_probe(Step *st, const WkResult *r)
 	dc_lsn		primary_lsn = 0;
 
 	if (up == NULL)
-		return true;
+		return EV_OK;
 	if (r->bad_conninfo)
 		wk_fx_text(st, FX_ERROR, "the connection string of upstream node %d is invalid: %s",
 				   up->id, r->error ? r->error : "");
@@ -361,7 +363,9 @@ read_probe(Step *st, const WkResult *r)
 		s->history_lsn = primary_lsn;
 	}
 	if (!r->alive)
-		return false;
+		return EV_UPSTREAM_LOST;
+	if (r->answered && !r->in_recovery && r->fenced)
+		return EV_UPSTREAM_FENCED;
 
 	/*
 	 * (h) a WAL receiver stopped for a vote streams again once the upstream
@@ -371,7 +375,7 @@ read_probe(Step *st, const WkResult *r)
 	 */
 	s->restore_due = f->rcv_state != RCV_STREAMING && r->answered && !r->in_recovery &&
 		!r->fenced && r->term >= f->term;
-	return true;
+	return EV_OK;
 }
 
 /*
@@ -384,11 +388,15 @@ look_at_record(Step *st)
 {
 	WkState    *s = st->s;
 	const WkFacts *f = st->f;
+	const WkNode *self = wk_self(f);
 	int			from = f->streams_from;
+	bool		record_ok = self->active && self->type == WK_NODE_STANDBY;
 
-	if (s->record_written == wk_self(f)->upstream)
+	if (s->record_written == self->upstream)
 		s->record_written = 0;
-	if (from == 0 || from == choose_upstream(st) || from == s->record_written)
+	/* a record that names another upstream, or not an active standby */
+	if (from == 0 || ((from == choose_upstream(st) || from == s->record_written) &&
+					  (record_ok || s->record_written != 0)))
 		s->record_stale_since = 0;
 	else if (s->record_stale_since == 0)
 		s->record_stale_since = f->now;
@@ -424,6 +432,9 @@ observe_standby(Step *st)
 			self->upstream != self->id)
 			return EV_UPSTREAM_CHANGED;
 	}
+	/* no upstream known yet (a copy of the records older than the node) */
+	if (s->upstream_id == 0 && choose_upstream(st) != 0)
+		return EV_UPSTREAM_CHANGED;
 
 	/* a WAL receiver that stops streaming is a reason to check at once */
 	if (s->walreceiver_was_streaming && !f->walreceiver_streaming)
@@ -432,10 +443,12 @@ observe_standby(Step *st)
 
 	if ((r = wk_answers(st, FX_PROBE)) != NULL)
 	{
-		if (!read_probe(st, r))
+		int			ev = read_probe(st, r);
+
+		if (ev != EV_OK)
 		{
 			s->history_due = s->restore_due = false;
-			return EV_UPSTREAM_LOST;
+			return ev;
 		}
 		look_at_record(st);
 	}
@@ -490,8 +503,12 @@ act_repair_record(Step *st)
 	s->record_stale_since = 0;
 	if (target == NULL)
 		return;
-	wk_log(st, WK_LOG, "node %d streams from node %d (\"%s\"), but its record names node %d as its upstream: repairing the record",
-		   f->self_id, target->id, target->name, wk_self(f)->upstream);
+	if (wk_self(f)->upstream != from)
+		wk_log(st, WK_LOG, "node %d streams from node %d (\"%s\"), but its record names node %d as its upstream: repairing the record",
+			   f->self_id, target->id, target->name, wk_self(f)->upstream);
+	else
+		wk_log(st, WK_LOG, "node %d streams from node %d (\"%s\"), but its record is not that of an active standby: repairing the record",
+			   f->self_id, target->id, target->name);
 	if (s->upstream_id != from)
 		set_upstream(st, from);
 	fx = wk_fx(st, FX_ENSURE_RECORD);
@@ -508,11 +525,11 @@ void
 act_reconnect_upstream(Step *st)
 {
 	WkState    *s = st->s;
-	const WkNode *self = wk_self(st->f);
+	int			up = choose_upstream(st);
 
 	wk_log(st, WK_LOG, "upstream of node %d is now node %d (\"%s\")",
-		   st->f->self_id, self->upstream, wk_name(st->f, self->upstream));
-	set_upstream(st, self->upstream);
+		   st->f->self_id, up, wk_name(st->f, up));
+	set_upstream(st, up);
 	wk_reset_failure(s);
 	wk_fx(st, FX_CLOSE_PEERS);	/* those of the failure's polls */
 	s->primary_visible = true;
@@ -529,6 +546,7 @@ observe_witness(Step *st)
 	const WkFacts *f = st->f;
 	const WkNode *primary = wk_active_primary(f);
 	const WkResult *r;
+	int			ev;
 
 	if (wk_self(f) == NULL)
 		return EV_NOT_READY;
@@ -544,8 +562,8 @@ observe_witness(Step *st)
 			return EV_NEW_PRIMARY;
 		}
 	}
-	if ((r = wk_answers(st, FX_PROBE)) != NULL && !read_probe(st, r))
-		return EV_UPSTREAM_LOST;
+	if ((r = wk_answers(st, FX_PROBE)) != NULL && (ev = read_probe(st, r)) != EV_OK)
+		return ev;
 	if (f->now >= s->next_check)
 		return EV_CHECK_DUE;
 	if (f->now >= s->next_witness_copy && wk_node(f, s->upstream_id) != NULL)
@@ -653,6 +671,19 @@ act_upstream_failed(Step *st)
 	wk_event(st, "repmgrd_upstream_disconnect", false,
 			 "unable to connect to upstream node \"%s\" (node ID: %d)",
 			 wk_name(f, s->upstream_id), s->upstream_id);
+}
+
+/*
+ * The upstream is a primary that knows a newer primary exists: lost, as if
+ * it did not answer (degraded monitoring finds and follows the new one).
+ */
+void
+act_upstream_fenced(Step *st)
+{
+	wk_log(st, WK_LOG, "upstream node %d is a fenced primary: a newer primary exists",
+		   st->s->upstream_id);
+	st->s->upstream_failures++;
+	act_upstream_failed(st);
 }
 
 void

@@ -15,10 +15,10 @@
 #include <string.h>
 
 /* must a primary of total active nodes hold a lease to commit? */
-static bool
+bool
 lease_enforced(const WkFacts *f)
 {
-	return f->fence && !f->manual && dc_lease_acks_needed(wk_count_active(f)) > 0;
+	return f->fence && !f->manual && dc_lease_acks_needed(wk_voters(f)) > 0;
 }
 
 void
@@ -32,6 +32,7 @@ act_heartbeat_round(Step *st)
 	fx = wk_fx(st, FX_HEARTBEATS);
 	fx->term = f->term;
 	fx->flag = lease_enforced(f);
+	fx->voters = fx->flag ? wk_voters(f) : 0;
 	fx->ms = f->timing.heartbeat_timeout_ms;
 	wk_round(st, FX_HEARTBEATS);
 	/* a new primary: the notices once its first round has run */
@@ -178,7 +179,7 @@ count_reelection(Step *st, const WkResult *r)
 {
 	WkState    *s = st->s;
 	const WkFacts *f = st->f;
-	int			total = wk_count_active(f);
+	int			total = wk_voters(f);
 	int			votes = 1 + r->granted;
 	int			i;
 
@@ -302,7 +303,7 @@ act_fence_lease(Step *st)
 	fx->level = WK_WARNING;
 	snprintf(fx->detail, sizeof(fx->detail),
 			 "No heartbeat was acknowledged by half of the %d nodes within %d ms.",
-			 wk_count_active(f), f->timing.lease_ms);
+			 wk_voters(f), f->timing.lease_ms);
 	wk_fx_text(st, FX_ERROR, "fenced: lost contact with the majority of the cluster");
 	wk_event(st, "repmgrd_fence", true,
 			 "primary node %d lost contact with the majority of the cluster; writes refused",

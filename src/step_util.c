@@ -151,17 +151,18 @@ wk_active_primary(const WkFacts *f)
 	return NULL;
 }
 
-/* the active voting nodes: every active node, the witness counted */
+/*
+ * The voting members: every registered node, the witness counted, active
+ * or not.  A failover marks the old primary inactive (it is not asked,
+ * nor sent heartbeats), but it stays a member until it is unregistered:
+ * if it did not count, the new primary of three nodes would count two,
+ * need no acknowledgement for its lease, and write on while the old one,
+ * back, is re-elected by the third (decide.c, "Membership").
+ */
 int
-wk_count_active(const WkFacts *f)
+wk_voters(const WkFacts *f)
 {
-	int			n = 0;
-	int			i;
-
-	for (i = 0; i < f->nnodes; i++)
-		if (f->nodes[i].active)
-			n++;
-	return n;
+	return f->nnodes;
 }
 
 const char *

@@ -145,7 +145,14 @@ failover_decide_vote(const DcVoteRequest *req, const DcTimelineEnd *history,
 	gather_voter(&v, req);
 	failover_timing(&t);
 	if (nhistory > 0 && v.has_position)
+	{
+		int			i;
+
 		r.candidate_fork_lsn = dc_fork_lsn(history, nhistory, v.position.timeline);
+		/* its timeline began where the newest of its ancestors ended */
+		for (i = 0; i < nhistory; i++)
+			r.candidate_timeline_begin = Max(r.candidate_timeline_begin, history[i].end);
+	}
 	vote = shmem_decide_vote(&v, &r, &t);
 	/* (h): the worker stops the WAL receiver; the candidate asks again */
 	if (vote == DC_DENY_RECEIVING)

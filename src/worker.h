@@ -115,7 +115,7 @@ extern int	request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int skip_id,
 extern void notify_peers(WorkerCtx *ctx, int64 term, int skip_id);
 
 /* lease.c: the primary's heartbeats and write lease */
-extern void arm_empty_lease(WorkerCtx *ctx);
+extern void arm_empty_lease(WorkerCtx *ctx, int voters);
 extern void exec_heartbeats(WorkerCtx *ctx, const WkFx *fx);
 extern bool exec_own_win(WorkerCtx *ctx, int64 term);
 
