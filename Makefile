@@ -163,16 +163,21 @@ bench:
 	BENCH_COMMAND='make bench' bash bench/run.sh
 
 # the deterministic simulation of the failover protocol (sim/): plain C,
-# no PostgreSQL; it compiles the worker's decision functions (src/decide.c)
-# and takes its default settings from the table of settings (common/)
-SIM_SRCS = sim/engine.c sim/node.c sim/check.c sim/main.c src/decide.c \
-	common/settings.c
-SIM_CFLAGS = -std=c99 -Wall -Wextra -O2
+# no PostgreSQL; it links the worker's own step (src/step*.c), the voter's
+# rules (src/votemem.c) and the decisions (src/decide.c), compiled with the
+# server's compiler and flags, and takes its default settings from the
+# table of settings (common/)
+WORKER_CORE = src/decide.c src/votemem.c src/step.c src/step_failover.c \
+	src/step_monitor.c src/step_primary.c src/step_util.c
+SIM_SRCS = sim/engine.c sim/server.c sim/worker.c sim/node.c sim/check.c \
+	sim/main.c $(WORKER_CORE) common/settings.c
+SIM_HDRS = sim/sim.h src/decide.h src/votemem.h src/step.h src/step_int.h \
+	common/settings.h
 SEEDS ?= 1000000
 FIRST ?= 1
 
-sim/sim: $(SIM_SRCS) sim/sim.h src/decide.h common/settings.h
-	gcc $(SIM_CFLAGS) -I$(srcdir)/src -I$(srcdir)/common -o $@ $(SIM_SRCS)
+sim/sim: $(SIM_SRCS) $(SIM_HDRS)
+	$(CC) $(CFLAGS) -I$(srcdir)/src -I$(srcdir)/common -o $@ $(SIM_SRCS)
 
 .PHONY: simulate simulate-check
 simulate: sim/sim
