@@ -56,6 +56,7 @@ OBJS = \
 	src/step_util.o \
 	src/syncmgr.o \
 	src/syncrep.o \
+	src/timelines.o \
 	src/voter.o \
 	src/votemem.o \
 	src/walstop.o \

@@ -87,6 +87,27 @@ COMMENT ON TABLE repl_monitor IS
  * replicates to the members and a failover knows which standbys can hold
  * the acknowledged commits.
  */
+/*
+ * The lines of WAL this cluster's promotions began: PostgreSQL gives the
+ * timeline of a promotion the ID one above the newest in the promoted
+ * node's history, so two standbys of one timeline promoted both begin a
+ * timeline 2, two lines of WAL that no ID tells apart.  Each promotion
+ * records its timeline here, with the term it was elected in, as its
+ * first write on the new line: a standby that replayed it knows which
+ * line it is on (node_state().timeline_term).
+ */
+CREATE TABLE repl_timelines (
+	timeline			integer		NOT NULL,
+	began				pg_lsn		NOT NULL,
+	term				bigint		NOT NULL,
+	node_id				integer		NOT NULL,
+	promoted_at			timestamptz	NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (timeline, term)
+);
+
+COMMENT ON TABLE repl_timelines IS
+	'each promotion''s timeline: its ID, where it began, the term of the election';
+
 CREATE TABLE repl_sync (
 	id					boolean		PRIMARY KEY DEFAULT true
 									CONSTRAINT repl_sync_one_row CHECK (id),
@@ -449,7 +470,9 @@ CREATE FUNCTION node_state(
 	OUT primary_last_seen timestamptz,
 	OUT primary_visible boolean,
 	OUT wal_receiver_streaming boolean,
-	OUT replay_settled boolean)
+	OUT replay_settled boolean,
+	OUT timeline_term bigint,
+	OUT timeline_history text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'repmgr_node_state'
 LANGUAGE C VOLATILE;

@@ -73,11 +73,9 @@ check_sync_acked(void)
 	for (int i = 0; i < W.sync.nmembers; i++)
 	{
 		const Node *m = &W.nodes[W.sync.members[i]];
-		dc_lsn		r = m->tl == 1 ? m->recv : common_prefix(m->tl, 1);
 
-		if (r > m->recv)
-			r = m->recv;
-		got[n++] = (r / REC) * REC;
+		/* what it flushed of timeline 1 streaming from node 1 itself */
+		got[n++] = (m->acked_tl1 / REC) * REC;
 	}
 	/* the k-th largest: k members have received it */
 	for (int i = 0; i < n; i++)

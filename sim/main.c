@@ -358,6 +358,13 @@ crash_test(void)
 
 	if (p == 0 || !may_commit(&W.nodes[p], W.now))
 		return;
+	/*
+	 * --sync: the model keeps timeline 1's set, published by node 1, for
+	 * good (a new primary does not publish its own): it is the set in
+	 * force only while node 1 is primary on timeline 1
+	 */
+	if (W.sync.quorum > 0 && (p != 1 || W.nodes[p].tl != 1))
+		return;
 	for (int i = 1; i <= W.n; i++)
 	{
 		const Node *x = &W.nodes[i];

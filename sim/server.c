@@ -37,6 +37,23 @@ position_of(const Node *n, DcPosition *p)
 	p->receive_lsn = n->recv;
 	p->settled = !n->replay_pending && n->replay >= (n->recv / REC) * REC;
 	p->timeline_begin = tl_begin(n->tl);
+	p->timeline_term = timeline_term_known(n);
+}
+
+/*
+ * The term of the promotion that began its timeline, once its copy of the
+ * metadata holds it: the promotion's first record on the new line.
+ */
+int64_t
+timeline_term_known(const Node *n)
+{
+	const Timeline *t = &W.tls[n->tl];
+
+	if (t->parent == 0 || !t->recorded)
+		return 0;
+	if (n->in_recovery && n->replay < t->fork + REC)
+		return 0;
+	return t->term;
 }
 
 /* the position a node advertises (node_state, request_vote) */
@@ -147,7 +164,8 @@ sim_answer_vote(Node *n, const Msg *m)
 	v.primary_lost = dc_mem_primary_lost(&n->mem, n->pub_primary_lost, n->pub_primary,
 										 m->cand);
 	v.self_id = n->id;
-	v.standing = n->worker_up && n->pub_state == WS_ELECTION;
+	v.standing = n->worker_up &&
+		(n->pub_state == WS_ELECTION || n->pub_state == WS_PROMOTING);
 	v.has_position = n->in_recovery;
 	v.upstream = n->in_recovery ? n->pub_upstream : 0;
 	position_of(n, &v.position);
@@ -218,7 +236,8 @@ fill_state(const Node *n, Msg *m)
 	m->worker = n->worker_up;
 	m->primary_node_id = n->pub_primary;
 	m->primary_visible = n->pub_primary_visible;
-	m->switch_lsn = running_primary(n) ? tl_begin(n->tl) : 0;
+	m->switch_lsn = tl_begin(n->tl);
+	m->tl_term = timeline_term_known(n);
 	m->truth_primary = running_primary(n);
 	m->truth_lead_term = n->lead_term;
 }
@@ -377,6 +396,8 @@ stream_reply(Node *n, const Msg *m)
 		n->recv = want;
 		replay_schedule(n);
 	}
+	if (m->from == 1 && n->tl == 1 && !W.nodes[1].in_recovery && n->recv > n->acked_tl1)
+		n->acked_tl1 = n->recv;
 }
 
 void

@@ -102,6 +102,7 @@ typedef struct Msg
 	int			primary_node_id;	/* its worker's */
 	bool		primary_visible;
 	dc_lsn		switch_lsn;		/* where a primary's timeline began */
+	int64_t		tl_term;		/* ... in a promotion of this term (repl_timelines) */
 	dc_lsn		fork_lsn;		/* M_VOTE: where the candidate left the
 								 * voter's timeline; M_STREAM: unused */
 	/* ground truth when sent, for the checks only */
@@ -187,6 +188,7 @@ typedef struct Node
 	double		wall_off;		/* wall ms = monotonic ms + wall_off (steps) */
 	bool		in_recovery;
 	bool		promoting;		/* pg_promote() asked, not done yet */
+	int64_t		promote_term;	/* ... for the term it was elected in */
 	/* durable */
 	int64_t		term;
 	int64_t		voted_term;
@@ -220,6 +222,7 @@ typedef struct Node
 	double		ack_sent[MAXN + 1]; /* local ms of the latest acked heartbeat */
 	WkResult	result;
 	WkPeer		result_peers[MAXN];
+	DcTimelineEnd result_hist[MAXN][64];	/* their timelines' histories */
 	int			tick_gen;
 	int			round_gen;
 	int64_t		lead_term;		/* for the checks: the term it leads */
@@ -232,6 +235,9 @@ typedef struct Node
 	uint16_t	tl;				/* the model's timeline key */
 	dc_lsn		write_lsn;		/* primary */
 	dc_lsn		recv;			/* standby */
+	dc_lsn		acked_tl1;		/* --sync: what it received of timeline 1
+								 * from node 1 itself (a cascaded standby
+								 * acknowledges nothing to the primary) */
 	dc_lsn		replay;
 	simtime		wclock;			/* writes accounted up to */
 	bool		replay_pending;
@@ -256,6 +262,8 @@ typedef struct Timeline
 	int			owner;
 	uint32_t	tli;			/* PostgreSQL's timeline ID: two promotions of
 								 * one parent may get the same */
+	int64_t		term;			/* of the election of its promotion */
+	bool		recorded;		/* in repl_timelines (promote_record done) */
 } Timeline;
 
 typedef struct World
@@ -354,6 +362,7 @@ extern bool running_primary(const Node *n);
 extern double now_local(const Node *n);
 extern void position_of(const Node *n, DcPosition *p);
 extern dc_lsn position_lsn(const Node *n);
+extern int64_t timeline_term_known(const Node *n);
 extern void serve_request(Node *n, const Msg *m);
 extern DcVote sim_answer_vote(Node *n, const Msg *m);
 extern void stream_schedule(Node *n);

@@ -272,8 +272,23 @@ worker_round_reply(Node *n, const Msg *m, bool refused)
 		worker_round_end(n, n->r.rid);
 }
 
+/* a timeline's ancestors and where each ended, as its history file says */
+static int
+history_of(uint32_t k, DcTimelineEnd *out, int max)
+{
+	int			n = 0;
+
+	for (uint32_t x = k; W.tls[x].parent != 0 && n < max; x = W.tls[x].parent)
+	{
+		out[n].timeline = W.tls[W.tls[x].parent].tli;
+		out[n].end = W.tls[x].fork;
+		n++;
+	}
+	return n;
+}
+
 static void
-peer_of(const Msg *m, int id, uint8_t st, WkPeer *p)
+peer_of(const Msg *m, int id, uint8_t st, WkPeer *p, DcTimelineEnd *hist)
 {
 	memset(p, 0, sizeof(*p));
 	p->id = id;
@@ -286,6 +301,9 @@ peer_of(const Msg *m, int id, uint8_t st, WkPeer *p)
 	p->lsn = m->lsn;
 	p->settled = m->settled;
 	p->switch_lsn = m->switch_lsn;
+	p->timeline_term = m->tl_term;
+	p->nhistory = history_of(m->tlk, hist, 64);
+	p->history = hist;
 	p->term = m->term;
 	p->fenced = m->fenced;
 	p->paused = m->paused;
@@ -352,7 +370,11 @@ worker_round_end(Node *n, int rid)
 		case FX_POLL:
 			for (int i = 1; i <= W.n; i++)
 				if (rd->st[i] != PEER_NOT_ASKED)
-					peer_of(&rd->rep[i], i, rd->st[i], &n->result_peers[r->npeers++]);
+				{
+					peer_of(&rd->rep[i], i, rd->st[i], &n->result_peers[r->npeers],
+							n->result_hist[r->npeers]);
+					r->npeers++;
+				}
 			r->peers = n->result_peers;
 			break;
 		case FX_VOTES:
@@ -446,31 +468,34 @@ arm_empty_lease(Node *n, int voters)
 	set_lease(n, 0);
 }
 
-/* the promotion of fx: the server leaves recovery (later: E_PROMOTED) */
-static void
+/*
+ * The promotion of fx: the lease armed first, then the server leaves
+ * recovery (later: E_PROMOTED); the built-in promotion blocks the worker
+ * until then, a promote_command runs in the background.
+ */
+static bool
 start_promotion(Node *n, const WkFx *fx)
 {
 	int64_t		ms = rnd_range(W.promote_min_ms, W.promote_max_ms);
 	Event	   *e;
 
 	check_winner(fx->term, n->id);
-	if (!fx->flag)
-		arm_empty_lease(n, fx->voters);
+	arm_empty_lease(n, fx->voters);
 	n->promoting = true;
-	n->busy = true;
+	n->promote_term = fx->term;
+	n->busy = !fx->flag;
 	trace(1, "node %d: elected in term %lld; promoting (%lld ms%s)", n->id,
 		  (long long) fx->term, (long long) ms, fx->flag ? ", by a command" : "");
 	e = ev_new(W.now + MS(ms), E_PROMOTED, n->id);
 	ev_push(e);
+	return n->busy;
 }
 
-/* the server has left recovery: a new timeline; then promote_record() */
+/* the server has left recovery: a new timeline */
 void
 worker_promoted(Node *n)
 {
-	const WkFx *fx = &n->plan.fx[n->plan_pos];
 	uint32_t	tl;
-	CatRow		row;
 
 	if (!n->promoting)
 		return;
@@ -487,22 +512,41 @@ worker_promoted(Node *n)
 	W.tls[tl].owner = n->id;
 	/* PostgreSQL: one above the newest timeline in its own history */
 	W.tls[tl].tli = W.unique_tli ? tl : W.tls[n->tl].tli + 1;
+	W.tls[tl].term = n->promote_term;
+	W.tls[tl].recorded = false;
 	n->tl = tl;
 	n->write_lsn = n->replay;
 	n->recv = n->replay;
 	n->in_recovery = false;
 	n->promoting = false;
+	n->lead_term = n->promote_term;
 	n->conninfo = n->upstream = 0;
 	n->primary_since = W.now;
 	n->wclock = W.now;
 	W.promotions++;
-	/* with a promote_command, the lease is armed once it has promoted */
-	if (fx->flag)
-		arm_empty_lease(n, fx->voters);
-	/* promote_record(): the worker's own writes, which no fence stops */
+	trace(1, "node %d: promoted: on timeline %u (ID %u) from %llu", n->id, tl,
+		  W.tls[tl].tli, (unsigned long long) n->replay);
+	if (n->busy)
+	{
+		n->busy = false;
+		n->plan_pos++;
+		run_plan(n);
+	}
+	else
+		schedule_tick(n, 0);
+}
+
+/* promote_record(): the worker's own writes, which no fence stops */
+static void
+promote_record(Node *n, const WkFx *fx)
+{
+	CatRow		row;
+
 	if (fx->term > n->term)
 		n->term = fx->term;
 	n->lead_term = fx->term;
+	/* its first record on the new line: repl_timelines */
+	W.tls[n->tl].recorded = true;
 	if (fx->node2 != 0 && fx->node2 != n->id)
 	{
 		CatRow		cat[MAXN + 1];
@@ -516,11 +560,7 @@ worker_promoted(Node *n)
 	row.upstream = 0;
 	row.active = true;
 	cat_write(n, n->id, &row);
-	trace(1, "node %d: promoted: primary in term %lld on timeline %u (ID %u) from %llu",
-		  n->id, (long long) n->term, tl, W.tls[tl].tli, (unsigned long long) n->replay);
-	n->busy = false;
-	n->plan_pos++;
-	run_plan(n);
+	trace(1, "node %d: primary in term %lld", n->id, (long long) n->term);
 }
 
 /* returns true when the effect blocks the worker until later */
@@ -710,8 +750,10 @@ execute_fx(Node *n, const WkFx *fx)
 				cat_of(&W.nodes[fx->node], n->wcat);
 			return false;
 		case FX_PROMOTE:
-			start_promotion(n, fx);
-			return true;
+			return start_promotion(n, fx);
+		case FX_PROMOTE_RECORD:
+			promote_record(n, fx);
+			return false;
 		case FX_NOTIFY:
 			if (fx->flag && !n->own_win)
 				return false;

@@ -31,6 +31,7 @@
 #include "conninfo.h"
 #include "guc.h"
 #include "localnode.h"
+#include "timelines.h"
 
 #define PROMOTE_WAIT_MS 60000
 
@@ -75,18 +76,24 @@ reload_configuration(void)
 }
 
 /*
- * Can a node at position me follow a node on target_tli whose timeline
- * began at target_switch (InvalidXLogRecPtr: not known, or the same
- * timeline)?  dc_decide_follow() says; this only converts.
+ * Can a node at position me follow target (its timeline, where it began,
+ * which promotion began it, its history)?  dc_decide_follow_line() says;
+ * this only converts.
  */
 DcFollow
-follow_check(const LocalPosition *me, TimeLineID target_tli,
-			 XLogRecPtr target_switch)
+follow_check(const LocalPosition *me, const PeerState *target)
 {
 	DcPosition	pos;
+	DcLine		line;
 
 	local_dc_position(me, &pos);
-	return dc_decide_follow(&pos, target_tli, target_switch);
+	pos.timeline_term = timeline_term_of(me->timeline, me->timeline_switch_lsn);
+	line.timeline = target->timeline;
+	line.begin = target->switch_lsn;
+	line.term = target->timeline_term;
+	line.history = target->history;
+	line.nhistory = target->nhistory;
+	return dc_decide_follow_line(&pos, &line);
 }
 
 /* why follow_check() said no, with the figures */
@@ -306,9 +313,13 @@ promote_record(NodeInfo *self, NodeInfo *old_primary, int64 term,
 	MetadataBatch batch = {0};
 	EventInfo	ev;
 	ListCell   *lc;
+	LocalPosition me;
 
 	shmem_observe_term(term);
 
+	/* the first write on the new line: which promotion began it */
+	local_position(&me);
+	timeline_record(&batch, me.timeline, me.timeline_switch_lsn, term, self->node_id);
 	if (old_primary != NULL && old_primary->node_id != self->node_id)
 		metadata_add(&batch,
 					 "UPDATE repmgr.repl_nodes SET active = false WHERE id = $1::integer",
@@ -584,8 +595,8 @@ node_follow(int upstream_node_id)
 	}
 
 	local_position(&me);
-	switch_lsn = (target == primary) ? primary->switch_lsn : InvalidXLogRecPtr;
-	f = follow_check(&me, target->timeline, switch_lsn);
+	switch_lsn = target->switch_lsn;
+	f = follow_check(&me, target);
 	if (f != DC_FOLLOW_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -14,8 +14,7 @@
 
 extern void alter_system_set(const char *name, const char *value);
 extern void reload_configuration(void);
-extern DcFollow follow_check(const LocalPosition *me, TimeLineID target_tli,
-							 XLogRecPtr target_switch);
+extern DcFollow follow_check(const LocalPosition *me, const PeerState *target);
 extern char *follow_reason(DcFollow f, const LocalPosition *me,
 						   TimeLineID target_tli, XLogRecPtr target_switch);
 extern char *follow_conninfo(NodeInfo *self, NodeInfo *target);

@@ -232,31 +232,36 @@ dc_position_lsn(const DcPosition *p)
 }
 
 /*
- * Is the timeline with this ID that began at begin (0: not known) the
- * node's own?  PostgreSQL numbers a promotion's timeline one above the
- * newest in the promoted node's history: two standbys of one timeline
- * promoted both get the same ID for two lines of WAL (rule (j) makes it
- * rare, not impossible).  Where each line began tells them apart.
+ * Is the timeline with this ID, that began at begin in a promotion of
+ * term (0: not known), the node's own?  PostgreSQL numbers a promotion's
+ * timeline one above the newest in the promoted node's history: two
+ * standbys of one timeline promoted both get the same ID for two lines of
+ * WAL (rule (j) makes it rare, not impossible), which may even begin at
+ * the same point.  The term of each promotion (repl_timelines) tells them
+ * apart, and where each began.
  */
 bool
-dc_same_timeline(const DcPosition *me, uint32_t timeline, dc_lsn begin)
+dc_same_timeline(const DcPosition *me, uint32_t timeline, dc_lsn begin,
+				 int64_t term)
 {
 	return timeline == me->timeline &&
-		(begin == 0 || me->timeline_begin == 0 || begin == me->timeline_begin);
+		(begin == 0 || me->timeline_begin == 0 || begin == me->timeline_begin) &&
+		(term == 0 || me->timeline_term == 0 || term == me->timeline_term);
 }
 
 DcFollow
 dc_decide_follow(const DcPosition *me, uint32_t target_timeline,
-				 dc_lsn target_switch_lsn)
+				 dc_lsn target_switch_lsn, int64_t target_term)
 {
 	if (target_timeline == me->timeline && target_switch_lsn != 0 &&
-		!dc_same_timeline(me, target_timeline, target_switch_lsn))
+		!dc_same_timeline(me, target_timeline, target_switch_lsn, target_term))
 	{
 		/*
 		 * The same ID, another line: both left one parent, at two points;
 		 * this node can follow only while its WAL is within what both share
 		 */
-		dc_lsn		shared = Min_(target_switch_lsn, me->timeline_begin);
+		dc_lsn		shared = me->timeline_begin == 0 ? target_switch_lsn :
+			Min_(target_switch_lsn, me->timeline_begin);
 		dc_lsn		mine = me->in_recovery ? me->replay_lsn : me->write_lsn;
 
 		return mine > shared ? DC_FOLLOW_DIVERGED :
@@ -274,6 +279,41 @@ dc_decide_follow(const DcPosition *me, uint32_t target_timeline,
 	if (dc_position_lsn(me) > target_switch_lsn)
 		return DC_FOLLOW_WAIT_REPLAY;
 	return DC_FOLLOW_OK;
+}
+
+/*
+ * Can a node at position me follow a node on the line target?  As
+ * dc_decide_follow(), but where the target's line leaves this node's is
+ * taken from the target's history when it is known: the switch point of
+ * the target's own timeline is not it when the target is two timelines
+ * on (a standby of timeline 1 and a primary of timeline 3 that left 2,
+ * which left 1 before that standby's WAL ends).  A target whose history
+ * does not hold this node's timeline, or holds one of its ID that began
+ * elsewhere, is not a descendant.
+ */
+DcFollow
+dc_decide_follow_line(const DcPosition *me, const DcLine *target)
+{
+	dc_lsn		fork = 0;
+	dc_lsn		begin = 0;
+	int			i;
+
+	if (target->timeline <= me->timeline || target->nhistory == 0)
+		return dc_decide_follow(me, target->timeline, target->begin, target->term);
+	for (i = 0; i < target->nhistory; i++)
+	{
+		const DcTimelineEnd *e = &target->history[i];
+
+		if (e->timeline == me->timeline)
+			fork = e->end;
+		else if (e->timeline < me->timeline && e->end > begin)
+			begin = e->end;		/* where its line of this ID began */
+	}
+	if (fork == 0)
+		return DC_FOLLOW_DIVERGED;
+	if (me->timeline > 1 && me->timeline_begin != 0 && begin != me->timeline_begin)
+		fork = Min_(fork, Min_(begin, me->timeline_begin));
+	return dc_decide_follow(me, target->timeline, fork, 0);
 }
 
 /*
@@ -410,9 +450,9 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 		if (r->candidate_timeline != 0 &&
 			r->candidate_timeline == v->position.timeline &&
 			!dc_same_timeline(&v->position, r->candidate_timeline,
-							  r->candidate_timeline_begin) &&
+							  r->candidate_timeline_begin, 0) &&
 			dc_decide_follow(&v->position, r->candidate_timeline,
-							 r->candidate_timeline_begin) != DC_FOLLOW_OK)
+							 r->candidate_timeline_begin, 0) != DC_FOLLOW_OK)
 			return DC_DENY_OTHER_TIMELINE;
 
 		/*
@@ -423,7 +463,7 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 			!(r->candidate_fork_lsn != 0 &&
 			  r->candidate_timeline > v->position.timeline &&
 			  dc_decide_follow(&v->position, r->candidate_timeline,
-							   r->candidate_fork_lsn) == DC_FOLLOW_OK))
+							   r->candidate_fork_lsn, 0) == DC_FOLLOW_OK))
 			return DC_DENY_OTHER_TIMELINE;
 		/*
 		 * Not asked of a grant by (k) to the primary its WAL receiver

@@ -67,6 +67,8 @@ typedef struct DcPosition
 	dc_lsn		timeline_begin; /* where its timeline left its parent (its
 								 * history's switch point); 0: the first, or
 								 * not known */
+	int64_t		timeline_term;	/* the term of the promotion that began it
+								 * (repl_timelines); 0: not known */
 } DcPosition;
 
 extern dc_lsn dc_position_lsn(const DcPosition *p);
@@ -104,8 +106,9 @@ typedef enum DcFollow
 } DcFollow;
 
 extern DcFollow dc_decide_follow(const DcPosition *me, uint32_t target_timeline,
-								 dc_lsn target_switch_lsn);
-extern bool dc_same_timeline(const DcPosition *me, uint32_t timeline, dc_lsn begin);
+								 dc_lsn target_switch_lsn, int64_t target_term);
+extern bool dc_same_timeline(const DcPosition *me, uint32_t timeline, dc_lsn begin,
+							 int64_t term);
 extern const char *dc_follow_name(DcFollow f);
 
 /* where one of a node's ancestor timelines ended (its timeline history) */
@@ -116,6 +119,18 @@ typedef struct DcTimelineEnd
 } DcTimelineEnd;
 
 extern dc_lsn dc_fork_lsn(const DcTimelineEnd *history, int n, uint32_t timeline);
+
+/* a line of WAL to follow: a timeline, and what tells it from others */
+typedef struct DcLine
+{
+	uint32_t	timeline;		/* its ID */
+	dc_lsn		begin;			/* where it began; 0: the first, or not known */
+	int64_t		term;			/* of the promotion that began it; 0: not known */
+	const DcTimelineEnd *history;	/* its ancestors, and where each ended */
+	int			nhistory;		/* 0: not known */
+} DcLine;
+
+extern DcFollow dc_decide_follow_line(const DcPosition *me, const DcLine *target);
 
 /* ----------
  * Voting

@@ -142,6 +142,9 @@ execute_fx(WorkerCtx *ctx, const WkFx *fx, bool *own_win)
 		case FX_PROMOTE:
 			exec_promote(ctx, fx);
 			break;
+		case FX_PROMOTE_RECORD:
+			exec_promote_record(ctx, fx);
+			break;
 		case FX_NOTIFY:
 			if (!fx->flag || *own_win)
 				notify_peers(ctx, fx->term, fx->node);

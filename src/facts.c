@@ -16,25 +16,30 @@
 
 #include "actions.h"
 #include "guc.h"
+#include "timelines.h"
 #include "voter.h"
 #include "worker.h"
 
-/* the metadata, this node, its position and durable state */
+/* the metadata, this node, its position and the line of WAL it is on */
 static void
-read_catalog(WorkerCtx *ctx)
+read_catalog(WorkerCtx *ctx, int64 *timeline_term)
 {
 	ctx->nodes = NIL;
 	ctx->self = NULL;
+	*timeline_term = 0;
 
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	MemoryContextSwitchTo(ctx->loop_context);
+	local_position(&ctx->position);
 	ctx->extension_ready = repmgr_extension_ready();
 	if (ctx->extension_ready)
 	{
 		ctx->nodes = nodes_fetch_all();
 		ctx->self = nodes_lookup(ctx->nodes, repmgr_node_id);
 		(void) sync_read_published(&ctx->sync_own);
+		*timeline_term = timeline_term_of(ctx->position.timeline,
+										  ctx->position.timeline_switch_lsn);
 	}
 	else
 		memset(&ctx->sync_own, 0, sizeof(ctx->sync_own));
@@ -101,9 +106,9 @@ worker_gather_facts(WorkerCtx *ctx)
 	const char *conninfo;
 	bool		fenced;
 	MonoTime	now;
+	int64		timeline_term;
 
-	read_catalog(ctx);
-	local_position(&ctx->position);
+	read_catalog(ctx, &timeline_term);
 	shmem_get_durable(&ctx->durable);
 	shmem_get_voter_mem(&mem);
 	now = mono_now();
@@ -132,6 +137,7 @@ worker_gather_facts(WorkerCtx *ctx)
 	f->nodes = wk_nodes_of(ctx->nodes, &f->nnodes);
 
 	local_dc_position(&ctx->position, &f->position);
+	f->position.timeline_term = timeline_term;
 	f->lsn = ctx->position.lsn;
 	f->walreceiver_streaming = local_walreceiver_streaming();
 	conninfo = GetConfigOption("primary_conninfo", true, false);

@@ -70,6 +70,9 @@ exec_poll(WorkerCtx *ctx, const WkFx *fx)
 		w->lsn = p->lsn;
 		w->settled = p->settled;
 		w->switch_lsn = p->switch_lsn;
+		w->timeline_term = p->timeline_term;
+		w->history = p->history;
+		w->nhistory = p->nhistory;
 		w->term = p->term;
 		w->fenced = p->fenced;
 		w->paused = p->paused;
@@ -170,58 +173,51 @@ exec_validate(WorkerCtx *ctx, const WkFx *fx)
  * ----------
  */
 
-static void
-wait_until_promoted(void)
-{
-	MonoTime	deadline = MonoPlusMs(mono_now(), 60000);
-
-	while (RecoveryInProgress() && mono_now() < deadline)
-	{
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 10, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
-	if (RecoveryInProgress())
-		elog(ERROR, "repmgr worker: promote_command did not promote this node");
-}
-
 /*
  * The winner of term fx->term promotes: its lease armed, empty, first
- * (durably; with a promote_command, the lease is armed once the command
- * has promoted: README, "The fence"), the old primary fx->node2 marked
- * failed, the events recorded.  Its first heartbeat round and the notices
- * are the next step's.
+ * (durably), so that the server refuses every commit from the moment it
+ * leaves recovery until its first heartbeat round is acknowledged; then
+ * the built-in promotion (which waits for the end of recovery), or the
+ * promote_command in the background: it may itself write ("repmgr
+ * standby promote" records the promotion), and its writes wait for the
+ * lease that only this worker's heartbeat rounds give.
  */
 void
 exec_promote(WorkerCtx *ctx, const WkFx *fx)
 {
-	NodeInfo   *old = worker_node(ctx, fx->node2);
-
+	arm_empty_lease(ctx, fx->voters);
 	if (fx->flag)
 	{
-		int			rc = run_hook_command(ctx, repmgr_promote_command,
-										  repmgr_node_id, "promote_command");
+		EventInfo	ev;
+		char	  **envp;
+		char	   *command;
 
-		if (rc != 0)
-			hook_failed(ctx, "repmgrd_failover_promote", "promote_command",
-						repmgr_promote_command, rc);
-		wait_until_promoted();
+		memset(&ev, 0, sizeof(ev));
+		ev.node_id = repmgr_node_id;
+		ev.event = "promote_command";
+		ev.successful = true;
+		ev.timestamp = GetCurrentTimestamp();
+		ev.node_name = ctx->self ? ctx->self->name : NULL;
+		ev.primary_node_id = ctx->core.lost_primary_id;
+		command = shell_expand_template(repmgr_promote_command, &envp, &ev);
+		ereport(LOG, (errmsg("repmgr worker: running promote_command: %s", command)));
+		if (!shell_spawn_detached(command, envp, fx->ms))
+			ereport(WARNING,
+					(errmsg("repmgr worker: could not start promote_command"),
+					 errhint("The worker waits for the end of recovery, then decides again.")));
+		return;
+	}
+	promote_server();
+}
 
-		/*
-		 * Only now: the command ("repmgr standby promote") writes to this
-		 * node once it is primary, and would wait for a lease that only
-		 * this process, waiting for the command, can obtain.  Until here
-		 * the new primary accepts writes without a lease (README, "The
-		 * fence").
-		 */
-		arm_empty_lease(ctx, fx->voters);
-	}
-	else
-	{
-		arm_empty_lease(ctx, fx->voters);
-		promote_server();
-	}
+/*
+ * Out of recovery: the old primary fx->node2 marked failed, the events
+ * recorded (by a promote_command, standby_promote is its own).
+ */
+void
+exec_promote_record(WorkerCtx *ctx, const WkFx *fx)
+{
+	NodeInfo   *old = worker_node(ctx, fx->node2);
 
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());

@@ -49,11 +49,11 @@ static const StateDef state_defs[] = {
 	E(EV_REELECTED) | E(EV_LEASE_OK) | E(EV_SUPERSEDED)},
 	{WS_STANDBY, observe_standby,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_PROMOTED) | E(EV_CHECK_DUE) | E(EV_HISTORY_DUE) |
-	E(EV_RESTORE_DUE) | E(EV_UPSTREAM_LOST) | E(EV_UPSTREAM_FENCED) | E(EV_UPSTREAM_CHANGED) |
+	E(EV_RESTORE_DUE) | E(EV_UPSTREAM_LOST) | E(EV_UPSTREAM_REPLACED) | E(EV_UPSTREAM_CHANGED) |
 	E(EV_RECORD_STALE)},
 	{WS_WITNESS, observe_witness,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_CHECK_DUE) | E(EV_COPY_DUE) | E(EV_UPSTREAM_LOST) |
-	E(EV_UPSTREAM_FENCED) | E(EV_NEW_PRIMARY)},
+	E(EV_UPSTREAM_REPLACED) | E(EV_NEW_PRIMARY)},
 	{WS_SUSPECT, observe_suspect,
 	E(EV_PROMOTED) | E(EV_ATTEMPT_DUE) | E(EV_UPSTREAM_PENDING) | E(EV_UPSTREAM_FAILED) |
 	E(EV_UPSTREAM_OK)},
@@ -69,6 +69,8 @@ static const StateDef state_defs[] = {
 	E(EV_POLL_DUE) | E(EV_UPSTREAM_OK) | E(EV_TIMEOUT)},
 	{WS_CANNOT_FOLLOW, observe_cannot_follow,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_PROMOTED)},
+	{WS_PROMOTING, observe_promoting,
+	E(EV_OK) | E(EV_PROMOTED) | E(EV_TIMEOUT)},
 };
 
 typedef struct Row
@@ -124,7 +126,7 @@ static const Row rows[] = {
 	T(WS_STANDBY,         EV_HISTORY_DUE,       act_write_history,      WS_STANDBY),
 	T(WS_STANDBY,         EV_RESTORE_DUE,       act_restore_conninfo,   WS_STANDBY),
 	T(WS_STANDBY,         EV_UPSTREAM_LOST,     act_suspect_begin,      WS_SUSPECT),
-	T(WS_STANDBY,         EV_UPSTREAM_FENCED,   act_upstream_fenced,    WS_DEGRADED),
+	T(WS_STANDBY,         EV_UPSTREAM_REPLACED,   act_upstream_replaced,    WS_DEGRADED),
 	T(WS_STANDBY,         EV_UPSTREAM_CHANGED,  act_reconnect_upstream, WS_STANDBY),
 	T(WS_STANDBY,         EV_RECORD_STALE,      act_repair_record,      WS_STANDBY),
 	T(WS_STANDBY,         EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
@@ -134,7 +136,7 @@ static const Row rows[] = {
 	T(WS_WITNESS,         EV_CHECK_DUE,         act_probe_upstream,     WS_WITNESS),
 	T(WS_WITNESS,         EV_COPY_DUE,          act_copy_metadata,      WS_WITNESS),
 	T(WS_WITNESS,         EV_UPSTREAM_LOST,     act_suspect_begin,      WS_SUSPECT),
-	T(WS_WITNESS,         EV_UPSTREAM_FENCED,   act_upstream_fenced,    WS_DEGRADED),
+	T(WS_WITNESS,         EV_UPSTREAM_REPLACED,   act_upstream_replaced,    WS_DEGRADED),
 	T(WS_WITNESS,         EV_NEW_PRIMARY,       act_follow,             WS_WITNESS),
 	T(WS_WITNESS,         EV_NOT_READY,         act_none,               WS_UNREGISTERED),
 
@@ -162,7 +164,7 @@ static const Row rows[] = {
 	T(WS_ELECTION,        EV_OWN_VOTE_DUE,      act_vote_self,          WS_ELECTION),
 	T(WS_ELECTION,        EV_VOTES_DUE,         act_request_votes,      WS_ELECTION),
 	T(WS_ELECTION,        EV_VOTED,             act_validate,           WS_ELECTION),
-	T(WS_ELECTION,        EV_ELECTION_WON,      act_promote,            WS_PRIMARY),
+	T(WS_ELECTION,        EV_ELECTION_WON,      act_promote,            WS_PROMOTING),
 	T(WS_ELECTION,        EV_ELECTION_LOST,     act_election_lost,      WS_DEGRADED),
 	T(WS_ELECTION,        EV_NEW_PRIMARY,       act_follow,             WS_MONITORING),
 	T(WS_ELECTION,        EV_CANNOT_FOLLOW,     act_cannot_follow,      WS_CANNOT_FOLLOW),
@@ -177,6 +179,10 @@ static const Row rows[] = {
 	T(WS_WAITING_PRIMARY, EV_UPSTREAM_OK,       act_upstream_back,      WS_MONITORING),
 	T(WS_WAITING_PRIMARY, EV_TIMEOUT,           act_none,               WS_DEGRADED),
 	T(WS_WAITING_PRIMARY, EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
+
+	T(WS_PROMOTING,       EV_OK,                act_none,               WS_PROMOTING),
+	T(WS_PROMOTING,       EV_PROMOTED,          act_promoted,           WS_PRIMARY),
+	T(WS_PROMOTING,       EV_TIMEOUT,           act_promote_failed,     WS_DEGRADED),
 
 	T(WS_CANNOT_FOLLOW,   EV_OK,                act_none,               WS_CANNOT_FOLLOW),
 	T(WS_CANNOT_FOLLOW,   EV_PROMOTED,          act_start_primary,      WS_PRIMARY),
@@ -324,6 +330,10 @@ wk_wake_in_ms(const WkState *s, const WkFacts *f)
 		case WS_FENCED:
 			next = s->next_heartbeat;
 			break;
+		case WS_PROMOTING:
+			/* a promote_command runs in the background: look every 10 ms */
+			next = f->now + 10 < s->wait_deadline ? f->now + 10 : s->wait_deadline;
+			break;
 		case WS_WITNESS:
 			next = s->next_check < s->next_witness_copy ? s->next_check : s->next_witness_copy;
 			break;
@@ -353,6 +363,7 @@ static const char *const state_names[WS_COUNT] = {
 	[WS_WAITING_PRIMARY] = "waiting for new primary",
 	[WS_CANNOT_FOLLOW] = "cannot follow",
 	[WS_FENCED] = "fenced",
+	[WS_PROMOTING] = "promoting",
 };
 
 static const char *const event_names[EV_COUNT] = {
@@ -366,7 +377,7 @@ static const char *const event_names[EV_COUNT] = {
 	[EV_HISTORY_DUE] = "history due",
 	[EV_RESTORE_DUE] = "restore due",
 	[EV_UPSTREAM_LOST] = "upstream lost",
-	[EV_UPSTREAM_FENCED] = "upstream fenced",
+	[EV_UPSTREAM_REPLACED] = "upstream replaced",
 	[EV_ATTEMPT_DUE] = "reconnect attempt due",
 	[EV_UPSTREAM_PENDING] = "reconnect attempt failed",
 	[EV_UPSTREAM_FAILED] = "upstream failed",

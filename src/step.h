@@ -54,6 +54,7 @@ typedef enum WorkerState
 	WS_WAITING_PRIMARY,			/* another node is being promoted */
 	WS_CANNOT_FOLLOW,			/* ahead of the new primary: needs node rejoin */
 	WS_FENCED,					/* primary that lost its majority or was replaced */
+	WS_PROMOTING,				/* elected: the server leaves recovery */
 	WS_COUNT
 } WorkerState;
 
@@ -69,7 +70,7 @@ typedef enum WorkerEvent
 	EV_HISTORY_DUE,				/* a look found the primary's position to record */
 	EV_RESTORE_DUE,				/* a WAL receiver stopped for a vote may stream again */
 	EV_UPSTREAM_LOST,			/* a check of the upstream failed */
-	EV_UPSTREAM_FENCED,			/* the upstream is a fenced primary */
+	EV_UPSTREAM_REPLACED,		/* the upstream is not one to stream from */
 	EV_ATTEMPT_DUE,				/* time for a reconnect attempt */
 	EV_UPSTREAM_PENDING,		/* a reconnect attempt failed, more to come */
 	EV_UPSTREAM_FAILED,			/* all reconnect attempts failed */
@@ -142,7 +143,10 @@ typedef struct WkPeer
 	uint32_t	timeline;
 	dc_lsn		lsn;			/* dc_position_lsn() of it */
 	bool		settled;
-	dc_lsn		switch_lsn;		/* where its timeline began, if a primary */
+	dc_lsn		switch_lsn;		/* where its timeline began */
+	int64_t		timeline_term;	/* the term of the promotion that began it */
+	const DcTimelineEnd *history;	/* its timeline's ancestors */
+	int			nhistory;
 	int64_t		term;
 	bool		fenced;
 	bool		paused;
@@ -190,7 +194,9 @@ typedef enum WkFxKind
 	FX_HISTORY,					/* a monitoring history row on the primary */
 	FX_COPY_METADATA,			/* witness: the primary's repl_nodes */
 	FX_SYNC_APPLY,				/* primary: the change the last look wants */
-	FX_PROMOTE,					/* arm the lease, promote, record it */
+	FX_PROMOTE,					/* arm the lease, then promote (a command: in
+								 * the background) */
+	FX_PROMOTE_RECORD,			/* promoted: the metadata and the events */
 	FX_NOTIFY,					/* notify_follow() of every other node */
 	FX_COUNT
 } WkFxKind;

@@ -79,6 +79,7 @@ follow_event(Step *st, const WkPeer *target, const WkPeer *primary)
 	WkState    *s = st->s;
 	const WkFacts *f = st->f;
 	DcFollow	d;
+	DcLine		line;
 
 	s->follow_target = target->id;
 	s->follow_primary = primary ? primary->id : target->id;
@@ -99,6 +100,14 @@ follow_event(Step *st, const WkPeer *target, const WkPeer *primary)
 	 * refuses that primary's heartbeats, so it stands for re-election in a
 	 * term above, and is followed then.
 	 */
+	if (!target->in_recovery && target->fenced)
+	{
+		wk_say_reason(st, WK_LOG, "not following node %d: it is a fenced primary",
+					  target->id);
+		return EV_OK;
+	}
+	if (primary == NULL && wk_peer_is_primary(f, target))
+		primary = target;		/* a primary, though not the one the poll chose */
 	if (f->sync_mode != SYNC_MODE_OFF && primary != NULL &&
 		!dc_accept_heartbeat(primary->term, f->term, false))
 	{
@@ -107,8 +116,12 @@ follow_event(Step *st, const WkPeer *target, const WkPeer *primary)
 					  primary->id, (long long) primary->term, (long long) f->term);
 		return EV_OK;
 	}
-	d = dc_decide_follow(&f->position, target->timeline,
-						 target == primary ? target->switch_lsn : 0);
+	line.timeline = target->timeline;
+	line.begin = target->switch_lsn;
+	line.term = target->timeline_term;
+	line.history = target->history;
+	line.nhistory = target->nhistory;
+	d = dc_decide_follow_line(&f->position, &line);
 	if (d == DC_FOLLOW_WAIT_REPLAY)
 	{
 		wk_say_reason(st, WK_LOG, "not following node %d yet: %s", target->id,
@@ -117,8 +130,7 @@ follow_event(Step *st, const WkPeer *target, const WkPeer *primary)
 	}
 	if (d != DC_FOLLOW_OK)
 	{
-		follow_reason(f, d, target->timeline, target->switch_lsn, s->reason,
-					  sizeof(s->reason));
+		follow_reason(f, d, target->timeline, line.begin, s->reason, sizeof(s->reason));
 		return EV_CANNOT_FOLLOW;
 	}
 	return EV_NEW_PRIMARY;
@@ -721,6 +733,17 @@ observe_waiting(Step *st)
  * Promote and follow
  * ----------
  */
+/*
+ * The winner promotes.  Its lease is armed, empty and durably, before the
+ * server can leave recovery: it commits from its first heartbeat round
+ * that enough nodes acknowledge, never before, with the built-in
+ * promotion or a promote_command alike.  A command runs in the
+ * background (its own writes, "repmgr standby promote", wait for that
+ * first round, which only this worker can run), and the worker waits
+ * here until the server has left recovery.
+ */
+#define PROMOTE_WAIT_MS 60000
+
 void
 act_promote(Step *st)
 {
@@ -733,8 +756,30 @@ act_promote(Step *st)
 	fx->node2 = s->lost_primary_id;
 	fx->flag = st->f->promote_command;
 	fx->voters = lease_enforced(st->f) ? wk_voters(st->f) : 0;
+	fx->ms = PROMOTE_WAIT_MS;
+	s->wait_deadline = st->f->now + PROMOTE_WAIT_MS;
+}
 
-	/* the lease first: the first heartbeat round, then the notices */
+int
+observe_promoting(Step *st)
+{
+	if (!st->f->position.in_recovery)
+		return EV_PROMOTED;
+	if (st->f->now >= st->s->wait_deadline)
+		return EV_TIMEOUT;
+	return EV_OK;
+}
+
+/* out of recovery: the metadata, then the lease, then the notices */
+void
+act_promoted(Step *st)
+{
+	WkState    *s = st->s;
+	WkFx	   *fx = wk_fx(st, FX_PROMOTE_RECORD);
+
+	fx->term = s->election_term;
+	fx->node2 = s->lost_primary_id;
+	fx->flag = st->f->promote_command;
 	s->notify_term = s->election_term;
 	s->notify_skip = s->lost_primary_id;
 	s->promotions++;
@@ -742,6 +787,21 @@ act_promote(Step *st)
 	s->primary_visible = true;
 	s->primary_node_id = st->f->self_id;
 	act_start_primary(st);
+}
+
+void
+act_promote_failed(Step *st)
+{
+	WkFx	   *fx = wk_fx_text(st, FX_LOG, "this node did not leave recovery within %d ms of its promotion",
+								PROMOTE_WAIT_MS);
+
+	fx->level = WK_WARNING;
+	fx->name = "The server log, and the output of the promote_command if one is set, say why.";
+	wk_fx_text(st, FX_ERROR, "not promoted within %d ms", PROMOTE_WAIT_MS);
+	wk_event(st, "repmgrd_failover_promote", false,
+			 "node %d was elected in term %lld but did not leave recovery within %d ms",
+			 st->f->self_id, (long long) st->s->election_term, PROMOTE_WAIT_MS);
+	st->s->next_decision = 0;
 }
 
 void

@@ -71,6 +71,7 @@ extern int	observe_degraded(Step *st); /* step_failover.c */
 extern int	observe_election(Step *st);
 extern int	observe_waiting(Step *st);
 extern int	observe_cannot_follow(Step *st);
+extern int	observe_promoting(Step *st);
 extern int	observe_primary(Step *st);	/* step_primary.c */
 extern int	observe_fenced(Step *st);
 
@@ -90,7 +91,7 @@ extern void act_restore_conninfo(Step *st);
 extern void act_suspect_begin(Step *st);
 extern void act_reconnect_attempt(Step *st);
 extern void act_upstream_failed(Step *st);
-extern void act_upstream_fenced(Step *st);
+extern void act_upstream_replaced(Step *st);
 extern void act_upstream_back(Step *st);
 extern void act_reconnect_upstream(Step *st);
 extern void act_repair_record(Step *st);
@@ -105,6 +106,8 @@ extern void act_validate(Step *st);
 extern void act_election_lost(Step *st);
 extern void act_wait_primary_begin(Step *st);
 extern void act_promote(Step *st);
+extern void act_promoted(Step *st);
+extern void act_promote_failed(Step *st);
 extern void act_follow(Step *st);
 extern void act_cannot_follow(Step *st);
 extern void act_heartbeat_round(Step *st);	/* step_primary.c */

@@ -307,9 +307,12 @@ act_probe_upstream(Step *st)
 /*
  * The answers of a look at the upstream (and, for a cascaded standby, the
  * primary): who is seen, what to record, whether the upstream is lost.
- * EV_UPSTREAM_LOST if it did not answer; EV_UPSTREAM_FENCED if it is a
- * fenced primary (a newer primary exists: a standby that missed its
- * notice would otherwise stay with the old one for good); else EV_OK.
+ * EV_UPSTREAM_LOST if it did not answer; EV_UPSTREAM_REPLACED if it is
+ * not one to stream from: a fenced primary (a newer primary exists: a
+ * standby that missed its notice would stay with the old one for good),
+ * or, while this node's WAL receiver is stopped for a vote (h), a node
+ * in recovery (the primary it lost rejoined as a standby: nothing would
+ * ever restore streaming from it); else EV_OK.
  */
 static int
 read_probe(Step *st, const WkResult *r)
@@ -365,7 +368,10 @@ read_probe(Step *st, const WkResult *r)
 	if (!r->alive)
 		return EV_UPSTREAM_LOST;
 	if (r->answered && !r->in_recovery && r->fenced)
-		return EV_UPSTREAM_FENCED;
+		return EV_UPSTREAM_REPLACED;
+	if (r->answered && r->in_recovery && f->rcv_state != RCV_STREAMING &&
+		s->role == WK_NODE_STANDBY)
+		return EV_UPSTREAM_REPLACED;
 
 	/*
 	 * (h) a WAL receiver stopped for a vote streams again once the upstream
@@ -674,14 +680,18 @@ act_upstream_failed(Step *st)
 }
 
 /*
- * The upstream is a primary that knows a newer primary exists: lost, as if
- * it did not answer (degraded monitoring finds and follows the new one).
+ * The upstream is not one to stream from (read_probe says why): lost, as
+ * if it did not answer (degraded monitoring finds and follows the
+ * primary).
  */
 void
-act_upstream_fenced(Step *st)
+act_upstream_replaced(Step *st)
 {
-	wk_log(st, WK_LOG, "upstream node %d is a fenced primary: a newer primary exists",
-		   st->s->upstream_id);
+	wk_log(st, WK_LOG, "upstream node %d is not a node to stream from any more (%s)",
+		   st->s->upstream_id,
+		   st->f->rcv_state != RCV_STREAMING ?
+		   "this node's WAL receiver is stopped, and it is not a current primary" :
+		   "a fenced primary: a newer primary exists");
 	st->s->upstream_failures++;
 	act_upstream_failed(st);
 }
@@ -696,8 +706,12 @@ act_upstream_back(Step *st)
 	wk_reset_failure(s);
 	wk_fx(st, FX_CLOSE_PEERS);	/* those of the failure's polls */
 	s->primary_visible = true;
-	/* back with a term not older than ours: stream from it again (h) */
-	if (f->rcv_state != RCV_STREAMING)
+	/*
+	 * (h) back as a working primary of a term not older than ours: stream
+	 * from it again (else the look at it decides, read_probe)
+	 */
+	if (f->rcv_state != RCV_STREAMING && st->r != NULL && st->r->answered &&
+		!st->r->in_recovery && !st->r->fenced && st->r->term >= f->term)
 		wk_fx(st, FX_RESTORE_CONNINFO)->node = s->upstream_id;
 	if (was_recorded)
 	{

@@ -117,7 +117,8 @@ gather_voter(DcVoter *v, const DcVoteRequest *req)
 	v->primary_lost = dc_mem_primary_lost(&mem, ws.primary_lost, ws.primary_node_id,
 										  req->candidate);
 	v->self_id = repmgr_node_id;
-	v->standing = v->worker_running && ws.state == WS_ELECTION;
+	v->standing = v->worker_running &&
+		(ws.state == WS_ELECTION || ws.state == WS_PROMOTING);
 	v->has_position = me.in_recovery;
 	v->upstream = me.in_recovery ? ws.upstream_node_id : InvalidNodeId;
 	local_dc_position(&me, &v->position);

@@ -139,6 +139,7 @@ extern void exec_vote_self(WorkerCtx *ctx, const WkFx *fx);
 extern void exec_votes(WorkerCtx *ctx, const WkFx *fx);
 extern void exec_validate(WorkerCtx *ctx, const WkFx *fx);
 extern void exec_promote(WorkerCtx *ctx, const WkFx *fx);
+extern void exec_promote_record(WorkerCtx *ctx, const WkFx *fx);
 extern void exec_follow(WorkerCtx *ctx, const WkFx *fx);
 
 /* syncmgr.c: managed synchronous replication */
