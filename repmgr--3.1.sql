@@ -480,6 +480,14 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION node_state() IS
 	'this node as its peers see it: role, position, term and worker view';
 
+CREATE FUNCTION membership_settled()
+RETURNS void
+AS 'MODULE_PATHNAME', 'repmgr_membership_settled'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION membership_settled() IS
+	'on the primary, wait until the last change of the membership reached a majority (registration calls it)';
+
 CREATE FUNCTION heartbeat(
 	primary_id integer,
 	term bigint,

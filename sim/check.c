@@ -143,12 +143,44 @@ availability_window(void)
 
 static int64_t seen_term[MAXN + 1];
 static simtime term_at[MAXN + 1];
+static simtime transition_since[MAXN + 1];
+static simtime replicated_since[MAXN + 1];
+static int	seen_voters[MAXN + 1];
+static simtime voters_at[MAXN + 1];
 
 void
 check_reset(void)
 {
 	memset(seen_term, 0, sizeof(seen_term));
 	memset(term_at, 0, sizeof(term_at));
+	memset(transition_since, 0, sizeof(transition_since));
+	memset(replicated_since, 0, sizeof(replicated_since));
+	memset(seen_voters, 0, sizeof(seen_voters));
+	memset(voters_at, 0, sizeof(voters_at));
+}
+
+/* registered standbys of P that stream from it, on its line, all along */
+static int
+streaming_standbys(const Node *P, const CatRow *cat)
+{
+	int			k = 0;
+
+	for (int i = 1; i <= W.n; i++)
+	{
+		const Node *x = &W.nodes[i];
+
+		if (x != P && cat[i].type == WK_NODE_STANDBY && x->up && x->in_recovery &&
+			x->upstream == P->id && walreceiver_streaming(x) && x->tl == P->tl &&
+			x->term <= P->term &&
+			x->recv >= P->core.change_lsn &&
+			x->stream_since < W.now - MS(2 * W.s.monitor_interval_ms + 100))
+		{
+			trace(3, "check: node %d streams from %d (recv %llu, since %.3f)", i, P->id,
+				  (unsigned long long) x->recv, x->stream_since / 1e6);
+			k++;
+		}
+	}
+	return k;
 }
 
 /*
@@ -164,11 +196,17 @@ check_availability(void)
 	simtime		since = W.now - win;
 
 	for (int i = 1; i <= W.n; i++)
+	{
 		if (W.nodes[i].term != seen_term[i])
 		{
 			seen_term[i] = W.nodes[i].term;
 			term_at[i] = W.now;
 		}
+		if (!W.nodes[i].core.transition || !W.nodes[i].up)
+			transition_since[i] = 0;
+		else if (transition_since[i] == 0)
+			transition_since[i] = W.now;
+	}
 	if (W.now - W.net_bad < win || W.loss > 0 || W.dmax > NORMAL_DMAX)
 		return;
 	for (int p = 1; p <= W.n; p++)
@@ -184,11 +222,19 @@ check_availability(void)
 		cat_of(P, cat);
 		if (cat[p].type != WK_NODE_PRIMARY || !cat[p].active)
 			continue;			/* not the primary of its own metadata */
+		/* a change of the membership: the lease counts it from the next round */
+		if (cat_count_voters(cat) != seen_voters[p])
+		{
+			seen_voters[p] = cat_count_voters(cat);
+			voters_at[p] = W.now;
+		}
+		if (voters_at[p] > since)
+			continue;
 		for (int j = 1; j <= W.n; j++)
 		{
 			const Node *J = &W.nodes[j];
 
-			if (j == p || !J->up || J->bad_since > since || !cat[j].active)
+			if (j == p || !J->up || J->bad_since > since || cat[j].type == 0 || !cat[j].active)
 				continue;
 			if (W.link[p][j] != LINK_OK || W.link[j][p] != LINK_OK ||
 				W.link_bad[p][j] > since || W.link_bad[j][p] > since)
@@ -197,7 +243,25 @@ check_availability(void)
 				continue;
 			healthy++;
 		}
-		if (healthy >= dc_lease_acks_needed(cat_count_voters(cat)) &&
+		/*
+		 * A change of the membership not yet replicated: a strict majority,
+		 * until enough standbys streaming from it have it (that must end)
+		 */
+		if (P->core.transition && P->core.state == WS_PRIMARY &&
+			transition_since[p] != 0 &&
+			streaming_standbys(P, cat) >= cat_count_voters(cat) / 2)
+		{
+			if (replicated_since[p] == 0)
+				replicated_since[p] = W.now;
+		}
+		else
+			replicated_since[p] = 0;
+		if (replicated_since[p] != 0 &&
+			W.now - replicated_since[p] > MS(2 * W.s.monitor_interval_ms + W.t.heartbeat_timeout_ms + 100))
+			violation("availability: primary %d counts a change of the membership for %lld ms although %d standbys stream from it",
+					  p, (long long) ((W.now - transition_since[p]) / 1000),
+					  streaming_standbys(P, cat));
+		if (healthy >= dc_lease_acks_needed(cat_count_voters(cat), P->core.transition) &&
 			(!may_commit(P, W.now) || P->core.state != WS_PRIMARY))
 			violation("availability: primary %d reaches %d nodes over a healthy network for %lld ms but %s (lease to %.3f s)",
 					  p, healthy, (long long) (win / 1000),
@@ -324,7 +388,7 @@ check_liveness(void)
 	{
 		const Node *x = &W.nodes[i];
 
-		if (i == primary)
+		if (i == primary || x->retired || !x->registered)
 			continue;
 		if (!x->in_recovery && x->role != ROLE_WITNESS)
 			continue;			/* a fenced old primary waits for rejoin */
@@ -351,7 +415,7 @@ check_liveness(void)
 				  (unsigned long long) common_prefix(x->tl, P->tl));
 		return;
 	}
-	if (voters >= dc_lease_acks_needed(cat_count_voters(cat)) && !may_commit(P, W.now))
+	if (voters >= dc_lease_acks_needed(cat_count_voters(cat), false) && !may_commit(P, W.now))
 		violation("liveness: primary %d may not commit %lld s after healing",
 				  primary, (long long) ((W.now - W.heal_at) / 1000000));
 }

@@ -8,7 +8,7 @@
  *
  *	  sim [--seeds N] [--first S] [--settings default|tight|both]
  *		  [--time SECONDS] [--drift RHO] [--keep-going] [--progress N]
- *		  [--sync] [--unique-tli]
+ *		  [--sync] [--unique-tli] [--fixed-membership]
  *	  sim --seed S [--settings ...] [-v|-vv|-vvv]	one, traced
  *	  sim --regress FILE		the recorded seeds (sim/regress.txt)
  *
@@ -158,10 +158,66 @@ rejoin(Node *n)
 	node_restart(n);
 }
 
+/*
+ * The operator adds a node (standby_register of a clone that streams
+ * already) or removes one (stops it for good, then standby_unregister):
+ * written on the primary by a session, so only while it may commit, and
+ * only once its last change of the membership reached a majority
+ * (membership_settled(), which would wait, then refuse).
+ */
+static void
+change_membership(void)
+{
+	int			p = current_primary(true);
+	Node	   *P;
+	CatRow		cat[MAXN + 1];
+	CatRow		row = {WK_NODE_STANDBY, 0, true};
+	int			candidates[MAXN];
+	int			k = 0;
+
+	if (p == 0)
+		return;
+	P = &W.nodes[p];
+	if (!may_commit(P, W.now) || P->membership_changing)
+		return;
+	cat_of(P, cat);
+	for (int i = 1; i <= W.n; i++)
+		if (!W.nodes[i].registered && !W.nodes[i].retired && cat[i].type == 0 &&
+			W.nodes[i].up && net_ok(i, p))
+		{
+			row.upstream = W.nodes[i].conninfo ? W.nodes[i].conninfo : p;
+			trace(1, "OPERATOR registers node %d on node %d", i, p);
+			W.nodes[i].registered = true;
+			cat_write(P, i, &row);
+			return;
+		}
+	if (cat_count_voters(cat) <= 3)
+		return;
+	for (int i = 1; i <= W.n; i++)
+		if (i != p && cat[i].type == WK_NODE_STANDBY && W.nodes[i].role == ROLE_STANDBY)
+			candidates[k++] = i;
+	if (k == 0)
+		return;
+	{
+		int			x = candidates[rnd_range(0, k - 1)];
+
+		/* nobody streams from it (unregister refuses an upstream of others) */
+		for (int i = 1; i <= W.n; i++)
+			if (cat[i].type != 0 && cat[i].upstream == x)
+				return;
+		trace(1, "OPERATOR stops node %d for good and unregisters it on node %d", x, p);
+		node_crash(&W.nodes[x]);
+		W.nodes[x].retired = true;
+		W.nodes[x].registered = false;
+		row.type = 0;
+		cat_write(P, x, &row);
+	}
+}
+
 static bool
 needs_rejoin(const Node *n)
 {
-	return n->up && n->role != ROLE_WITNESS &&
+	return n->up && !n->retired && n->role != ROLE_WITNESS &&
 		((running_primary(n) && n->fenced) || n->core.state == WS_CANNOT_FOLLOW);
 }
 
@@ -171,7 +227,7 @@ random_fault(void)
 	int			n = W.n;
 	int			x = (int) rnd_range(1, n);
 	Node	   *X = &W.nodes[x];
-	int			kind = (int) rnd_range(0, 14);
+	int			kind = (int) rnd_range(0, W.membership ? 15 : 14);
 	simtime		dur = rnd_range(MS(500), MS(10000));
 
 	switch (kind)
@@ -291,6 +347,9 @@ random_fault(void)
 					return;
 				}
 			return;
+		case 15:
+			change_membership();
+			return;
 	}
 }
 
@@ -301,6 +360,13 @@ operator_rejoins(void)
 	for (int i = 1; i <= W.n; i++)
 		if (needs_rejoin(&W.nodes[i]))
 			rejoin(&W.nodes[i]);
+	/* and registers a clone it had not registered yet */
+	for (int i = 1; i <= W.n; i++)
+		if (!W.nodes[i].registered && !W.nodes[i].retired)
+		{
+			change_membership();
+			break;
+		}
 }
 
 static void
@@ -321,7 +387,7 @@ heal(void)
 		Node	   *n = &W.nodes[i];
 
 		/* a frozen node resumes when its freeze ends (at most 3 L + 2 s) */
-		if (!n->up)
+		if (!n->up && !n->retired)
 			node_restart(n);
 	}
 	operator_rejoins();
@@ -369,7 +435,7 @@ crash_test(void)
 	{
 		const Node *x = &W.nodes[i];
 
-		if (i == p)
+		if (i == p || x->retired || !x->registered)
 			continue;
 		if (!x->up || (x->role == ROLE_WITNESS ? x->core.state != WS_WITNESS ||
 					   x->core.upstream_id != p :
@@ -469,6 +535,7 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 		W.promote_max_ms = 3000;
 	}
 	W.promote_command = rnd01() < 0.25;
+	W.membership = !W.fixed_membership && rnd01() < 0.5;
 
 	W.n = (int) rnd_range(3, MAXN);
 	witness = rnd01() < 0.5;
@@ -481,6 +548,14 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 		node_init(&W.nodes[i], i,
 				  i == 1 ? ROLE_PRIMARY : (witness && i == W.n) ? ROLE_WITNESS : ROLE_STANDBY,
 				  (int) rnd_range(1, 100));
+	/* with membership changes: the last standby is a clone not yet registered */
+	if (W.membership && W.n >= 4)
+	{
+		int			last = witness ? W.n - 1 : W.n;
+
+		W.nodes[last].registered = false;
+		memset(&W.cat0[last], 0, sizeof(CatRow));
+	}
 	for (int i = 1; i <= W.n; i++)
 		memcpy(W.nodes[i].wcat, W.cat0, sizeof(W.cat0));
 	/* --sync: ANY k of the standbys, k from the seed (the RNG stays as it was) */
@@ -762,6 +837,8 @@ main(int argc, char **argv)
 			W.sync_mode = true;
 		else if (strcmp(a, "--unique-tli") == 0)
 			W.unique_tli = true;
+		else if (strcmp(a, "--fixed-membership") == 0)
+			W.fixed_membership = true;
 		else if (strcmp(a, "--progress") == 0)
 			o.progress = strtoull(v, NULL, 10), i++;
 		else if (strcmp(a, "-v") == 0)
@@ -772,7 +849,7 @@ main(int argc, char **argv)
 			o.verbose = 3;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] [--fixed-membership] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}

@@ -27,6 +27,7 @@ node_init(Node *n, int id, Role role, int priority)
 	n->clk_off = (double) rnd_range(1000, 1000000);
 	n->wall_off = (double) rnd_range(0, 1000000);
 	n->in_recovery = role == ROLE_STANDBY;
+	n->registered = true;
 	n->tl = 1;
 	/* WAL never starts at 0: 0 is "no position" (InvalidXLogRecPtr) */
 	n->write_lsn = n->recv = n->replay = WAL_START;

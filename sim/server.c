@@ -384,6 +384,8 @@ stream_reply(Node *n, const Msg *m)
 		if (n->recv > pre)
 			n->recv = pre;
 	}
+	if (!walreceiver_streaming(n))
+		n->stream_since = W.now;
 	n->stream_ok_at = now_local(n);
 	/* a chunk, and half of what it lacks: catching up is fast */
 	want = n->recv + rnd_range(1, 2 * REC * 15);

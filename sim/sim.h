@@ -153,6 +153,7 @@ typedef struct Round
 	double		sent_local;		/* ms, on the node's clock */
 	int64_t		term;			/* a heartbeat round's term */
 	int			voters;			/* ... and the members its lease counts */
+	bool		strict;			/* ... a strict majority of them */
 	uint8_t		st[MAXN + 1];
 	Msg			rep[MAXN + 1];
 } Round;
@@ -199,6 +200,7 @@ typedef struct Node
 	/* shared memory */
 	DcVoterMem	mem;
 	bool		lease_enforced;
+	bool		membership_changing;	/* membership_settled() waits */
 	double		lease_expiry;	/* local ms; 0: none */
 	simtime		lease_real;		/* the same in real time: commit iff now < it */
 	int64_t		rcv_stop_term;	/* (h) asked, not yet done */
@@ -230,6 +232,7 @@ typedef struct Node
 	int			conninfo;		/* primary_conninfo's node; 0: empty */
 	int			upstream;		/* the running WAL receiver's; 0: none */
 	double		stream_ok_at;	/* local ms of the last stream reply */
+	simtime		stream_since;	/* streaming since (for the checks) */
 	simtime		rcv_dies_at;	/* after a stop: it still runs until then */
 	/* WAL */
 	uint16_t	tl;				/* the model's timeline key */
@@ -241,6 +244,8 @@ typedef struct Node
 	dc_lsn		replay;
 	simtime		wclock;			/* writes accounted up to */
 	bool		replay_pending;
+	bool		registered;		/* not yet: a clone the operator registers */
+	bool		retired;		/* unregistered and stopped for good */
 	/* the witness's own copy of the metadata */
 	CatRow		wcat[MAXN + 1];
 	/* for the checks */
@@ -325,7 +330,9 @@ typedef struct World
 	dc_lsn		acked_tl1;		/* end of the last record k members flushed */
 	dc_lsn		tl1_unackable;	/* written by a crashed incarnation: nobody waits */
 	/* options */
-	bool		membership;		/* faults change the membership */
+	bool		membership;		/* faults change the membership (half the
+								 * schedules, unless fixed_membership) */
+	bool		fixed_membership;
 	bool		wall_steps;		/* faults step wall clocks */
 } World;
 

@@ -84,6 +84,8 @@ gather(Node *n, WkFacts *f, WkNode *nodes)
 	f->notice_term = n->mem.notice_term;
 	f->writes_allowed = !n->fenced &&
 		(!n->lease_enforced || now_local(n) < n->lease_expiry);
+	f->lease_left_ms = !n->lease_enforced ? -1 :
+		n->lease_expiry > now_local(n) ? (dc_ms) (n->lease_expiry - now_local(n)) : 0;
 	f->rcv_state = rcv_state(n);
 	f->rcv_stop_term = n->rcv_stopped_at == 0 ? n->rcv_stop_term : 0;
 	f->sync_exists = W.sync.quorum > 0;
@@ -228,8 +230,10 @@ publish_lease(Node *n)
 			acks[k++] = (dc_ms) n->ack_sent[i];
 	node_catch_up(n);
 	n->lease_enforced = true;
-	e = dc_lease_expiry(acks, k, n->r.voters, &W.t);
+	e = dc_lease_expiry(acks, k, n->r.voters, n->r.strict, &W.t);
 	set_lease(n, e == 0 ? 0 : (double) e);
+	trace(3, "node %d: lease from %d acks of %d voters%s: to %.3f s", n->id, k, n->r.voters,
+		  n->r.strict ? " (strict)" : "", n->lease_real / 1e6);
 }
 
 static void
@@ -318,8 +322,7 @@ peer_of(const Msg *m, int id, uint8_t st, WkPeer *p, DcTimelineEnd *hist)
 static void
 probe_answer(WkResult *r, const Msg *m, uint8_t st)
 {
-	r->alive = (st != PEER_TIMEOUT && st != PEER_PENDING && st != PEER_NOT_ASKED &&
-				st != PEER_REFUSED);
+	r->reach = st == PEER_ANSWERED ? WK_ANSWERED : st == PEER_REFUSED ? WK_REFUSED : WK_TIMEOUT;
 	r->status = st == PEER_REFUSED ? "refused" : "timeout";
 	r->error = "";
 	if (st != PEER_ANSWERED)
@@ -359,8 +362,9 @@ worker_round_end(Node *n, int rid)
 			if (fx->node2 != 0)
 			{
 				r->primary_asked = true;
-				r->primary_alive = rd->st[fx->node2] == PEER_ANSWERED;
-				r->primary_lsn = r->primary_alive ? rd->rep[fx->node2].lsn : 0;
+				r->primary_reach = rd->st[fx->node2] == PEER_ANSWERED ? WK_ANSWERED :
+					rd->st[fx->node2] == PEER_REFUSED ? WK_REFUSED : WK_TIMEOUT;
+				r->primary_lsn = rd->st[fx->node2] == PEER_ANSWERED ? rd->rep[fx->node2].lsn : 0;
 			}
 			break;
 		case FX_ATTEMPT:
@@ -636,6 +640,7 @@ execute_fx(Node *n, const WkFx *fx)
 			round_begin(n, FX_HEARTBEATS, fx->ms);
 			n->r.term = fx->term;
 			n->r.voters = fx->flag ? fx->voters : 0;
+			n->r.strict = fx->strict;
 			if (!fx->flag)
 			{
 				n->lease_enforced = false;
@@ -685,8 +690,24 @@ execute_fx(Node *n, const WkFx *fx)
 			}
 			return false;
 		case FX_DOWNSTREAM:
+			/* registered standbys that stream from it and flushed fx->lsn */
 			memset(r, 0, sizeof(*r));
 			r->kind = FX_DOWNSTREAM;
+			cat_of(n, cat);
+			for (int i = 1; i <= W.n; i++)
+			{
+				const Node *x = &W.nodes[i];
+
+				if (i != n->id && cat[i].type == WK_NODE_STANDBY && x->up &&
+					x->in_recovery && x->upstream == n->id && walreceiver_streaming(x) &&
+					x->tl == n->tl && x->recv >= fx->lsn)
+					r->granted++;
+			}
+			trace(3, "node %d: %d standbys flushed %llu", n->id, r->granted,
+				  (unsigned long long) fx->lsn);
+			return false;
+		case FX_MEMBERSHIP:
+			n->membership_changing = fx->flag;
 			return false;
 		case FX_LOG:
 			trace(1, "node %d: %s", n->id, fx->text);

@@ -609,11 +609,17 @@ dc_heartbeat_verdict(const DcHeartbeatReply *r, int64_t my_term)
 	return DC_HB_REFUSED;
 }
 
-/* acknowledgements of other nodes a primary of total nodes needs */
+/*
+ * Acknowledgements of other nodes a primary of total voting members needs:
+ * with itself, ceil(total / 2), which an election's strict majority always
+ * meets; during a change of the membership (strict), a strict majority,
+ * floor(total / 2) + 1 with itself ("Membership" above).
+ */
 int
-dc_lease_acks_needed(int total)
+dc_lease_acks_needed(int total, bool strict)
 {
-	/* with itself, ceil(total / 2) */
+	if (strict)
+		return total / 2;
 	return (total + 1) / 2 - 1;
 }
 
@@ -623,9 +629,10 @@ dc_lease_acks_needed(int total)
  * 0 when there are not enough; DC_NEVER when none are needed.
  */
 dc_ms
-dc_lease_expiry(const dc_ms *ack_sent, int n, int total, const DcTiming *t)
+dc_lease_expiry(const dc_ms *ack_sent, int n, int total, bool strict,
+				const DcTiming *t)
 {
-	int			needed = dc_lease_acks_needed(total);
+	int			needed = dc_lease_acks_needed(total, strict);
 	int			i;
 	dc_ms		kth = 0;
 

@@ -238,8 +238,8 @@ typedef enum DcHeartbeat
 } DcHeartbeat;
 
 extern DcHeartbeat dc_heartbeat_verdict(const DcHeartbeatReply *r, int64_t my_term);
-extern int	dc_lease_acks_needed(int total);
-extern dc_ms dc_lease_expiry(const dc_ms *ack_sent, int n, int total,
+extern int	dc_lease_acks_needed(int total, bool strict);
+extern dc_ms dc_lease_expiry(const dc_ms *ack_sent, int n, int total, bool strict,
 							 const DcTiming *t);
 
 /* ----------

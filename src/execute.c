@@ -134,10 +134,13 @@ execute_fx(WorkerCtx *ctx, const WkFx *fx, bool *own_win)
 			exec_history(ctx, fx);
 			break;
 		case FX_COPY_METADATA:
-			exec_copy_metadata(ctx, fx->node);
+			exec_copy_metadata(ctx, fx->node, fx->flag);
 			break;
 		case FX_SYNC_APPLY:
 			sync_apply(ctx);
+			break;
+		case FX_MEMBERSHIP:
+			shmem_set_membership_changing(fx->flag);
 			break;
 		case FX_PROMOTE:
 			exec_promote(ctx, fx);

@@ -157,6 +157,13 @@ worker_gather_facts(WorkerCtx *ctx)
 	f->notice_primary = mem.notice_primary;
 	f->notice_term = mem.notice_term;
 	f->writes_allowed = shmem_writes_allowed(now, &fenced);
+	{
+		bool		enforced;
+		MonoTime	expiry;
+
+		shmem_get_lease(&enforced, &expiry);
+		f->lease_left_ms = !enforced ? -1 : expiry > now ? mono_diff_ms(now, expiry) : 0;
+	}
 	f->rcv_state = shmem_rcv_state(walstop_settle_ms(), NULL, NULL);
 	f->rcv_stop_term = shmem_rcv_stop_pending();
 

@@ -35,6 +35,7 @@ typedef struct HeartbeatRound
 	PeerLink  **links;
 	int			n;
 	int			total;
+	bool		strict;			/* a strict majority (decide.c, "Membership") */
 	bool		enforced;		/* the fence is on: keep the lease */
 	DcTiming	timing;
 } HeartbeatRound;
@@ -66,7 +67,7 @@ publish_lease(HeartbeatRound *hr)
 
 	for (i = 0; i < hr->n; i++)
 		acks[i] = hr->links[i]->last_ack_sent / 1000;
-	expiry = dc_lease_expiry(acks, hr->n, hr->total, &hr->timing);
+	expiry = dc_lease_expiry(acks, hr->n, hr->total, hr->strict, &hr->timing);
 	shmem_set_lease(true, expiry == 0 ? 0 : (MonoTime) expiry * 1000);
 	pfree(acks);
 }
@@ -124,6 +125,7 @@ exec_heartbeats(WorkerCtx *ctx, const WkFx *fx)
 	hr.sent = mono_now();
 	hr.term = fx->term;
 	hr.total = fx->voters;
+	hr.strict = fx->strict;
 	failover_timing(&hr.timing);
 	hr.enforced = fx->flag;
 	params[0] = psprintf("%d", repmgr_node_id);

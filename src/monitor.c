@@ -35,17 +35,32 @@
 	"pg_catalog.to_timestamp($3::float8), pg_catalog.to_timestamp($4::float8), " \
 	"$5::pg_lsn, $6::pg_lsn, $7::bigint, $8::bigint)"
 
-/*
- * Does this failure of a probe count against the node probed?  A server
- * that answers, even to refuse us, is alive; a connection string that does
- * not parse says nothing about the server (and must never start a
- * failover: every node would read the same broken record).
- */
-static bool
-probe_failed(RemoteStatus status)
+/* how a request ended, as the step reads it (wk_alive() judges it) */
+static int
+reach_of(RemoteStatus status)
 {
-	return status != REMOTE_OK && status != REMOTE_REJECTED &&
-		status != REMOTE_QUERY_FAILED && status != REMOTE_BAD_CONNINFO;
+	switch (status)
+	{
+		case REMOTE_OK:
+			return WK_ANSWERED;
+		case REMOTE_REFUSED:
+			return WK_REFUSED;
+		case REMOTE_UNREACHABLE:
+			return WK_UNREACHABLE;
+		case REMOTE_TIMEOUT:
+			return WK_TIMEOUT;
+		case REMOTE_REJECTED:
+			return WK_REJECTED;
+		case REMOTE_CONN_LOST:
+			return WK_CONN_LOST;
+		case REMOTE_QUERY_FAILED:
+			return WK_QUERY_FAILED;
+		case REMOTE_BAD_CONNINFO:
+			return WK_BAD_CONNINFO;
+		case REMOTE_INTERRUPTED:
+			return WK_INTERRUPTED;
+	}
+	return WK_UNREACHABLE;
 }
 
 static XLogRecPtr
@@ -66,8 +81,7 @@ read_probe_answer(WkResult *r, RemoteOp *op)
 {
 	PGresult   *res = op->result;
 
-	r->alive = !probe_failed(op->rc->status);
-	r->bad_conninfo = (op->rc->status == REMOTE_BAD_CONNINFO);
+	r->reach = reach_of(op->rc->status);
 	r->status = remote_status_name(op->rc->status);
 	r->error = pstrdup(op->rc->error);
 	if (op->rc->status != REMOTE_OK || res == NULL || PQntuples(res) != 1 ||
@@ -116,7 +130,7 @@ exec_probe(WorkerCtx *ctx, const WkFx *fx)
 	if (n == 2)
 	{
 		r->primary_asked = true;
-		r->primary_alive = !probe_failed(ops[1].rc->status);
+		r->primary_reach = reach_of(ops[1].rc->status);
 		r->primary_lsn = result_lsn(ops[1].result, 1);
 		remote_op_release(&ops[1]);
 	}
@@ -201,19 +215,30 @@ exec_history(WorkerCtx *ctx, const WkFx *fx)
 }
 
 /*
- * Copy the primary's repl_nodes into the witness's own database.
+ * Copy repl_nodes into the witness's own database: from the primary, or
+ * from a standby while the primary is lost.
  */
 void
-exec_copy_metadata(WorkerCtx *ctx, int node_id)
+exec_copy_metadata(WorkerCtx *ctx, int node_id, bool from_standby)
 {
-	NodeInfo   *primary = worker_node(ctx, node_id);
+	NodeInfo   *source = worker_node(ctx, node_id);
 	RemoteOp	op;
 
-	if (primary == NULL)
+	if (source == NULL)
 		return;
 	memset(&op, 0, sizeof(op));
-	op.rc = worker_upstream_conn(ctx, node_id);
-	op.conninfo = primary->conninfo;
+	if (!from_standby)
+		op.rc = worker_upstream_conn(ctx, node_id);
+	else
+	{
+		/* a standby, while the primary is lost: the link of the polls */
+		PeerLink   *link = peer_link(ctx, node_id);
+
+		if (link->conn == NULL)
+			link->conn = remote_conn_new();
+		op.rc = link->conn;
+	}
+	op.conninfo = source->conninfo;
 	op.sql = NODES_AS_JSON_SQL;
 	remote_run(&op, 1, repmgr_connect_timeout_ms);
 	if (op.result == NULL)
@@ -285,15 +310,56 @@ track_downstream(WorkerCtx *ctx)
 	MemoryContextSwitchTo(ctx->loop_context);
 }
 
-/* a primary's standbys: events, and whether its synchronous set must change */
+#define REPLICATED_SQL \
+	"SELECT count(*) FROM repmgr.repl_nodes n WHERE n.type = 'standby' AND EXISTS " \
+	"(SELECT 1 FROM pg_catalog.pg_stat_replication r WHERE r.application_name = n.name " \
+	"AND r.state = 'streaming' AND r.flush_lsn >= $1)"
+
+/*
+ * How many registered standbys stream from this primary and have flushed
+ * its WAL up to lsn (a change of the membership reached them).  Its own
+ * walsenders only: a cascaded standby is not counted, which errs on the
+ * side of the strict lease.
+ */
+static int
+standbys_replicated(WorkerCtx *ctx, XLogRecPtr lsn)
+{
+	int			count = 0;
+	bool		isnull;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	MemoryContextSwitchTo(ctx->loop_context);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(REPLICATED_SQL, 1, (Oid[]) {PG_LSNOID},
+							  (Datum[]) {LSNGetDatum(lsn)}, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not count the standbys that flushed %X/%X", LSN_FORMAT_ARGS(lsn));
+	if (SPI_processed == 1)
+		count = (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(ctx->loop_context);
+	return count;
+}
+
+/*
+ * A primary's standbys: events, whether its synchronous set must change,
+ * and how many have flushed a change of the membership (fx->lsn).
+ */
 void
 exec_downstream(WorkerCtx *ctx, const WkFx *fx)
 {
 	bool		change;
+	int			replicated;
 
 	track_downstream(ctx);
 	change = sync_observe_primary(ctx, fx->flag);
+	replicated = standbys_replicated(ctx, fx->lsn);
 	worker_new_result(ctx, FX_DOWNSTREAM)->ok = change;
+	ctx->result.granted = replicated;
 }
 
 /*

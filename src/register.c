@@ -14,7 +14,10 @@
 #include "postgres.h"
 
 #include "access/xlog.h"
+#include "fmgr.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "replication/slot.h"
 #include "utils/timestamp.h"
 
@@ -32,6 +35,19 @@
 	"name = EXCLUDED.name, conninfo = EXCLUDED.conninfo, " \
 	"slot_name = EXCLUDED.slot_name, priority = EXCLUDED.priority, " \
 	"location = EXCLUDED.location, active = true"
+
+/*
+ * A change of the membership (a node added or removed) waits, on the
+ * primary, until the previous one has reached a majority: the lease and
+ * the elections count majorities of memberships that differ by one node
+ * at most (decide.c, "Membership").  The first statement of the batch,
+ * so that it runs where the change is written.
+ */
+static void
+add_membership_guard(MetadataBatch *batch)
+{
+	metadata_add(batch, "SELECT repmgr.membership_settled()", 0);
+}
 
 static char *
 int_text(int value)
@@ -170,6 +186,8 @@ register_primary(NodeInfo *node, bool force)
 	node->slot_name = NULL;
 	node->cluster = repmgr_cluster;
 
+	if (nodes_lookup(nodes, node->node_id) == NULL)
+		add_membership_guard(&batch);
 	add_upsert(&batch, node);
 	apply_with_event(&batch, nodes, node, "primary_register",
 					 psprintf("node %d (\"%s\") registered as primary of cluster \"%s\"",
@@ -251,6 +269,8 @@ register_standby(NodeInfo *node, bool force)
 	node->type = NODE_TYPE_STANDBY;
 	node->cluster = primary->cluster;
 
+	if (nodes_lookup(nodes, node->node_id) == NULL)
+		add_membership_guard(&batch);
 	add_upsert(&batch, node);
 	apply_with_event(&batch, nodes, node, "standby_register",
 					 psprintf("standby node %d (\"%s\") registered; upstream node %d (\"%s\")",
@@ -300,6 +320,7 @@ unregister_node(int node_id)
 					 errhint("Make its downstream nodes follow another node, or unregister them first.")));
 	}
 
+	add_membership_guard(&batch);
 	metadata_add(&batch, "DELETE FROM repmgr.repl_nodes WHERE id = $1::integer",
 				 1, psprintf("%d", node_id));
 	apply_with_event(&batch, nodes, node, "standby_unregister",
@@ -377,6 +398,8 @@ register_witness(NodeInfo *node, const char *primary_conninfo, bool force)
 	node->cluster = primary->cluster;
 
 	batch.primary_conninfo = primary_conninfo;
+	if (nodes_lookup(nodes, node->node_id) == NULL)
+		add_membership_guard(&batch);
 	add_upsert(&batch, node);
 	apply_with_event(&batch, nodes, node, "witness_register",
 					 psprintf("witness node %d (\"%s\") registered with primary node %d (\"%s\")",
@@ -390,4 +413,33 @@ register_witness(NodeInfo *node, const char *primary_conninfo, bool force)
 				 errhint("Set repmgr.node_id = %d in postgresql.conf so the worker knows it is the witness.",
 						 node->node_id)));
 	return node->node_id;
+}
+
+/*
+ * repmgr.membership_settled(): on a primary whose last change of the
+ * membership has not reached a majority yet, wait for it (its worker
+ * counts the standbys that flushed it every monitor_interval), at most
+ * REPMGR_METADATA_WAIT_MS; then refuse.  Elsewhere, return at once.
+ */
+PG_FUNCTION_INFO_V1(repmgr_membership_settled);
+
+Datum
+repmgr_membership_settled(PG_FUNCTION_ARGS)
+{
+	MonoTime	deadline = MonoPlusMs(mono_now(), REPMGR_METADATA_WAIT_MS);
+
+	while (!RecoveryInProgress() && shmem_membership_changing())
+	{
+		if (mono_now() >= deadline)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the previous change of the cluster's membership has not reached a majority of the nodes yet"),
+					 errdetail("Nodes are added or removed one at a time: the primary's lease and the elections count majorities of memberships that differ by one node at most."),
+					 errhint("Make sure the standbys stream from the primary, then try again.")));
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	PG_RETURN_VOID();
 }

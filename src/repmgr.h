@@ -285,6 +285,8 @@ extern void shmem_take_follow_notice(int primary_id);
 extern void shmem_set_lease(bool enforced, MonoTime expiry);
 extern void shmem_arm_lease(bool armed);
 extern void shmem_get_lease(bool *enforced, MonoTime *expiry);
+extern void shmem_set_membership_changing(bool changing);
+extern bool shmem_membership_changing(void);
 extern bool shmem_database_missing(void);
 extern void shmem_set_database_missing(bool missing);
 extern bool shmem_writes_allowed(MonoTime now, bool *fenced);

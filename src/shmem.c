@@ -72,6 +72,9 @@ typedef struct RepmgrShared
 	/* the worker found repmgr.database missing: wait before connecting */
 	bool		database_missing;
 
+	/* primary: a change of the membership not yet replicated to a majority */
+	bool		membership_changing;
+
 	/* events waiting for a writable primary */
 	int			event_head;
 	int			event_count;
@@ -508,6 +511,24 @@ shmem_get_lease(bool *enforced, MonoTime *expiry)
 	*enforced = shared->lease_enforced;
 	*expiry = shared->lease_expiry;
 	LWLockRelease(shared->lock);
+}
+
+void
+shmem_set_membership_changing(bool changing)
+{
+	if (shared != NULL)
+		shared->membership_changing = changing;
+}
+
+/* is a change of the membership on its way to a majority (on a primary)? */
+bool
+shmem_membership_changing(void)
+{
+	WorkerStatus ws;
+
+	if (shared == NULL || !shmem_worker_status(&ws) || ws.pid == 0)
+		return false;
+	return shared->membership_changing;
 }
 
 bool

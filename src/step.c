@@ -60,7 +60,7 @@ static const StateDef state_defs[] = {
 	{WS_DEGRADED, observe_degraded,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_PROMOTED) | E(EV_NOTICE) | FOLLOW_NOTICE |
 	E(EV_BACK_DUE) | E(EV_POLL_DUE) | E(EV_UPSTREAM_OK) | E(EV_UPSTREAM_CHANGED) |
-	E(EV_CANDIDATE) | E(EV_NOT_CANDIDATE)},
+	E(EV_CANDIDATE) | E(EV_NOT_CANDIDATE) | E(EV_COPY_DUE)},
 	{WS_ELECTION, observe_election,
 	E(EV_OK) | E(EV_PROMOTED) | E(EV_NOTICE) | FOLLOW_NOTICE | E(EV_OWN_VOTE_DUE) |
 	E(EV_VOTES_DUE) | E(EV_VOTED) | E(EV_ELECTION_WON) | E(EV_ELECTION_LOST)},
@@ -148,6 +148,7 @@ static const Row rows[] = {
 
 	T(WS_DEGRADED,        EV_OK,                act_none,               WS_DEGRADED),
 	T(WS_DEGRADED,        EV_NOTICE,            act_check_notice,       WS_DEGRADED),
+	T(WS_DEGRADED,        EV_COPY_DUE,          act_copy_metadata,      WS_DEGRADED),
 	T(WS_DEGRADED,        EV_BACK_DUE,          act_probe_back,         WS_DEGRADED),
 	T(WS_DEGRADED,        EV_POLL_DUE,          act_poll_peers,         WS_DEGRADED),
 	T(WS_DEGRADED,        EV_UPSTREAM_OK,       act_upstream_back,      WS_MONITORING),

@@ -175,7 +175,9 @@ typedef enum WkFxKind
 	FX_FOLLOW,					/* stream from a node, and record it */
 	FX_ENSURE_RECORD,			/* the record of this standby names node */
 	FX_DOWNSTREAM,				/* primary: its standbys, events, the sync set;
-								 * ok: a change of the set is due */
+								 * ok: a change of the set is due; granted:
+								 * registered standbys streaming from it that
+								 * flushed lsn */
 	FX_ROUNDS_END,
 	/* effects */
 	FX_LOG,
@@ -194,6 +196,7 @@ typedef enum WkFxKind
 	FX_HISTORY,					/* a monitoring history row on the primary */
 	FX_COPY_METADATA,			/* witness: the primary's repl_nodes */
 	FX_SYNC_APPLY,				/* primary: the change the last look wants */
+	FX_MEMBERSHIP,				/* publish whether the membership is changing */
 	FX_PROMOTE,					/* arm the lease, then promote (a command: in
 								 * the background) */
 	FX_PROMOTE_RECORD,			/* promoted: the metadata and the events */
@@ -212,6 +215,8 @@ typedef struct WkFx
 	int			ms;				/* a round's deadline */
 	int			voters;			/* FX_HEARTBEATS, FX_PROMOTE: the voting
 								 * members the lease counts (0: no lease) */
+	bool		strict;			/* FX_HEARTBEATS: a strict majority (a
+								 * membership change not yet replicated) */
 	bool		flag;			/* FX_VOTES: log every answer; FX_EVENT: ok;
 								 * FX_PROMOTE, FX_FOLLOW: by a command;
 								 * FX_HEARTBEATS: the lease is enforced;
@@ -229,13 +234,26 @@ typedef struct WkFx
 #define WK_LOG		1
 #define WK_WARNING	2
 
+/* how a request to a node ended (remote.c's RemoteStatus, as the step reads it) */
+typedef enum WkReach
+{
+	WK_ANSWERED = 0,
+	WK_REFUSED,					/* nothing listens there */
+	WK_UNREACHABLE,				/* no route, no name */
+	WK_TIMEOUT,
+	WK_REJECTED,				/* the server answered, to refuse the session */
+	WK_CONN_LOST,
+	WK_QUERY_FAILED,			/* the server ran the query, and it failed */
+	WK_BAD_CONNINFO,			/* the connection string does not parse */
+	WK_INTERRUPTED
+} WkReach;
+
 /* the answers of the round the last step asked for */
 typedef struct WkResult
 {
 	WkFxKind	kind;			/* FX_NONE: no round ran */
 	/* FX_PROBE, FX_ATTEMPT, FX_PROBE_BACK: the node asked */
-	bool		alive;			/* it answered, even to refuse (not a failure) */
-	bool		bad_conninfo;	/* its connection string does not parse */
+	int			reach;			/* WkReach */
 	bool		answered;		/* node_state() answered with a row */
 	bool		in_recovery;
 	int64_t		term;
@@ -245,7 +263,7 @@ typedef struct WkResult
 	const char *error;
 	/* FX_PROBE of a cascaded standby: the primary too */
 	bool		primary_asked;
-	bool		primary_alive;
+	int			primary_reach;	/* WkReach */
 	dc_lsn		primary_lsn;	/* the primary's position; 0: not known */
 	/* FX_POLL */
 	const WkPeer *peers;
@@ -321,6 +339,7 @@ typedef struct WkFacts
 	int			notice_primary; /* a notice to follow; 0: none */
 	int64_t		notice_term;
 	bool		writes_allowed; /* the lease holds and no fence */
+	dc_ms		lease_left_ms;	/* until the lease expires; -1: no lease */
 	int			rcv_state;		/* RcvStop, (h) */
 	int64_t		rcv_stop_term;	/* a voter asks to stop, for this term; 0 */
 
@@ -414,11 +433,18 @@ typedef struct WkState
 	int64_t		notify_term;	/* new primary: notices due in this term */
 	int			notify_skip;	/* ... to every node but the one it replaced */
 
+	/* primary: the membership its lease counts (decide.c, "Membership") */
+	bool		transition;		/* a change not yet replicated: strict lease */
+	dc_lsn		change_lsn;		/* ... made by then */
+	uint64_t	members;		/* the membership once replicated (a digest) */
+	bool		members_elect;	/* ... could elect a primary without this one */
+
 	/* primary */
 	bool		sync_fresh;		/* no look at the standbys since it became primary */
 	dc_ms		next_heartbeat;
 	dc_ms		next_downstream;
 	dc_ms		next_witness_copy;
+	int			copy_source;	/* degraded witness: the standby to copy from */
 	WkPeerMem	peers[REPMGR_MAX_NODES];
 	int			npeers;
 
@@ -445,6 +471,7 @@ typedef struct WkPlan
  * ----------
  */
 extern void wk_init(WkState *s, uint64_t seed);
+extern bool wk_alive(int reach);
 extern bool wk_step(WkState *s, const WkFacts *f, WkPlan *plan);
 extern dc_ms wk_wake_in_ms(const WkState *s, const WkFacts *f);
 extern const char *wk_error(const WkPlan *plan);

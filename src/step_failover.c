@@ -441,6 +441,10 @@ decide_degraded(Step *st, const WkResult *r)
 		wk_say_reason(st, WK_LOG,
 					  "witness: primary node %d is lost and no new primary is seen (%s)",
 					  s->lost_primary_id, seen);
+		/* its copy may not know the new primary: refresh it from a standby */
+		if (f->now >= s->next_witness_copy &&
+			(s->copy_source = wk_catalog_source(r)) != 0)
+			return EV_COPY_DUE;
 		return EV_OK;
 	}
 	return decide_failover(st, r);
@@ -755,7 +759,8 @@ act_promote(Step *st)
 	fx->term = s->election_term;
 	fx->node2 = s->lost_primary_id;
 	fx->flag = st->f->promote_command;
-	fx->voters = lease_enforced(st->f) ? wk_voters(st->f) : 0;
+	/* a new term begins as a change of the membership: strict */
+	fx->voters = lease_enforced(st->f, true) ? wk_voters(st->f) : 0;
 	fx->ms = PROMOTE_WAIT_MS;
 	s->wait_deadline = st->f->now + PROMOTE_WAIT_MS;
 }

@@ -44,7 +44,7 @@ extern const WkNode *wk_node(const WkFacts *f, int id);
 extern const WkNode *wk_self(const WkFacts *f);
 extern const WkNode *wk_active_primary(const WkFacts *f);
 extern int	wk_voters(const WkFacts *f);
-extern bool lease_enforced(const WkFacts *f);	/* step_primary.c */
+extern bool lease_enforced(const WkFacts *f, bool strict);	/* step_primary.c */
 extern const char *wk_name(const WkFacts *f, int id);
 extern WkPeerMem *wk_peer_mem(WkState *s, int id);
 extern const WkPeer *wk_find_peer(const WkResult *r, int id);
@@ -96,6 +96,7 @@ extern void act_upstream_back(Step *st);
 extern void act_reconnect_upstream(Step *st);
 extern void act_repair_record(Step *st);
 extern void act_copy_metadata(Step *st);
+extern int	wk_catalog_source(const WkResult *r);
 extern void act_check_notice(Step *st);	/* step_failover.c */
 extern void act_poll_peers(Step *st);
 extern void act_probe_back(Step *st);

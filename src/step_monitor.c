@@ -130,6 +130,17 @@ act_start_primary(Step *st)
 	s->next_heartbeat = 0;
 	s->next_downstream = 0;
 	s->sync_fresh = true;
+	/*
+	 * A new term, or a restart: this primary cannot know whether the last
+	 * change of the membership reached a majority (its predecessor's, or
+	 * its own before the restart); its own membership is a change until
+	 * its standbys have its first WAL (decide.c, "Membership").
+	 */
+	s->transition = true;
+	s->change_lsn = st->f->lsn;
+	s->members = 0;
+	s->members_elect = true;
+	wk_fx(st, FX_MEMBERSHIP)->flag = true;
 	wk_reset_failure(s);
 	snprintf(details, sizeof(details), "monitoring cluster primary \"%s\" (node ID: %d)",
 			 self->name, self->id);
@@ -325,10 +336,10 @@ read_probe(Step *st, const WkResult *r)
 
 	if (up == NULL)
 		return EV_OK;
-	if (r->bad_conninfo)
+	if (r->reach == WK_BAD_CONNINFO)
 		wk_fx_text(st, FX_ERROR, "the connection string of upstream node %d is invalid: %s",
 				   up->id, r->error ? r->error : "");
-	if (r->alive)
+	if (wk_alive(r->reach))
 	{
 		s->upstream_seen = true;
 		if (r->answered && primary != NULL && up->id == primary->id)
@@ -347,8 +358,8 @@ read_probe(Step *st, const WkResult *r)
 	/* can this node see the primary? */
 	if (primary != NULL)
 	{
-		bool		seen = r->primary_asked ? r->primary_alive :
-			(r->alive && up->id == primary->id);
+		bool		seen = r->primary_asked ? wk_alive(r->primary_reach) :
+			(wk_alive(r->reach) && up->id == primary->id);
 
 		s->primary_node_id = primary->id;
 		s->primary_visible = seen;
@@ -365,7 +376,7 @@ read_probe(Step *st, const WkResult *r)
 		s->history_primary = primary->id;
 		s->history_lsn = primary_lsn;
 	}
-	if (!r->alive)
+	if (!wk_alive(r->reach))
 		return EV_UPSTREAM_LOST;
 	if (r->answered && !r->in_recovery && r->fenced)
 		return EV_UPSTREAM_REPLACED;
@@ -577,12 +588,45 @@ observe_witness(Step *st)
 	return EV_OK;
 }
 
-/* copy the primary's repl_nodes into the witness's own database */
+/*
+ * Copy repl_nodes into the witness's own database: from the primary it
+ * watches, or, while that primary is lost, from the standby chosen by
+ * the last poll (its catalog is the replicated one of a primary, and
+ * names a new primary the witness's copy may not know yet).
+ */
 void
 act_copy_metadata(Step *st)
 {
-	st->s->next_witness_copy = st->f->now + WITNESS_COPY_INTERVAL_MS;
-	wk_fx(st, FX_COPY_METADATA)->node = st->s->upstream_id;
+	WkState    *s = st->s;
+
+	WkFx	   *fx = wk_fx(st, FX_COPY_METADATA);
+
+	s->next_witness_copy = st->f->now + WITNESS_COPY_INTERVAL_MS;
+	fx->flag = s->state == WS_DEGRADED;
+	fx->node = fx->flag ? s->copy_source : s->upstream_id;
+}
+
+/*
+ * The standby a lost witness copies the catalog from: the reachable one
+ * furthest ahead on the newest timeline.  0: none is reachable.
+ */
+int
+wk_catalog_source(const WkResult *r)
+{
+	const WkPeer *best = NULL;
+	int			i;
+
+	for (i = 0; i < r->npeers; i++)
+	{
+		const WkPeer *p = &r->peers[i];
+
+		if (!p->reachable || !p->in_recovery)
+			continue;
+		if (best == NULL || p->timeline > best->timeline ||
+			(p->timeline == best->timeline && p->lsn > best->lsn))
+			best = p;
+	}
+	return best ? best->id : 0;
 }
 
 /* ----------
@@ -611,7 +655,7 @@ observe_suspect(Step *st)
 		return EV_PROMOTED;
 	if ((r = wk_answers(st, FX_ATTEMPT)) != NULL)
 	{
-		if (r->alive)
+		if (wk_alive(r->reach))
 		{
 			wk_log(st, WK_LOG, "reconnected to upstream node %d after %d attempts",
 				   s->upstream_id, s->attempts);

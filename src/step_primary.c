@@ -16,9 +16,97 @@
 
 /* must a primary of total active nodes hold a lease to commit? */
 bool
-lease_enforced(const WkFacts *f)
+lease_enforced(const WkFacts *f, bool strict)
 {
-	return f->fence && !f->manual && dc_lease_acks_needed(wk_voters(f)) > 0;
+	return f->fence && !f->manual && dc_lease_acks_needed(wk_voters(f), strict) > 0;
+}
+
+/* ----------
+ * The membership the lease counts (decide.c, "Membership")
+ * ----------
+ */
+
+/* a digest of the voting members (every registered node) */
+static uint64_t
+members_digest(const WkFacts *f)
+{
+	uint64_t	d = (uint64_t) f->nnodes;
+	int			i;
+
+	for (i = 0; i < f->nnodes; i++)
+	{
+		uint64_t	x = (uint64_t) f->nodes[i].id * UINT64_C(0x9E3779B97F4A7C15);
+
+		x ^= x >> 31;
+		d += x * UINT64_C(0xBF58476D1CE4E5B9);	/* order does not matter */
+	}
+	return d;
+}
+
+/*
+ * Could the nodes of this membership elect a primary without this one?
+ * Not with two nodes or fewer (a strict majority of them includes it),
+ * nor without a standby to stand.
+ */
+static bool
+members_can_elect(const WkFacts *f)
+{
+	int			i;
+
+	if (wk_voters(f) < 3)
+		return false;
+	for (i = 0; i < f->nnodes; i++)
+		if (f->nodes[i].id != f->self_id && f->nodes[i].type == WK_NODE_STANDBY)
+			return true;
+	return false;
+}
+
+/*
+ * The primary finds the membership changed.  If the one before could
+ * elect a primary without it, some node may still count with that one:
+ * until the change has reached a majority, its lease needs a strict
+ * majority (and the next change waits: membership_settled()).
+ */
+static void
+membership_watch(Step *st)
+{
+	WkState    *s = st->s;
+	const WkFacts *f = st->f;
+
+	if (s->transition || s->members == members_digest(f))
+		return;
+	if (!s->members_elect)
+	{
+		s->members = members_digest(f);
+		s->members_elect = members_can_elect(f);
+		return;
+	}
+	s->transition = true;
+	s->change_lsn = f->lsn;
+	wk_fx(st, FX_MEMBERSHIP)->flag = true;
+}
+
+/*
+ * The look at the standbys counted the registered ones that stream from
+ * this primary and flushed the change: enough of them (with this primary,
+ * a strict majority), and no election without it can use the membership
+ * before the change any more.
+ */
+static void
+membership_replicated(Step *st, const WkResult *r)
+{
+	WkState    *s = st->s;
+	const WkFacts *f = st->f;
+
+	if (!s->transition || r->granted < wk_voters(f) / 2)
+		return;
+	s->transition = false;
+	s->members = members_digest(f);
+	s->members_elect = members_can_elect(f);
+	wk_fx(st, FX_MEMBERSHIP)->flag = false;
+	if (f->nnodes >= 3)
+		wk_log(st, WK_LOG, "the membership of %d nodes has reached a majority: the lease counts the usual majority",
+			   f->nnodes);
 }
 
 void
@@ -31,8 +119,9 @@ act_heartbeat_round(Step *st)
 	s->next_heartbeat = f->now + f->timing.heartbeat_interval_ms;
 	fx = wk_fx(st, FX_HEARTBEATS);
 	fx->term = f->term;
-	fx->flag = lease_enforced(f);
+	fx->flag = lease_enforced(f, s->transition);
 	fx->voters = fx->flag ? wk_voters(f) : 0;
+	fx->strict = s->transition;
 	fx->ms = f->timing.heartbeat_timeout_ms;
 	wk_round(st, FX_HEARTBEATS);
 	/* a new primary: the notices once its first round has run */
@@ -92,6 +181,16 @@ read_heartbeats(Step *st, const WkResult *r, bool *superseded)
 	}
 	s->superseding_term = newer;
 	if (*superseded || newer <= f->term || f->fenced)
+		return EV_OK;
+
+	/*
+	 * A re-election round sends no heartbeat: while the lease holds, only
+	 * if it outlasts the round and the heartbeat round after it (a round
+	 * that waited its whole deadline for a silent node leaves less; the
+	 * next round decides).  A lease lost has nothing to keep.
+	 */
+	if (f->lease_left_ms > 0 &&
+		f->lease_left_ms < f->timing.heartbeat_timeout_ms + f->timing.heartbeat_interval_ms)
 		return EV_OK;
 	for (i = 0; i < s->npeers; i++)
 		if (s->peers[i].rejected_since != 0 &&
@@ -256,6 +355,7 @@ observe_primary(Step *st)
 		return EV_DEMOTED;
 	if (wk_self(f) == NULL)
 		return EV_NOT_READY;
+	membership_watch(st);
 	round = wk_answers(st, FX_HEARTBEATS) != NULL;
 	if ((ev = read_primary_round(st, &superseded)) != EV_OK)
 		return ev;
@@ -263,13 +363,21 @@ observe_primary(Step *st)
 		return EV_SUPERSEDED;
 	if (round && !f->writes_allowed)
 		return EV_LEASE_LOST;
-	if ((r = wk_answers(st, FX_DOWNSTREAM)) != NULL && r->ok)
-		return EV_SYNC_CHANGE;
-	if (f->now >= s->next_heartbeat)
-		return EV_HEARTBEAT_DUE;
-	/* heartbeats run faster than monitoring: downstream at its own pace */
+	if ((r = wk_answers(st, FX_DOWNSTREAM)) != NULL)
+	{
+		membership_replicated(st, r);
+		if (r->ok)
+			return EV_SYNC_CHANGE;
+	}
+	/*
+	 * Heartbeats run faster than monitoring: downstream at its own pace, a
+	 * quick local look that goes first when due (a round that waits its
+	 * whole deadline for a silent node would never leave it a turn)
+	 */
 	if (f->now >= s->next_downstream)
 		return EV_DOWNSTREAM_DUE;
+	if (f->now >= s->next_heartbeat)
+		return EV_HEARTBEAT_DUE;
 	return EV_OK;
 }
 
@@ -279,6 +387,7 @@ act_look_downstream(Step *st)
 	WkFx	   *fx = wk_fx(st, FX_DOWNSTREAM);
 
 	st->s->next_downstream = st->f->now + st->f->settings.monitor_interval_ms;
+	fx->lsn = st->s->change_lsn;
 	fx->flag = st->s->sync_fresh;
 	st->s->sync_fresh = false;
 	wk_round(st, FX_DOWNSTREAM);
@@ -359,6 +468,7 @@ observe_fenced(Step *st)
 		return EV_DEMOTED;
 	if (wk_self(f) == NULL)
 		return EV_NOT_READY;
+	membership_watch(st);
 	round = wk_answers(st, FX_HEARTBEATS) != NULL;
 	if ((ev = read_primary_round(st, &superseded)) != EV_OK)
 		return ev;

@@ -330,6 +330,19 @@ wk_random(WkState *s)
 	return s->random * UINT64_C(2685821657736338717);
 }
 
+/*
+ * Does this end of a request count against the node asked?  A server that
+ * answers, even to refuse us, is alive; a connection string that does not
+ * parse says nothing about the server (and must never start a failover:
+ * every node would read the same broken record).
+ */
+bool
+wk_alive(int reach)
+{
+	return reach == WK_ANSWERED || reach == WK_REJECTED ||
+		reach == WK_QUERY_FAILED || reach == WK_BAD_CONNINFO;
+}
+
 void
 act_none(Step *st)
 {

@@ -124,7 +124,7 @@ extern void exec_probe(WorkerCtx *ctx, const WkFx *fx);
 extern void exec_attempt(WorkerCtx *ctx, const WkFx *fx);
 extern void exec_probe_back(WorkerCtx *ctx, const WkFx *fx);
 extern void exec_history(WorkerCtx *ctx, const WkFx *fx);
-extern void exec_copy_metadata(WorkerCtx *ctx, int node_id);
+extern void exec_copy_metadata(WorkerCtx *ctx, int node_id, bool from_standby);
 extern void exec_downstream(WorkerCtx *ctx, const WkFx *fx);
 extern void exec_ensure_record(WorkerCtx *ctx, const WkFx *fx);
 
