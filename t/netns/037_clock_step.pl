@@ -5,25 +5,28 @@
 # Every server runs under libfaketime (NetnsCluster's faketime => 1): its
 # wall clock can be stepped at run time, its monotonic clocks stay true.
 # The servers start with their wall clocks 7 s ahead, so that the test can
-# check that every process of every server reads the faked clock; each
+# check that every process of every server reads the faked clock.  Each
 # step is checked with the clocks of a process started like the server,
-# with the server's own clock_timestamp() and, on a standby or the
-# witness, with the time its repmgr worker last saw its upstream.  The cluster is a
-# primary, two standbys and a witness; a prober inside each data node's
-# namespace commits a row to that node every 10 ms (bench/prober, times of
-# CLOCK_MONOTONIC, which no server's step touches).
+# with the server's own clock_timestamp() and, on a standby, with the time
+# its WAL receiver stamps on what it receives.  The
+# cluster is a primary, two standbys and a witness; a prober inside each
+# data node's namespace commits a row to that node every 10 ms
+# (bench/prober; its times are of CLOCK_MONOTONIC, which no step touches).
 #
 #  (a) node1, the primary, cut off from every other node for 30 s (its link
 #      down: packets silently lost), its wall clock stepped back 20 s at the
 #      cut: a standby is elected; node1 acknowledges no write after the
-#      new primary's first acknowledged write; once the link is back node1
-#      is fenced for good and refuses writes.
+#      new primary's first acknowledged write began; once the link is back
+#      node1 is fenced for good and refuses writes.
 #  (b) the same with node1's wall clock stepped forward 30 s.
 #  (c) no partition: node1's wall clock stepped back 30 s, then forward
-#      30 s; then node2's, then the witness's forward 30 s.  For 8 s after
-#      each step: no election (term, vote and election count unchanged on
-#      every node, no candidate in any log), node1 never fenced, and every
-#      write of node1's prober acknowledged, never 2 s without one.
+#      30 s (back where it was), then forward 30 s again; then node2's,
+#      then the witness's forward 30 s; each step once node1 commits
+#      steadily again.  For 6 s after each step: node1 stays the primary,
+#      every write of its prober is acknowledged, never 2 s without one; at
+#      the end no election (term, vote, election count and worker unchanged
+#      on every node) and no candidate, vote, fence or promotion in any
+#      log.
 #
 # Each case builds its own cluster, so that one case's outcome does not
 # decide the next one's start.
@@ -44,7 +47,7 @@ my $USER = $ENV{REPMGR_TEST_USER} // 'repmgrtest';
 # the probers' failed writes (a standby is read-only) stay out of the logs
 my $QUIET = "options='-c log_min_messages=fatal -c log_min_error_statement=panic'";
 my $CUT_MS = 30_000;    # how long node1 is cut off in (a) and (b)
-my $OBSERVE_MS = 8_000; # how long each step of (c) is watched
+my $OBSERVE_MS = 6_000; # how long each step of (c) is watched
 my $GAP_MS = 2_000;     # (c): the longest time allowed without a commit
 my $START_OFFSET = 7;   # every server's wall clock at start, from the true time
 
@@ -60,8 +63,7 @@ sub stop_probers
 	foreach my $p (values %{ $c->{probers} })
 	{
 		next if $p->{stopped}++;
-		$p->{handle}->signal('TERM');
-		$p->{handle}->finish;
+		eval { $p->{handle}->signal('TERM'); $p->{handle}->finish; };
 	}
 	return;
 }
@@ -124,6 +126,14 @@ sub build_cluster
 	return $c;
 }
 
+# probers left running by a test that died: they would write on for minutes
+END
+{
+	my $rc = $?;
+	stop_probers($_) foreach @clusters;
+	$? = $rc;
+}
+
 # ---- the probers' output
 
 # the attempts of one prober (or of all), complete lines only
@@ -174,13 +184,14 @@ sub check_clocks
 		cmp_ok(abs($k->{$clock}), '<', 1.0,
 			sprintf('%s: %s under libfaketime stays true (%+.3f s)', $what, $clock, $k->{$clock}));
 	}
-	# a running worker follows the step: it saw its upstream (by its clock)
-	# within the last few seconds of the server's clock
-	if ($opts{worker})
+	# a process that runs since the server started follows the step: the
+	# WAL receiver (forked from a signal handler of the postmaster, as the
+	# repmgr worker is) stamps each message it receives with its clock
+	if ($opts{walreceiver})
 	{
-		ok($n->poll_query_until('SELECT extract(epoch FROM clock_timestamp() - upstream_last_seen) BETWEEN -0.5 AND 3 '
-			  . 'FROM repmgr.daemon_status()', timeout => 10),
-			"$what: " . $n->name . "'s worker reads the stepped clock");
+		ok($n->poll_query_until('SELECT extract(epoch FROM clock_timestamp() - last_msg_receipt_time) BETWEEN -0.5 AND 3 '
+			  . 'FROM pg_stat_wal_receiver', timeout => 10),
+			"$what: " . $n->name . "'s WAL receiver reads the stepped clock");
 	}
 	return;
 }
@@ -268,6 +279,15 @@ sub partition_case
 
 # ---- (c): steps during normal operation
 
+# node1's prober acknowledged every attempt of the last $ms ms (at least 20)
+sub writing_steadily
+{
+	my ($c, $ms) = @_;
+	my $now = mono_ms();
+	my @recent = grep { $_->{start} >= $now - $ms } rows($c, 1);
+	return @recent >= 20 && !grep { !$_->{ok} } @recent;
+}
+
 # what each node's worker says of elections: term, vote, count, process
 sub election_status
 {
@@ -288,13 +308,17 @@ sub steps_case
 	my $before = election_status($c);
 	my %logpos = map { $_->name => -s $_->logfile } @{ $c->{all} };
 
-	foreach my $step ([ $n1, -30 ], [ $n1, +30 ], [ $n2, +30 ], [ $w, +30 ])
+	foreach my $step ([ $n1, -30 ], [ $n1, +30 ], [ $n1, +30 ], [ $n2, +30 ], [ $w, +30 ])
 	{
 		my ($n, $delta) = @$step;
-		my $what = sprintf('(c) %s\'s clock stepped %+d s', $n->name, $delta);
+		my $what = sprintf('(c) %s\'s clock stepped %+d s (to %+d s from where it started)',
+			$n->name, $delta, $n->clock_offset + $delta - $START_OFFSET);
+		# each step from a primary that commits: the last step's effects over
+		ok(poll_until('node1 commits steadily', 60, sub { writing_steadily($c, 2000) }),
+			"$what: before the step, node1 acknowledged every write for 2 s");
 		my $t = mono_ms();
 		$n->step_clock($delta);
-		check_clocks($n, $what, worker => $n != $n1);
+		check_clocks($n, $what, walreceiver => $n == $n2);
 		# watched for a while: node1 a working primary, the standbys standbys
 		my @bad;
 		poll_until("$OBSERVE_MS ms after the step", $OBSERVE_MS / 1000 + 60, sub {
