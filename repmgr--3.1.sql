@@ -480,13 +480,13 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION node_state() IS
 	'this node as its peers see it: role, position, term and worker view';
 
-CREATE FUNCTION membership_settled()
+CREATE FUNCTION membership_change_begin()
 RETURNS void
-AS 'MODULE_PATHNAME', 'repmgr_membership_settled'
+AS 'MODULE_PATHNAME', 'repmgr_membership_change_begin'
 LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION membership_settled() IS
-	'on the primary, wait until the last change of the membership reached a majority (registration calls it)';
+COMMENT ON FUNCTION membership_change_begin() IS
+	'on the primary, before a node is added or removed in this transaction: wait until the previous change reached a majority and the lease counts this one (registration calls it)';
 
 CREATE FUNCTION heartbeat(
 	primary_id integer,

@@ -78,8 +78,11 @@ gather(Node *n, WkFacts *f, WkNode *nodes)
 	f->fenced = n->fenced;
 	f->fenced_term = n->fenced_term;
 	f->lease_armed = n->lease_armed;
+	f->membership_claim = n->claim;
+	f->claim_ended = n->claim && n->claim_ended;
 	f->heard_ago_ms = dc_mem_heard_ago(&n->mem, f->now);
 	f->heard_lsn = n->mem.heard_lsn;
+	f->heard_primary = n->mem.heard_primary;
 	f->notice_primary = n->mem.notice_primary;
 	f->notice_term = n->mem.notice_term;
 	f->writes_allowed = !n->fenced &&
@@ -231,6 +234,17 @@ publish_lease(Node *n)
 	node_catch_up(n);
 	n->lease_enforced = true;
 	e = dc_lease_expiry(acks, k, n->r.voters, n->r.strict, &W.t);
+	/* a claimed change: a strict majority once it holds, as lease.c */
+	if (n->claim)
+	{
+		dc_ms		strict = dc_lease_expiry(acks, k, n->r.voters, true, &W.t);
+
+		if (n->lease_claim_published >= n->claim_at || (double) strict > now_local(n))
+		{
+			e = strict;
+			n->lease_claim_published = now_local(n);
+		}
+	}
 	set_lease(n, e == 0 ? 0 : (double) e);
 	trace(3, "node %d: lease from %d acks of %d voters%s: to %.3f s", n->id, k, n->r.voters,
 		  n->r.strict ? " (strict)" : "", n->lease_real / 1e6);
@@ -708,6 +722,9 @@ execute_fx(Node *n, const WkFx *fx)
 			return false;
 		case FX_MEMBERSHIP:
 			n->membership_changing = fx->flag;
+			return false;
+		case FX_END_CLAIM:
+			n->claim = false;
 			return false;
 		case FX_LOG:
 			trace(1, "node %d: %s", n->id, fx->text);

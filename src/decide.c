@@ -16,8 +16,14 @@
  * node it remembers s, the time (its own clock) at which it sent the
  * latest heartbeat that node accepted.  It may commit at time t only while
  * t < lease expiry = k-th largest s + L, where k = ceil(N/2) - 1 acks of
- * other nodes are needed (with itself, ceil(N/2) of the N active voting
- * nodes) and L = lease_ms.  The check runs in every backend before each
+ * other nodes are needed (with itself, ceil(N/2) of the N voting members:
+ * every registered node, active or not, as its own copy of repl_nodes
+ * lists them; "Membership" below) and L = lease_ms.  Every duration here
+ * (leases, silences, windows, deadlines) is measured on CLOCK_BOOTTIME
+ * (monoclock.c): it never steps, whatever NTP or an operator does to the
+ * wall clock, and unlike CLOCK_MONOTONIC it keeps counting while the
+ * machine is suspended, so a lease that a suspended VM held has ended
+ * when the VM resumes.  The check runs in every backend before each
  * commit of a transaction that wrote (fence.c), against shared memory, so
  * no process has to act for the fence to close.  The lease is published
  * as soon as the k-th acknowledgement of a round arrives, not at the end
@@ -59,7 +65,7 @@
  *		 could win T and help another win T + 1, and the two majorities
  *		 would need not share a node that refuses the loser's heartbeats.
  * A candidate votes for itself under the same rules, and needs a strict
- * majority, floor(N/2) + 1, of the N active voting nodes.  A running
+ * majority, floor(N/2) + 1, of the N voting members.  A running
  * primary whose voters moved to a newer term (an election that elected
  * nobody) takes no term without winning it: it stands for re-election,
  * and the voters' rules above decide.
@@ -79,6 +85,42 @@
  * M >= 250 ms and drift far below 1 %, the margin is positive by more
  * than 200 ms; it also absorbs the scheduling delay between a backend's
  * commit check and its commit record.
+ *
+ * Membership.  N is what each node's own copy of repl_nodes lists, and the
+ * copies differ while a change replicates: the primary writes a
+ * registration, an unregistration or the record of a promotion, and each
+ * standby sees it when it replays it.  Two rules keep every lease and
+ * every election sharing a node.  First, N counts every registered node,
+ * active or not, so that marking a failed primary inactive, which every
+ * failover does, changes nobody's N.  Second, a change of the members
+ * (registration, unregistration; one at a time: the next waits for
+ * membership_settled()) is made only by a primary that may commit (the
+ * row is a write, and the fence checks it), and from that commit until
+ * the change has reached a majority the primary's lease needs a strict
+ * majority of the new members, floor(N'/2) + 1 with itself, instead of
+ * ceil(N'/2) (the transition; dc_lease_acks_needed(strict)).  Why that
+ * suffices, for a candidate that still counts the N members before the
+ * change: with one node added (N' = N + 1), the strict lease rests on at
+ * least floor(N'/2) - 1 old members besides the primary and the new
+ * node, the election on floor(N/2) + 1 old members other than the
+ * primary, out of N - 1, and floor((N+1)/2) - 1 + floor(N/2) + 1 = N >
+ * N - 1; with one removed (N' = N - 1), the lease rests on floor(N'/2)
+ * old members besides the primary, and floor((N-1)/2) + floor(N/2) + 1 =
+ * N > N - 1.  Without the strict lease, N = 5 with one node added or
+ * removed lets a lease of 3 and an election of 3 miss each other.  The
+ * transition ends when floor(N'/2) registered standbys that stream from
+ * the primary have flushed the change: each of them is then past the
+ * change's position, and refuses by (d) a candidate that is not, and a
+ * standby's copy of the catalog holds everything up to the position it
+ * stands with (the worker reads its position before the snapshot that
+ * reads the catalog).  A candidate that counts the old members then
+ * finds at most N - floor(N'/2) - 1 < floor(N/2) + 1 voters besides
+ * itself (registration; fewer still for a removal), and a candidate past
+ * the change counts the new members as the primary does.  A membership
+ * that could not elect a primary without this one (fewer than 3 members,
+ * or no standby) needs no transition.  The simulation registers and
+ * unregisters nodes during its faults; sim/sim --fixed-membership turns
+ * that off.
  *
  * One winner per term: a candidate needs a strict majority, and every node
  * votes at most once per term, durably (the vote is on disk before the
@@ -162,7 +204,7 @@
  * streaming, so it must be able to vote for that primary's re-election: a
  * candidate on a newer timeline is accepted when it descends from the
  * voter's and the voter can follow it (candidate_fork_lsn, taken from the
- * candidate's history).  sim/sim --sync --sync-rules checks the three.  The
+ * candidate's history).  sim/sim --sync checks the three.  The
  * worker does (h) (DcVoter.receiving: a member refuses with
  * DC_DENY_RECEIVING, a transient refusal, until its WAL receiver is
  * stopped for good; walstop.c) and (i) (observe_election, and a
@@ -173,8 +215,7 @@
  * What this does not cover (README, "The fence"): a transaction already
  * past its commit check when the lease ends (a process frozen between the
  * check and its commit record for longer than the margin); clocks whose
- * rates differ by more than the margin allows; nodes that disagree on the
- * number of active nodes while a registration replicates; for synchronous
+ * rates differ by more than the margin allows; for synchronous
  * replication, an election that reaches only nodes whose copies of the
  * synchronous set are all older than a change the primary already applied
  * (a member that was down while the set changed and comes back after the

@@ -142,6 +142,9 @@ execute_fx(WorkerCtx *ctx, const WkFx *fx, bool *own_win)
 		case FX_MEMBERSHIP:
 			shmem_set_membership_changing(fx->flag);
 			break;
+		case FX_END_CLAIM:
+			shmem_membership_release();
+			break;
 		case FX_PROMOTE:
 			exec_promote(ctx, fx);
 			break;

@@ -15,6 +15,7 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "access/xlog.h"
 #include "utils/timestamp.h"
 
@@ -57,7 +58,14 @@ heartbeat_reply(RemoteOp *op)
 	return r;
 }
 
-/* the lease from the acknowledgements known now (dc_lease_expiry) */
+/*
+ * The lease from the acknowledgements known now (dc_lease_expiry).  While
+ * a transaction claims a change of the membership, a strict majority
+ * (decide.c, "Membership"): once it holds (the claim is armed, and the
+ * change may be written), and from then on until the claim ends; before
+ * that, the usual lease, so that a claim a minority cannot meet costs no
+ * commit.
+ */
 static void
 publish_lease(HeartbeatRound *hr)
 {
@@ -68,6 +76,16 @@ publish_lease(HeartbeatRound *hr)
 	for (i = 0; i < hr->n; i++)
 		acks[i] = hr->links[i]->last_ack_sent / 1000;
 	expiry = dc_lease_expiry(acks, hr->n, hr->total, hr->strict, &hr->timing);
+	if (TransactionIdIsValid(shmem_membership_claim_xid()))
+	{
+		dc_ms		strict = dc_lease_expiry(acks, hr->n, hr->total, true, &hr->timing);
+
+		if (shmem_membership_claim_armed() || strict > mono_ms())
+		{
+			expiry = strict;
+			shmem_lease_claim_published();
+		}
+	}
 	shmem_set_lease(true, expiry == 0 ? 0 : (MonoTime) expiry * 1000);
 	pfree(acks);
 }

@@ -23,6 +23,7 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
@@ -74,6 +75,15 @@ typedef struct RepmgrShared
 
 	/* primary: a change of the membership not yet replicated to a majority */
 	bool		membership_changing;
+
+	/*
+	 * Primary: the transaction that is about to change the membership (a
+	 * claim), and when the lease was last published counting it
+	 * (decide.c, "Membership")
+	 */
+	TransactionId membership_claim_xid;
+	MonoTime	membership_claim_at;
+	MonoTime	lease_claim_published;
 
 	/* events waiting for a writable primary */
 	int			event_head;
@@ -518,6 +528,87 @@ shmem_set_membership_changing(bool changing)
 {
 	if (shared != NULL)
 		shared->membership_changing = changing;
+}
+
+/*
+ * Claim the next change of the membership for transaction xid: false when
+ * a change is still on its way to a majority, or another transaction
+ * holds the claim.
+ */
+bool
+shmem_membership_claim(TransactionId xid, MonoTime *claimed_at)
+{
+	bool		ok = false;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (shared->membership_claim_xid == xid)
+		ok = true;
+	else if (!shared->membership_changing &&
+			 !TransactionIdIsValid(shared->membership_claim_xid))
+	{
+		shared->membership_claim_xid = xid;
+		shared->membership_claim_at = mono_now();
+		ok = true;
+	}
+	*claimed_at = shared->membership_claim_at;
+	LWLockRelease(shared->lock);
+	return ok;
+}
+
+/* the transaction holding the claim; InvalidTransactionId: none */
+TransactionId
+shmem_membership_claim_xid(void)
+{
+	TransactionId xid;
+
+	if (shared == NULL)
+		return InvalidTransactionId;
+	LWLockAcquire(shared->lock, LW_SHARED);
+	xid = shared->membership_claim_xid;
+	LWLockRelease(shared->lock);
+	return xid;
+}
+
+/* the worker ends a claim: the change began, or the transaction ended */
+void
+shmem_membership_release(void)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	shared->membership_claim_xid = InvalidTransactionId;
+	LWLockRelease(shared->lock);
+}
+
+/* the lease was published counting the claim (lease.c) */
+void
+shmem_lease_claim_published(void)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	shared->lease_claim_published = mono_now();
+	LWLockRelease(shared->lock);
+}
+
+/* has the lease counted the claim since it was made? */
+bool
+shmem_membership_claim_armed(void)
+{
+	bool		armed;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	armed = TransactionIdIsValid(shared->membership_claim_xid) &&
+		shared->lease_claim_published >= shared->membership_claim_at;
+	LWLockRelease(shared->lock);
+	return armed;
+}
+
+MonoTime
+shmem_lease_claim_published_at(void)
+{
+	MonoTime	t;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	t = shared->lease_claim_published;
+	LWLockRelease(shared->lock);
+	return t;
 }
 
 /* is a change of the membership on its way to a majority (on a primary)? */

@@ -101,6 +101,8 @@ typedef enum WorkerEvent
 	EV_LEASE_OK,				/* primary: the majority is back */
 	EV_SUPERSEDED,				/* primary: a newer primary exists */
 	EV_SYNC_CHANGE,				/* primary: the synchronous set must change */
+	EV_MEMBERSHIP,				/* primary: the members changed, or a claim ends */
+	EV_MEMBERS_REPLICATED,		/* primary: the change reached a majority */
 	EV_RCV_STOP,				/* a voter asks to stop the WAL receiver (h) */
 	EV_COUNT
 } WorkerEvent;
@@ -197,6 +199,7 @@ typedef enum WkFxKind
 	FX_COPY_METADATA,			/* witness: the primary's repl_nodes */
 	FX_SYNC_APPLY,				/* primary: the change the last look wants */
 	FX_MEMBERSHIP,				/* publish whether the membership is changing */
+	FX_END_CLAIM,				/* end a transaction's claim of a change */
 	FX_PROMOTE,					/* arm the lease, then promote (a command: in
 								 * the background) */
 	FX_PROMOTE_RECORD,			/* promoted: the metadata and the events */
@@ -332,9 +335,12 @@ typedef struct WkFacts
 	bool		fenced;
 	int64_t		fenced_term;
 	bool		lease_armed;
+	bool		membership_claim;	/* a transaction is about to change the members */
+	bool		claim_ended;	/* ...and ended: its change, if any, is in nodes */
 
 	/* shared memory */
 	dc_ms		heard_ago_ms;	/* a primary's heartbeat or notice */
+	int			heard_primary;	/* whose: 0 none */
 	dc_lsn		heard_lsn;		/* the position the last heartbeat carried */
 	int			notice_primary; /* a notice to follow; 0: none */
 	int64_t		notice_term;
@@ -435,6 +441,8 @@ typedef struct WkState
 
 	/* primary: the membership its lease counts (decide.c, "Membership") */
 	bool		transition;		/* a change not yet replicated: strict lease */
+	int			downstream_granted; /* standbys streaming with the change,
+									 * by the last look downstream */
 	dc_lsn		change_lsn;		/* ... made by then */
 	uint64_t	members;		/* the membership once replicated (a digest) */
 	bool		members_elect;	/* ... could elect a primary without this one */

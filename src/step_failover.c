@@ -398,6 +398,27 @@ decide_failover(Step *st, const WkResult *r)
 	return EV_OK;
 }
 
+/*
+ * A standby that follows the primary it hears from, unknown here: the
+ * reachable one furthest ahead.  NULL: none.
+ */
+static const WkPeer *
+peer_following(const WkResult *r, int primary_id)
+{
+	const WkPeer *best = NULL;
+	int			i;
+
+	for (i = 0; i < r->npeers; i++)
+	{
+		const WkPeer *p = &r->peers[i];
+
+		if (p->reachable && p->in_recovery && p->primary_node_id == primary_id &&
+			(best == NULL || p->lsn > best->lsn))
+			best = p;
+	}
+	return best;
+}
+
 /* what the answers of a poll decide, in degraded monitoring */
 static int
 decide_degraded(Step *st, const WkResult *r)
@@ -410,6 +431,26 @@ decide_degraded(Step *st, const WkResult *r)
 	primary = new_primary_among(st, r);
 	if (primary != NULL)
 		return follow_event(st, primary, primary);
+
+	/*
+	 * The primary whose heartbeats this standby accepts is not in its copy
+	 * of the catalog (its registration has not replayed here yet): stream
+	 * from a standby that follows it, and the catalog comes with the WAL.
+	 */
+	if (s->role == WK_NODE_STANDBY && f->heard_primary != 0 &&
+		wk_node(f, f->heard_primary) == NULL &&
+		f->heard_ago_ms < f->timing.silence_ms)
+	{
+		const WkPeer *via = peer_following(r, f->heard_primary);
+
+		if (via != NULL)
+		{
+			wk_say_reason(st, WK_LOG,
+						  "node %d is primary but not registered in this node's copy of the catalog yet; following node %d, a standby of it",
+						  f->heard_primary, via->id);
+			return follow_event(st, via, NULL);
+		}
+	}
 
 	/* a lost upstream that was not the primary: follow its upstream */
 	if (s->lost_primary_id == 0 && s->role == WK_NODE_STANDBY)

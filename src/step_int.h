@@ -116,6 +116,8 @@ extern void act_reelection_round(Step *st);
 extern void act_take_term(Step *st);
 extern void act_look_downstream(Step *st);
 extern void act_sync_apply(Step *st);
+extern void act_membership(Step *st);
+extern void act_members_replicated(Step *st);
 extern void act_fence_lease(Step *st);
 extern void act_fence_superseded(Step *st);
 extern void act_unfence(Step *st);

@@ -62,44 +62,74 @@ members_can_elect(const WkFacts *f)
 }
 
 /*
- * The primary finds the membership changed.  If the one before could
- * elect a primary without it, some node may still count with that one:
- * until the change has reached a majority, its lease needs a strict
- * majority (and the next change waits: membership_settled()).
+ * What the membership asks of a primary now: a change to begin (or, for a
+ * membership that could not elect without it, to take as it is), a
+ * claim to end (its change is seen, or its transaction ended without
+ * one), or a change that reached a majority.  EV_OK: nothing.
  */
-static void
-membership_watch(Step *st)
+static int
+membership_event(Step *st)
 {
 	WkState    *s = st->s;
 	const WkFacts *f = st->f;
+	bool		changed = s->members != members_digest(f);
 
-	if (s->transition || s->members == members_digest(f))
-		return;
-	if (!s->members_elect)
-	{
-		s->members = members_digest(f);
-		s->members_elect = members_can_elect(f);
-		return;
-	}
-	s->transition = true;
-	s->change_lsn = f->lsn;
-	wk_fx(st, FX_MEMBERSHIP)->flag = true;
+	if (!s->transition && changed)
+		return EV_MEMBERSHIP;
+	if (f->membership_claim && (changed || f->claim_ended))
+		return EV_MEMBERSHIP;
+	/* enough registered standbys stream from it and flushed the change */
+	if (s->transition && s->downstream_granted >= wk_voters(f) / 2)
+		return EV_MEMBERS_REPLICATED;
+	return EV_OK;
 }
 
 /*
- * The look at the standbys counted the registered ones that stream from
- * this primary and flushed the change: enough of them (with this primary,
- * a strict majority), and no election without it can use the membership
- * before the change any more.
+ * The membership changed.  If the one before could elect a primary
+ * without this one, some node may still count with that one: until the
+ * change has reached a majority, the lease needs a strict majority (and
+ * the next change waits: membership_change_begin()).  A claim ends here:
+ * the lease counted it until now, the transition from now on.
  */
-static void
-membership_replicated(Step *st, const WkResult *r)
+void
+act_membership(Step *st)
+{
+	WkState    *s = st->s;
+	const WkFacts *f = st->f;
+	bool		changed = s->members != members_digest(f);
+
+	if (!s->transition && changed)
+	{
+		if (!s->members_elect)
+		{
+			s->members = members_digest(f);
+			s->members_elect = members_can_elect(f);
+		}
+		else
+		{
+			s->transition = true;
+			s->change_lsn = f->lsn;
+			s->downstream_granted = 0;
+			wk_fx(st, FX_MEMBERSHIP)->flag = true;
+			wk_log(st, WK_LOG, "the membership changed (%d nodes): the lease counts a strict majority until the change reaches a majority",
+				   f->nnodes);
+		}
+	}
+	if (f->membership_claim && (changed || f->claim_ended))
+		wk_fx(st, FX_END_CLAIM);
+}
+
+/*
+ * Registered standbys that stream from this primary flushed the change:
+ * enough of them (with this primary, a strict majority), and no election
+ * without it can use the membership before the change any more.
+ */
+void
+act_members_replicated(Step *st)
 {
 	WkState    *s = st->s;
 	const WkFacts *f = st->f;
 
-	if (!s->transition || r->granted < wk_voters(f) / 2)
-		return;
 	s->transition = false;
 	s->members = members_digest(f);
 	s->members_elect = members_can_elect(f);
@@ -355,7 +385,6 @@ observe_primary(Step *st)
 		return EV_DEMOTED;
 	if (wk_self(f) == NULL)
 		return EV_NOT_READY;
-	membership_watch(st);
 	round = wk_answers(st, FX_HEARTBEATS) != NULL;
 	if ((ev = read_primary_round(st, &superseded)) != EV_OK)
 		return ev;
@@ -365,10 +394,12 @@ observe_primary(Step *st)
 		return EV_LEASE_LOST;
 	if ((r = wk_answers(st, FX_DOWNSTREAM)) != NULL)
 	{
-		membership_replicated(st, r);
+		s->downstream_granted = r->granted;
 		if (r->ok)
 			return EV_SYNC_CHANGE;
 	}
+	if ((ev = membership_event(st)) != EV_OK)
+		return ev;
 	/*
 	 * Heartbeats run faster than monitoring: downstream at its own pace, a
 	 * quick local look that goes first when due (a round that waits its
@@ -468,7 +499,6 @@ observe_fenced(Step *st)
 		return EV_DEMOTED;
 	if (wk_self(f) == NULL)
 		return EV_NOT_READY;
-	membership_watch(st);
 	round = wk_answers(st, FX_HEARTBEATS) != NULL;
 	if ((ev = read_primary_round(st, &superseded)) != EV_OK)
 		return ev;
@@ -476,6 +506,8 @@ observe_fenced(Step *st)
 		return EV_SUPERSEDED;
 	if (round && !f->fenced && f->writes_allowed)
 		return EV_LEASE_OK;
+	if ((ev = membership_event(st)) != EV_OK)
+		return ev;
 	if (f->now >= s->next_heartbeat)
 		return EV_HEARTBEAT_DUE;
 	return EV_OK;

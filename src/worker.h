@@ -46,6 +46,8 @@ typedef struct WorkerCtx
 	List	   *nodes;
 	NodeInfo   *self;
 	LocalPosition position;
+	bool		claim;			/* a transaction claims a change of the members */
+	bool		claim_ended;	/* ...and has ended (before the catalog's read) */
 	RepmgrDurableState durable;
 	SyncPublished sync_own;
 	WkFacts		facts;
