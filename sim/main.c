@@ -191,6 +191,7 @@ change_membership(void)
 	for (int i = 1; i <= W.n && x == 0; i++)
 		if (!W.nodes[i].registered && !W.nodes[i].retired && cat[i].type == 0 &&
 			W.nodes[i].up && net_ok(i, p) && walreceiver_streaming(&W.nodes[i]) &&
+			!wal_diverged(&W.nodes[i], P->tl) &&
 			cat[W.nodes[i].conninfo].type != 0 && cat[W.nodes[i].conninfo].active)
 		{
 			/* a working clone: it streams from a node of the cluster */

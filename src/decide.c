@@ -89,38 +89,62 @@
  * Membership.  N is what each node's own copy of repl_nodes lists, and the
  * copies differ while a change replicates: the primary writes a
  * registration, an unregistration or the record of a promotion, and each
- * standby sees it when it replays it.  Two rules keep every lease and
- * every election sharing a node.  First, N counts every registered node,
- * active or not, so that marking a failed primary inactive, which every
- * failover does, changes nobody's N.  Second, a change of the members
- * (registration, unregistration; one at a time: the next waits for
- * membership_settled()) is made only by a primary that may commit (the
- * row is a write, and the fence checks it), and from that commit until
- * the change has reached a majority the primary's lease needs a strict
- * majority of the new members, floor(N'/2) + 1 with itself, instead of
- * ceil(N'/2) (the transition; dc_lease_acks_needed(strict)).  Why that
- * suffices, for a candidate that still counts the N members before the
- * change: with one node added (N' = N + 1), the strict lease rests on at
- * least floor(N'/2) - 1 old members besides the primary and the new
- * node, the election on floor(N/2) + 1 old members other than the
- * primary, out of N - 1, and floor((N+1)/2) - 1 + floor(N/2) + 1 = N >
- * N - 1; with one removed (N' = N - 1), the lease rests on floor(N'/2)
- * old members besides the primary, and floor((N-1)/2) + floor(N/2) + 1 =
- * N > N - 1.  Without the strict lease, N = 5 with one node added or
- * removed lets a lease of 3 and an election of 3 miss each other.  The
+ * standby sees it when it replays it.  Three rules keep every lease and
+ * every election sharing a node.
+ *
+ * First, N counts every registered node, active or not, so that marking a
+ * failed primary inactive, which every failover does, changes nobody's N.
+ *
+ * Second, a change of the members (one node added or removed, one change
+ * at a time) is written only by a primary that may commit (the row is a
+ * write, and the fence checks it), and only under a claim
+ * (membership_change_begin(), in the transaction that writes it): from
+ * the claim on, the lease the primary publishes needs a strict majority
+ * of the N members before the change, floor(N/2) + 1 with itself, and the
+ * change is written only once such a lease holds (before, the usual lease
+ * goes on, so a claim a minority cannot meet costs no commit; it fails
+ * after a while).  That covers the time between the commit of the change
+ * and the moment the worker sees it: a candidate that counts the N
+ * members needs floor(N/2) + 1 of them, and any strict majority of the
+ * same N members meets it; one that counts N' = N + 1 members (the new
+ * node included) needs floor(N'/2) + 1 votes, at least floor(N'/2) of
+ * them old members other than the primary, and floor(N/2) + floor(N'/2)
+ * = N > N - 1 of those; one that counts N' = N - 1 needs floor(N'/2) + 1
+ * votes among the N - 2 remaining others, and the lease rests on at least
+ * floor(N/2) - 1 of them (the removed node may be one of its
+ * acknowledgements), and floor(N/2) - 1 + floor((N-1)/2) + 1 = N - 1 >
+ * N - 2.  (With the usual lease, ceil(N/2) - 1 acknowledgements, these
+ * fail for an even N: N = 4 with one node added lets a lease of the
+ * primary and one node miss an election of the other three.)
+ *
+ * Third, once the worker sees the change (which ends the claim), until
+ * the change has reached a majority, its lease needs a strict majority of
+ * the new members, floor(N'/2) + 1 with itself (the transition;
+ * dc_lease_acks_needed(strict)).  A candidate that still counts the old N
+ * members: with one node added, the lease rests on at least
+ * floor(N'/2) - 1 old members besides the primary and the new node, the
+ * election on floor(N/2) + 1 old members other than the primary, out of
+ * N - 1, and floor((N+1)/2) - 1 + floor(N/2) + 1 = N > N - 1; with one
+ * removed, the lease rests on floor(N'/2) old members besides the
+ * primary, and floor((N-1)/2) + floor(N/2) + 1 = N > N - 1.  The
  * transition ends when floor(N'/2) registered standbys that stream from
  * the primary have flushed the change: each of them is then past the
  * change's position, and refuses by (d) a candidate that is not, and a
  * standby's copy of the catalog holds everything up to the position it
  * stands with (the worker reads its position before the snapshot that
- * reads the catalog).  A candidate that counts the old members then
- * finds at most N - floor(N'/2) - 1 < floor(N/2) + 1 voters besides
- * itself (registration; fewer still for a removal), and a candidate past
- * the change counts the new members as the primary does.  A membership
- * that could not elect a primary without this one (fewer than 3 members,
- * or no standby) needs no transition.  The simulation registers and
- * unregisters nodes during its faults; sim/sim --fixed-membership turns
- * that off.
+ * reads the catalog).  A candidate that counts the old members then finds
+ * at most N - floor(N'/2) voters, itself included, fewer than the
+ * floor(N/2) + 1 it needs (with one node added; fewer still with one
+ * removed), and a candidate past the change counts the new members as
+ * the primary does.  A new primary (a promotion, or a restart) begins in
+ * a transition too: it cannot know whether the last change reached a
+ * majority.  A membership that could not elect a primary without this
+ * one (fewer than 3 members, or no standby) needs no transition, and the
+ * next change waits until the transition ends.
+ *
+ * The simulation registers and unregisters nodes during its faults, as an
+ * operator does, through the same claim (sim/sim --fixed-membership turns
+ * that off).
  *
  * One winner per term: a candidate needs a strict majority, and every node
  * votes at most once per term, durably (the vote is on disk before the
