@@ -9,7 +9,7 @@
 #                        install, tests as an unprivileged user (scripts/test.sh)
 #   make simulate        the deterministic simulation of the failover protocol
 #                        (sim/): SEEDS=N schedules (default 1,000,000) from
-#                        FIRST=S, SIM_ARGS for more (--legacy, --settings, ...)
+#                        FIRST=S, SIM_ARGS for more (--settings, --sync, ...)
 #   make chaos           fault cycles on real servers in network namespaces, as
 #                        root (scripts/chaos.sh; CHAOS_CYCLES=N, CHAOS_SYNC=1)
 
@@ -184,7 +184,7 @@ sim/sim: $(SIM_SRCS) $(SIM_HDRS)
 simulate: sim/sim
 	sim/sim --seeds $(SEEDS) --first $(FIRST) $(SIM_ARGS)
 
-# what make test runs: the regression seeds, then 100,000 schedules
+# what make test runs: the regression seeds, 100,000 schedules, 10,000 --sync
 simulate-check: sim/sim
 	bash sim/check.sh
 
