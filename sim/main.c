@@ -497,6 +497,17 @@ crash_test(void)
 
 	if (p == 0 || !may_commit(&W.nodes[p], W.now))
 		return;
+	/* a change of the membership on its way: look again in 500 ms */
+	if (W.nodes[p].core.transition || W.nodes[p].claim || W.op_primary != 0)
+	{
+		if (W.now + MS(500) + failover_bound() < W.end_at - MS(10000))
+		{
+			e = ev_new(W.now + MS(500), E_FAULT, 0);
+			e->arg = E_CRASH_TEST;
+			ev_push(e);
+		}
+		return;
+	}
 	/*
 	 * --sync: the model keeps timeline 1's set, published by node 1, for
 	 * good (a new primary does not publish its own): it is the set in

@@ -272,7 +272,9 @@ serve_request(Node *n, const Msg *m)
 			rep.kind = M_VOTE_REP;
 			rep.vote = sim_answer_vote(n, m);
 			rep.accepted = dc_vote_granted((DcVote) rep.vote);
-			rep.term = n->term;
+			/* the term to ask above, as request_vote() answers it */
+			rep.term = rep.vote == DC_DENY_HEARD_TERM && n->mem.heard_term_max > n->term ?
+				n->mem.heard_term_max : n->term;
 			rep.tli = W.tls[n->tl].tli;
 			break;
 		case M_NOTIFY:

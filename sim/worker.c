@@ -83,6 +83,7 @@ gather(Node *n, WkFacts *f, WkNode *nodes)
 	f->heard_ago_ms = dc_mem_heard_ago(&n->mem, f->now);
 	f->heard_lsn = n->mem.heard_lsn;
 	f->heard_primary = n->mem.heard_primary;
+	f->heard_term = n->mem.heard_term_max;
 	f->notice_primary = n->mem.notice_primary;
 	f->notice_term = n->mem.notice_term;
 	f->writes_allowed = !n->fenced &&
@@ -405,6 +406,8 @@ worker_round_end(Node *n, int rid)
 					continue;
 				if (m->tli != 0 && m->tli == fx->req.candidate_timeline)
 					r->same_timeline[r->nsame_timeline++] = i;
+				if (m->term > r->max_term)
+					r->max_term = m->term;
 				if (dc_vote_granted((DcVote) m->vote))
 				{
 					r->granted++;

@@ -466,6 +466,14 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 		return DC_DENY_OLD_TERM;
 	if (v->voted_term == r->term)
 		return v->voted_for == r->candidate ? DC_VOTE_REPEATED : DC_DENY_VOTED_OTHER;
+
+	/*
+	 * A term is won once: a primary of this term, or of a newer one, was
+	 * heard.  Its voters may no longer be members (unregistered since), so
+	 * their votes cannot keep a second winner out; this node can.
+	 */
+	if (r->term <= v->heard_term)
+		return DC_DENY_HEARD_TERM;
 	if (v->running_primary)
 		return DC_DENY_RUNNING_PRIMARY;
 	if (v->standing && r->candidate != v->self_id)
@@ -605,6 +613,7 @@ dc_vote_name(DcVote v)
 		[DC_DENY_NOT_SYNC] = "the candidate is not in the published synchronous set",
 		[DC_DENY_RECENT_VOTE] = "this node granted its vote to another candidate within the vote silence",
 		[DC_DENY_RECEIVING] = "this member of the synchronous set is stopping its WAL receiver before it votes",
+		[DC_DENY_HEARD_TERM] = "this node heard a primary of this term or a newer one",
 	};
 
 	return (v >= 0 && v < DC_VOTE_COUNT) ? names[v] : "unknown";
@@ -627,6 +636,7 @@ static const char *const vote_codes[DC_VOTE_COUNT] = {
 	[DC_DENY_NOT_SYNC] = "not_sync",
 	[DC_DENY_RECENT_VOTE] = "recent_vote",
 	[DC_DENY_RECEIVING] = "receiving",
+	[DC_DENY_HEARD_TERM] = "heard_term",
 };
 
 const char *

@@ -166,6 +166,15 @@ repmgr_request_vote(PG_FUNCTION_ARGS)
 	shmem_get_durable(&d);
 	values[0] = BoolGetDatum(dc_vote_granted(vote));
 	values[1] = Int64GetDatum(d.term);
+	if (vote == DC_DENY_HEARD_TERM)
+	{
+		/* the term to ask above */
+		DcVoterMem	mem;
+
+		shmem_get_voter_mem(&mem);
+		if (mem.heard_term_max > d.term)
+			values[1] = Int64GetDatum(mem.heard_term_max);
+	}
 	values[2] = CStringGetTextDatum(reason);
 	values[3] = CStringGetTextDatum(dc_vote_code(vote));
 	if (RecoveryInProgress())

@@ -276,6 +276,7 @@ typedef struct WkResult
 	/* FX_VOTES */
 	int			granted;		/* votes granted, the candidate's not counted */
 	bool		may_change;
+	int64_t		max_term;		/* the newest term an answer gave */
 	int			ids[REPMGR_MAX_NODES + 1];	/* the candidate, then who granted */
 	int			nids;
 	int			same_timeline[REPMGR_MAX_NODES];	/* answered from the
@@ -341,6 +342,7 @@ typedef struct WkFacts
 	/* shared memory */
 	dc_ms		heard_ago_ms;	/* a primary's heartbeat or notice */
 	int			heard_primary;	/* whose: 0 none */
+	int64_t		heard_term;		/* the newest term of a primary heard */
 	dc_lsn		heard_lsn;		/* the position the last heartbeat carried */
 	int			notice_primary; /* a notice to follow; 0: none */
 	int64_t		notice_term;
@@ -417,6 +419,7 @@ typedef struct WkState
 	/* election and its aftermath */
 	int64_t		election_term;
 	int64_t		decision_max_term;	/* the highest term the decision's poll saw */
+	int64_t		votes_max_term; /* the highest term vote answers gave */
 	int			election_round; /* vote requests sent in this election */
 	dc_ms		peer_links_opened;	/* by the last poll of the others */
 	dc_ms		wait_deadline;

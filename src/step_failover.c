@@ -219,7 +219,8 @@ act_poll_peers(Step *st)
 	wk_fx(st, FX_CLOSE_PEERS);
 	st->s->peer_links_opened = st->f->now;
 	fx = wk_fx(st, FX_POLL);
-	fx->node = st->s->lost_primary_id;
+	/* a witness asks the lost primary too: back as a standby, it has a catalog */
+	fx->node = st->s->role == WK_NODE_WITNESS ? 0 : st->s->lost_primary_id;
 	fx->flag = false;
 	fx->ms = st->f->settings.connect_timeout_ms;
 	wk_round(st, FX_POLL);
@@ -537,8 +538,19 @@ act_election_begin(Step *st)
 	WkState    *s = st->s;
 	const WkFacts *f = st->f;
 
-	/* above every term the decision's poll of the peers saw, just now */
-	s->election_term = (f->term > s->decision_max_term ? f->term : s->decision_max_term) + 1;
+	/*
+	 * Above this node's term, the newest primary it heard, every term the
+	 * decision's poll of the peers saw just now, and every term the answers
+	 * of its earlier vote rounds gave: a term is won once.
+	 */
+	s->election_term = f->term;
+	if (f->heard_term > s->election_term)
+		s->election_term = f->heard_term;
+	if (s->decision_max_term > s->election_term)
+		s->election_term = s->decision_max_term;
+	if (s->votes_max_term > s->election_term)
+		s->election_term = s->votes_max_term;
+	s->election_term++;
 	s->wait_deadline = f->now + f->timing.election_timeout_ms;
 	s->election_round = 0;
 	s->own_vote_pending = false;
@@ -619,6 +631,9 @@ count_votes(Step *st, const WkResult *r)
 	int			total = wk_voters(f);
 	int			votes = 1 + r->granted;
 
+	/* a next election stands above every term the answers gave */
+	if (r->max_term > s->votes_max_term)
+		s->votes_max_term = r->max_term;
 	if (s->own_vote_pending)
 		return EV_OK;			/* asked so that they stop too; ask again */
 	if (!dc_has_quorum(votes, total))

@@ -240,6 +240,8 @@ read_heartbeats(Step *st, const WkResult *r, bool *superseded)
 		s->reelect_term = f->term;
 	if (f->voted_term > s->reelect_term)
 		s->reelect_term = f->voted_term;
+	if (s->votes_max_term > s->reelect_term)
+		s->reelect_term = s->votes_max_term;
 	s->reelect_term++;
 	return EV_REELECT;
 }
@@ -312,6 +314,8 @@ count_reelection(Step *st, const WkResult *r)
 	int			votes = 1 + r->granted;
 	int			i;
 
+	if (r->max_term > s->votes_max_term)
+		s->votes_max_term = r->max_term;
 	/* the next attempt after another election timeout */
 	for (i = 0; i < s->npeers; i++)
 		if (s->peers[i].rejected_since != 0)

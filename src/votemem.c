@@ -33,6 +33,8 @@ heard(DcVoterMem *m, int primary, int64_t term, dc_ms now)
 		m->other_heard_at = m->heard_at;
 	m->heard_primary = primary;
 	m->heard_term = term;
+	if (term > m->heard_term_max)
+		m->heard_term_max = term;
 	m->heard_at = now;
 }
 
@@ -137,6 +139,7 @@ dc_mem_vote(DcVoterMem *m, DcVoter *v, const DcVoteRequest *req,
 	v->voted_term = ballot->voted_term;
 	v->voted_for = ballot->voted_for;
 	v->heard_ago_ms = dc_mem_heard_ago(m, now);
+	v->heard_term = m->heard_term_max;
 	/* (k)-strict: the one node it heard within the silence, if only one */
 	v->follows = (now - m->other_heard_at >= t->silence_ms) ? m->heard_primary : 0;
 	v->granted_to = m->granted_to;

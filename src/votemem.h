@@ -23,6 +23,8 @@ typedef struct DcVoterMem
 	int			heard_primary;	/* the last primary whose heartbeat or notice
 								 * was accepted; 0: none */
 	int64_t		heard_term;
+	int64_t		heard_term_max; /* the newest term of a primary accepted since
+								 * the start: no vote in a term not above it */
 	dc_ms		heard_at;		/* the start until one arrives */
 	dc_ms		other_heard_at; /* (k) the last one accepted from a node other
 								 * than heard_primary: the start until known,

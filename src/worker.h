@@ -110,6 +110,7 @@ typedef struct VoteCount
 	int			same_timeline[REPMGR_MAX_NODES];	/* answered from the
 													 * candidate's timeline */
 	int			nsame_timeline;
+	int64		max_term;		/* the newest term an answer gave */
 } VoteCount;
 
 extern int	request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int skip_id,
