@@ -17,8 +17,8 @@
  * that, well within any check timeout.
  *
  * Errors (no extension yet, a dropped database) are caught and shown as
- * the answer; they never end the worker.  Passwords are masked by
- * cluster_show_rows(), as in cluster_show().
+ * the answer (with conninfo_mask_message()); they never end the worker.
+ * Passwords are masked by cluster_show_rows(), as in cluster_show().
  *
  *-------------------------------------------------------------------------
  */
@@ -32,6 +32,7 @@
 
 #include "repmgr.h"
 #include "cluster.h"
+#include "conninfo.h"
 #include "guc.h"
 #include "http.h"
 
@@ -117,24 +118,19 @@ count_statuses(List *rows)
 }
 
 /*
- * Keep an error message for the answer, with anything after "password="
- * masked up to the next space or quote: a message may quote a connection
- * string.
+ * Keep an error message for the answer, with every secret a connection
+ * string quoted in it could show masked (conninfo_mask_message: quoted
+ * values too, and a URI's password).
  */
 static void
 set_error(const char *msg)
 {
-	char	   *p;
+	char	   *masked = conninfo_mask_message(msg);
 
 	cache.ok = false;
 	cache.nstatuses = 0;
-	strlcpy(cache.error, msg, sizeof(cache.error));
-	for (p = strstr(cache.error, "password="); p; p = strstr(p, "password="))
-	{
-		p += strlen("password=");
-		while (*p && *p != ' ' && *p != '"' && *p != '\'')
-			*p++ = '*';
-	}
+	strlcpy(cache.error, masked, sizeof(cache.error));
+	pfree(masked);
 }
 
 /* run cluster_show_rows() in a transaction of its own; errors are kept */
