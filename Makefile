@@ -16,6 +16,7 @@
 MODULE_big = repmgr
 OBJS = \
 	common/conninfo_srv.o \
+	common/receiver_srv.o \
 	common/settings_srv.o \
 	src/actions.o \
 	src/ballot.o \
