@@ -31,9 +31,11 @@ OBJS = \
 	src/fsm.o \
 	src/guc.o \
 	src/http.o \
+	src/http_access.o \
 	src/http_cluster.o \
 	src/http_parse.o \
 	src/http_routes.o \
+	src/http_tls.o \
 	src/lease.o \
 	src/localnode.o \
 	src/monitor.o \
@@ -73,6 +75,11 @@ EXTRA_CLEAN = tmp_check_regress
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# TLS of the HTTP endpoint, with the OpenSSL the server is built with
+ifeq ($(with_ssl),openssl)
+SHLIB_LINK += -lssl -lcrypto
+endif
 
 # PGXS tracks no header dependencies: rebuild all objects when one changes
 $(OBJS): $(wildcard $(srcdir)/src/*.h) $(wildcard $(srcdir)/common/*.h)
