@@ -56,19 +56,11 @@ cluster_show_json(PGconn *conn)
 		{"conninfo", 9, JSON_TEXT},
 		{"sync_state", 10, JSON_TEXT},
 	};
-	PGresult   *res;
-	int			rc;
 
-	rc = db_query(conn, &res,
-				  "SELECT id, name, role, status, upstream, location, priority, timeline, "
-				  "lsn::text, conninfo, sync_state FROM repmgr.cluster_show() ORDER BY id",
-				  0, NULL);
-	PQfinish(conn);
-	if (rc != SUCCESS)
-		return rc;
-	json_print_rows(res, fields, lengthof(fields), stdout);
-	PQclear(res);
-	return SUCCESS;
+	return json_report(conn,
+					   "SELECT id, name, role, status, upstream, location, priority, timeline, "
+					   "lsn::text, conninfo, sync_state FROM repmgr.cluster_show() ORDER BY id",
+					   0, NULL, fields, lengthof(fields), false);
 }
 
 int
@@ -143,19 +135,11 @@ do_cluster_event(RepmgrContext *ctx)
 	params[1] = ctx->opts->node_id > 0 ? int_to_string(ctx->opts->node_id) : NULL;
 	params[2] = int_to_string(ctx->opts->limit);
 	if (ctx->opts->json)
-	{
-		rc = db_query(conn, &res,
-					  "SELECT node_id, name, event, ok, "
-					  "to_char(event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), details "
-					  "FROM repmgr.cluster_event(event => $1, node_id => $2::integer, lim => $3::integer)",
-					  3, params);
-		PQfinish(conn);
-		if (rc != SUCCESS)
-			return rc;
-		json_print_rows(res, fields, lengthof(fields), stdout);
-		PQclear(res);
-		return SUCCESS;
-	}
+		return json_report(conn,
+						   "SELECT node_id, name, event, ok, "
+						   "to_char(event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), details "
+						   "FROM repmgr.cluster_event(event => $1, node_id => $2::integer, lim => $3::integer)",
+						   3, params, fields, lengthof(fields), false);
 	rc = db_query(conn, &res,
 				  "SELECT node_id::text, coalesce(name, ''), event, "
 				  "CASE WHEN ok THEN 't' ELSE 'f' END, "

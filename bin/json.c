@@ -19,6 +19,8 @@
 
 #include <ctype.h>
 
+#include "cli.h"
+#include "db.h"
 #include "json.h"
 
 void
@@ -269,4 +271,35 @@ json_print_rows(PGresult *res, const JsonField *fields, int nfields, FILE *out)
 		json_row(&w, res, i, fields, nfields);
 	json_end_array(&w);
 	json_print(&w, out);
+}
+
+/*
+ * Run a report's query on conn (which is closed), and print its rows as
+ * an array of objects (one_row: the first row as one object).  An exit
+ * code.
+ */
+int
+json_report(PGconn *conn, const char *sql, int nparams, const char **params,
+			const JsonField *fields, int nfields, bool one_row)
+{
+	PGresult   *res;
+	JsonWriter	w;
+	int			rc = db_query(conn, &res, sql, nparams, params);
+
+	PQfinish(conn);
+	if (rc != SUCCESS)
+		return rc;
+	if (one_row)
+	{
+		json_init(&w);
+		if (PQntuples(res) > 0)
+			json_row(&w, res, 0, fields, nfields);
+		else
+			json_null(&w);
+		json_print(&w, stdout);
+	}
+	else
+		json_print_rows(res, fields, nfields, stdout);
+	PQclear(res);
+	return SUCCESS;
 }

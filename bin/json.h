@@ -52,5 +52,8 @@ extern void json_row(JsonWriter *w, PGresult *res, int row,
 extern void json_print(JsonWriter *w, FILE *out);
 extern void json_print_rows(PGresult *res, const JsonField *fields,
 							int nfields, FILE *out);
+extern int	json_report(PGconn *conn, const char *sql, int nparams,
+						const char **params, const JsonField *fields,
+						int nfields, bool one_row);
 
 #endif							/* REPMGR_JSON_H */

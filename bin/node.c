@@ -111,26 +111,15 @@ node_status_json(PGconn *conn)
 		{"conninfo", 23, JSON_TEXT},
 		{"synchronous", 24, JSON_TEXT},
 	};
-	JsonWriter	w;
-	PGresult   *res;
-	int			rc;
 
-	rc = db_query(conn, &res,
-				  "SELECT node_id, node_name, type, role, active, upstream_node_id, "
-				  "upstream_node_name, location, priority, pg_version, data_directory, timeline, "
-				  "lsn::text, replication_lag, extract(epoch FROM replay_lag)::text, "
-				  "wal_receiver_status, archive_mode, archive_ready_files, replication_connections, "
-				  "max_wal_senders, replication_slots, max_replication_slots, worker_running, "
-				  "conninfo, synchronous FROM repmgr.node_status()",
-				  0, NULL);
-	PQfinish(conn);
-	if (rc != SUCCESS)
-		return rc;
-	json_init(&w);
-	json_row(&w, res, 0, fields, lengthof(fields));
-	json_print(&w, stdout);
-	PQclear(res);
-	return SUCCESS;
+	return json_report(conn,
+					   "SELECT node_id, node_name, type, role, active, upstream_node_id, "
+					   "upstream_node_name, location, priority, pg_version, data_directory, timeline, "
+					   "lsn::text, replication_lag, extract(epoch FROM replay_lag)::text, "
+					   "wal_receiver_status, archive_mode, archive_ready_files, replication_connections, "
+					   "max_wal_senders, replication_slots, max_replication_slots, worker_running, "
+					   "conninfo, synchronous FROM repmgr.node_status()",
+					   0, NULL, fields, lengthof(fields), true);
 }
 
 int
