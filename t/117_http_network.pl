@@ -27,6 +27,9 @@ my $node = new_primary('node1', 1,
 register_primary($node, 1);
 ok(wait_worker_state($node, 30, 'monitoring as primary'), 'worker monitoring');
 ok(poll_until('/primary 200', 30, sub { http_status($node, '/primary') == 200 }), 'endpoint up');
+# the HTTP worker started before the database restarts once it exists
+ok(poll_until('/cluster 200', 30, sub { http_status($node, '/cluster') == 200 }),
+	'the endpoint is connected to the database');
 my $port = http_port($node);
 my $http_pid = http_worker_pid($node);
 

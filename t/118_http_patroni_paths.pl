@@ -25,6 +25,9 @@ register_standby($s1, 2, location => 'dc2');
 my $s2 = new_standby($p, 's2', 3, conf => { %base, http_settings('s2') });
 register_standby($s2, 3, priority => 0);
 ok(wait_worker_state($p, 30, 'monitoring as primary'), 'primary monitored');
+# the HTTP worker of a primary started before its database restarts once
+# it exists: wait until it is connected (/cluster answers)
+ok(poll_until('p /cluster', 30, sub { http_status($p, '/cluster') == 200 }), 'the endpoint of p is connected');
 ok(poll_until('s1 /replica', 30, sub { http_status($s1, '/replica') == 200 }), 's1 is a healthy replica');
 ok(poll_until('s2 /replica', 30, sub { http_status($s2, '/replica') == 200 }), 's2 is a healthy replica');
 
