@@ -16,6 +16,7 @@
 MODULE_big = repmgr
 OBJS = \
 	common/conninfo_srv.o \
+	common/receiver_srv.o \
 	common/settings_srv.o \
 	src/actions.o \
 	src/ballot.o \
@@ -32,9 +33,11 @@ OBJS = \
 	src/fsm.o \
 	src/guc.o \
 	src/http.o \
+	src/http_access.o \
 	src/http_cluster.o \
 	src/http_parse.o \
 	src/http_routes.o \
+	src/http_tls.o \
 	src/lease.o \
 	src/localnode.o \
 	src/monoclock.o \
@@ -81,6 +84,11 @@ EXTRA_CLEAN = tmp_check_regress
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# TLS of the HTTP endpoint, with the OpenSSL the server is built with
+ifeq ($(with_ssl),openssl)
+SHLIB_LINK += -lssl -lcrypto
+endif
 
 # PGXS tracks no header dependencies: rebuild all objects when one changes
 $(OBJS): $(wildcard $(srcdir)/src/*.h) $(wildcard $(srcdir)/common/*.h)

@@ -166,7 +166,7 @@ register_primary(NodeInfo *node, bool force)
 				 errhint("Run primary_register on the primary; register a standby with standby_register.")));
 	check_local_node_id(node->node_id);
 
-	nodes = nodes_fetch_all();
+	nodes = nodes_fetch_every();
 	if (nodes_local_is_witness(nodes))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -212,7 +212,7 @@ register_standby(NodeInfo *node, bool force)
 				 errhint("Run standby_register on the standby; register a primary with primary_register.")));
 	check_local_node_id(node->node_id);
 
-	nodes = nodes_fetch_all();
+	nodes = nodes_fetch_every();
 	primary = nodes_active_primary(nodes);
 
 	/*
@@ -227,7 +227,7 @@ register_standby(NodeInfo *node, bool force)
 		caught_up = nodes_catch_up_with_upstream();
 		if (caught_up)
 		{
-			nodes = nodes_fetch_all();
+			nodes = nodes_fetch_every();
 			primary = nodes_active_primary(nodes);
 		}
 	}
@@ -296,7 +296,7 @@ unregister_node(int node_id)
 				 errmsg("the node id of this server is not known"),
 				 errhint("Pass node_id, or set repmgr.node_id in postgresql.conf.")));
 
-	nodes = nodes_fetch_all();
+	nodes = nodes_fetch_every();
 	node = nodes_lookup(nodes, node_id);
 	if (node == NULL)
 		ereport(ERROR,
@@ -383,7 +383,7 @@ register_witness(NodeInfo *node, const char *primary_conninfo, bool force)
 
 	/* check against the primary's registry, copied here */
 	nodes_copy_from_primary(primary_conninfo);
-	nodes = nodes_fetch_all();
+	nodes = nodes_fetch_every();
 	check_id_and_name(nodes, node, force);
 	primary = nodes_active_primary(nodes);
 	if (primary == NULL)

@@ -67,6 +67,7 @@ typedef struct NodeInfo
 extern const char *node_type_name(RepmgrNodeType type);
 extern RepmgrNodeType node_type_from_name(const char *name);
 extern List *nodes_fetch_all(void);
+extern List *nodes_fetch_every(void);
 extern bool nodes_catch_up_with_upstream(void);
 extern NodeInfo *nodes_lookup(List *nodes, int node_id);
 extern NodeInfo *nodes_lookup_name(List *nodes, const char *name);
