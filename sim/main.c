@@ -189,7 +189,11 @@ change_membership(void)
 		return;
 	cat_of(P, cat);
 	for (int i = 1; i <= W.n && x == 0; i++)
-		if (!W.nodes[i].registered && !W.nodes[i].retired && cat[i].type == 0 &&
+		/*
+		 * a clone not registered yet, or a node whose registration was
+		 * written on a line of WAL that a failover threw away
+		 */
+		if (!W.nodes[i].retired && cat[i].type == 0 && W.nodes[i].role == ROLE_STANDBY &&
 			W.nodes[i].up && net_ok(i, p) && walreceiver_streaming(&W.nodes[i]) &&
 			!wal_diverged(&W.nodes[i], P->tl) &&
 			cat[W.nodes[i].conninfo].type != 0 && cat[W.nodes[i].conninfo].active)
@@ -433,13 +437,22 @@ operator_rejoins(void)
 	for (int i = 1; i <= W.n; i++)
 		if (needs_rejoin(&W.nodes[i]))
 			rejoin(&W.nodes[i]);
-	/* and registers a clone it had not registered yet */
-	for (int i = 1; i <= W.n; i++)
-		if (!W.nodes[i].registered && !W.nodes[i].retired)
-		{
-			change_membership();
-			break;
-		}
+	/*
+	 * and registers a standby the primary's metadata lacks: a clone not
+	 * registered yet, or one whose registration a failover threw away
+	 */
+	if (current_primary(true) != 0)
+	{
+		CatRow		cat[MAXN + 1];
+
+		cat_of(&W.nodes[current_primary(true)], cat);
+		for (int i = 1; i <= W.n; i++)
+			if (!W.nodes[i].retired && W.nodes[i].role == ROLE_STANDBY && cat[i].type == 0)
+			{
+				change_membership();
+				break;
+			}
+	}
 }
 
 static void

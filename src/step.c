@@ -43,7 +43,7 @@ static const StateDef state_defs[] = {
 	{WS_PRIMARY, observe_primary,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_DEMOTED) | E(EV_HEARTBEAT_DUE) | E(EV_REELECT) |
 	E(EV_REELECTED) | E(EV_DOWNSTREAM_DUE) | E(EV_LEASE_LOST) | E(EV_SUPERSEDED) |
-	E(EV_SYNC_CHANGE) | E(EV_MEMBERSHIP) | E(EV_MEMBERS_REPLICATED)},
+	E(EV_SYNC_CHANGE) | E(EV_MEMBERSHIP) | E(EV_MEMBERS_REPLICATED) | E(EV_RECORD_STALE)},
 	{WS_FENCED, observe_fenced,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_DEMOTED) | E(EV_HEARTBEAT_DUE) | E(EV_REELECT) |
 	E(EV_REELECTED) | E(EV_LEASE_OK) | E(EV_SUPERSEDED) | E(EV_MEMBERSHIP) |
@@ -113,6 +113,7 @@ static const Row rows[] = {
 	T(WS_PRIMARY,         EV_NOT_READY,         act_none,               WS_UNREGISTERED),
 	T(WS_PRIMARY,         EV_SYNC_CHANGE,       act_sync_apply,         WS_PRIMARY),
 	T(WS_PRIMARY,         EV_MEMBERSHIP,        act_membership,         WS_PRIMARY),
+	T(WS_PRIMARY,         EV_RECORD_STALE,      act_primary_record,     WS_PRIMARY),
 	T(WS_PRIMARY,         EV_MEMBERS_REPLICATED, act_members_replicated, WS_PRIMARY),
 
 	T(WS_FENCED,          EV_OK,                act_none,               WS_FENCED),

@@ -76,7 +76,8 @@ typedef enum WorkerEvent
 	EV_UPSTREAM_FAILED,			/* all reconnect attempts failed */
 	EV_UPSTREAM_OK,				/* the upstream answers again */
 	EV_UPSTREAM_CHANGED,		/* this node's record names another upstream */
-	EV_RECORD_STALE,			/* it streams from a node its record does not name */
+	EV_RECORD_STALE,			/* it streams from a node its record does not name;
+								 * a primary whose record is not a primary's */
 	EV_COPY_DUE,				/* witness: time to copy the primary's metadata */
 	EV_NOTICE,					/* a notice to follow a new primary: ask the others */
 	EV_BACK_DUE,				/* ask the lost upstream whether it is back */
@@ -444,6 +445,7 @@ typedef struct WkState
 
 	/* primary: the membership its lease counts (decide.c, "Membership") */
 	bool		transition;		/* a change not yet replicated: strict lease */
+	dc_ms		next_record_repair;	/* primary: a lost promotion record */
 	int			downstream_granted; /* standbys streaming with the change,
 									 * by the last look downstream */
 	dc_lsn		change_lsn;		/* ... made by then */

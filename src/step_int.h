@@ -117,6 +117,7 @@ extern void act_take_term(Step *st);
 extern void act_look_downstream(Step *st);
 extern void act_sync_apply(Step *st);
 extern void act_membership(Step *st);
+extern void act_primary_record(Step *st);
 extern void act_members_replicated(Step *st);
 extern void act_fence_lease(Step *st);
 extern void act_fence_superseded(Step *st);

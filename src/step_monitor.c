@@ -383,6 +383,9 @@ read_probe(Step *st, const WkResult *r)
 	if (r->answered && r->in_recovery && f->rcv_state != RCV_STREAMING &&
 		s->role == WK_NODE_STANDBY)
 		return EV_UPSTREAM_REPLACED;
+	/* a witness watches a primary: one that became a standby is replaced */
+	if (r->answered && r->in_recovery && s->role == WK_NODE_WITNESS)
+		return EV_UPSTREAM_REPLACED;
 
 	/*
 	 * (h) a WAL receiver stopped for a vote streams again once the upstream

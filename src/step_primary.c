@@ -405,6 +405,14 @@ observe_primary(Step *st)
 	if ((ev = membership_event(st)) != EV_OK)
 		return ev;
 	/*
+	 * Its record does not say primary: a promotion whose record was lost (a
+	 * crash between the promotion and the record).  Written under the
+	 * lease only: a majority acknowledged this primary's term.
+	 */
+	if (f->writes_allowed && f->now >= s->next_record_repair &&
+		(wk_self(f)->type != WK_NODE_PRIMARY || !wk_self(f)->active))
+		return EV_RECORD_STALE;
+	/*
 	 * Heartbeats run faster than monitoring: downstream at its own pace, a
 	 * quick local look that goes first when due (a round that waits its
 	 * whole deadline for a silent node would never leave it a turn)
@@ -414,6 +422,24 @@ observe_primary(Step *st)
 	if (f->now >= s->next_heartbeat)
 		return EV_HEARTBEAT_DUE;
 	return EV_OK;
+}
+
+/* record the promotion of this primary, its first record lost */
+void
+act_primary_record(Step *st)
+{
+	WkState    *s = st->s;
+	const WkFacts *f = st->f;
+	const WkNode *old = wk_active_primary(f);
+	WkFx	   *fx;
+
+	s->next_record_repair = f->now + f->settings.monitor_interval_ms;
+	wk_log(st, WK_WARNING, "the metadata does not record node %d as the primary: recording its promotion in term %lld",
+		   f->self_id, (long long) f->term);
+	fx = wk_fx(st, FX_PROMOTE_RECORD);
+	fx->term = f->term;
+	fx->node2 = old != NULL && old->id != f->self_id ? old->id : 0;
+	fx->flag = false;
 }
 
 void
