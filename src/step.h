@@ -446,6 +446,8 @@ typedef struct WkState
 	/* primary: the membership its lease counts (decide.c, "Membership") */
 	bool		transition;		/* a change not yet replicated: strict lease */
 	dc_ms		next_record_repair;	/* primary: a lost promotion record */
+	bool		follow_event_due;	/* a failover's follow whose record (and
+									 * event) the repair writes */
 	int			downstream_granted; /* standbys streaming with the change,
 									 * by the last look downstream */
 	dc_lsn		change_lsn;		/* ... made by then */

@@ -465,8 +465,8 @@ decide_degraded(Step *st, const WkResult *r)
 			next = primary;
 		if (next != NULL && next->reachable)
 		{
-			wk_log(st, WK_LOG, "upstream node %d is lost; following its upstream, node %d",
-				   s->upstream_id, next->id);
+			wk_say_reason(st, WK_LOG, "upstream node %d is lost; following its upstream, node %d",
+						  s->upstream_id, next->id);
 			return follow_event(st, next, primary);
 		}
 		wk_say_reason(st, WK_LOG, "upstream is lost and no node to follow is reachable");

@@ -438,10 +438,18 @@ observe_standby(Step *st)
 		return EV_NOT_READY;
 
 	/* a follow or a repair of the record that was written there */
-	if ((r = wk_answers(st, FX_FOLLOW)) != NULL && r->ok)
-		s->record_written = s->upstream_id;
+	if ((r = wk_answers(st, FX_FOLLOW)) != NULL)
+	{
+		if (r->ok)
+			s->record_written = s->upstream_id;
+		/* its event goes with the repair of the record */
+		s->follow_event_due = !r->ok;
+	}
 	if ((r = wk_answers(st, FX_ENSURE_RECORD)) != NULL && r->ok)
+	{
 		s->record_written = s->upstream_id;
+		s->follow_event_due = false;
+	}
 
 	/* our record names another upstream (a follow made elsewhere) */
 	if (self->upstream != s->registry_upstream_seen)
@@ -534,6 +542,7 @@ act_repair_record(Step *st)
 	fx = wk_fx(st, FX_ENSURE_RECORD);
 	fx->node = from;
 	fx->node2 = primary ? primary->id : 0;
+	fx->flag = s->follow_event_due;	/* repmgrd_failover_follow too */
 	wk_round(st, FX_ENSURE_RECORD);
 }
 

@@ -417,6 +417,8 @@ observe_primary(Step *st)
 	 * quick local look that goes first when due (a round that waits its
 	 * whole deadline for a silent node would never leave it a turn)
 	 */
+	if (f->now >= s->next_heartbeat && !f->writes_allowed)
+		return EV_HEARTBEAT_DUE;	/* a new primary: its lease first */
 	if (f->now >= s->next_downstream)
 		return EV_DOWNSTREAM_DUE;
 	if (f->now >= s->next_heartbeat)
