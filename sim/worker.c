@@ -223,18 +223,13 @@ round_ask_all(Node *n, const Msg *m, int skip, bool active_only)
 
 /* the lease from the acknowledgements known now, as lease.c publishes it */
 static void
-publish_lease(Node *n)
+publish_acks(Node *n, const dc_ms *acks, int k, int voters, bool strict_needed)
 {
-	dc_ms		acks[MAXN];
 	dc_ms		e;
-	int			k = 0;
 
-	for (int i = 1; i <= W.n; i++)
-		if (n->r.st[i] != PEER_NOT_ASKED)
-			acks[k++] = (dc_ms) n->ack_sent[i];
 	node_catch_up(n);
 	n->lease_enforced = true;
-	e = dc_lease_expiry(acks, k, n->r.voters, n->r.strict, &W.t);
+	e = dc_lease_expiry(acks, k, voters, strict_needed, &W.t);
 	/* a claimed change: a strict majority once it holds, as lease.c */
 	if (n->claim)
 	{
@@ -247,8 +242,37 @@ publish_lease(Node *n)
 		}
 	}
 	set_lease(n, e == 0 ? 0 : (double) e);
-	trace(3, "node %d: lease from %d acks of %d voters%s: to %.3f s", n->id, k, n->r.voters,
-		  n->r.strict ? " (strict)" : "", n->lease_real / 1e6);
+	trace(3, "node %d: lease from %d acks of %d voters%s: to %.3f s", n->id, k, voters,
+		  strict_needed ? " (strict)" : "", n->lease_real / 1e6);
+}
+
+static void
+publish_lease(Node *n)
+{
+	dc_ms		acks[MAXN];
+	int			k = 0;
+
+	for (int i = 1; i <= W.n; i++)
+		if (n->r.st[i] != PEER_NOT_ASKED)
+			acks[k++] = (dc_ms) n->ack_sent[i];
+	publish_acks(n, acks, k, n->r.voters, n->r.strict);
+}
+
+/* the end of a transition: the usual count at once, as lease_republish() */
+static void
+republish_lease(Node *n, int voters)
+{
+	CatRow		cat[MAXN + 1];
+	dc_ms		acks[MAXN];
+	int			k = 0;
+
+	if (!n->lease_enforced || voters == 0)
+		return;
+	cat_of(n, cat);
+	for (int i = 1; i <= W.n; i++)
+		if (i != n->id && cat[i].type != 0)
+			acks[k++] = (dc_ms) n->ack_sent[i];
+	publish_acks(n, acks, k, voters, false);
 }
 
 static void
@@ -725,6 +749,8 @@ execute_fx(Node *n, const WkFx *fx)
 			return false;
 		case FX_MEMBERSHIP:
 			n->membership_changing = fx->flag;
+			if (!fx->flag)
+				republish_lease(n, fx->voters);
 			return false;
 		case FX_END_CLAIM:
 			n->claim = false;

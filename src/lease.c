@@ -67,26 +67,64 @@ heartbeat_reply(RemoteOp *op)
  * commit.
  */
 static void
-publish_lease(HeartbeatRound *hr)
+publish_acks(const dc_ms *acks, int n, int total, bool strict, const DcTiming *timing)
 {
-	dc_ms	   *acks = palloc0(sizeof(dc_ms) * Max(hr->n, 1));
 	dc_ms		expiry;
-	int			i;
 
-	for (i = 0; i < hr->n; i++)
-		acks[i] = hr->links[i]->last_ack_sent / 1000;
-	expiry = dc_lease_expiry(acks, hr->n, hr->total, hr->strict, &hr->timing);
+	expiry = dc_lease_expiry(acks, n, total, strict, timing);
 	if (TransactionIdIsValid(shmem_membership_claim_xid()))
 	{
-		dc_ms		strict = dc_lease_expiry(acks, hr->n, hr->total, true, &hr->timing);
+		dc_ms		claim = dc_lease_expiry(acks, n, total, true, timing);
 
-		if (shmem_membership_claim_armed() || strict > mono_ms())
+		if (shmem_membership_claim_armed() || claim > mono_ms())
 		{
-			expiry = strict;
+			expiry = claim;
 			shmem_lease_claim_published();
 		}
 	}
 	shmem_set_lease(true, expiry == 0 ? 0 : (MonoTime) expiry * 1000);
+}
+
+static void
+publish_lease(HeartbeatRound *hr)
+{
+	dc_ms	   *acks = palloc0(sizeof(dc_ms) * Max(hr->n, 1));
+	int			i;
+
+	for (i = 0; i < hr->n; i++)
+		acks[i] = hr->links[i]->last_ack_sent / 1000;
+	publish_acks(acks, hr->n, hr->total, hr->strict, &hr->timing);
+	pfree(acks);
+}
+
+/*
+ * A change of the membership reached a majority: the lease from the
+ * acknowledgements known, counted the usual way at once (the next
+ * acknowledgement would come a heartbeat interval later).
+ */
+void
+lease_republish(WorkerCtx *ctx, int total)
+{
+	bool		enforced;
+	MonoTime	expiry;
+	DcTiming	timing;
+	dc_ms	   *acks;
+	ListCell   *lc;
+	int			n = 0;
+
+	shmem_get_lease(&enforced, &expiry);
+	if (!enforced || total == 0)
+		return;
+	failover_timing(&timing);
+	acks = palloc0(sizeof(dc_ms) * Max(list_length(ctx->nodes), 1));
+	foreach(lc, ctx->nodes)
+	{
+		NodeInfo   *node = (NodeInfo *) lfirst(lc);
+
+		if (node->node_id != repmgr_node_id)
+			acks[n++] = peer_link(ctx, node->node_id)->last_ack_sent / 1000;
+	}
+	publish_acks(acks, n, total, false, &timing);
 	pfree(acks);
 }
 

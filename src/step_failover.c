@@ -250,7 +250,17 @@ upstream_is_back(Step *st, const WkResult *r)
 		return false;
 	if (r->in_recovery)
 		return st->s->lost_primary_id == 0;
-	return !r->fenced && r->term >= st->f->term;
+	if (r->fenced)
+		return false;
+
+	/*
+	 * With a synchronous set managed, only a primary of this node's term or
+	 * a newer one (rule (h): it may count this node's acknowledgements);
+	 * otherwise a node whose own elections raised its term would never
+	 * stream from its primary again, and that primary never be re-elected
+	 * by the nodes that stream through it
+	 */
+	return r->term >= st->f->term || st->f->sync_mode == SYNC_MODE_OFF;
 }
 
 /* ----------

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #define WITNESS_COPY_INTERVAL_MS 5000
+#define PRIMARY_RECORD_GRACE_MS 5000	/* before a primary repairs its record */
 
 /* ----------
  * Every state
@@ -129,6 +130,8 @@ act_start_primary(Step *st)
 	s->primary_visible = true;
 	s->next_heartbeat = 0;
 	s->next_downstream = 0;
+	/* a promotion records itself (repmgr.promote(), the worker's own): wait */
+	s->next_record_repair = st->f->now + PRIMARY_RECORD_GRACE_MS;
 	s->sync_fresh = true;
 	/*
 	 * A new term, or a restart: this primary cannot know whether the last

@@ -130,10 +130,14 @@ act_members_replicated(Step *st)
 	WkState    *s = st->s;
 	const WkFacts *f = st->f;
 
+	WkFx	   *fx;
+
 	s->transition = false;
 	s->members = members_digest(f);
 	s->members_elect = members_can_elect(f);
-	wk_fx(st, FX_MEMBERSHIP)->flag = false;
+	fx = wk_fx(st, FX_MEMBERSHIP);
+	fx->flag = false;
+	fx->voters = lease_enforced(f, false) ? wk_voters(f) : 0;
 	if (f->nnodes >= 3)
 		wk_log(st, WK_LOG, "the membership of %d nodes has reached a majority: the lease counts the usual majority",
 			   f->nnodes);

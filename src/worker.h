@@ -121,6 +121,7 @@ extern void notify_peers(WorkerCtx *ctx, int64 term, int skip_id);
 extern void arm_empty_lease(WorkerCtx *ctx, int voters);
 extern void exec_heartbeats(WorkerCtx *ctx, const WkFx *fx);
 extern bool exec_own_win(WorkerCtx *ctx, int64 term);
+extern void lease_republish(WorkerCtx *ctx, int total);
 
 /* monitor.c: looking at the upstream, the witness's copy, the standbys */
 extern void exec_probe(WorkerCtx *ctx, const WkFx *fx);
