@@ -232,6 +232,7 @@ change_membership(void)
 	W.op_deadline = W.now + MS(REPMGR_METADATA_WAIT_MS_SIM);
 	P->claim = true;
 	P->claim_ended = false;
+	P->claim_commit_lsn = 0;
 	P->claim_at = now_local(P) + 1e-6;	/* publications from now on */
 	membership_write();
 }
@@ -276,6 +277,7 @@ membership_write(void)
 		}
 		cat_write(P, X->id, &row);
 		P->claim_ended = true;
+		P->claim_commit_lsn = P->write_lsn;
 		W.op_primary = 0;
 		return;
 	}

@@ -259,7 +259,7 @@ serve_request(Node *n, const Msg *m)
 			/* a primary does not accept one; the sender compares terms */
 			if (!running_primary(n))
 				rep.accepted = dc_mem_heartbeat(&n->mem, m->from, m->term, m->lsn,
-												n->term, now);
+												m->fork_lsn, n->term, now);
 			rep.term = n->term;
 			rep.in_recovery = n->in_recovery;
 			rep.is_primary = running_primary(n);

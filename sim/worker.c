@@ -80,6 +80,7 @@ gather(Node *n, WkFacts *f, WkNode *nodes)
 	f->lease_armed = n->lease_armed;
 	f->membership_claim = n->claim;
 	f->claim_ended = n->claim && n->claim_ended;
+	f->claim_commit_lsn = n->claim ? n->claim_commit_lsn : 0;
 	f->heard_ago_ms = dc_mem_heard_ago(&n->mem, f->now);
 	f->heard_lsn = n->mem.heard_lsn;
 	f->heard_primary = n->mem.heard_primary;
@@ -678,6 +679,7 @@ execute_fx(Node *n, const WkFx *fx)
 			m.kind = M_HB;
 			m.term = fx->term;
 			m.lsn = n->write_lsn;
+			m.fork_lsn = fx->lsn;	/* M_HB: the last change of the membership */
 			round_begin(n, FX_HEARTBEATS, fx->ms);
 			n->r.term = fx->term;
 			n->r.voters = fx->flag ? fx->voters : 0;

@@ -128,10 +128,13 @@
  * removed, the lease rests on floor(N'/2) old members besides the
  * primary, and floor((N-1)/2) + floor(N/2) + 1 = N > N - 1.  The
  * transition ends when floor(N'/2) registered standbys that stream from
- * the primary have flushed the change: each of them is then past the
- * change's position, and refuses by (d) a candidate that is not, and a
- * standby's copy of the catalog holds everything up to the position it
- * stands with (the worker reads its position before the snapshot that
+ * the primary have flushed the change, or acknowledged a heartbeat that
+ * told of it (a witness: heartbeats carry the position where the last
+ * change's commit record ends, and a witness, which has no WAL to compare
+ * by (d), refuses a candidate behind the newest such position it was
+ * told): each of them refuses a candidate that is not past the change,
+ * and a standby's copy of the catalog holds everything up to the position
+ * it stands with (the worker reads its position before the snapshot that
  * reads the catalog).  A candidate that counts the old members then finds
  * at most N - floor(N'/2) voters, itself included, fewer than the
  * floor(N/2) + 1 it needs (with one node added; fewer still with one
@@ -517,6 +520,13 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 	if (v->granted_to != 0 && v->granted_to != r->candidate &&
 		v->granted_ago_ms < t->silence_ms)
 		return DC_DENY_RECENT_VOTE;
+	/*
+	 * A voter without WAL (the witness) compares no position (d), but a
+	 * candidate behind the last change of the membership counts the
+	 * members before it ("Membership")
+	 */
+	if (!v->has_position && v->members_lsn != 0 && r->candidate_lsn < v->members_lsn)
+		return DC_DENY_MEMBERS;
 	if (v->has_position)
 	{
 		/* the same ID on another line of WAL: refused unless it can follow */
@@ -614,6 +624,7 @@ dc_vote_name(DcVote v)
 		[DC_DENY_RECENT_VOTE] = "this node granted its vote to another candidate within the vote silence",
 		[DC_DENY_RECEIVING] = "this member of the synchronous set is stopping its WAL receiver before it votes",
 		[DC_DENY_HEARD_TERM] = "this node heard a primary of this term or a newer one",
+		[DC_DENY_MEMBERS] = "the candidate is behind the last change of the membership this node knows",
 	};
 
 	return (v >= 0 && v < DC_VOTE_COUNT) ? names[v] : "unknown";
@@ -637,6 +648,7 @@ static const char *const vote_codes[DC_VOTE_COUNT] = {
 	[DC_DENY_RECENT_VOTE] = "recent_vote",
 	[DC_DENY_RECEIVING] = "receiving",
 	[DC_DENY_HEARD_TERM] = "heard_term",
+	[DC_DENY_MEMBERS] = "members",
 };
 
 const char *

@@ -38,7 +38,7 @@ read_catalog(WorkerCtx *ctx, int64 *timeline_term)
 	local_position(&ctx->position);
 	{
 		/* a claim's transaction ended before the snapshot: its change shows */
-		TransactionId xid = shmem_membership_claim_xid();
+		TransactionId xid = shmem_membership_claim(&ctx->claim_commit_lsn);
 
 		ctx->claim = TransactionIdIsValid(xid);
 		ctx->claim_ended = ctx->claim && !TransactionIdIsInProgress(xid);
@@ -167,6 +167,7 @@ worker_gather_facts(WorkerCtx *ctx)
 	f->lease_armed = ctx->durable.lease_armed;
 	f->membership_claim = ctx->claim;
 	f->claim_ended = ctx->claim_ended;
+	f->claim_commit_lsn = ctx->claim_commit_lsn;
 
 	f->heard_ago_ms = dc_mem_heard_ago(&mem, f->now);
 	f->heard_lsn = mem.heard_lsn;

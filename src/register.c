@@ -416,6 +416,25 @@ register_witness(NodeInfo *node, const char *primary_conninfo, bool force)
 	return node->node_id;
 }
 
+/* the transaction that claimed a change of the membership, in this backend */
+static TransactionId claimed_xid = InvalidTransactionId;
+static bool callback_registered = false;
+
+/*
+ * At its commit, where its commit record ends: the worker's transition
+ * counts the nodes past it (decide.c, "Membership").
+ */
+static void
+membership_xact_callback(XactEvent event, void *arg)
+{
+	if (!TransactionIdIsValid(claimed_xid))
+		return;
+	if (event == XACT_EVENT_COMMIT)
+		shmem_membership_committed(claimed_xid, XactLastCommitEnd);
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT)
+		claimed_xid = InvalidTransactionId;
+}
+
 /* wait a little for a condition, until the deadline; false when it passed */
 static bool
 membership_wait(MonoTime deadline)
@@ -454,7 +473,13 @@ repmgr_membership_change_begin(PG_FUNCTION_ARGS)
 	/* no worker: no lease renewed, nobody to end a claim */
 	if (RecoveryInProgress() || !shmem_worker_status(&ws) || ws.pid == 0)
 		PG_RETURN_VOID();
-	while (!shmem_membership_claim(GetTopTransactionId(), &claimed_at))
+	if (!callback_registered)
+	{
+		RegisterXactCallback(membership_xact_callback, NULL);
+		callback_registered = true;
+	}
+	claimed_xid = GetTopTransactionId();
+	while (!shmem_membership_claim_for(claimed_xid, &claimed_at))
 		if (!membership_wait(deadline))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

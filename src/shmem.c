@@ -82,6 +82,7 @@ typedef struct RepmgrShared
 	 * (decide.c, "Membership")
 	 */
 	TransactionId membership_claim_xid;
+	XLogRecPtr	membership_commit_lsn;	/* where its commit record ends */
 	MonoTime	membership_claim_at;
 	MonoTime	lease_claim_published;
 
@@ -414,13 +415,14 @@ shmem_wake_worker(void)
  * accepted).  Returns whether it was accepted; *our_term gets our term.
  */
 bool
-shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, int64 *our_term)
+shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, XLogRecPtr members_lsn,
+				int64 *our_term)
 {
 	bool		accepted;
 
 	Assert(shared != NULL);
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	accepted = dc_mem_heartbeat(&shared->mem, primary_id, term, lsn,
+	accepted = dc_mem_heartbeat(&shared->mem, primary_id, term, lsn, members_lsn,
 								shared->durable.term, mono_ms());
 	*our_term = shared->durable.term;
 	LWLockRelease(shared->lock);
@@ -536,7 +538,7 @@ shmem_set_membership_changing(bool changing)
  * holds the claim.
  */
 bool
-shmem_membership_claim(TransactionId xid, MonoTime *claimed_at)
+shmem_membership_claim_for(TransactionId xid, MonoTime *claimed_at)
 {
 	bool		ok = false;
 
@@ -547,6 +549,7 @@ shmem_membership_claim(TransactionId xid, MonoTime *claimed_at)
 			 !TransactionIdIsValid(shared->membership_claim_xid))
 	{
 		shared->membership_claim_xid = xid;
+		shared->membership_commit_lsn = InvalidXLogRecPtr;
 		shared->membership_claim_at = mono_now();
 		ok = true;
 	}
@@ -555,9 +558,12 @@ shmem_membership_claim(TransactionId xid, MonoTime *claimed_at)
 	return ok;
 }
 
-/* the transaction holding the claim; InvalidTransactionId: none */
+/*
+ * The transaction holding the claim (InvalidTransactionId: none), and
+ * where its commit record ends once it committed (else invalid).
+ */
 TransactionId
-shmem_membership_claim_xid(void)
+shmem_membership_claim(XLogRecPtr *commit_lsn)
 {
 	TransactionId xid;
 
@@ -565,8 +571,26 @@ shmem_membership_claim_xid(void)
 		return InvalidTransactionId;
 	LWLockAcquire(shared->lock, LW_SHARED);
 	xid = shared->membership_claim_xid;
+	if (commit_lsn != NULL)
+		*commit_lsn = shared->membership_commit_lsn;
 	LWLockRelease(shared->lock);
 	return xid;
+}
+
+TransactionId
+shmem_membership_claim_xid(void)
+{
+	return shmem_membership_claim(NULL);
+}
+
+/* the claiming transaction committed: where its commit record ends */
+void
+shmem_membership_committed(TransactionId xid, XLogRecPtr end)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (shared->membership_claim_xid == xid)
+		shared->membership_commit_lsn = end;
+	LWLockRelease(shared->lock);
 }
 
 /* the worker ends a claim: the change began, or the transaction ended */

@@ -50,8 +50,9 @@ require_args(FunctionCallInfo fcinfo, const char *const *names, int n)
 }
 
 /*
- * heartbeat(primary_id, term, primary_lsn): the primary's heartbeat, with
- * its flush position (repmgr.failover_max_lag).  Accepted unless
+ * heartbeat(primary_id, term, primary_lsn, members_lsn): the primary's
+ * heartbeat, with its flush position (repmgr.failover_max_lag) and the
+ * position of its last change of the membership.  Accepted unless
  * this node is itself a running primary, or knows a newer term
  * (dc_accept_heartbeat).  The reply says whether this node is a running
  * primary, so the sender tells a newer primary from a witness or a
@@ -86,6 +87,8 @@ repmgr_heartbeat(PG_FUNCTION_ARGS)
 	else
 		accepted = shmem_heartbeat(primary_id, term,
 								   PG_ARGISNULL(2) ? InvalidXLogRecPtr : PG_GETARG_LSN(2),
+								   PG_NARGS() < 4 || PG_ARGISNULL(3) ? InvalidXLogRecPtr :
+								   PG_GETARG_LSN(3),
 								   &our_term);
 
 	values[0] = BoolGetDatum(accepted);

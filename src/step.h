@@ -339,6 +339,7 @@ typedef struct WkFacts
 	bool		lease_armed;
 	bool		membership_claim;	/* a transaction is about to change the members */
 	bool		claim_ended;	/* ...and ended: its change, if any, is in nodes */
+	dc_lsn		claim_commit_lsn;	/* ...where its commit record ends; 0 */
 
 	/* shared memory */
 	dc_ms		heard_ago_ms;	/* a primary's heartbeat or notice */
@@ -446,6 +447,8 @@ typedef struct WkState
 	/* primary: the membership its lease counts (decide.c, "Membership") */
 	bool		transition;		/* a change not yet replicated: strict lease */
 	dc_ms		next_record_repair;	/* primary: a lost promotion record */
+	int			witness_granted;	/* witnesses that acknowledged the change */
+	dc_lsn		hb_round_lsn;	/* the change the last heartbeat round told of */
 	bool		follow_event_due;	/* a failover's follow whose record (and
 									 * event) the repair writes */
 	int			downstream_granted; /* standbys streaming with the change,

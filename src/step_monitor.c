@@ -141,6 +141,8 @@ act_start_primary(Step *st)
 	 */
 	s->transition = true;
 	s->change_lsn = st->f->lsn;
+	s->downstream_granted = 0;
+	s->witness_granted = 0;
 	s->members = 0;
 	s->members_elect = true;
 	wk_fx(st, FX_MEMBERSHIP)->flag = true;

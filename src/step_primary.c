@@ -78,8 +78,13 @@ membership_event(Step *st)
 		return EV_MEMBERSHIP;
 	if (f->membership_claim && (changed || f->claim_ended))
 		return EV_MEMBERSHIP;
-	/* enough registered standbys stream from it and flushed the change */
-	if (s->transition && s->downstream_granted >= wk_voters(f) / 2)
+	/*
+	 * enough nodes refuse a candidate behind the change: registered
+	 * standbys that stream from it and flushed it (d), and witnesses that
+	 * acknowledged a heartbeat that told of it
+	 */
+	if (s->transition &&
+		s->downstream_granted + s->witness_granted >= wk_voters(f) / 2)
 		return EV_MEMBERS_REPLICATED;
 	return EV_OK;
 }
@@ -108,8 +113,11 @@ act_membership(Step *st)
 		else
 		{
 			s->transition = true;
-			s->change_lsn = f->lsn;
+			/* the end of the change's commit record, when known */
+			s->change_lsn = f->claim_commit_lsn != 0 && f->claim_commit_lsn <= f->lsn ?
+				f->claim_commit_lsn : f->lsn;
 			s->downstream_granted = 0;
+			s->witness_granted = 0;
 			wk_fx(st, FX_MEMBERSHIP)->flag = true;
 			wk_log(st, WK_LOG, "the membership changed (%d nodes): the lease counts a strict majority until the change reaches a majority",
 				   f->nnodes);
@@ -156,6 +164,8 @@ act_heartbeat_round(Step *st)
 	fx->flag = lease_enforced(f, s->transition);
 	fx->voters = fx->flag ? wk_voters(f) : 0;
 	fx->strict = s->transition;
+	fx->lsn = s->change_lsn;	/* a witness refuses a candidate behind it */
+	s->hb_round_lsn = s->change_lsn;
 	fx->ms = f->timing.heartbeat_timeout_ms;
 	wk_round(st, FX_HEARTBEATS);
 	/* a new primary: the notices once its first round has run */
@@ -187,14 +197,21 @@ read_heartbeats(Step *st, const WkResult *r, bool *superseded)
 	int			i;
 
 	*superseded = false;
+	/* the witnesses that know the change (their votes then need it) */
+	if (s->transition && s->hb_round_lsn == s->change_lsn)
+		s->witness_granted = 0;
 	for (i = 0; i < r->nhb; i++)
 	{
 		WkPeerMem  *m = wk_peer_mem(s, r->hb_node[i]);
+		const WkNode *node = wk_node(f, r->hb_node[i]);
 
 		switch (r->hb_verdict[i])
 		{
 			case DC_HB_ACK:
 				m->rejected_since = 0;
+				if (s->transition && s->hb_round_lsn == s->change_lsn &&
+					node != NULL && node->type == WK_NODE_WITNESS)
+					s->witness_granted++;
 				break;
 			case DC_HB_SUPERSEDED:
 				*superseded = true;

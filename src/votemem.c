@@ -44,7 +44,7 @@ heard(DcVoterMem *m, int primary, int64_t term, dc_ms now)
  */
 bool
 dc_mem_heartbeat(DcVoterMem *m, int primary, int64_t term, dc_lsn lsn,
-				 int64_t my_term, dc_ms now)
+				 dc_lsn members_lsn, int64_t my_term, dc_ms now)
 {
 	if (!dc_accept_heartbeat(term, my_term, false))
 	{
@@ -54,6 +54,8 @@ dc_mem_heartbeat(DcVoterMem *m, int primary, int64_t term, dc_lsn lsn,
 	}
 	heard(m, primary, term, now);
 	m->heard_lsn = lsn;
+	if (members_lsn > m->members_lsn)
+		m->members_lsn = members_lsn;
 	return true;
 }
 
@@ -140,6 +142,7 @@ dc_mem_vote(DcVoterMem *m, DcVoter *v, const DcVoteRequest *req,
 	v->voted_for = ballot->voted_for;
 	v->heard_ago_ms = dc_mem_heard_ago(m, now);
 	v->heard_term = m->heard_term_max;
+	v->members_lsn = m->members_lsn;
 	/* (k)-strict: the one node it heard within the silence, if only one */
 	v->follows = (now - m->other_heard_at >= t->silence_ms) ? m->heard_primary : 0;
 	v->granted_to = m->granted_to;

@@ -48,6 +48,7 @@ typedef struct WorkerCtx
 	LocalPosition position;
 	bool		claim;			/* a transaction claims a change of the members */
 	bool		claim_ended;	/* ...and has ended (before the catalog's read) */
+	XLogRecPtr	claim_commit_lsn;	/* ...where its commit record ends */
 	RepmgrDurableState durable;
 	SyncPublished sync_own;
 	WkFacts		facts;
