@@ -470,8 +470,14 @@ repmgr_membership_change_begin(PG_FUNCTION_ARGS)
 	MonoTime	expiry;
 	WorkerStatus ws;
 
-	/* no worker: no lease renewed, nobody to end a claim */
+	/*
+	 * No worker: no lease renewed, nobody to end a claim.  No lease (the
+	 * fence off, manual failover, too few nodes): nothing to keep apart.
+	 */
 	if (RecoveryInProgress() || !shmem_worker_status(&ws) || ws.pid == 0)
+		PG_RETURN_VOID();
+	shmem_get_lease(&enforced, &expiry);
+	if (!enforced)
 		PG_RETURN_VOID();
 	if (!callback_registered)
 	{

@@ -430,7 +430,7 @@ observe_primary(Step *st)
 	 * crash between the promotion and the record).  Written under the
 	 * lease only: a majority acknowledged this primary's term.
 	 */
-	if (f->writes_allowed && f->now >= s->next_record_repair &&
+	if (f->writes_allowed && !f->paused && f->now >= s->next_record_repair &&
 		(wk_self(f)->type != WK_NODE_PRIMARY || !wk_self(f)->active))
 		return EV_RECORD_STALE;
 	/*
