@@ -182,7 +182,13 @@ change_membership(void)
 
 	if (W.op_primary != 0)
 		return;					/* one at a time */
-	if (p == 0)
+	/*
+	 * not while the final crash test waits for a new primary: its bound
+	 * assumes the membership it began with (a node stopped for good and
+	 * removed there can leave the new primary short of the strict
+	 * majority of its transition)
+	 */
+	if (p == 0 || W.primary_lost_at != 0)
 		return;
 	P = &W.nodes[p];
 	if (!may_commit(P, W.now) || P->membership_changing || P->claim)
