@@ -302,8 +302,17 @@ membership_write(void)
 static bool
 needs_rejoin(const Node *n)
 {
+	int			p = current_primary(false);
+
 	return n->up && !n->retired && n->role != ROLE_WITNESS &&
-		((running_primary(n) && n->fenced) || n->core.state == WS_CANNOT_FOLLOW);
+		((running_primary(n) && n->fenced) || n->core.state == WS_CANNOT_FOLLOW ||
+	/*
+	 * a standby whose WAL left the primary's timeline and that streams
+	 * from nobody (cluster show warns about it): its worker may still
+	 * see a reachable upstream, but it never catches up by itself
+	 */
+		 (n->in_recovery && p != 0 && p != n->id && !walreceiver_streaming(n) &&
+		  wal_diverged(n, W.nodes[p].tl)));
 }
 
 static void
