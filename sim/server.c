@@ -162,7 +162,7 @@ sim_answer_vote(Node *n, const Msg *m)
 	v.running_primary = running_primary(n);
 	v.paused = false;
 	v.primary_lost = dc_mem_primary_lost(&n->mem, n->pub_primary_lost, n->pub_primary,
-										 m->cand);
+										 n->in_recovery ? n->pub_upstream : 0, m->cand);
 	v.self_id = n->id;
 	v.standing = n->worker_up &&
 		(n->pub_state == WS_ELECTION || n->pub_state == WS_PROMOTING);

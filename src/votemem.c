@@ -114,19 +114,22 @@ dc_mem_heard_ago(const DcVoterMem *m, dc_ms now)
 
 /*
  * Has the voter lost the primary, for a vote on candidate?  Its worker
- * says so; or the candidate is the primary its worker follows and this
- * node refuses its heartbeats: it voted in a newer term, in an election
- * that elected nobody, and acknowledges none of that primary's heartbeats.
+ * says so; or the candidate is the primary its worker follows (by its
+ * copy of the metadata, or as the upstream it streams from: the metadata
+ * lags when that primary could not write its record) and this node
+ * refuses its heartbeats: it voted in a newer term, in an election that
+ * elected nobody, and acknowledges none of that primary's heartbeats.
  * Without this, a candidate that lost that election keeps its term for
  * good, refuses the winner's heartbeats, and (h) lets it receive nothing
  * from it (sim/README.md, "The re-election of a running primary").
  */
 bool
 dc_mem_primary_lost(const DcVoterMem *m, bool worker_lost, int worker_primary,
-					int candidate)
+					int worker_upstream, int candidate)
 {
 	return worker_lost ||
-		(worker_primary == candidate && dc_mem_refuses(m, candidate));
+		((worker_primary == candidate || worker_upstream == candidate) &&
+		 dc_mem_refuses(m, candidate));
 }
 
 /*

@@ -59,7 +59,8 @@ extern int	dc_mem_take_notice(DcVoterMem *m, int64_t *term);
 extern bool dc_mem_refuses(const DcVoterMem *m, int primary);
 extern dc_ms dc_mem_heard_ago(const DcVoterMem *m, dc_ms now);
 extern bool dc_mem_primary_lost(const DcVoterMem *m, bool worker_lost,
-								int worker_primary, int candidate);
+								int worker_primary, int worker_upstream,
+								int candidate);
 extern DcVote dc_mem_vote(DcVoterMem *m, DcVoter *v, const DcVoteRequest *req,
 						  const DcTiming *t, dc_ms now, DcBallot *ballot,
 						  bool *record);

@@ -115,6 +115,7 @@ gather_voter(DcVoter *v, const DcVoteRequest *req)
 	v->paused = durable.paused;
 	shmem_get_voter_mem(&mem);
 	v->primary_lost = dc_mem_primary_lost(&mem, ws.primary_lost, ws.primary_node_id,
+										  me.in_recovery ? ws.upstream_node_id : InvalidNodeId,
 										  req->candidate);
 	v->self_id = repmgr_node_id;
 	v->standing = v->worker_running &&
