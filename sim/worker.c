@@ -83,6 +83,7 @@ gather(Node *n, WkFacts *f, WkNode *nodes)
 	f->claim_commit_lsn = n->claim ? n->claim_commit_lsn : 0;
 	f->heard_ago_ms = dc_mem_heard_ago(&n->mem, f->now);
 	f->heard_lsn = n->mem.heard_lsn;
+	f->members_lsn = n->mem.members_lsn;
 	f->heard_primary = n->mem.heard_primary;
 	f->heard_term = n->mem.heard_term_max;
 	f->notice_primary = n->mem.notice_primary;

@@ -347,6 +347,8 @@ typedef struct WkFacts
 	int			heard_primary;	/* whose: 0 none */
 	int64_t		heard_term;		/* the newest term of a primary heard */
 	dc_lsn		heard_lsn;		/* the position the last heartbeat carried */
+	dc_lsn		members_lsn;	/* the newest change of the membership a
+								 * heartbeat told of */
 	int			notice_primary; /* a notice to follow; 0: none */
 	int64_t		notice_term;
 	bool		writes_allowed; /* the lease holds and no fence */

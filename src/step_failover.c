@@ -495,7 +495,7 @@ decide_degraded(Step *st, const WkResult *r)
 					  s->lost_primary_id, seen);
 		/* its copy may not know the new primary: refresh it from a standby */
 		if (f->now >= s->next_witness_copy &&
-			(s->copy_source = wk_catalog_source(r)) != 0)
+			(s->copy_source = wk_catalog_source(f, r)) != 0)
 			return EV_COPY_DUE;
 		return EV_OK;
 	}

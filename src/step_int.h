@@ -96,7 +96,7 @@ extern void act_upstream_back(Step *st);
 extern void act_reconnect_upstream(Step *st);
 extern void act_repair_record(Step *st);
 extern void act_copy_metadata(Step *st);
-extern int	wk_catalog_source(const WkResult *r);
+extern int	wk_catalog_source(const WkFacts *f, const WkResult *r);
 extern void act_check_notice(Step *st);	/* step_failover.c */
 extern void act_poll_peers(Step *st);
 extern void act_probe_back(Step *st);

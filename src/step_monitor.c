@@ -626,10 +626,12 @@ act_copy_metadata(Step *st)
 
 /*
  * The standby a lost witness copies the catalog from: the reachable one
- * furthest ahead on the newest timeline.  0: none is reachable.
+ * furthest ahead on the newest timeline, and not behind the last change
+ * of the membership a heartbeat told this node of (a copy from it would
+ * lose a node the witness knows).  0: none is.
  */
 int
-wk_catalog_source(const WkResult *r)
+wk_catalog_source(const WkFacts *f, const WkResult *r)
 {
 	const WkPeer *best = NULL;
 	int			i;
@@ -639,6 +641,9 @@ wk_catalog_source(const WkResult *r)
 		const WkPeer *p = &r->peers[i];
 
 		if (!p->reachable || !p->in_recovery)
+			continue;
+		/* its catalog lacks a change of the membership this node was told of */
+		if (p->lsn < f->members_lsn)
 			continue;
 		if (best == NULL || p->timeline > best->timeline ||
 			(p->timeline == best->timeline && p->lsn > best->lsn))
