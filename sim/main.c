@@ -142,7 +142,8 @@ rejoin(Node *n)
 		  worker_state_name(n->core.state), p, (unsigned long long) mine);
 	/* its record, if the primary takes writes (else the worker repairs it) */
 	row.upstream = p;
-	if (may_commit(P, W.now))
+	/* (a clone not registered yet stays so: registering is a change) */
+	if (n->registered && may_commit(P, W.now))
 		cat_write(P, n->id, &row);
 	n->inc++;
 	n->up = false;
@@ -311,8 +312,8 @@ needs_rejoin(const Node *n)
 	 * from nobody (cluster show warns about it): its worker may still
 	 * see a reachable upstream, but it never catches up by itself
 	 */
-		 (n->in_recovery && p != 0 && p != n->id && !walreceiver_streaming(n) &&
-		  wal_diverged(n, W.nodes[p].tl)));
+		 (n->registered && n->in_recovery && p != 0 && p != n->id &&
+		  !walreceiver_streaming(n) && wal_diverged(n, W.nodes[p].tl)));
 }
 
 static void
