@@ -313,7 +313,17 @@ needs_rejoin(const Node *n)
 	 * see a reachable upstream, but it never catches up by itself
 	 */
 		 (n->registered && n->in_recovery && p != 0 && p != n->id &&
-		  !walreceiver_streaming(n) && wal_diverged(n, W.nodes[p].tl)));
+		  !walreceiver_streaming(n) && wal_diverged(n, W.nodes[p].tl)) ||
+	/*
+	 * or a standby that still streams from nobody well after healing,
+	 * outside a failover: one whose copy of the metadata does not name
+	 * the primary (registered beyond what it replayed) and that no other
+	 * standby can cascade to; the operator points it at the primary
+	 * (repmgr node rejoin -d with the primary's conninfo)
+	 */
+		 (n->registered && n->in_recovery && p != 0 && p != n->id &&
+		  !walreceiver_streaming(n) && n->core.state == WS_DEGRADED &&
+		  W.heal_at != 0 && W.now >= W.heal_at + MS(6000) && W.primary_lost_at == 0));
 }
 
 static void

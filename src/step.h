@@ -349,6 +349,8 @@ typedef struct WkFacts
 	dc_lsn		heard_lsn;		/* the position the last heartbeat carried */
 	dc_lsn		members_lsn;	/* the newest change of the membership a
 								 * heartbeat told of */
+	int			refused_primary;	/* the refused primary of the newest term */
+	dc_ms		refused_ago_ms; /* ... since its last refused heartbeat */
 	int			notice_primary; /* a notice to follow; 0: none */
 	int64_t		notice_term;
 	bool		writes_allowed; /* the lease holds and no fence */

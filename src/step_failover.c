@@ -325,6 +325,20 @@ decide_failover(Step *st, const WkResult *r)
 	int			n = 0;
 	int			i;
 
+	/*
+	 * A node this node's copy of the metadata does not know sends it
+	 * heartbeats, refused for their term: a primary registered and elected
+	 * beyond what this node replayed.  Standing against it cannot win
+	 * (it holds its lease) and keeps it from being re-elected with this
+	 * node's vote, which would let this node accept its heartbeats again.
+	 */
+	if (f->refused_primary != 0 && wk_node(f, f->refused_primary) == NULL &&
+		f->refused_ago_ms < f->timing.silence_ms)
+	{
+		wk_say_reason(st, WK_LOG, "node %d, unknown to this node's copy of the metadata, sends heartbeats as a primary: not standing against it",
+					  f->refused_primary);
+		return EV_OK;
+	}
 	for (i = 0; i < r->npeers && n < REPMGR_MAX_NODES; i++)
 		dc_peer_of(st, &r->peers[i], &peers[n++]);
 	s->decision_max_term = wk_max_term(r);

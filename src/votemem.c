@@ -55,6 +55,13 @@ dc_mem_heartbeat(DcVoterMem *m, int primary, int64_t term, dc_lsn lsn,
 	{
 		m->refused_primary = primary;
 		m->refused_at = now;
+		if (primary == m->refused_newest || term > m->refused_newest_term ||
+			now - m->refused_newest_at > 1000)
+		{
+			m->refused_newest = primary;
+			m->refused_newest_term = term;
+			m->refused_newest_at = now;
+		}
 		return false;
 	}
 	heard(m, primary, term, now);

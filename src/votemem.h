@@ -36,6 +36,10 @@ typedef struct DcVoterMem
 	dc_lsn		heard_lsn;		/* the flush position that heartbeat carried */
 	int			refused_primary;	/* the last heartbeat refused: whose */
 	dc_ms		refused_at;
+	int			refused_newest; /* the refused primary of the newest term,
+								 * while it keeps sending (1 s) */
+	int64_t		refused_newest_term;
+	dc_ms		refused_newest_at;
 	int			granted_to;		/* last new grant (not durable: decide.c) */
 	dc_ms		granted_at;
 	int			notice_primary; /* notify_follow(); 0: none */
