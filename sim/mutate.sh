@@ -13,7 +13,7 @@
 # first violation (killed) or the end of the budget (survived).  Mutants
 # run MUTATE_JOBS at a time.
 #
-#   MUTATE_SEEDS    schedules per mutant (default 3000)
+#   MUTATE_SEEDS    schedules per mutant (default 8000)
 #   MUTATE_FIRST    the first seed (default 1)
 #   MUTATE_JOBS     mutants run side by side (default 2)
 #   MUTATE_ONLY     an extended regular expression: only the mutants whose
@@ -38,7 +38,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 list=${MUTATE_LIST:-$here/mutants.txt}
-seeds=${MUTATE_SEEDS:-3000}
+seeds=${MUTATE_SEEDS:-8000}
 first=${MUTATE_FIRST:-1}
 jobs=${MUTATE_JOBS:-2}
 only=${MUTATE_ONLY:-}
