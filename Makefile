@@ -9,7 +9,7 @@
 #                        install, tests as an unprivileged user (scripts/test.sh)
 #   make simulate        the deterministic simulation of the failover protocol
 #                        (sim/): SEEDS=N schedules (default 1,000,000) from
-#                        FIRST=S, SIM_ARGS for more (--legacy, --settings, ...)
+#                        FIRST=S, SIM_ARGS for more (--settings, --sync, ...)
 #   make mutate          mutation testing of the worker's core against the
 #                        simulation (sim/mutate.sh, sim/mutants.txt)
 #   make chaos           fault cycles on real servers in network namespaces, as
@@ -18,6 +18,7 @@
 MODULE_big = repmgr
 OBJS = \
 	common/conninfo_srv.o \
+	common/receiver_srv.o \
 	common/settings_srv.o \
 	src/actions.o \
 	src/ballot.o \
@@ -34,9 +35,11 @@ OBJS = \
 	src/fsm.o \
 	src/guc.o \
 	src/http.o \
+	src/http_access.o \
 	src/http_cluster.o \
 	src/http_parse.o \
 	src/http_routes.o \
+	src/http_tls.o \
 	src/lease.o \
 	src/localnode.o \
 	src/monoclock.o \
@@ -83,6 +86,11 @@ EXTRA_CLEAN = tmp_check_regress
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# TLS of the HTTP endpoint, with the OpenSSL the server is built with
+ifeq ($(with_ssl),openssl)
+SHLIB_LINK += -lssl -lcrypto
+endif
 
 # PGXS tracks no header dependencies: rebuild all objects when one changes
 $(OBJS): $(wildcard $(srcdir)/src/*.h) $(wildcard $(srcdir)/common/*.h)
@@ -186,7 +194,7 @@ sim/sim: $(SIM_SRCS) $(SIM_HDRS)
 simulate: sim/sim
 	sim/sim --seeds $(SEEDS) --first $(FIRST) $(SIM_ARGS)
 
-# what make test runs: the regression seeds, then 100,000 schedules
+# what make test runs: the regression seeds, 100,000 schedules, 10,000 --sync
 simulate-check: sim/sim
 	bash sim/check.sh
 

@@ -261,7 +261,9 @@ check_availability(void)
 			violation("availability: primary %d counts a change of the membership for %lld ms although %d standbys stream from it",
 					  p, (long long) ((W.now - transition_since[p]) / 1000),
 					  streaming_standbys(P, cat));
-		if (healthy >= dc_lease_acks_needed(cat_count_voters(cat), P->core.transition) &&
+		/* a change of the membership claimed, and the lease counts it */
+		if (healthy >= dc_lease_acks_needed(cat_count_voters(cat), P->core.transition ||
+											(P->claim && P->lease_claim_published >= P->claim_at)) &&
 			(!may_commit(P, W.now) || P->core.state != WS_PRIMARY))
 			violation("availability: primary %d reaches %d nodes over a healthy network for %lld ms but %s (lease to %.3f s)",
 					  p, healthy, (long long) (win / 1000),

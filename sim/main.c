@@ -51,6 +51,8 @@ typedef struct Options
 /* the events of the end of a schedule */
 #define E_CRASH_TEST	(-3)	/* E_FAULT arg: crash the settled primary */
 #define E_BOUND_CHECK	(-4)	/* E_FAULT arg: the failover bound is reached */
+#define E_MEMBERSHIP_WRITE (-5)	/* E_FAULT arg: the operator's change goes on */
+#define REPMGR_METADATA_WAIT_MS_SIM 10000	/* membership_change_begin()'s wait */
 
 static int	link_gen[MAXN + 1][MAXN + 1];
 static int	loss_gen;
@@ -158,12 +160,14 @@ rejoin(Node *n)
 	node_restart(n);
 }
 
+static void membership_write(void);
+
 /*
  * The operator adds a node (standby_register of a clone that streams
  * already) or removes one (stops it for good, then standby_unregister):
  * written on the primary by a session, so only while it may commit, and
- * only once its last change of the membership reached a majority
- * (membership_settled(), which would wait, then refuse).
+ * as membership_change_begin() lets it: once its last change of the
+ * membership reached a majority, and once the lease counts this one.
  */
 static void
 change_membership(void)
@@ -171,47 +175,122 @@ change_membership(void)
 	int			p = current_primary(true);
 	Node	   *P;
 	CatRow		cat[MAXN + 1];
-	CatRow		row = {WK_NODE_STANDBY, 0, true};
 	int			candidates[MAXN];
 	int			k = 0;
+	int			x = 0;
+	bool		add = false;
 
+	if (W.op_primary != 0)
+		return;					/* one at a time */
 	if (p == 0)
 		return;
 	P = &W.nodes[p];
-	if (!may_commit(P, W.now) || P->membership_changing)
+	if (!may_commit(P, W.now) || P->membership_changing || P->claim)
 		return;
 	cat_of(P, cat);
-	for (int i = 1; i <= W.n; i++)
-		if (!W.nodes[i].registered && !W.nodes[i].retired && cat[i].type == 0 &&
-			W.nodes[i].up && net_ok(i, p))
+	for (int i = 1; i <= W.n && x == 0; i++)
+		/*
+		 * a clone not registered yet, or a node whose registration was
+		 * written on a line of WAL that a failover threw away
+		 */
+		if (!W.nodes[i].retired && cat[i].type == 0 && W.nodes[i].role == ROLE_STANDBY &&
+			W.nodes[i].up && net_ok(i, p) && walreceiver_streaming(&W.nodes[i]) &&
+			!wal_diverged(&W.nodes[i], P->tl) &&
+			cat[W.nodes[i].conninfo].type != 0 && cat[W.nodes[i].conninfo].active)
 		{
-			row.upstream = W.nodes[i].conninfo ? W.nodes[i].conninfo : p;
-			trace(1, "OPERATOR registers node %d on node %d", i, p);
-			W.nodes[i].registered = true;
-			cat_write(P, i, &row);
-			return;
+			/* a working clone: it streams from a node of the cluster */
+			x = i;
+			add = true;
 		}
-	if (cat_count_voters(cat) <= 3)
-		return;
-	for (int i = 1; i <= W.n; i++)
-		if (i != p && cat[i].type == WK_NODE_STANDBY && W.nodes[i].role == ROLE_STANDBY)
-			candidates[k++] = i;
-	if (k == 0)
-		return;
+	if (x == 0 && cat_count_voters(cat) > 3)
 	{
-		int			x = candidates[rnd_range(0, k - 1)];
-
-		/* nobody streams from it (unregister refuses an upstream of others) */
 		for (int i = 1; i <= W.n; i++)
-			if (cat[i].type != 0 && cat[i].upstream == x)
+			if (i != p && cat[i].type == WK_NODE_STANDBY && W.nodes[i].role == ROLE_STANDBY)
+				candidates[k++] = i;
+		if (k == 0)
+			return;
+		x = candidates[rnd_range(0, k - 1)];
+
+		/*
+		 * nobody streams from it (unregister refuses an upstream of others;
+		 * the operator does not strand a clone not registered yet)
+		 */
+		for (int i = 1; i <= W.n; i++)
+			if ((cat[i].type != 0 && cat[i].upstream == x) ||
+				(i != x && !W.nodes[i].retired && W.nodes[i].conninfo == x))
 				return;
-		trace(1, "OPERATOR stops node %d for good and unregisters it on node %d", x, p);
-		node_crash(&W.nodes[x]);
-		W.nodes[x].retired = true;
-		W.nodes[x].registered = false;
-		row.type = 0;
-		cat_write(P, x, &row);
 	}
+	if (x == 0)
+		return;
+
+	/* membership_change_begin(): the claim, then the write once the lease counts it */
+	trace(1, "OPERATOR begins to %s node %d on node %d", add ? "register" : "unregister", x, p);
+	W.op_primary = p;
+	W.op_inc = P->inc;
+	W.op_node = x;
+	W.op_add = add;
+	W.op_deadline = W.now + MS(REPMGR_METADATA_WAIT_MS_SIM);
+	P->claim = true;
+	P->claim_ended = false;
+	P->claim_commit_lsn = 0;
+	P->claim_at = now_local(P) + 1e-6;	/* publications from now on */
+	membership_write();
+}
+
+/*
+ * The transaction of a change of the membership, on: it writes once the
+ * lease counts the claim (or none is enforced) and may commit, or gives
+ * up at its deadline; either ends it.  Else it looks again in 10 ms.
+ */
+static void
+membership_write(void)
+{
+	Node	   *P = &W.nodes[W.op_primary];
+	CatRow		row = {WK_NODE_STANDBY, 0, true};
+	Event	   *e;
+
+	if (W.op_primary == 0)
+		return;
+	if (P->inc != W.op_inc || !P->up)
+	{
+		W.op_primary = 0;		/* the server restarted: the transaction is gone */
+		return;
+	}
+	if (P->frozen_until <= W.now && (!P->lease_enforced || P->lease_claim_published >= P->claim_at) &&
+		may_commit(P, W.now))
+	{
+		Node	   *X = &W.nodes[W.op_node];
+
+		if (W.op_add)
+		{
+			trace(1, "OPERATOR registers node %d on node %d", X->id, P->id);
+			row.upstream = X->conninfo ? X->conninfo : P->id;
+			X->registered = true;
+		}
+		else
+		{
+			trace(1, "OPERATOR stops node %d for good and unregisters it on node %d", X->id, P->id);
+			node_crash(X);
+			X->retired = true;
+			X->registered = false;
+			row.type = 0;
+		}
+		cat_write(P, X->id, &row);
+		P->claim_ended = true;
+		P->claim_commit_lsn = P->write_lsn;
+		W.op_primary = 0;
+		return;
+	}
+	if (W.now >= W.op_deadline)
+	{
+		trace(1, "OPERATOR: the change of node %d failed (no lease counting it)", W.op_node);
+		P->claim_ended = true;
+		W.op_primary = 0;
+		return;
+	}
+	e = ev_new(W.now + MS(10), E_FAULT, 0);
+	e->arg = E_MEMBERSHIP_WRITE;
+	ev_push(e);
 }
 
 static bool
@@ -360,13 +439,22 @@ operator_rejoins(void)
 	for (int i = 1; i <= W.n; i++)
 		if (needs_rejoin(&W.nodes[i]))
 			rejoin(&W.nodes[i]);
-	/* and registers a clone it had not registered yet */
-	for (int i = 1; i <= W.n; i++)
-		if (!W.nodes[i].registered && !W.nodes[i].retired)
-		{
-			change_membership();
-			break;
-		}
+	/*
+	 * and registers a standby the primary's metadata lacks: a clone not
+	 * registered yet, or one whose registration a failover threw away
+	 */
+	if (current_primary(true) != 0)
+	{
+		CatRow		cat[MAXN + 1];
+
+		cat_of(&W.nodes[current_primary(true)], cat);
+		for (int i = 1; i <= W.n; i++)
+			if (!W.nodes[i].retired && W.nodes[i].role == ROLE_STANDBY && cat[i].type == 0)
+			{
+				change_membership();
+				break;
+			}
+	}
 }
 
 static void
@@ -424,6 +512,17 @@ crash_test(void)
 
 	if (p == 0 || !may_commit(&W.nodes[p], W.now))
 		return;
+	/* a change of the membership on its way: look again in 500 ms */
+	if (W.nodes[p].core.transition || W.nodes[p].claim || W.op_primary != 0)
+	{
+		if (W.now + MS(500) + failover_bound() < W.end_at - MS(10000))
+		{
+			e = ev_new(W.now + MS(500), E_FAULT, 0);
+			e->arg = E_CRASH_TEST;
+			ev_push(e);
+		}
+		return;
+	}
 	/*
 	 * --sync: the model keeps timeline 1's set, published by node 1, for
 	 * good (a new primary does not publish its own): it is the set in
@@ -431,6 +530,14 @@ crash_test(void)
 	 */
 	if (W.sync.quorum > 0 && (p != 1 || W.nodes[p].tl != 1))
 		return;
+	/* nor does it publish a set without a member unregistered since */
+	for (int i = 0; i < W.sync.nmembers; i++)
+	{
+		const Node *m = &W.nodes[W.sync.members[i]];
+
+		if (m->retired || !m->registered)
+			return;
+	}
 	for (int i = 1; i <= W.n; i++)
 	{
 		const Node *x = &W.nodes[i];
@@ -633,6 +740,8 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 					crash_test();
 				else if (ev.arg == E_BOUND_CHECK)
 					check_failover_bound();
+				else if (ev.arg == E_MEMBERSHIP_WRITE)
+					membership_write();
 				break;
 			case E_LINK_HEAL:
 				{

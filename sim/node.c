@@ -149,6 +149,9 @@ node_restart(Node *n)
 	n->stream_ok_at = 0;
 	n->lease_enforced = n->lease_armed;
 	set_lease(n, 0);
+	n->membership_changing = false;
+	n->claim = false;
+	n->lease_claim_published = 0;
 	memset(n->ack_sent, 0, sizeof(n->ack_sent));
 	n->wclock = W.now;
 	worker_init(n);

@@ -259,7 +259,7 @@ serve_request(Node *n, const Msg *m)
 			/* a primary does not accept one; the sender compares terms */
 			if (!running_primary(n))
 				rep.accepted = dc_mem_heartbeat(&n->mem, m->from, m->term, m->lsn,
-												n->term, now);
+												m->fork_lsn, n->term, now);
 			rep.term = n->term;
 			rep.in_recovery = n->in_recovery;
 			rep.is_primary = running_primary(n);
@@ -272,7 +272,9 @@ serve_request(Node *n, const Msg *m)
 			rep.kind = M_VOTE_REP;
 			rep.vote = sim_answer_vote(n, m);
 			rep.accepted = dc_vote_granted((DcVote) rep.vote);
-			rep.term = n->term;
+			/* the term to ask above, as request_vote() answers it */
+			rep.term = rep.vote == DC_DENY_HEARD_TERM && n->mem.heard_term_max > n->term ?
+				n->mem.heard_term_max : n->term;
 			rep.tli = W.tls[n->tl].tli;
 			break;
 		case M_NOTIFY:

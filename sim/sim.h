@@ -104,7 +104,8 @@ typedef struct Msg
 	dc_lsn		switch_lsn;		/* where a primary's timeline began */
 	int64_t		tl_term;		/* ... in a promotion of this term (repl_timelines) */
 	dc_lsn		fork_lsn;		/* M_VOTE: where the candidate left the
-								 * voter's timeline; M_STREAM: unused */
+								 * voter's timeline; M_HB: the last change
+								 * of the membership; M_STREAM: unused */
 	/* ground truth when sent, for the checks only */
 	bool		truth_primary;
 	int64_t		truth_lead_term;
@@ -200,7 +201,12 @@ typedef struct Node
 	/* shared memory */
 	DcVoterMem	mem;
 	bool		lease_enforced;
-	bool		membership_changing;	/* membership_settled() waits */
+	bool		membership_changing;	/* membership_change_begin() waits */
+	bool		claim;			/* a transaction claims a change of the members */
+	bool		claim_ended;	/* ...and has ended */
+	dc_lsn		claim_commit_lsn;	/* ...where its commit ends */
+	double		claim_at;		/* local ms, when claimed */
+	double		lease_claim_published;	/* local ms: a lease counting it */
 	double		lease_expiry;	/* local ms; 0: none */
 	simtime		lease_real;		/* the same in real time: commit iff now < it */
 	int64_t		rcv_stop_term;	/* (h) asked, not yet done */
@@ -291,6 +297,12 @@ typedef struct World
 	simtime		net_bad;		/* last time with loss or slow delays */
 	simtime		now;
 	simtime		heal_at;
+	/* the operator's change of the membership in progress (its transaction) */
+	int			op_primary;		/* 0: none */
+	uint64_t	op_inc;			/* the primary's incarnation */
+	int			op_node;
+	bool		op_add;
+	simtime		op_deadline;
 	simtime		end_at;
 	bool		healed;
 	int			promote_min_ms,

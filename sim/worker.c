@@ -78,8 +78,13 @@ gather(Node *n, WkFacts *f, WkNode *nodes)
 	f->fenced = n->fenced;
 	f->fenced_term = n->fenced_term;
 	f->lease_armed = n->lease_armed;
+	f->membership_claim = n->claim;
+	f->claim_ended = n->claim && n->claim_ended;
+	f->claim_commit_lsn = n->claim ? n->claim_commit_lsn : 0;
 	f->heard_ago_ms = dc_mem_heard_ago(&n->mem, f->now);
 	f->heard_lsn = n->mem.heard_lsn;
+	f->heard_primary = n->mem.heard_primary;
+	f->heard_term = n->mem.heard_term_max;
 	f->notice_primary = n->mem.notice_primary;
 	f->notice_term = n->mem.notice_term;
 	f->writes_allowed = !n->fenced &&
@@ -219,21 +224,56 @@ round_ask_all(Node *n, const Msg *m, int skip, bool active_only)
 
 /* the lease from the acknowledgements known now, as lease.c publishes it */
 static void
+publish_acks(Node *n, const dc_ms *acks, int k, int voters, bool strict_needed)
+{
+	dc_ms		e;
+
+	node_catch_up(n);
+	n->lease_enforced = true;
+	e = dc_lease_expiry(acks, k, voters, strict_needed, &W.t);
+	/* a claimed change: a strict majority once it holds, as lease.c */
+	if (n->claim)
+	{
+		dc_ms		strict = dc_lease_expiry(acks, k, n->r.voters, true, &W.t);
+
+		if (n->lease_claim_published >= n->claim_at || (double) strict > now_local(n))
+		{
+			e = strict;
+			n->lease_claim_published = now_local(n);
+		}
+	}
+	set_lease(n, e == 0 ? 0 : (double) e);
+	trace(3, "node %d: lease from %d acks of %d voters%s: to %.3f s", n->id, k, voters,
+		  strict_needed ? " (strict)" : "", n->lease_real / 1e6);
+}
+
+static void
 publish_lease(Node *n)
 {
 	dc_ms		acks[MAXN];
-	dc_ms		e;
 	int			k = 0;
 
 	for (int i = 1; i <= W.n; i++)
 		if (n->r.st[i] != PEER_NOT_ASKED)
 			acks[k++] = (dc_ms) n->ack_sent[i];
-	node_catch_up(n);
-	n->lease_enforced = true;
-	e = dc_lease_expiry(acks, k, n->r.voters, n->r.strict, &W.t);
-	set_lease(n, e == 0 ? 0 : (double) e);
-	trace(3, "node %d: lease from %d acks of %d voters%s: to %.3f s", n->id, k, n->r.voters,
-		  n->r.strict ? " (strict)" : "", n->lease_real / 1e6);
+	publish_acks(n, acks, k, n->r.voters, n->r.strict);
+}
+
+/* the end of a transition: the usual count at once, as lease_republish() */
+static void
+republish_lease(Node *n, int voters)
+{
+	CatRow		cat[MAXN + 1];
+	dc_ms		acks[MAXN];
+	int			k = 0;
+
+	if (!n->lease_enforced || voters == 0)
+		return;
+	cat_of(n, cat);
+	for (int i = 1; i <= W.n; i++)
+		if (i != n->id && cat[i].type != 0)
+			acks[k++] = (dc_ms) n->ack_sent[i];
+	publish_acks(n, acks, k, voters, false);
 }
 
 static void
@@ -391,6 +431,8 @@ worker_round_end(Node *n, int rid)
 					continue;
 				if (m->tli != 0 && m->tli == fx->req.candidate_timeline)
 					r->same_timeline[r->nsame_timeline++] = i;
+				if (m->term > r->max_term)
+					r->max_term = m->term;
 				if (dc_vote_granted((DcVote) m->vote))
 				{
 					r->granted++;
@@ -637,6 +679,7 @@ execute_fx(Node *n, const WkFx *fx)
 			m.kind = M_HB;
 			m.term = fx->term;
 			m.lsn = n->write_lsn;
+			m.fork_lsn = fx->lsn;	/* M_HB: the last change of the membership */
 			round_begin(n, FX_HEARTBEATS, fx->ms);
 			n->r.term = fx->term;
 			n->r.voters = fx->flag ? fx->voters : 0;
@@ -708,6 +751,11 @@ execute_fx(Node *n, const WkFx *fx)
 			return false;
 		case FX_MEMBERSHIP:
 			n->membership_changing = fx->flag;
+			if (!fx->flag)
+				republish_lease(n, fx->voters);
+			return false;
+		case FX_END_CLAIM:
+			n->claim = false;
 			return false;
 		case FX_LOG:
 			trace(1, "node %d: %s", n->id, fx->text);

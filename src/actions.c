@@ -29,6 +29,7 @@
 
 #include "actions.h"
 #include "conninfo.h"
+#include "receiver.h"
 #include "guc.h"
 #include "localnode.h"
 #include "timelines.h"
@@ -134,13 +135,55 @@ ensure_slot_on(const char *conninfo, const char *slot_name)
 }
 
 /*
+ * The connection string with which this node streams from target, its
+ * secrets included: never written or shown as it is (see
+ * primary_conninfo_write).
+ */
+char *
+stream_conninfo(NodeInfo *self, NodeInfo *target)
+{
+	return conninfo_set(target->conninfo, "application_name", self->name);
+}
+
+/*
  * The primary_conninfo with which this node streams from target: what a
  * follow writes, and how the worker recognises the node it streams from.
+ * Without secrets: the password is in the data directory's password file
+ * (receiver.c).
  */
 char *
 follow_conninfo(NodeInfo *self, NodeInfo *target)
 {
-	return conninfo_set(target->conninfo, "application_name", self->name);
+	char	   *passfile_text;
+	char	   *dropped;
+	char	   *why;
+
+	return receiver_conninfo(stream_conninfo(self, target), &passfile_text,
+							 &dropped, &why);
+}
+
+/*
+ * ALTER SYSTEM SET primary_conninfo for conninfo, its password moved into
+ * the data directory's password file first and every other secret left
+ * out (receiver_conninfo_apply): primary_conninfo is readable by every
+ * role with pg_read_all_settings.  Not transactional, as ALTER SYSTEM.
+ */
+void
+primary_conninfo_write(const char *conninfo)
+{
+	char	   *warning;
+	char	   *why;
+	char	   *value = receiver_conninfo_apply(conninfo, DataDir, &warning, &why);
+
+	if (value == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot write primary_conninfo without its password: %s", why),
+				 errhint("The password goes into the file \"%s\" of the data directory, which primary_conninfo names.",
+						 RECEIVER_PASSFILE)));
+	if (warning != NULL)
+		ereport(WARNING, (errmsg("%s", warning)));
+	alter_system_set("primary_conninfo", value);
 }
 
 /*
@@ -152,7 +195,7 @@ follow_stream(NodeInfo *self, NodeInfo *target)
 	if (self->slot_name != NULL)
 		ensure_slot_on(target->conninfo, self->slot_name);
 
-	alter_system_set("primary_conninfo", follow_conninfo(self, target));
+	primary_conninfo_write(stream_conninfo(self, target));
 	alter_system_set("primary_slot_name", self->slot_name);
 	reload_configuration();
 	/* a WAL receiver stopped for a vote (walstop.c) streams from target now */

@@ -103,12 +103,13 @@ typedef struct VoteReply
 	DcVote		vote;
 	const char *reason;
 	uint32		timeline;		/* the voter's; 0: not said */
+	int64		term;			/* the voter's, or a term to ask above */
 } VoteReply;
 
 static VoteReply
 vote_reply(RemoteOp *op)
 {
-	VoteReply	r = {false, DC_VOTE_COUNT, NULL, 0};
+	VoteReply	r = {false, DC_VOTE_COUNT, NULL, 0, 0};
 	PGresult   *res = op->result;
 
 	if (op->rc->status != REMOTE_OK || res == NULL || PQntuples(res) != 1 ||
@@ -117,6 +118,8 @@ vote_reply(RemoteOp *op)
 	r.answered = true;
 	r.vote = dc_vote_from_code(PQgetvalue(res, 0, 3));
 	r.reason = pstrdup(PQgetvalue(res, 0, 2));
+	if (!PQgetisnull(res, 0, 1))
+		r.term = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	if (PQnfields(res) >= 5 && !PQgetisnull(res, 0, 4))
 		r.timeline = (uint32) strtoul(PQgetvalue(res, 0, 4), NULL, 10);
 	return r;
@@ -163,6 +166,8 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int skip_id,
 	{
 		VoteReply	r = vote_reply(&ops[i]);
 
+		if (r.answered && r.term > count->max_term)
+			count->max_term = r.term;
 		if (r.answered && r.timeline != 0 && r.timeline == req->candidate_timeline &&
 			count->nsame_timeline < REPMGR_MAX_NODES)
 			count->same_timeline[count->nsame_timeline++] = asked[i];

@@ -154,6 +154,11 @@ typedef enum DcVote
 	DC_DENY_RECENT_VOTE,		/* granted another candidate moments ago */
 	DC_DENY_RECEIVING,			/* (h) a member still receives WAL: it stops
 								 * first, then decides again */
+	DC_DENY_HEARD_TERM,			/* a primary of this term or a newer one was
+								 * heard: stand again in a term above it (the
+								 * answer's term) */
+	DC_DENY_MEMBERS,			/* a witness: the candidate is behind the
+								 * last change of the membership it knows */
 	DC_VOTE_COUNT
 } DcVote;
 
@@ -167,6 +172,10 @@ typedef struct DcVoter
 	bool		standing;		/* in an election of its own, or promoting */
 	dc_ms		heard_ago_ms;	/* since a primary's heartbeat or notice was
 								 * last accepted (since start if never) */
+	int64_t		heard_term;		/* the newest term of a primary whose
+								 * heartbeat or notice it accepted */
+	dc_lsn		members_lsn;	/* the newest change of the membership its
+								 * heartbeats told of */
 	int64_t		term;			/* durable */
 	int64_t		voted_term;		/* durable */
 	int			voted_for;		/* durable */

@@ -141,6 +141,11 @@ execute_fx(WorkerCtx *ctx, const WkFx *fx, bool *own_win)
 			break;
 		case FX_MEMBERSHIP:
 			shmem_set_membership_changing(fx->flag);
+			if (!fx->flag)
+				lease_republish(ctx, fx->voters);
+			break;
+		case FX_END_CLAIM:
+			shmem_membership_release();
 			break;
 		case FX_PROMOTE:
 			exec_promote(ctx, fx);

@@ -13,6 +13,7 @@
 #include "access/xact.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
+#include "storage/procarray.h"
 
 #include "actions.h"
 #include "guc.h"
@@ -28,10 +29,23 @@ read_catalog(WorkerCtx *ctx, int64 *timeline_term)
 	ctx->self = NULL;
 	*timeline_term = 0;
 
+	/*
+	 * The position first, then the snapshot the catalog is read with: a
+	 * standby's copy of the catalog then holds everything up to the
+	 * position it stands with (decide.c, "Membership")
+	 */
+	MemoryContextSwitchTo(ctx->loop_context);
+	local_position(&ctx->position);
+	{
+		/* a claim's transaction ended before the snapshot: its change shows */
+		TransactionId xid = shmem_membership_claim(&ctx->claim_commit_lsn);
+
+		ctx->claim = TransactionIdIsValid(xid);
+		ctx->claim_ended = ctx->claim && !TransactionIdIsInProgress(xid);
+	}
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	MemoryContextSwitchTo(ctx->loop_context);
-	local_position(&ctx->position);
 	ctx->extension_ready = repmgr_extension_ready();
 	if (ctx->extension_ready)
 	{
@@ -151,9 +165,14 @@ worker_gather_facts(WorkerCtx *ctx)
 	f->fenced = ctx->durable.fenced;
 	f->fenced_term = ctx->durable.fenced_term;
 	f->lease_armed = ctx->durable.lease_armed;
+	f->membership_claim = ctx->claim;
+	f->claim_ended = ctx->claim_ended;
+	f->claim_commit_lsn = ctx->claim_commit_lsn;
 
 	f->heard_ago_ms = dc_mem_heard_ago(&mem, f->now);
 	f->heard_lsn = mem.heard_lsn;
+	f->heard_primary = mem.heard_primary;
+	f->heard_term = mem.heard_term_max;
 	f->notice_primary = mem.notice_primary;
 	f->notice_term = mem.notice_term;
 	f->writes_allowed = shmem_writes_allowed(now, &fenced);

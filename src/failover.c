@@ -110,6 +110,7 @@ exec_votes(WorkerCtx *ctx, const WkFx *fx)
 	(void) request_votes(ctx, &fx->req, fx->node, fx->ms, fx->flag ? LOG : DEBUG1, &count);
 	r->granted = count.granted;
 	r->may_change = count.may_change;
+	r->max_term = count.max_term;
 	memcpy(r->ids, count.ids, sizeof(r->ids));
 	r->nids = count.nids;
 	memcpy(r->same_timeline, count.same_timeline, sizeof(r->same_timeline));

@@ -15,6 +15,7 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "access/xlog.h"
 #include "utils/timestamp.h"
 
@@ -23,7 +24,7 @@
 #include "worker.h"
 
 #define HEARTBEAT_SQL \
-	"SELECT accepted, term, is_primary FROM repmgr.heartbeat($1::integer, $2::bigint, $3::pg_lsn)"
+	"SELECT accepted, term, is_primary FROM repmgr.heartbeat($1::integer, $2::bigint, $3::pg_lsn, $4::pg_lsn)"
 
 /* one heartbeat round of the primary, as its answers come in */
 typedef struct HeartbeatRound
@@ -57,18 +58,73 @@ heartbeat_reply(RemoteOp *op)
 	return r;
 }
 
-/* the lease from the acknowledgements known now (dc_lease_expiry) */
+/*
+ * The lease from the acknowledgements known now (dc_lease_expiry).  While
+ * a transaction claims a change of the membership, a strict majority
+ * (decide.c, "Membership"): once it holds (the claim is armed, and the
+ * change may be written), and from then on until the claim ends; before
+ * that, the usual lease, so that a claim a minority cannot meet costs no
+ * commit.
+ */
+static void
+publish_acks(const dc_ms *acks, int n, int total, bool strict, const DcTiming *timing)
+{
+	dc_ms		expiry;
+
+	expiry = dc_lease_expiry(acks, n, total, strict, timing);
+	if (TransactionIdIsValid(shmem_membership_claim_xid()))
+	{
+		dc_ms		claim = dc_lease_expiry(acks, n, total, true, timing);
+
+		if (shmem_membership_claim_armed() || claim > mono_ms())
+		{
+			expiry = claim;
+			shmem_lease_claim_published();
+		}
+	}
+	shmem_set_lease(true, expiry == 0 ? 0 : (MonoTime) expiry * 1000);
+}
+
 static void
 publish_lease(HeartbeatRound *hr)
 {
 	dc_ms	   *acks = palloc0(sizeof(dc_ms) * Max(hr->n, 1));
-	dc_ms		expiry;
 	int			i;
 
 	for (i = 0; i < hr->n; i++)
 		acks[i] = hr->links[i]->last_ack_sent / 1000;
-	expiry = dc_lease_expiry(acks, hr->n, hr->total, hr->strict, &hr->timing);
-	shmem_set_lease(true, expiry == 0 ? 0 : (MonoTime) expiry * 1000);
+	publish_acks(acks, hr->n, hr->total, hr->strict, &hr->timing);
+	pfree(acks);
+}
+
+/*
+ * A change of the membership reached a majority: the lease from the
+ * acknowledgements known, counted the usual way at once (the next
+ * acknowledgement would come a heartbeat interval later).
+ */
+void
+lease_republish(WorkerCtx *ctx, int total)
+{
+	bool		enforced;
+	MonoTime	expiry;
+	DcTiming	timing;
+	dc_ms	   *acks;
+	ListCell   *lc;
+	int			n = 0;
+
+	shmem_get_lease(&enforced, &expiry);
+	if (!enforced || total == 0)
+		return;
+	failover_timing(&timing);
+	acks = palloc0(sizeof(dc_ms) * Max(list_length(ctx->nodes), 1));
+	foreach(lc, ctx->nodes)
+	{
+		NodeInfo   *node = (NodeInfo *) lfirst(lc);
+
+		if (node->node_id != repmgr_node_id)
+			acks[n++] = peer_link(ctx, node->node_id)->last_ack_sent / 1000;
+	}
+	publish_acks(acks, n, total, false, &timing);
 	pfree(acks);
 }
 
@@ -116,7 +172,7 @@ exec_heartbeats(WorkerCtx *ctx, const WkFx *fx)
 {
 	HeartbeatRound hr;
 	WkResult   *r = worker_new_result(ctx, FX_HEARTBEATS);
-	const char *params[3];
+	const char *params[4];
 	ListCell   *lc;
 	int			i;
 
@@ -131,6 +187,7 @@ exec_heartbeats(WorkerCtx *ctx, const WkFx *fx)
 	params[0] = psprintf("%d", repmgr_node_id);
 	params[1] = psprintf(INT64_FORMAT, fx->term);
 	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(GetFlushRecPtr(NULL)));
+	params[3] = psprintf("%X/%X", LSN_FORMAT_ARGS((XLogRecPtr) fx->lsn));
 
 	hr.ops = palloc0(sizeof(RemoteOp) * Max(list_length(ctx->nodes), 1));
 	hr.links = palloc0(sizeof(PeerLink *) * Max(list_length(ctx->nodes), 1));
@@ -148,7 +205,7 @@ exec_heartbeats(WorkerCtx *ctx, const WkFx *fx)
 		hr.ops[hr.n].rc = link->conn;
 		hr.ops[hr.n].conninfo = node->conninfo;
 		hr.ops[hr.n].sql = HEARTBEAT_SQL;
-		hr.ops[hr.n].nparams = 3;
+		hr.ops[hr.n].nparams = 4;
 		hr.ops[hr.n].params = params;
 		hr.links[hr.n] = link;
 		hr.n++;

@@ -403,5 +403,5 @@ exec_ensure_record(WorkerCtx *ctx, const WkFx *fx)
 		r->ok = true;			/* written there already (by the follow) */
 	else
 		r->ok = worker_record_follow(ctx, target, primary ? primary->conninfo : NULL,
-									 NULL, false);
+									 fx->flag ? "repmgrd_failover_follow" : NULL, false);
 }

@@ -23,6 +23,7 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
@@ -74,6 +75,16 @@ typedef struct RepmgrShared
 
 	/* primary: a change of the membership not yet replicated to a majority */
 	bool		membership_changing;
+
+	/*
+	 * Primary: the transaction that is about to change the membership (a
+	 * claim), and when the lease was last published counting it
+	 * (decide.c, "Membership")
+	 */
+	TransactionId membership_claim_xid;
+	XLogRecPtr	membership_commit_lsn;	/* where its commit record ends */
+	MonoTime	membership_claim_at;
+	MonoTime	lease_claim_published;
 
 	/* events waiting for a writable primary */
 	int			event_head;
@@ -404,13 +415,14 @@ shmem_wake_worker(void)
  * accepted).  Returns whether it was accepted; *our_term gets our term.
  */
 bool
-shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, int64 *our_term)
+shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, XLogRecPtr members_lsn,
+				int64 *our_term)
 {
 	bool		accepted;
 
 	Assert(shared != NULL);
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	accepted = dc_mem_heartbeat(&shared->mem, primary_id, term, lsn,
+	accepted = dc_mem_heartbeat(&shared->mem, primary_id, term, lsn, members_lsn,
 								shared->durable.term, mono_ms());
 	*our_term = shared->durable.term;
 	LWLockRelease(shared->lock);
@@ -518,6 +530,109 @@ shmem_set_membership_changing(bool changing)
 {
 	if (shared != NULL)
 		shared->membership_changing = changing;
+}
+
+/*
+ * Claim the next change of the membership for transaction xid: false when
+ * a change is still on its way to a majority, or another transaction
+ * holds the claim.
+ */
+bool
+shmem_membership_claim_for(TransactionId xid, MonoTime *claimed_at)
+{
+	bool		ok = false;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (shared->membership_claim_xid == xid)
+		ok = true;
+	else if (!shared->membership_changing &&
+			 !TransactionIdIsValid(shared->membership_claim_xid))
+	{
+		shared->membership_claim_xid = xid;
+		shared->membership_commit_lsn = InvalidXLogRecPtr;
+		shared->membership_claim_at = mono_now();
+		ok = true;
+	}
+	*claimed_at = shared->membership_claim_at;
+	LWLockRelease(shared->lock);
+	return ok;
+}
+
+/*
+ * The transaction holding the claim (InvalidTransactionId: none), and
+ * where its commit record ends once it committed (else invalid).
+ */
+TransactionId
+shmem_membership_claim(XLogRecPtr *commit_lsn)
+{
+	TransactionId xid;
+
+	if (shared == NULL)
+		return InvalidTransactionId;
+	LWLockAcquire(shared->lock, LW_SHARED);
+	xid = shared->membership_claim_xid;
+	if (commit_lsn != NULL)
+		*commit_lsn = shared->membership_commit_lsn;
+	LWLockRelease(shared->lock);
+	return xid;
+}
+
+TransactionId
+shmem_membership_claim_xid(void)
+{
+	return shmem_membership_claim(NULL);
+}
+
+/* the claiming transaction committed: where its commit record ends */
+void
+shmem_membership_committed(TransactionId xid, XLogRecPtr end)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (shared->membership_claim_xid == xid)
+		shared->membership_commit_lsn = end;
+	LWLockRelease(shared->lock);
+}
+
+/* the worker ends a claim: the change began, or the transaction ended */
+void
+shmem_membership_release(void)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	shared->membership_claim_xid = InvalidTransactionId;
+	LWLockRelease(shared->lock);
+}
+
+/* the lease was published counting the claim (lease.c) */
+void
+shmem_lease_claim_published(void)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	shared->lease_claim_published = mono_now();
+	LWLockRelease(shared->lock);
+}
+
+/* has the lease counted the claim since it was made? */
+bool
+shmem_membership_claim_armed(void)
+{
+	bool		armed;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	armed = TransactionIdIsValid(shared->membership_claim_xid) &&
+		shared->lease_claim_published >= shared->membership_claim_at;
+	LWLockRelease(shared->lock);
+	return armed;
+}
+
+MonoTime
+shmem_lease_claim_published_at(void)
+{
+	MonoTime	t;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	t = shared->lease_claim_published;
+	LWLockRelease(shared->lock);
+	return t;
 }
 
 /* is a change of the membership on its way to a majority (on a primary)? */

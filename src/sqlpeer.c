@@ -50,8 +50,9 @@ require_args(FunctionCallInfo fcinfo, const char *const *names, int n)
 }
 
 /*
- * heartbeat(primary_id, term, primary_lsn): the primary's heartbeat, with
- * its flush position (repmgr.failover_max_lag).  Accepted unless
+ * heartbeat(primary_id, term, primary_lsn, members_lsn): the primary's
+ * heartbeat, with its flush position (repmgr.failover_max_lag) and the
+ * position of its last change of the membership.  Accepted unless
  * this node is itself a running primary, or knows a newer term
  * (dc_accept_heartbeat).  The reply says whether this node is a running
  * primary, so the sender tells a newer primary from a witness or a
@@ -86,6 +87,8 @@ repmgr_heartbeat(PG_FUNCTION_ARGS)
 	else
 		accepted = shmem_heartbeat(primary_id, term,
 								   PG_ARGISNULL(2) ? InvalidXLogRecPtr : PG_GETARG_LSN(2),
+								   PG_NARGS() < 4 || PG_ARGISNULL(3) ? InvalidXLogRecPtr :
+								   PG_GETARG_LSN(3),
 								   &our_term);
 
 	values[0] = BoolGetDatum(accepted);
@@ -166,6 +169,15 @@ repmgr_request_vote(PG_FUNCTION_ARGS)
 	shmem_get_durable(&d);
 	values[0] = BoolGetDatum(dc_vote_granted(vote));
 	values[1] = Int64GetDatum(d.term);
+	if (vote == DC_DENY_HEARD_TERM)
+	{
+		/* the term to ask above */
+		DcVoterMem	mem;
+
+		shmem_get_voter_mem(&mem);
+		if (mem.heard_term_max > d.term)
+			values[1] = Int64GetDatum(mem.heard_term_max);
+	}
 	values[2] = CStringGetTextDatum(reason);
 	values[3] = CStringGetTextDatum(dc_vote_code(vote));
 	if (RecoveryInProgress())

@@ -43,10 +43,11 @@ static const StateDef state_defs[] = {
 	{WS_PRIMARY, observe_primary,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_DEMOTED) | E(EV_HEARTBEAT_DUE) | E(EV_REELECT) |
 	E(EV_REELECTED) | E(EV_DOWNSTREAM_DUE) | E(EV_LEASE_LOST) | E(EV_SUPERSEDED) |
-	E(EV_SYNC_CHANGE)},
+	E(EV_SYNC_CHANGE) | E(EV_MEMBERSHIP) | E(EV_MEMBERS_REPLICATED) | E(EV_RECORD_STALE)},
 	{WS_FENCED, observe_fenced,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_DEMOTED) | E(EV_HEARTBEAT_DUE) | E(EV_REELECT) |
-	E(EV_REELECTED) | E(EV_LEASE_OK) | E(EV_SUPERSEDED)},
+	E(EV_REELECTED) | E(EV_LEASE_OK) | E(EV_SUPERSEDED) | E(EV_MEMBERSHIP) |
+	E(EV_MEMBERS_REPLICATED)},
 	{WS_STANDBY, observe_standby,
 	E(EV_OK) | E(EV_NOT_READY) | E(EV_PROMOTED) | E(EV_CHECK_DUE) | E(EV_HISTORY_DUE) |
 	E(EV_RESTORE_DUE) | E(EV_UPSTREAM_LOST) | E(EV_UPSTREAM_REPLACED) | E(EV_UPSTREAM_CHANGED) |
@@ -111,6 +112,9 @@ static const Row rows[] = {
 	T(WS_PRIMARY,         EV_DEMOTED,           act_start_standby,      WS_STANDBY),
 	T(WS_PRIMARY,         EV_NOT_READY,         act_none,               WS_UNREGISTERED),
 	T(WS_PRIMARY,         EV_SYNC_CHANGE,       act_sync_apply,         WS_PRIMARY),
+	T(WS_PRIMARY,         EV_MEMBERSHIP,        act_membership,         WS_PRIMARY),
+	T(WS_PRIMARY,         EV_RECORD_STALE,      act_primary_record,     WS_PRIMARY),
+	T(WS_PRIMARY,         EV_MEMBERS_REPLICATED, act_members_replicated, WS_PRIMARY),
 
 	T(WS_FENCED,          EV_OK,                act_none,               WS_FENCED),
 	T(WS_FENCED,          EV_HEARTBEAT_DUE,     act_heartbeat_round,    WS_FENCED),
@@ -120,6 +124,8 @@ static const Row rows[] = {
 	T(WS_FENCED,          EV_SUPERSEDED,        act_fence_superseded,   WS_FENCED),
 	T(WS_FENCED,          EV_DEMOTED,           act_clear_fence,        WS_STANDBY),
 	T(WS_FENCED,          EV_NOT_READY,         act_none,               WS_UNREGISTERED),
+	T(WS_FENCED,          EV_MEMBERSHIP,        act_membership,         WS_FENCED),
+	T(WS_FENCED,          EV_MEMBERS_REPLICATED, act_members_replicated, WS_FENCED),
 
 	T(WS_STANDBY,         EV_OK,                act_none,               WS_STANDBY),
 	T(WS_STANDBY,         EV_CHECK_DUE,         act_probe_upstream,     WS_STANDBY),
@@ -409,6 +415,8 @@ static const char *const event_names[EV_COUNT] = {
 	[EV_LEASE_OK] = "lease ok",
 	[EV_SUPERSEDED] = "superseded",
 	[EV_SYNC_CHANGE] = "synchronous set change",
+	[EV_MEMBERSHIP] = "membership changed",
+	[EV_MEMBERS_REPLICATED] = "membership replicated",
 	[EV_RCV_STOP] = "WAL receiver stop asked",
 };
 

@@ -76,7 +76,8 @@ typedef enum WorkerEvent
 	EV_UPSTREAM_FAILED,			/* all reconnect attempts failed */
 	EV_UPSTREAM_OK,				/* the upstream answers again */
 	EV_UPSTREAM_CHANGED,		/* this node's record names another upstream */
-	EV_RECORD_STALE,			/* it streams from a node its record does not name */
+	EV_RECORD_STALE,			/* it streams from a node its record does not name;
+								 * a primary whose record is not a primary's */
 	EV_COPY_DUE,				/* witness: time to copy the primary's metadata */
 	EV_NOTICE,					/* a notice to follow a new primary: ask the others */
 	EV_BACK_DUE,				/* ask the lost upstream whether it is back */
@@ -101,6 +102,8 @@ typedef enum WorkerEvent
 	EV_LEASE_OK,				/* primary: the majority is back */
 	EV_SUPERSEDED,				/* primary: a newer primary exists */
 	EV_SYNC_CHANGE,				/* primary: the synchronous set must change */
+	EV_MEMBERSHIP,				/* primary: the members changed, or a claim ends */
+	EV_MEMBERS_REPLICATED,		/* primary: the change reached a majority */
 	EV_RCV_STOP,				/* a voter asks to stop the WAL receiver (h) */
 	EV_COUNT
 } WorkerEvent;
@@ -197,6 +200,7 @@ typedef enum WkFxKind
 	FX_COPY_METADATA,			/* witness: the primary's repl_nodes */
 	FX_SYNC_APPLY,				/* primary: the change the last look wants */
 	FX_MEMBERSHIP,				/* publish whether the membership is changing */
+	FX_END_CLAIM,				/* end a transaction's claim of a change */
 	FX_PROMOTE,					/* arm the lease, then promote (a command: in
 								 * the background) */
 	FX_PROMOTE_RECORD,			/* promoted: the metadata and the events */
@@ -273,6 +277,7 @@ typedef struct WkResult
 	/* FX_VOTES */
 	int			granted;		/* votes granted, the candidate's not counted */
 	bool		may_change;
+	int64_t		max_term;		/* the newest term an answer gave */
 	int			ids[REPMGR_MAX_NODES + 1];	/* the candidate, then who granted */
 	int			nids;
 	int			same_timeline[REPMGR_MAX_NODES];	/* answered from the
@@ -332,9 +337,14 @@ typedef struct WkFacts
 	bool		fenced;
 	int64_t		fenced_term;
 	bool		lease_armed;
+	bool		membership_claim;	/* a transaction is about to change the members */
+	bool		claim_ended;	/* ...and ended: its change, if any, is in nodes */
+	dc_lsn		claim_commit_lsn;	/* ...where its commit record ends; 0 */
 
 	/* shared memory */
 	dc_ms		heard_ago_ms;	/* a primary's heartbeat or notice */
+	int			heard_primary;	/* whose: 0 none */
+	int64_t		heard_term;		/* the newest term of a primary heard */
 	dc_lsn		heard_lsn;		/* the position the last heartbeat carried */
 	int			notice_primary; /* a notice to follow; 0: none */
 	int64_t		notice_term;
@@ -411,6 +421,7 @@ typedef struct WkState
 	/* election and its aftermath */
 	int64_t		election_term;
 	int64_t		decision_max_term;	/* the highest term the decision's poll saw */
+	int64_t		votes_max_term; /* the highest term vote answers gave */
 	int			election_round; /* vote requests sent in this election */
 	dc_ms		peer_links_opened;	/* by the last poll of the others */
 	dc_ms		wait_deadline;
@@ -435,6 +446,13 @@ typedef struct WkState
 
 	/* primary: the membership its lease counts (decide.c, "Membership") */
 	bool		transition;		/* a change not yet replicated: strict lease */
+	dc_ms		next_record_repair;	/* primary: a lost promotion record */
+	int			witness_granted;	/* witnesses that acknowledged the change */
+	dc_lsn		hb_round_lsn;	/* the change the last heartbeat round told of */
+	bool		follow_event_due;	/* a failover's follow whose record (and
+									 * event) the repair writes */
+	int			downstream_granted; /* standbys streaming with the change,
+									 * by the last look downstream */
 	dc_lsn		change_lsn;		/* ... made by then */
 	uint64_t	members;		/* the membership once replicated (a digest) */
 	bool		members_elect;	/* ... could elect a primary without this one */

@@ -219,7 +219,8 @@ act_poll_peers(Step *st)
 	wk_fx(st, FX_CLOSE_PEERS);
 	st->s->peer_links_opened = st->f->now;
 	fx = wk_fx(st, FX_POLL);
-	fx->node = st->s->lost_primary_id;
+	/* a witness asks the lost primary too: back as a standby, it has a catalog */
+	fx->node = st->s->role == WK_NODE_WITNESS ? 0 : st->s->lost_primary_id;
 	fx->flag = false;
 	fx->ms = st->f->settings.connect_timeout_ms;
 	wk_round(st, FX_POLL);
@@ -249,7 +250,17 @@ upstream_is_back(Step *st, const WkResult *r)
 		return false;
 	if (r->in_recovery)
 		return st->s->lost_primary_id == 0;
-	return !r->fenced && r->term >= st->f->term;
+	if (r->fenced)
+		return false;
+
+	/*
+	 * With a synchronous set managed, only a primary of this node's term or
+	 * a newer one (rule (h): it may count this node's acknowledgements);
+	 * otherwise a node whose own elections raised its term would never
+	 * stream from its primary again, and that primary never be re-elected
+	 * by the nodes that stream through it
+	 */
+	return r->term >= st->f->term || st->f->sync_mode == SYNC_MODE_OFF;
 }
 
 /* ----------
@@ -398,6 +409,27 @@ decide_failover(Step *st, const WkResult *r)
 	return EV_OK;
 }
 
+/*
+ * A standby that follows the primary it hears from, unknown here: the
+ * reachable one furthest ahead.  NULL: none.
+ */
+static const WkPeer *
+peer_following(const WkResult *r, int primary_id)
+{
+	const WkPeer *best = NULL;
+	int			i;
+
+	for (i = 0; i < r->npeers; i++)
+	{
+		const WkPeer *p = &r->peers[i];
+
+		if (p->reachable && p->in_recovery && p->primary_node_id == primary_id &&
+			(best == NULL || p->lsn > best->lsn))
+			best = p;
+	}
+	return best;
+}
+
 /* what the answers of a poll decide, in degraded monitoring */
 static int
 decide_degraded(Step *st, const WkResult *r)
@@ -411,6 +443,26 @@ decide_degraded(Step *st, const WkResult *r)
 	if (primary != NULL)
 		return follow_event(st, primary, primary);
 
+	/*
+	 * The primary whose heartbeats this standby accepts is not in its copy
+	 * of the catalog (its registration has not replayed here yet): stream
+	 * from a standby that follows it, and the catalog comes with the WAL.
+	 */
+	if (s->role == WK_NODE_STANDBY && f->heard_primary != 0 &&
+		wk_node(f, f->heard_primary) == NULL &&
+		f->heard_ago_ms < f->timing.silence_ms)
+	{
+		const WkPeer *via = peer_following(r, f->heard_primary);
+
+		if (via != NULL)
+		{
+			wk_say_reason(st, WK_LOG,
+						  "node %d is primary but not registered in this node's copy of the catalog yet; following node %d, a standby of it",
+						  f->heard_primary, via->id);
+			return follow_event(st, via, NULL);
+		}
+	}
+
 	/* a lost upstream that was not the primary: follow its upstream */
 	if (s->lost_primary_id == 0 && s->role == WK_NODE_STANDBY)
 	{
@@ -423,8 +475,8 @@ decide_degraded(Step *st, const WkResult *r)
 			next = primary;
 		if (next != NULL && next->reachable)
 		{
-			wk_log(st, WK_LOG, "upstream node %d is lost; following its upstream, node %d",
-				   s->upstream_id, next->id);
+			wk_say_reason(st, WK_LOG, "upstream node %d is lost; following its upstream, node %d",
+						  s->upstream_id, next->id);
 			return follow_event(st, next, primary);
 		}
 		wk_say_reason(st, WK_LOG, "upstream is lost and no node to follow is reachable");
@@ -496,8 +548,19 @@ act_election_begin(Step *st)
 	WkState    *s = st->s;
 	const WkFacts *f = st->f;
 
-	/* above every term the decision's poll of the peers saw, just now */
-	s->election_term = (f->term > s->decision_max_term ? f->term : s->decision_max_term) + 1;
+	/*
+	 * Above this node's term, the newest primary it heard, every term the
+	 * decision's poll of the peers saw just now, and every term the answers
+	 * of its earlier vote rounds gave: a term is won once.
+	 */
+	s->election_term = f->term;
+	if (f->heard_term > s->election_term)
+		s->election_term = f->heard_term;
+	if (s->decision_max_term > s->election_term)
+		s->election_term = s->decision_max_term;
+	if (s->votes_max_term > s->election_term)
+		s->election_term = s->votes_max_term;
+	s->election_term++;
 	s->wait_deadline = f->now + f->timing.election_timeout_ms;
 	s->election_round = 0;
 	s->own_vote_pending = false;
@@ -578,6 +641,9 @@ count_votes(Step *st, const WkResult *r)
 	int			total = wk_voters(f);
 	int			votes = 1 + r->granted;
 
+	/* a next election stands above every term the answers gave */
+	if (r->max_term > s->votes_max_term)
+		s->votes_max_term = r->max_term;
 	if (s->own_vote_pending)
 		return EV_OK;			/* asked so that they stop too; ask again */
 	if (!dc_has_quorum(votes, total))

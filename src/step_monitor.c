@@ -15,6 +15,7 @@
 #include <string.h>
 
 #define WITNESS_COPY_INTERVAL_MS 5000
+#define PRIMARY_RECORD_GRACE_MS 5000	/* before a primary repairs its record */
 
 /* ----------
  * Every state
@@ -129,6 +130,8 @@ act_start_primary(Step *st)
 	s->primary_visible = true;
 	s->next_heartbeat = 0;
 	s->next_downstream = 0;
+	/* a promotion records itself (repmgr.promote(), the worker's own): wait */
+	s->next_record_repair = st->f->now + PRIMARY_RECORD_GRACE_MS;
 	s->sync_fresh = true;
 	/*
 	 * A new term, or a restart: this primary cannot know whether the last
@@ -138,6 +141,8 @@ act_start_primary(Step *st)
 	 */
 	s->transition = true;
 	s->change_lsn = st->f->lsn;
+	s->downstream_granted = 0;
+	s->witness_granted = 0;
 	s->members = 0;
 	s->members_elect = true;
 	wk_fx(st, FX_MEMBERSHIP)->flag = true;
@@ -383,6 +388,9 @@ read_probe(Step *st, const WkResult *r)
 	if (r->answered && r->in_recovery && f->rcv_state != RCV_STREAMING &&
 		s->role == WK_NODE_STANDBY)
 		return EV_UPSTREAM_REPLACED;
+	/* a witness watches a primary: one that became a standby is replaced */
+	if (r->answered && r->in_recovery && s->role == WK_NODE_WITNESS)
+		return EV_UPSTREAM_REPLACED;
 
 	/*
 	 * (h) a WAL receiver stopped for a vote streams again once the upstream
@@ -435,10 +443,18 @@ observe_standby(Step *st)
 		return EV_NOT_READY;
 
 	/* a follow or a repair of the record that was written there */
-	if ((r = wk_answers(st, FX_FOLLOW)) != NULL && r->ok)
-		s->record_written = s->upstream_id;
+	if ((r = wk_answers(st, FX_FOLLOW)) != NULL)
+	{
+		if (r->ok)
+			s->record_written = s->upstream_id;
+		/* its event goes with the repair of the record */
+		s->follow_event_due = !r->ok;
+	}
 	if ((r = wk_answers(st, FX_ENSURE_RECORD)) != NULL && r->ok)
+	{
 		s->record_written = s->upstream_id;
+		s->follow_event_due = false;
+	}
 
 	/* our record names another upstream (a follow made elsewhere) */
 	if (self->upstream != s->registry_upstream_seen)
@@ -531,6 +547,7 @@ act_repair_record(Step *st)
 	fx = wk_fx(st, FX_ENSURE_RECORD);
 	fx->node = from;
 	fx->node2 = primary ? primary->id : 0;
+	fx->flag = s->follow_event_due;	/* repmgrd_failover_follow too */
 	wk_round(st, FX_ENSURE_RECORD);
 }
 

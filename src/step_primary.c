@@ -62,48 +62,90 @@ members_can_elect(const WkFacts *f)
 }
 
 /*
- * The primary finds the membership changed.  If the one before could
- * elect a primary without it, some node may still count with that one:
- * until the change has reached a majority, its lease needs a strict
- * majority (and the next change waits: membership_settled()).
+ * What the membership asks of a primary now: a change to begin (or, for a
+ * membership that could not elect without it, to take as it is), a
+ * claim to end (its change is seen, or its transaction ended without
+ * one), or a change that reached a majority.  EV_OK: nothing.
  */
-static void
-membership_watch(Step *st)
+static int
+membership_event(Step *st)
 {
 	WkState    *s = st->s;
 	const WkFacts *f = st->f;
+	bool		changed = s->members != members_digest(f);
 
-	if (s->transition || s->members == members_digest(f))
-		return;
-	if (!s->members_elect)
-	{
-		s->members = members_digest(f);
-		s->members_elect = members_can_elect(f);
-		return;
-	}
-	s->transition = true;
-	s->change_lsn = f->lsn;
-	wk_fx(st, FX_MEMBERSHIP)->flag = true;
+	if (!s->transition && changed)
+		return EV_MEMBERSHIP;
+	if (f->membership_claim && (changed || f->claim_ended))
+		return EV_MEMBERSHIP;
+	/*
+	 * enough nodes refuse a candidate behind the change: registered
+	 * standbys that stream from it and flushed it (d), and witnesses that
+	 * acknowledged a heartbeat that told of it
+	 */
+	if (s->transition &&
+		s->downstream_granted + s->witness_granted >= wk_voters(f) / 2)
+		return EV_MEMBERS_REPLICATED;
+	return EV_OK;
 }
 
 /*
- * The look at the standbys counted the registered ones that stream from
- * this primary and flushed the change: enough of them (with this primary,
- * a strict majority), and no election without it can use the membership
- * before the change any more.
+ * The membership changed.  If the one before could elect a primary
+ * without this one, some node may still count with that one: until the
+ * change has reached a majority, the lease needs a strict majority (and
+ * the next change waits: membership_change_begin()).  A claim ends here:
+ * the lease counted it until now, the transition from now on.
  */
-static void
-membership_replicated(Step *st, const WkResult *r)
+void
+act_membership(Step *st)
+{
+	WkState    *s = st->s;
+	const WkFacts *f = st->f;
+	bool		changed = s->members != members_digest(f);
+
+	if (!s->transition && changed)
+	{
+		if (!s->members_elect)
+		{
+			s->members = members_digest(f);
+			s->members_elect = members_can_elect(f);
+		}
+		else
+		{
+			s->transition = true;
+			/* the end of the change's commit record, when known */
+			s->change_lsn = f->claim_commit_lsn != 0 && f->claim_commit_lsn <= f->lsn ?
+				f->claim_commit_lsn : f->lsn;
+			s->downstream_granted = 0;
+			s->witness_granted = 0;
+			wk_fx(st, FX_MEMBERSHIP)->flag = true;
+			wk_log(st, WK_LOG, "the membership changed (%d nodes): the lease counts a strict majority until the change reaches a majority",
+				   f->nnodes);
+		}
+	}
+	if (f->membership_claim && (changed || f->claim_ended))
+		wk_fx(st, FX_END_CLAIM);
+}
+
+/*
+ * Registered standbys that stream from this primary flushed the change:
+ * enough of them (with this primary, a strict majority), and no election
+ * without it can use the membership before the change any more.
+ */
+void
+act_members_replicated(Step *st)
 {
 	WkState    *s = st->s;
 	const WkFacts *f = st->f;
 
-	if (!s->transition || r->granted < wk_voters(f) / 2)
-		return;
+	WkFx	   *fx;
+
 	s->transition = false;
 	s->members = members_digest(f);
 	s->members_elect = members_can_elect(f);
-	wk_fx(st, FX_MEMBERSHIP)->flag = false;
+	fx = wk_fx(st, FX_MEMBERSHIP);
+	fx->flag = false;
+	fx->voters = lease_enforced(f, false) ? wk_voters(f) : 0;
 	if (f->nnodes >= 3)
 		wk_log(st, WK_LOG, "the membership of %d nodes has reached a majority: the lease counts the usual majority",
 			   f->nnodes);
@@ -122,6 +164,8 @@ act_heartbeat_round(Step *st)
 	fx->flag = lease_enforced(f, s->transition);
 	fx->voters = fx->flag ? wk_voters(f) : 0;
 	fx->strict = s->transition;
+	fx->lsn = s->change_lsn;	/* a witness refuses a candidate behind it */
+	s->hb_round_lsn = s->change_lsn;
 	fx->ms = f->timing.heartbeat_timeout_ms;
 	wk_round(st, FX_HEARTBEATS);
 	/* a new primary: the notices once its first round has run */
@@ -153,14 +197,21 @@ read_heartbeats(Step *st, const WkResult *r, bool *superseded)
 	int			i;
 
 	*superseded = false;
+	/* the witnesses that know the change (their votes then need it) */
+	if (s->transition && s->hb_round_lsn == s->change_lsn)
+		s->witness_granted = 0;
 	for (i = 0; i < r->nhb; i++)
 	{
 		WkPeerMem  *m = wk_peer_mem(s, r->hb_node[i]);
+		const WkNode *node = wk_node(f, r->hb_node[i]);
 
 		switch (r->hb_verdict[i])
 		{
 			case DC_HB_ACK:
 				m->rejected_since = 0;
+				if (s->transition && s->hb_round_lsn == s->change_lsn &&
+					node != NULL && node->type == WK_NODE_WITNESS)
+					s->witness_granted++;
 				break;
 			case DC_HB_SUPERSEDED:
 				*superseded = true;
@@ -210,6 +261,8 @@ read_heartbeats(Step *st, const WkResult *r, bool *superseded)
 		s->reelect_term = f->term;
 	if (f->voted_term > s->reelect_term)
 		s->reelect_term = f->voted_term;
+	if (s->votes_max_term > s->reelect_term)
+		s->reelect_term = s->votes_max_term;
 	s->reelect_term++;
 	return EV_REELECT;
 }
@@ -282,6 +335,8 @@ count_reelection(Step *st, const WkResult *r)
 	int			votes = 1 + r->granted;
 	int			i;
 
+	if (r->max_term > s->votes_max_term)
+		s->votes_max_term = r->max_term;
 	/* the next attempt after another election timeout */
 	for (i = 0; i < s->npeers; i++)
 		if (s->peers[i].rejected_since != 0)
@@ -355,7 +410,6 @@ observe_primary(Step *st)
 		return EV_DEMOTED;
 	if (wk_self(f) == NULL)
 		return EV_NOT_READY;
-	membership_watch(st);
 	round = wk_answers(st, FX_HEARTBEATS) != NULL;
 	if ((ev = read_primary_round(st, &superseded)) != EV_OK)
 		return ev;
@@ -365,20 +419,50 @@ observe_primary(Step *st)
 		return EV_LEASE_LOST;
 	if ((r = wk_answers(st, FX_DOWNSTREAM)) != NULL)
 	{
-		membership_replicated(st, r);
+		s->downstream_granted = r->granted;
 		if (r->ok)
 			return EV_SYNC_CHANGE;
 	}
+	if ((ev = membership_event(st)) != EV_OK)
+		return ev;
+	/*
+	 * Its record does not say primary: a promotion whose record was lost (a
+	 * crash between the promotion and the record).  Written under the
+	 * lease only: a majority acknowledged this primary's term.
+	 */
+	if (f->writes_allowed && !f->paused && f->now >= s->next_record_repair &&
+		(wk_self(f)->type != WK_NODE_PRIMARY || !wk_self(f)->active))
+		return EV_RECORD_STALE;
 	/*
 	 * Heartbeats run faster than monitoring: downstream at its own pace, a
 	 * quick local look that goes first when due (a round that waits its
 	 * whole deadline for a silent node would never leave it a turn)
 	 */
+	if (f->now >= s->next_heartbeat && !f->writes_allowed)
+		return EV_HEARTBEAT_DUE;	/* a new primary: its lease first */
 	if (f->now >= s->next_downstream)
 		return EV_DOWNSTREAM_DUE;
 	if (f->now >= s->next_heartbeat)
 		return EV_HEARTBEAT_DUE;
 	return EV_OK;
+}
+
+/* record the promotion of this primary, its first record lost */
+void
+act_primary_record(Step *st)
+{
+	WkState    *s = st->s;
+	const WkFacts *f = st->f;
+	const WkNode *old = wk_active_primary(f);
+	WkFx	   *fx;
+
+	s->next_record_repair = f->now + f->settings.monitor_interval_ms;
+	wk_log(st, WK_WARNING, "the metadata does not record node %d as the primary: recording its promotion in term %lld",
+		   f->self_id, (long long) f->term);
+	fx = wk_fx(st, FX_PROMOTE_RECORD);
+	fx->term = f->term;
+	fx->node2 = old != NULL && old->id != f->self_id ? old->id : 0;
+	fx->flag = false;
 }
 
 void
@@ -468,7 +552,6 @@ observe_fenced(Step *st)
 		return EV_DEMOTED;
 	if (wk_self(f) == NULL)
 		return EV_NOT_READY;
-	membership_watch(st);
 	round = wk_answers(st, FX_HEARTBEATS) != NULL;
 	if ((ev = read_primary_round(st, &superseded)) != EV_OK)
 		return ev;
@@ -476,6 +559,8 @@ observe_fenced(Step *st)
 		return EV_SUPERSEDED;
 	if (round && !f->fenced && f->writes_allowed)
 		return EV_LEASE_OK;
+	if ((ev = membership_event(st)) != EV_OK)
+		return ev;
 	if (f->now >= s->next_heartbeat)
 		return EV_HEARTBEAT_DUE;
 	return EV_OK;

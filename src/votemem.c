@@ -33,6 +33,8 @@ heard(DcVoterMem *m, int primary, int64_t term, dc_ms now)
 		m->other_heard_at = m->heard_at;
 	m->heard_primary = primary;
 	m->heard_term = term;
+	if (term > m->heard_term_max)
+		m->heard_term_max = term;
 	m->heard_at = now;
 }
 
@@ -42,7 +44,7 @@ heard(DcVoterMem *m, int primary, int64_t term, dc_ms now)
  */
 bool
 dc_mem_heartbeat(DcVoterMem *m, int primary, int64_t term, dc_lsn lsn,
-				 int64_t my_term, dc_ms now)
+				 dc_lsn members_lsn, int64_t my_term, dc_ms now)
 {
 	if (!dc_accept_heartbeat(term, my_term, false))
 	{
@@ -52,6 +54,8 @@ dc_mem_heartbeat(DcVoterMem *m, int primary, int64_t term, dc_lsn lsn,
 	}
 	heard(m, primary, term, now);
 	m->heard_lsn = lsn;
+	if (members_lsn > m->members_lsn)
+		m->members_lsn = members_lsn;
 	return true;
 }
 
@@ -137,6 +141,8 @@ dc_mem_vote(DcVoterMem *m, DcVoter *v, const DcVoteRequest *req,
 	v->voted_term = ballot->voted_term;
 	v->voted_for = ballot->voted_for;
 	v->heard_ago_ms = dc_mem_heard_ago(m, now);
+	v->heard_term = m->heard_term_max;
+	v->members_lsn = m->members_lsn;
 	/* (k)-strict: the one node it heard within the silence, if only one */
 	v->follows = (now - m->other_heard_at >= t->silence_ms) ? m->heard_primary : 0;
 	v->granted_to = m->granted_to;

@@ -23,6 +23,11 @@ typedef struct DcVoterMem
 	int			heard_primary;	/* the last primary whose heartbeat or notice
 								 * was accepted; 0: none */
 	int64_t		heard_term;
+	int64_t		heard_term_max; /* the newest term of a primary accepted since
+								 * the start: no vote in a term not above it */
+	dc_lsn		members_lsn;	/* the newest change of the membership a
+								 * primary's heartbeat told of (a witness
+								 * refuses a candidate behind it) */
 	dc_ms		heard_at;		/* the start until one arrives */
 	dc_ms		other_heard_at; /* (k) the last one accepted from a node other
 								 * than heard_primary: the start until known,
@@ -47,7 +52,7 @@ typedef struct DcBallot
 
 extern void dc_mem_start(DcVoterMem *m, dc_ms now);
 extern bool dc_mem_heartbeat(DcVoterMem *m, int primary, int64_t term, dc_lsn lsn,
-							 int64_t my_term, dc_ms now);
+							 dc_lsn members_lsn, int64_t my_term, dc_ms now);
 extern void dc_mem_notice(DcVoterMem *m, int primary, int64_t term,
 						  int64_t my_term, dc_ms now);
 extern int	dc_mem_take_notice(DcVoterMem *m, int64_t *term);

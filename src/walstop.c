@@ -96,11 +96,11 @@ walstop_restore(WorkerCtx *ctx, int upstream_id)
 	if (saved[0] != '\0')
 		conninfo = saved;
 	else if (upstream != NULL && ctx->self != NULL)
-		conninfo = follow_conninfo(ctx->self, upstream);
+		conninfo = stream_conninfo(ctx->self, upstream);
 	else
 		return;
 	StartTransactionCommand();
-	alter_system_set("primary_conninfo", conninfo);
+	primary_conninfo_write(conninfo);	/* secrets into the password file */
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(ctx->loop_context);
 	reload_configuration();

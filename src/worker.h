@@ -46,6 +46,9 @@ typedef struct WorkerCtx
 	List	   *nodes;
 	NodeInfo   *self;
 	LocalPosition position;
+	bool		claim;			/* a transaction claims a change of the members */
+	bool		claim_ended;	/* ...and has ended (before the catalog's read) */
+	XLogRecPtr	claim_commit_lsn;	/* ...where its commit record ends */
 	RepmgrDurableState durable;
 	SyncPublished sync_own;
 	WkFacts		facts;
@@ -108,6 +111,7 @@ typedef struct VoteCount
 	int			same_timeline[REPMGR_MAX_NODES];	/* answered from the
 													 * candidate's timeline */
 	int			nsame_timeline;
+	int64		max_term;		/* the newest term an answer gave */
 } VoteCount;
 
 extern int	request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int skip_id,
@@ -118,6 +122,7 @@ extern void notify_peers(WorkerCtx *ctx, int64 term, int skip_id);
 extern void arm_empty_lease(WorkerCtx *ctx, int voters);
 extern void exec_heartbeats(WorkerCtx *ctx, const WkFx *fx);
 extern bool exec_own_win(WorkerCtx *ctx, int64 term);
+extern void lease_republish(WorkerCtx *ctx, int total);
 
 /* monitor.c: looking at the upstream, the witness's copy, the standbys */
 extern void exec_probe(WorkerCtx *ctx, const WkFx *fx);
