@@ -8,12 +8,13 @@
 # file, which must occur there exactly once, replaced by another.  For
 # each, in a copy of src/, sim/ and common/ under a temporary directory:
 # apply it, build sim/sim with the flags of "make sim/sim", run the
-# regression seeds (sim/regress.txt), then MUTATE_SEEDS schedules from
-# seed MUTATE_FIRST with the mutant's own simulator options, until the
+# regression seeds (sim/regress.txt), then the mutant's own seeds (seed:,
+# schedules that killed it once), then MUTATE_SEEDS schedules from seed
+# MUTATE_FIRST, each with the mutant's own simulator options, until the
 # first violation (killed) or the end of the budget (survived).  Mutants
 # run MUTATE_JOBS at a time.
 #
-#   MUTATE_SEEDS    schedules per mutant (default 8000)
+#   MUTATE_SEEDS    schedules per mutant (default 3000)
 #   MUTATE_FIRST    the first seed (default 1)
 #   MUTATE_JOBS     mutants run side by side (default 2)
 #   MUTATE_ONLY     an extended regular expression: only the mutants whose
@@ -21,6 +22,8 @@
 #   MUTATE_LIST     the list (default sim/mutants.txt)
 #   MUTATE_TIMEOUT  seconds a mutant's simulation may take (default 600):
 #                   one that hangs counts as killed ("timeout")
+#   MUTATE_FRESH    1: ignore the mutants' own seeds (seed:), search from
+#                   MUTATE_FIRST only
 #   MUTATE_BUILD    the build command, run in the copy (default: the one
 #                   "make -n sim/sim" prints; make mutate passes it)
 #   MUTATE_SIM_ARGS more simulator options for every mutant
@@ -28,7 +31,8 @@
 #                   name, to study a survivor
 #
 # Prints a line per mutant (its name, killed or survived, by which seed or
-# regression case and which property, schedules run, seconds); the last
+# regression case and which property, schedules run, seconds; "seed S
+# (own)" when one of its own seeds killed it); the last
 # line is "mutants: N killed of M".  Exits non-zero if a mutant does not
 # apply or does not build, if a schedule that kills a mutant fails with the
 # unmutated core too (or the regression seeds do), or if fewer than 95 %
@@ -38,7 +42,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 list=${MUTATE_LIST:-$here/mutants.txt}
-seeds=${MUTATE_SEEDS:-8000}
+seeds=${MUTATE_SEEDS:-3000}
 first=${MUTATE_FIRST:-1}
 jobs=${MUTATE_JOBS:-2}
 only=${MUTATE_ONLY:-}
@@ -46,6 +50,7 @@ limit=${MUTATE_TIMEOUT:-600}
 build=${MUTATE_BUILD:-}
 keep=${MUTATE_KEEP:-}
 extra=${MUTATE_SIM_ARGS:-}
+fresh=${MUTATE_FRESH:-}
 
 if [ -z "$build" ]; then
 	build=$(cd "$top" && make --no-print-directory -n -B sim/sim 2>/dev/null | grep -e '-o sim/sim' | tail -n 1)
@@ -58,7 +63,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/repmgr-mutate.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# the list, one directory per mutant: name, rule, file, sim, old, new
+# the list, one directory per mutant: name, rule, file, sim, seed, old, new
 perl -e '
 	use strict;
 	use warnings;
@@ -74,7 +79,7 @@ perl -e '
 		if ($l =~ /^=== (\S+)\s*$/)
 		{
 			$cur = { name => $1, line => $ln, rule => "", file => "", sim => "",
-					 old => [], new => [] };
+					 seed => "", old => [], new => [] };
 			push @m, $cur;
 			$part = "head";
 			next;
@@ -83,9 +88,9 @@ perl -e '
 		{
 			next if $l =~ /^\s*(#.*)?$/;
 			bad("text outside a mutant: $l") unless defined $cur;
-			if ($l =~ /^(rule|file|sim):\s*(.*?)\s*$/) { $cur->{$1} = $2; next }
+			if ($l =~ /^(rule|file|sim|seed):\s*(.*?)\s*$/) { $cur->{$1} = $2; next }
 			if ($l eq "--- old") { $part = "old"; next }
-			bad("expected rule:, file:, sim: or --- old, not: $l");
+			bad("expected rule:, file:, sim:, seed: or --- old, not: $l");
 		}
 		if ($part eq "old" && $l eq "--- new") { $part = "new"; $cur->{has_new} = 1; next }
 		bad("a second --- old or --- new") if $l eq "--- old" || $l eq "--- new";
@@ -98,6 +103,7 @@ perl -e '
 		bad("mutant $x->{name} twice") if $seen{ $x->{name} }++;
 		bad("mutant $x->{name}: no rule:") if $x->{rule} eq "";
 		bad("mutant $x->{name}: no file:") if $x->{file} eq "";
+		bad("mutant $x->{name}: seed: takes seed numbers") unless $x->{seed} =~ /^[0-9 ]*$/;
 		# blank lines before the next mutant are not part of the text
 		for my $p ("old", "new")
 		{
@@ -108,7 +114,7 @@ perl -e '
 		next if $only ne "" && $x->{name} !~ /$only/;
 		my $d = sprintf("%s/%03d", $out, ++$n);
 		mkdir $d or die "$d: $!\n";
-		for my $k ("name", "rule", "file", "sim")
+		for my $k ("name", "rule", "file", "sim", "seed")
 		{
 			open(my $f, ">", "$d/$k") or die; print $f $x->{$k}; close $f;
 		}
@@ -198,6 +204,41 @@ build_mutant() {
 	fi
 }
 
+# schedules $1 to $1 + $2 - 1 of the mutant in $tree, up to the first
+# violation (its trace is cut off): sets status (empty: no violation;
+# survived: none in the budget, $3 empty),
+# by, prop, and adds the schedules run to runs
+search() {
+	local from=$1 count=$2 tag=$3 line s rc
+	(cd "$tree" && timeout "$limit" ./sim/sim --first "$from" --seeds "$count" $sim) 2>&1 |
+		awk '/^seed [0-9]+ \(/ { print; exit } /^sim: [0-9]+ schedules/ { print }' >"$d/sim.out"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -m1 '^seed ' "$d/sim.out")
+	if [ -n "$line" ]; then
+		s=$(echo "$line" | awk '{ print $2 }')
+		status=killed
+		by="seed $s$tag $(echo "$line" | sed 's/^seed [0-9]* (\([a-z]*\) settings).*/\1/')"
+		prop=${line#*): }
+		runs=$((runs + s - from + 1))
+		# the unmutated core must pass that schedule
+		if ! "$work/base/sim/sim" --first "$s" --seeds 1 $sim >/dev/null 2>&1; then
+			status=error
+			prop="seed $s fails without the mutant too: $prop"
+		fi
+	elif [ "$rc" -eq 124 ]; then
+		status=killed
+		by="timeout"
+		prop="the simulation ran over ${limit} s"
+	elif grep -q '^sim: [0-9]* schedules' "$d/sim.out" && [ "$rc" -eq 0 ]; then
+		runs=$((runs + $(awk '/^sim: [0-9]+ schedules/ { print $2; exit }' "$d/sim.out")))
+		[ -z "$tag" ] && status=survived
+	else
+		status=killed
+		by="crash"
+		prop="the simulator ended with status $rc"
+	fi
+}
+
 # one mutant: writes $d/result, a line: status|by|property|schedules|seconds|CPU
 run_one() {
 	local d=$1 t0 name sim tree why cpu rc line s
@@ -229,35 +270,15 @@ run_one() {
 			prop="the simulator ended with status $rc"
 		fi
 	fi
+	# then its own seeds, then the schedules from $first
+	if [ -z "$status" ] && [ -z "$fresh" ]; then
+		for s in $(cat "$d/seed"); do
+			search "$s" 1 " (own)"
+			[ -n "$status" ] && break
+		done
+	fi
 	if [ -z "$status" ]; then
-		# then the schedules, up to the first violation (its trace is cut off)
-		(cd "$tree" && timeout "$limit" ./sim/sim --first "$first" --seeds "$seeds" $sim) 2>&1 |
-			awk '/^seed [0-9]+ \(/ { print; exit } /^sim: [0-9]+ schedules/ { print }' >"$d/sim.out"
-		rc=${PIPESTATUS[0]}
-		line=$(grep -m1 '^seed ' "$d/sim.out")
-		if [ -n "$line" ]; then
-			s=$(echo "$line" | awk '{ print $2 }')
-			status=killed
-			by="seed $s $(echo "$line" | sed 's/^seed [0-9]* (\([a-z]*\) settings).*/\1/')"
-			prop=${line#*): }
-			runs=$((runs + s - first + 1))
-			# the unmutated core must pass that schedule
-			if ! "$work/base/sim/sim" --seed "$s" $sim >/dev/null 2>&1; then
-				status=error
-				prop="seed $s fails without the mutant too: $prop"
-			fi
-		elif [ "$rc" -eq 124 ]; then
-			status=killed
-			by="timeout"
-			prop="the simulation ran over ${limit} s"
-		elif grep -q '^sim: [0-9]* schedules' "$d/sim.out" && [ "$rc" -eq 0 ]; then
-			status=survived
-			runs=$((runs + $(awk '/^sim: [0-9]+ schedules/ { print $2; exit }' "$d/sim.out")))
-		else
-			status=killed
-			by="crash"
-			prop="the simulator ended with status $rc"
-		fi
+		search "$first" "$seeds" ""
 	fi
 	if [ -n "$keep" ] && [ -x "$tree/sim/sim" ]; then
 		cp "$tree/sim/sim" "$keep/$name"
@@ -275,7 +296,7 @@ line_of() {
 	local d=$1 status by prop runs secs cpu
 	IFS='|' read -r status by prop runs secs cpu <"$d/result"
 	[ "$status" = error ] && status=FAILED
-	printf '%-8s %-24s %-22s %6s schedules %6s s (CPU %6s s)  %s\n' "$status" "$(cat "$d/name")" \
+	printf '%-8s %-28s %-26s %6s schedules %6s s (CPU %6s s)  %s\n' "$status" "$(cat "$d/name")" \
 		"$by" "$runs" "$secs" "$cpu" "$prop"
 }
 
