@@ -258,8 +258,13 @@ serve_request(Node *n, const Msg *m)
 			rep.kind = M_HB_REP;
 			/* a primary does not accept one; the sender compares terms */
 			if (!running_primary(n))
+			{
 				rep.accepted = dc_mem_heartbeat(&n->mem, m->from, m->term, m->lsn,
 												m->fork_lsn, n->term, now);
+				/* on disk before the acknowledgement, as shmem_heartbeat() */
+				if (n->mem.members_lsn > n->members_lsn)
+					n->members_lsn = n->mem.members_lsn;
+			}
 			rep.term = n->term;
 			rep.in_recovery = n->in_recovery;
 			rep.is_primary = running_primary(n);

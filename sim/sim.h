@@ -198,6 +198,7 @@ typedef struct Node
 	bool		fenced;
 	int64_t		fenced_term;
 	bool		lease_armed;
+	dc_lsn		members_lsn;	/* the newest change of the membership acked */
 	/* shared memory */
 	DcVoterMem	mem;
 	bool		lease_enforced;

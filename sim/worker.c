@@ -743,8 +743,12 @@ execute_fx(Node *n, const WkFx *fx)
 
 				if (i != n->id && cat[i].type == WK_NODE_STANDBY && x->up &&
 					x->in_recovery && x->upstream == n->id && walreceiver_streaming(x) &&
-					x->tl == n->tl && x->recv >= fx->lsn)
-					r->granted++;
+					x->tl == n->tl)
+				{
+					r->streaming++;
+					if (x->recv >= fx->lsn)
+						r->granted++;
+				}
 			}
 			trace(3, "node %d: %d standbys flushed %llu", n->id, r->granted,
 				  (unsigned long long) fx->lsn);

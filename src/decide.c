@@ -132,10 +132,15 @@
  * told of it (a witness: heartbeats carry the position where the last
  * change's commit record ends, and a witness, which has no WAL to compare
  * by (d), refuses a candidate behind the newest such position it was
- * told): each of them refuses a candidate that is not past the change,
- * and a standby's copy of the catalog holds everything up to the position
- * it stands with (the worker reads its position before the snapshot that
- * reads the catalog).  A candidate that counts the old members then finds
+ * told, and writes it to its state file before it acknowledges, so that
+ * a restart does not forget it): each of them refuses a candidate that is
+ * not past the change, and a standby's copy of the catalog holds
+ * everything up to the position it stands with (the worker reads its
+ * position before the snapshot that reads the catalog).  While any
+ * standby streams from the primary, one of them at least must be among
+ * them: otherwise a crash of the primary would leave only candidates
+ * behind the change, which the witnesses refuse (a liveness rule, not a
+ * safety one).  A candidate that counts the old members then finds
  * at most N - floor(N'/2) voters, itself included, fewer than the
  * floor(N/2) + 1 it needs (with one node added; fewer still with one
  * removed), and a candidate past the change counts the new members as

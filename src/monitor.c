@@ -311,18 +311,18 @@ track_downstream(WorkerCtx *ctx)
 }
 
 #define REPLICATED_SQL \
-	"SELECT count(*) FROM repmgr.repl_nodes n WHERE n.type = 'standby' AND EXISTS " \
-	"(SELECT 1 FROM pg_catalog.pg_stat_replication r WHERE r.application_name = n.name " \
-	"AND r.state = 'streaming' AND r.flush_lsn >= $1)"
+	"SELECT count(DISTINCT n.id) FILTER (WHERE r.flush_lsn >= $1), count(DISTINCT n.id) " \
+	"FROM repmgr.repl_nodes n JOIN pg_catalog.pg_stat_replication r " \
+	"ON r.application_name = n.name AND r.state = 'streaming' WHERE n.type = 'standby'"
 
 /*
  * How many registered standbys stream from this primary and have flushed
- * its WAL up to lsn (a change of the membership reached them).  Its own
- * walsenders only: a cascaded standby is not counted, which errs on the
- * side of the strict lease.
+ * its WAL up to lsn (a change of the membership reached them), and how
+ * many stream at all (*streaming).  Its own walsenders only: a cascaded
+ * standby is not counted, which errs on the side of the strict lease.
  */
 static int
-standbys_replicated(WorkerCtx *ctx, XLogRecPtr lsn)
+standbys_replicated(WorkerCtx *ctx, XLogRecPtr lsn, int *streaming)
 {
 	int			count = 0;
 	bool		isnull;
@@ -335,9 +335,14 @@ standbys_replicated(WorkerCtx *ctx, XLogRecPtr lsn)
 	if (SPI_execute_with_args(REPLICATED_SQL, 1, (Oid[]) {PG_LSNOID},
 							  (Datum[]) {LSNGetDatum(lsn)}, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not count the standbys that flushed %X/%X", LSN_FORMAT_ARGS(lsn));
+	*streaming = 0;
 	if (SPI_processed == 1)
+	{
 		count = (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 												  SPI_tuptable->tupdesc, 1, &isnull));
+		*streaming = (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													   SPI_tuptable->tupdesc, 2, &isnull));
+	}
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -354,12 +359,14 @@ exec_downstream(WorkerCtx *ctx, const WkFx *fx)
 {
 	bool		change;
 	int			replicated;
+	int			streaming;
 
 	track_downstream(ctx);
 	change = sync_observe_primary(ctx, fx->flag);
-	replicated = standbys_replicated(ctx, fx->lsn);
+	replicated = standbys_replicated(ctx, fx->lsn, &streaming);
 	worker_new_result(ctx, FX_DOWNSTREAM)->ok = change;
 	ctx->result.granted = replicated;
+	ctx->result.streaming = streaming;
 }
 
 /*

@@ -212,6 +212,9 @@ typedef struct RepmgrDurableState
 	bool		fenced;			/* old primary: never accept writes */
 	int64		fenced_term;	/* the newer term that fenced it */
 	bool		lease_armed;	/* primary: writes need a lease, also after a restart */
+	uint64		members_lsn;	/* the newest change of the membership a
+								 * heartbeat told this node (a witness
+								 * refuses candidates behind it) */
 } RepmgrDurableState;
 
 extern void statefile_read(RepmgrDurableState *state);

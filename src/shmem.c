@@ -124,7 +124,7 @@ shmem_startup(void)
 		/* a primary that needed a lease needs one again before writing */
 		shared->lease_enforced = shared->durable.lease_armed;
 		shared->lease_expiry = 0;
-		dc_mem_start(&shared->mem, mono_ms());
+		dc_mem_start(&shared->mem, mono_ms(), shared->durable.members_lsn);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -424,6 +424,14 @@ shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, XLogRecPtr members_l
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	accepted = dc_mem_heartbeat(&shared->mem, primary_id, term, lsn, members_lsn,
 								shared->durable.term, mono_ms());
+	if (shared->mem.members_lsn > shared->durable.members_lsn)
+	{
+		RepmgrDurableState copy = shared->durable;
+
+		/* on disk before the acknowledgement leaves (votemem.c) */
+		copy.members_lsn = shared->mem.members_lsn;
+		durable_store(&copy);
+	}
 	*our_term = shared->durable.term;
 	LWLockRelease(shared->lock);
 	return accepted;

@@ -38,6 +38,7 @@ typedef enum StateKey
 	SK_FENCED,
 	SK_FENCED_TERM,
 	SK_LEASE_ARMED,
+	SK_MEMBERS_LSN,				/* optional: files of older versions lack it */
 	SK_COUNT
 } StateKey;
 
@@ -49,6 +50,7 @@ static const char *const state_keys[SK_COUNT] = {
 	[SK_FENCED] = "fenced",
 	[SK_FENCED_TERM] = "fenced_term",
 	[SK_LEASE_ARMED] = "lease_armed",
+	[SK_MEMBERS_LSN] = "members_lsn",
 };
 
 /* a whole non-negative decimal number no larger than max */
@@ -97,7 +99,7 @@ refuse_state_file(int lineno, const char *why)
 			 lineno > 0 ? errcontext("line %d of \"%s\"", lineno, STATE_FILE) : 0,
 			 errdetail("The file holds this node's electoral term, its vote and whether it is paused or fenced: read in part, the node could vote twice in a term or forget its fence."),
 			 errhint("Restore the file, or write it as repmgr does (every key once: %s); removing it makes the node one that never voted, paused or fenced.",
-					 "term, voted_term, voted_for, paused, fenced, fenced_term, lease_armed")));
+					 "term, voted_term, voted_for, paused, fenced, fenced_term, lease_armed, members_lsn")));
 }
 
 /* one "key=value" line of the file into state */
@@ -128,6 +130,7 @@ parse_state_line(char *line, int lineno, bool *seen, RepmgrDurableState *state)
 		case SK_TERM:
 		case SK_VOTED_TERM:
 		case SK_FENCED_TERM:
+		case SK_MEMBERS_LSN:
 		case SK_VOTED_FOR:
 			if (!parse_count(value, key == SK_VOTED_FOR ? PG_INT32_MAX : PG_INT64_MAX, &n))
 				refuse_state_file(lineno, psprintf("the value of \"%s\" is not a whole number of %s, but \"%s\"",
@@ -166,6 +169,9 @@ parse_state_line(char *line, int lineno, bool *seen, RepmgrDurableState *state)
 		case SK_LEASE_ARMED:
 			state->lease_armed = flag;
 			break;
+		case SK_MEMBERS_LSN:
+			state->members_lsn = (uint64) n;
+			break;
 		case SK_COUNT:
 			break;
 	}
@@ -173,7 +179,8 @@ parse_state_line(char *line, int lineno, bool *seen, RepmgrDurableState *state)
 
 /*
  * Read the state; a missing file means a node that never voted.  A file
- * that is not exactly what statefile_write() writes (every key once, each
+ * that is not exactly what statefile_write() writes (every key once, but
+ * members_lsn may be missing from the file of an older version; each
  * value well-formed; comment lines allowed) is refused with an ERROR: in
  * the postmaster, which reads it at start, that stops the server, with
  * the reason in its log.
@@ -232,7 +239,7 @@ statefile_read(RepmgrDurableState *state)
 		line = end + 1;
 	}
 	for (key = 0; key < SK_COUNT; key++)
-		if (!seen[key])
+		if (!seen[key] && key != SK_MEMBERS_LSN)
 			refuse_state_file(0, psprintf("key \"%s\" is missing", state_keys[key]));
 }
 
@@ -255,12 +262,14 @@ statefile_write(const RepmgrDurableState *state)
 				   "paused=%s\n"
 				   "fenced=%s\n"
 				   "fenced_term=" INT64_FORMAT "\n"
-				   "lease_armed=%s\n",
+				   "lease_armed=%s\n"
+				   "members_lsn=" UINT64_FORMAT "\n",
 				   state->term, state->voted_term, state->voted_for,
 				   state->paused ? "true" : "false",
 				   state->fenced ? "true" : "false",
 				   state->fenced_term,
-				   state->lease_armed ? "true" : "false");
+				   state->lease_armed ? "true" : "false",
+				   state->members_lsn);
 
 	fd = OpenTransientFile(STATE_FILE_TMP, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
 	if (fd < 0)

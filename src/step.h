@@ -276,6 +276,7 @@ typedef struct WkResult
 	DcVote		vote;
 	/* FX_VOTES */
 	int			granted;		/* votes granted, the candidate's not counted */
+	int			streaming;		/* FX_DOWNSTREAM: registered standbys streaming */
 	bool		may_change;
 	int64_t		max_term;		/* the newest term an answer gave */
 	int			ids[REPMGR_MAX_NODES + 1];	/* the candidate, then who granted */
@@ -453,6 +454,8 @@ typedef struct WkState
 									 * event) the repair writes */
 	int			downstream_granted; /* standbys streaming with the change,
 									 * by the last look downstream */
+	int			downstream_streaming;	/* ... standbys streaming at all; -1:
+										 * not looked since the change */
 	dc_lsn		change_lsn;		/* ... made by then */
 	uint64_t	members;		/* the membership once replicated (a digest) */
 	bool		members_elect;	/* ... could elect a primary without this one */

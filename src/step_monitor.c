@@ -142,6 +142,7 @@ act_start_primary(Step *st)
 	s->transition = true;
 	s->change_lsn = st->f->lsn;
 	s->downstream_granted = 0;
+	s->downstream_streaming = -1;	/* not looked yet */
 	s->witness_granted = 0;
 	s->members = 0;
 	s->members_elect = true;

@@ -81,10 +81,14 @@ membership_event(Step *st)
 	/*
 	 * enough nodes refuse a candidate behind the change: registered
 	 * standbys that stream from it and flushed it (d), and witnesses that
-	 * acknowledged a heartbeat that told of it
+	 * acknowledged a heartbeat that told of it; and, while any standby
+	 * streams from it, at least one of them has it, so that a node that
+	 * can be elected under the new membership survives this primary
+	 * (witnesses alone would refuse every candidate: none has the change)
 	 */
 	if (s->transition &&
-		s->downstream_granted + s->witness_granted >= wk_voters(f) / 2)
+		s->downstream_granted + s->witness_granted >= wk_voters(f) / 2 &&
+		(s->downstream_granted > 0 || s->downstream_streaming == 0))
 		return EV_MEMBERS_REPLICATED;
 	return EV_OK;
 }
@@ -117,6 +121,7 @@ act_membership(Step *st)
 			s->change_lsn = f->claim_commit_lsn != 0 && f->claim_commit_lsn <= f->lsn ?
 				f->claim_commit_lsn : f->lsn;
 			s->downstream_granted = 0;
+			s->downstream_streaming = -1;	/* not looked yet */
 			s->witness_granted = 0;
 			wk_fx(st, FX_MEMBERSHIP)->flag = true;
 			wk_log(st, WK_LOG, "the membership changed (%d nodes): the lease counts a strict majority until the change reaches a majority",
@@ -420,6 +425,7 @@ observe_primary(Step *st)
 	if ((r = wk_answers(st, FX_DOWNSTREAM)) != NULL)
 	{
 		s->downstream_granted = r->granted;
+		s->downstream_streaming = r->streaming;
 		if (r->ok)
 			return EV_SYNC_CHANGE;
 	}

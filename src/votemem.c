@@ -13,12 +13,14 @@
 #include <string.h>
 
 void
-dc_mem_start(DcVoterMem *m, dc_ms now)
+dc_mem_start(DcVoterMem *m, dc_ms now, dc_lsn members_lsn)
 {
 	memset(m, 0, sizeof(*m));
 	/* a restarted node may have acknowledged a primary just before */
 	m->heard_at = now;
 	m->other_heard_at = now;
+	/* durable: a witness counted toward a change keeps refusing behind it */
+	m->members_lsn = members_lsn;
 }
 
 /*
@@ -41,6 +43,9 @@ heard(DcVoterMem *m, int primary, int64_t term, dc_ms now)
 /*
  * A heartbeat from a primary: refused when its term is older than a term
  * this node voted in or saw (that primary has been replaced, or is being).
+ * When it raises members_lsn, the caller writes the new value to disk
+ * before the acknowledgement leaves: the primary may count this node
+ * toward the change from then on, also after a restart of this node.
  */
 bool
 dc_mem_heartbeat(DcVoterMem *m, int primary, int64_t term, dc_lsn lsn,

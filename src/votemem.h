@@ -50,7 +50,7 @@ typedef struct DcBallot
 	int			voted_for;
 } DcBallot;
 
-extern void dc_mem_start(DcVoterMem *m, dc_ms now);
+extern void dc_mem_start(DcVoterMem *m, dc_ms now, dc_lsn members_lsn);
 extern bool dc_mem_heartbeat(DcVoterMem *m, int primary, int64_t term, dc_lsn lsn,
 							 dc_lsn members_lsn, int64_t my_term, dc_ms now);
 extern void dc_mem_notice(DcVoterMem *m, int primary, int64_t term,

@@ -1,7 +1,7 @@
-# The durable state file (repmgr.state: term, vote, pause, fence) is read
-# whole or not at all: a malformed one stops the server with an error
-# naming the file, the line and what is wrong, instead of being read as
-# zeros (a vote forgotten, a fence lifted).  A missing file is a node
+# The durable state file (repmgr.state: term, vote, pause, fence, the
+# membership change heard of) is read whole or not at all: a malformed one
+# stops the server with an error naming the file, the line and what is
+# wrong, instead of being read as zeros (a vote forgotten, a fence lifted).  A missing file is a node
 # that never voted.
 use strict;
 use warnings;
@@ -64,6 +64,15 @@ write_file($node->data_dir, 'repmgr.state', $good);
 $node->start;
 is($node->safe_psql('repmgr', 'SELECT paused FROM repmgr.daemon_status()'), 't',
 	'the well-formed file is read: the node is still paused');
+
+# the file of an older version, without members_lsn: read as it is
+$node->stop;
+like($good, qr/^members_lsn=\d+$/m, 'the state file holds the newest change of the membership heard of');
+(my $older = $good) =~ s/^members_lsn=\d+\n//m;
+write_file($node->data_dir, 'repmgr.state', $older);
+$node->start;
+is($node->safe_psql('repmgr', 'SELECT paused FROM repmgr.daemon_status()'), 't',
+	'a file without members_lsn (an older version) is read');
 
 # a missing file is a node that never voted
 $node->stop;
