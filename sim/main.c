@@ -878,6 +878,7 @@ run_regress(const char *path, double drift)
 	char		line[256];
 	int			bad = 0;
 	int			n = 0;
+	bool		fixed = W.fixed_membership;
 
 	if (f == NULL)
 	{
@@ -895,7 +896,8 @@ run_regress(const char *path, double drift)
 		if (line[0] == '#' ||
 			sscanf(line, "%63s %llu %15s %15s", name, &seed, settings, mode) < 3)
 			continue;
-		W.sync_mode = strcmp(mode, "sync") == 0;
+		W.sync_mode = strcmp(mode, "sync") == 0 || strcmp(mode, "sync-fixed") == 0;
+		W.fixed_membership = fixed || strcmp(mode, "sync-fixed") == 0;
 		ok = run_schedule(seed, parse_settings(settings), drift, 0);
 		n++;
 		printf("%-12s seed %-10llu %-7s %s%s\n", name, seed, settings,

@@ -106,8 +106,13 @@ follow_event(Step *st, const WkPeer *target, const WkPeer *primary)
 					  target->id);
 		return EV_OK;
 	}
-	if (primary == NULL && wk_peer_is_primary(f, target))
-		primary = target;		/* a primary, though not the one the poll chose */
+	/*
+	 * A target that is itself a working primary is the one whose term
+	 * counts, though the poll chose another (the upstream of a lost
+	 * upstream, as the catalog names it, may be the old primary)
+	 */
+	if (wk_peer_is_primary(f, target))
+		primary = target;
 	if (f->sync_mode != SYNC_MODE_OFF && primary != NULL &&
 		!dc_accept_heartbeat(primary->term, f->term, false))
 	{
