@@ -10,6 +10,8 @@
 #   make simulate        the deterministic simulation of the failover protocol
 #                        (sim/): SEEDS=N schedules (default 1,000,000) from
 #                        FIRST=S, SIM_ARGS for more (--settings, --sync, ...)
+#   make mutate          mutation testing of the worker's core against the
+#                        simulation (sim/mutate.sh, sim/mutants.txt)
 #   make chaos           fault cycles on real servers in network namespaces, as
 #                        root (scripts/chaos.sh; CHAOS_CYCLES=N, CHAOS_SYNC=1)
 
@@ -195,6 +197,13 @@ simulate: sim/sim
 # what make test runs: the regression seeds, 100,000 schedules, 10,000 --sync
 simulate-check: sim/sim
 	bash sim/check.sh
+
+# mutation testing: each mutant of sim/mutants.txt must make the simulation
+# fail (MUTATE_SEEDS, MUTATE_JOBS, MUTATE_ONLY: see sim/mutate.sh)
+.PHONY: mutate
+mutate:
+	MUTATE_BUILD='$(CC) $(CFLAGS) -I$(srcdir)/src -I$(srcdir)/common -o sim/sim $(SIM_SRCS)' \
+		bash sim/mutate.sh
 
 clean: clean-sim
 .PHONY: clean-sim

@@ -34,6 +34,31 @@
 #include <stdio.h>
 #include <string.h>
 
+/*
+ * May node n write a commit record now?  If it may commit; or, with
+ * --commit-delay D, if a backend of its running incarnation passed the
+ * lease check before the end of a lease and writes its record up to D
+ * later (decide.c's margin covers that, up to the margin).
+ */
+static bool
+may_write(Node *n)
+{
+	if (may_commit(n, W.now))
+	{
+		if (W.commit_delay > 0 && n->lease_enforced)
+		{
+			if (n->commit_inc != n->inc)
+				n->commit_until = 0;
+			n->commit_inc = n->inc;
+			if (n->lease_real > n->commit_until)
+				n->commit_until = n->lease_real;
+		}
+		return true;
+	}
+	return W.commit_delay > 0 && n->up && n->commit_inc == n->inc &&
+		n->commit_until != 0 && W.now < n->commit_until + W.commit_delay;
+}
+
 void
 check_step(void)
 {
@@ -42,7 +67,7 @@ check_step(void)
 
 	for (int i = 1; i <= W.n; i++)
 	{
-		if (may_commit(&W.nodes[i], W.now))
+		if (may_write(&W.nodes[i]))
 		{
 			if (writers++ == 0)
 				a = i;

@@ -8,7 +8,7 @@
  *
  *	  sim [--seeds N] [--first S] [--settings default|tight|both]
  *		  [--time SECONDS] [--drift RHO] [--keep-going] [--progress N]
- *		  [--sync] [--unique-tli] [--fixed-membership]
+ *		  [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS]
  *	  sim --seed S [--settings ...] [-v|-vv|-vvv]	one, traced
  *	  sim --regress FILE		the recorded seeds (sim/regress.txt)
  *
@@ -976,6 +976,8 @@ main(int argc, char **argv)
 			W.unique_tli = true;
 		else if (strcmp(a, "--fixed-membership") == 0)
 			W.fixed_membership = true;
+		else if (strcmp(a, "--commit-delay") == 0)
+			W.commit_delay = MS(atof(v)), i++;
 		else if (strcmp(a, "--progress") == 0)
 			o.progress = strtoull(v, NULL, 10), i++;
 		else if (strcmp(a, "-v") == 0)
@@ -986,7 +988,7 @@ main(int argc, char **argv)
 			o.verbose = 3;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] [--fixed-membership] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}

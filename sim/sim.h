@@ -210,6 +210,9 @@ typedef struct Node
 	double		lease_claim_published;	/* local ms: a lease counting it */
 	double		lease_expiry;	/* local ms; 0: none */
 	simtime		lease_real;		/* the same in real time: commit iff now < it */
+	simtime		commit_until;	/* --commit-delay: the latest lease end seen
+								 * while it may commit (real time) */
+	int			commit_inc;		/* ...in this incarnation */
 	int64_t		rcv_stop_term;	/* (h) asked, not yet done */
 	double		rcv_stopped_at; /* local ms; 0: not stopped */
 	double		rcv_gone_since; /* local ms; 0: a receiver ran since */
@@ -313,6 +316,8 @@ typedef struct World
 	int			ntl;
 	Timeline	tls[MAXTL];
 	bool		unique_tli;		/* --unique-tli: every promotion a new ID */
+	simtime		commit_delay;	/* --commit-delay MS: a backend writes its
+								 * commit record up to this after its check */
 	/* the metadata: the rows at the start, then the changes in WAL order */
 	CatRow		cat0[MAXN + 1];
 	CatChange	cat[MAXCAT];
