@@ -308,11 +308,13 @@ needs_rejoin(const Node *n)
 	return n->up && !n->retired && n->role != ROLE_WITNESS &&
 		((running_primary(n) && n->fenced) || n->core.state == WS_CANNOT_FOLLOW ||
 	/*
-	 * a standby whose WAL left the primary's timeline and that streams
-	 * from nobody (cluster show warns about it): its worker may still
-	 * see a reachable upstream, but it never catches up by itself
+	 * after healing (the primary is then the one a DBA sees): a standby
+	 * whose WAL left the primary's timeline and that streams from nobody
+	 * (cluster show warns about it): its worker may still see a reachable
+	 * upstream, but it never catches up by itself
 	 */
 		 (n->registered && n->in_recovery && p != 0 && p != n->id &&
+		  W.heal_at != 0 && W.now >= W.heal_at &&
 		  !walreceiver_streaming(n) && wal_diverged(n, W.nodes[p].tl)) ||
 	/*
 	 * or a standby that still streams from nobody well after healing,
