@@ -304,28 +304,30 @@ static bool
 needs_rejoin(const Node *n)
 {
 	int			p = current_primary(false);
+	bool		settled;
 
-	return n->up && !n->retired && n->role != ROLE_WITNESS &&
-		((running_primary(n) && n->fenced) || n->core.state == WS_CANNOT_FOLLOW ||
+	if (!n->up || n->retired || n->role == ROLE_WITNESS)
+		return false;
+	if ((running_primary(n) && n->fenced) || n->core.state == WS_CANNOT_FOLLOW)
+		return true;
+
 	/*
-	 * after healing (the primary is then the one a DBA sees): a standby
-	 * whose WAL left the primary's timeline and that streams from nobody
-	 * (cluster show warns about it): its worker may still see a reachable
-	 * upstream, but it never catches up by itself
+	 * After healing, with one primary that works and may commit (the one a
+	 * DBA sees), outside the final crash test: a registered standby that
+	 * streams from nobody, its WAL off the primary's timeline (cluster
+	 * show warns about it; its worker may still see a reachable
+	 * upstream), or still degraded 6 s after healing (its copy of the
+	 * metadata does not name the primary, registered beyond what it
+	 * replayed, and no other standby can cascade to it).  The operator
+	 * points it at the primary (repmgr node rejoin -d with the primary's
+	 * conninfo).
 	 */
-		 (n->registered && n->in_recovery && p != 0 && p != n->id &&
-		  W.heal_at != 0 && W.now >= W.heal_at &&
-		  !walreceiver_streaming(n) && wal_diverged(n, W.nodes[p].tl)) ||
-	/*
-	 * or a standby that still streams from nobody well after healing,
-	 * outside a failover: one whose copy of the metadata does not name
-	 * the primary (registered beyond what it replayed) and that no other
-	 * standby can cascade to; the operator points it at the primary
-	 * (repmgr node rejoin -d with the primary's conninfo)
-	 */
-		 (n->registered && n->in_recovery && p != 0 && p != n->id &&
-		  !walreceiver_streaming(n) && n->core.state == WS_DEGRADED &&
-		  W.heal_at != 0 && W.now >= W.heal_at + MS(6000) && W.primary_lost_at == 0));
+	settled = p != 0 && p == current_primary(true) && may_commit(&W.nodes[p], W.now) &&
+		W.heal_at != 0 && W.now >= W.heal_at && W.primary_lost_at == 0;
+	return settled && n->registered && n->in_recovery && p != n->id &&
+		!walreceiver_streaming(n) &&
+		(wal_diverged(n, W.nodes[p].tl) ||
+		 (n->core.state == WS_DEGRADED && W.now >= W.heal_at + MS(6000)));
 }
 
 static void
