@@ -314,7 +314,9 @@ enum
 	OPT_CHECK_SYNCHRONOUS,
 	OPT_CHECK_WORKER,
 	OPT_HBA_FILE,
-	OPT_ALLOW_TRUST
+	OPT_ALLOW_TRUST,
+	OPT_COPY_EXTERNAL,
+	OPT_LIST_ACTIONS
 };
 
 static const struct option long_options[] = {
@@ -339,6 +341,8 @@ static const struct option long_options[] = {
 	{"fast-checkpoint", no_argument, NULL, 'c'},
 	{"rsync-only", no_argument, NULL, 'r'},
 	{"ignore-external-config-files", no_argument, NULL, OPT_IGNORE_EXTERNAL},
+	{"copy-external-config-files", no_argument, NULL, OPT_COPY_EXTERNAL},
+	{"list-actions", no_argument, NULL, OPT_LIST_ACTIONS},
 	{"recovery-min-apply-delay", required_argument, NULL, OPT_RECOVERY_MIN_APPLY_DELAY},
 	{"csv", no_argument, NULL, OPT_CSV},
 	{"keep-history", required_argument, NULL, 'k'},
@@ -603,6 +607,12 @@ parse_options(int argc, char **argv, RuntimeOptions *opts)
 				break;
 			case OPT_IGNORE_EXTERNAL:
 				opts->ignore_external_config_files = true;
+				break;
+			case OPT_COPY_EXTERNAL:
+				opts->copy_external_config_files = true;
+				break;
+			case OPT_LIST_ACTIONS:
+				opts->list_actions = true;
 				break;
 			case OPT_RECOVERY_MIN_APPLY_DELAY:
 				opts->recovery_min_apply_delay = pg_strdup(optarg);
