@@ -90,6 +90,31 @@ datadir_empty_out(const char *path)
 	return true;
 }
 
+/*
+ * Has process pid exited, not yet reaped by its parent?  A postmaster
+ * killed with SIGKILL stays a zombie until then, and kill(pid, 0) still
+ * finds it.  False when it cannot be told (no /proc).
+ */
+static bool
+process_is_zombie(long pid)
+{
+	char		path[64];
+	char		buf[512];
+	FILE	   *f;
+	char	   *paren;
+	bool		zombie = false;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	/* "pid (comm) state ...": comm may hold spaces and parentheses */
+	if (fgets(buf, sizeof(buf), f) != NULL && (paren = strrchr(buf, ')')) != NULL)
+		zombie = (paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
+	fclose(f);
+	return zombie;
+}
+
 /* Is a postmaster running on datadir (its pid file names a live process)? */
 bool
 postmaster_running(const char *datadir, long *pid)
@@ -109,7 +134,7 @@ postmaster_running(const char *datadir, long *pid)
 	fclose(f);
 	if (p <= 0)
 		return false;
-	if (kill((pid_t) p, 0) == 0 || errno == EPERM)
+	if ((kill((pid_t) p, 0) == 0 || errno == EPERM) && !process_is_zombie(p))
 	{
 		*pid = p;
 		return true;
@@ -489,6 +514,39 @@ config_files_archive(const char *datadir, char **archive_dir)
 	return rc;
 }
 
+/*
+ * The configuration files pg_rewind brought from the source that this
+ * data directory did not have (a source whose postgresql.conf is in its
+ * data directory, a node whose configuration is elsewhere): they would
+ * never be read, or worse, be read with the source's settings.
+ */
+static void
+remove_config_files_not_in(const char *archive_dir, const char *datadir)
+{
+	DIR		   *dir = opendir(datadir);
+	struct dirent *de;
+
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL)
+	{
+		char		kept[MAXPGPATH];
+		char		path[MAXPGPATH];
+
+		if (!is_config_file(datadir, de->d_name) ||
+			!path_join(kept, sizeof(kept), archive_dir, de->d_name) ||
+			!path_join(path, sizeof(path), datadir, de->d_name) ||
+			access(kept, F_OK) == 0)
+			continue;
+		if (unlink(path) == 0)
+			log_notice("removed \"%s\", which pg_rewind copied from the primary: this node did not have it",
+					   path);
+		else
+			log_warning("could not remove \"%s\": %m", path);
+	}
+	closedir(dir);
+}
+
 int
 config_files_restore(const char *archive_dir, const char *datadir)
 {
@@ -501,6 +559,7 @@ config_files_restore(const char *archive_dir, const char *datadir)
 		return rc;
 	}
 	log_notice("%d files copied to %s", copied, datadir);
+	remove_config_files_not_in(archive_dir, datadir);
 	if (!rmtree(archive_dir, true))
 		log_warning("could not remove \"%s\"", archive_dir);
 	return SUCCESS;
