@@ -56,25 +56,35 @@ require_extension(PGconn *conn)
 }
 
 /*
- * The application_name this standby's WAL receiver connects with: the one
- * of primary_conninfo, else cluster_name, else "walreceiver" (PostgreSQL
+ * The application_name this standby's WAL receiver connects with: the
+ * running WAL receiver's (its connection in pg_stat_wal_receiver:
+ * application_name, else fallback_application_name), else the one of
+ * primary_conninfo, else cluster_name, else "walreceiver" (PostgreSQL
  * 15's fallback).  Its upstream knows it by that name only.
  */
 static int
 walreceiver_application_name(PGconn *conn, char **name)
 {
 	PGresult   *res;
-	char	   *from_conninfo;
+	char	   *app = NULL;
 	int			rc;
 
 	rc = db_query(conn, &res,
 				  "SELECT pg_catalog.current_setting('primary_conninfo'), "
-				  "pg_catalog.current_setting('cluster_name')", 0, NULL);
+				  "pg_catalog.current_setting('cluster_name'), "
+				  "(SELECT conninfo FROM pg_catalog.pg_stat_wal_receiver)", 0, NULL);
 	if (rc != SUCCESS)
 		return rc;
-	from_conninfo = conninfo_get(PQgetvalue(res, 0, 0), "application_name");
-	if (from_conninfo != NULL && from_conninfo[0] != '\0')
-		*name = from_conninfo;
+	if (!PQgetisnull(res, 0, 2))
+	{
+		app = conninfo_get(PQgetvalue(res, 0, 2), "application_name");
+		if (app == NULL || app[0] == '\0')
+			app = conninfo_get(PQgetvalue(res, 0, 2), "fallback_application_name");
+	}
+	if (app == NULL || app[0] == '\0')
+		app = conninfo_get(PQgetvalue(res, 0, 0), "application_name");
+	if (app != NULL && app[0] != '\0')
+		*name = app;
 	else if (PQgetvalue(res, 0, 1)[0] != '\0')
 		*name = pg_strdup(PQgetvalue(res, 0, 1));
 	else

@@ -12,6 +12,8 @@
 #include "access/xlog.h"
 #include "access/xlogrecovery.h"
 #include "executor/spi.h"
+#include "replication/walreceiver.h"
+#include "storage/spin.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
@@ -84,20 +86,39 @@ check_role(List **checks, NodeStatus *st)
 }
 
 /*
- * The application_name this standby's WAL receiver connects with:
- * primary_conninfo's, else cluster_name, else "walreceiver", as
- * PostgreSQL 15's WAL receiver chooses it.  Its upstream, and the
- * primary's synchronous_standby_names, know it by that name only.
+ * The application_name this standby's WAL receiver connects with: the
+ * running WAL receiver's own (its connection as pg_stat_wal_receiver shows
+ * it: application_name, else fallback_application_name); with none
+ * running, the one it would take, as PostgreSQL 15 chooses it:
+ * primary_conninfo's, else PGAPPNAME of the server's environment, else
+ * cluster_name, else "walreceiver".  Its upstream, and the primary's
+ * synchronous_standby_names, know it by that name only.
  */
 const char *
 walreceiver_application_name(void)
 {
+	char		shown[MAXCONNINFO];
 	char	   *app = NULL;
+	bool		ready;
 
+	SpinLockAcquire(&WalRcv->mutex);
+	ready = WalRcv->ready_to_display;
+	strlcpy(shown, (char *) WalRcv->conninfo, sizeof(shown));
+	SpinLockRelease(&WalRcv->mutex);
+	if (ready && shown[0] != '\0')
+	{
+		app = conninfo_get(shown, "application_name");
+		if (app == NULL || app[0] == '\0')
+			app = conninfo_get(shown, "fallback_application_name");
+		if (app != NULL && app[0] != '\0')
+			return app;
+	}
 	if (PrimaryConnInfo != NULL && PrimaryConnInfo[0] != '\0')
 		app = conninfo_get(PrimaryConnInfo, "application_name");
 	if (app != NULL && app[0] != '\0')
 		return app;
+	if (getenv("PGAPPNAME") != NULL && getenv("PGAPPNAME")[0] != '\0')
+		return getenv("PGAPPNAME");
 	if (cluster_name != NULL && cluster_name[0] != '\0')
 		return cluster_name;
 	return "walreceiver";
