@@ -24,6 +24,7 @@ use FindBin;
 use NetnsCluster;
 use NetnsHosts;
 use PostgreSQL::Test::Utils;
+use RepmgrTest qw(poll_until);
 use Test::More;
 use Time::HiRes qw(time usleep);
 
@@ -100,19 +101,6 @@ sub exchange_keys
 		system('chown', 'postgres:postgres', $file) == 0 or die "chown $file";
 	}
 	return;
-}
-
-sub poll_until
-{
-	my ($what, $secs, $check) = @_;
-	my $deadline = time() + $secs;
-	while (time() < $deadline)
-	{
-		return 1 if $check->();
-		usleep(200_000);
-	}
-	diag("timed out: $what");
-	return 0;
 }
 
 sub in_recovery
