@@ -14,13 +14,18 @@
  * if it shut down cleanly and its WAL ends before the point where the
  * primary's timeline forked from its own.  Otherwise the rejoin is refused
  * unless --force-rewind, which runs pg_rewind (the node's configuration
- * files are kept aside meanwhile, as pg_rewind overwrites them).  With a
+ * files are kept aside meanwhile, as pg_rewind overwrites them, and those
+ * it brings that the node did not have are removed; a configuration
+ * outside the data directory is given with --config-file, which its crash
+ * recovery in single-user mode needs).  With a
  * synchronous set managed, a node that streams as it is must not know a
  * newer term than the primary's (wait_current_term).  Then
  * standby.signal and primary_conninfo are written, the server is started
- * and, once it has replayed what the primary had written (so that its own
- * copy of the metadata knows of the promotion), repmgr.follow() records
- * it as a standby of the primary.  The event node_rejoin is recorded.
+ * (service.c: the service command, pg_ctlcluster or pg_ctl) and, once it
+ * has replayed what the primary had written (so that its own copy of the
+ * metadata knows of the promotion), repmgr.follow() records it as a
+ * standby of the primary, and its worker takes the primary's pause.  The
+ * event node_rejoin is recorded.
  *
  *-------------------------------------------------------------------------
  */

@@ -77,8 +77,11 @@ static const Command commands[] = {
 		"repmgr.node_id and the repmgr.* settings of the in-server worker given in\n"
 		"repmgr.conf (\"repmgr --help\" lists them: failover, monitor_interval_secs,\n"
 		"synchronous, synchronous_count, ...).\n"
-		"Configuration files outside the upstream's data directory are copied into\n"
-		"the new one.  Records the event standby_clone.\n"
+		"Configuration files outside the upstream's data directory: a node with a\n"
+		"configuration of its own outside its data directory (a cluster of\n"
+		"postgresql-common, or config_directory) keeps it; a self-contained one\n"
+		"gets them copied into its data directory.  A clone that fails removes what\n"
+		"it wrote.  Records the event standby_clone.\n"
 		"\n"
 		"Usage:\n"
 		"  repmgr -h UPSTREAM -U USER -d DBNAME -D DATADIR [-f repmgr.conf] standby clone [UPSTREAM]\n"
@@ -93,6 +96,9 @@ static const Command commands[] = {
 		"  --ignore-external-config-files\n"
 		"                           do not copy configuration files located outside\n"
 		"                           the upstream's data directory\n"
+		"  --copy-external-config-files\n"
+		"                           copy them over this node's own configuration\n"
+		"                           directory (keeping its paths, port and name)\n"
 		"  --recovery-min-apply-delay=VALUE\n"
 		"                           set recovery_min_apply_delay on the new standby\n"
 		"  -R, --remote-user=USER   user for ssh/rsync to the upstream host\n"
@@ -250,11 +256,14 @@ static const Command commands[] = {
 		"  --dry-run                check the prerequisites and say what would be done\n"},
 	{"node", "service", do_node_service, need_nothing,
 		"starts, stops or restarts this node's server",
-		"Runs pg_ctl on this node's data directory (with pg_ctl_options); used by\n"
-		"\"standby switchover\" on the other host.\n"
+		"Runs the command of the action for this node's server: service_ACTION_command\n"
+		"of repmgr.conf, else pg_ctlcluster for a cluster of postgresql-common, else\n"
+		"pg_ctl (with pg_ctl_options; a log file: -l there, else log/startup.log in\n"
+		"the data directory); used by \"standby switchover\" on the other host.\n"
 		"\n"
 		"Options:\n"
-		"  --action=ACTION          start, stop, restart or status\n"
+		"  --action=ACTION          start, stop, restart, reload, promote or status\n"
+		"  --list-actions           show the command of each action (of --action's)\n"
 		"  --checkpoint             CHECKPOINT before stopping\n"
 		"  --is-shutdown-cleanly    after a stop, print the line of \"node status\n"
 		"                           --is-shutdown-cleanly\"\n"
@@ -418,6 +427,8 @@ usage(void)
 	printf("  -r, --rsync-only                    (standby clone) use only rsync, not pg_basebackup\n");
 	printf("  --ignore-external-config-files      (standby clone) don't copy configuration files located\n"
 		   "                                        outside the data directory\n");
+	printf("  --copy-external-config-files        (standby clone) copy them over this node's own\n"
+		   "                                        configuration directory\n");
 	printf("  --recovery-min-apply-delay=VALUE    (standby clone) set recovery_min_apply_delay\n");
 	printf("  --upstream-node-id=ID               (standby follow, node rejoin) node to follow (default: the primary)\n");
 	printf("  -C, --remote-config-file=PATH       (standby switchover) path to the configuration file on\n"
@@ -439,7 +450,8 @@ usage(void)
 	printf("  --nagios                            (node check) Nagios output and exit codes\n");
 	printf("  --force-rewind                      (node rejoin) run pg_rewind if the timelines diverged\n");
 	printf("  --is-shutdown-cleanly               (node status, node service) did the stopped server shut down cleanly\n");
-	printf("  --action=ACTION                     (node service) start, stop, restart or status\n");
+	printf("  --action=ACTION                     (node service) start, stop, restart, reload, promote or status\n");
+	printf("  --list-actions                      (node service) show the command of each action\n");
 	printf("  --checkpoint                        (node service) CHECKPOINT before stopping\n");
 	printf("\nrepmgr performs some tasks like clone a node, promote it or making follow\n"
 		   "another node and then exits.\n");

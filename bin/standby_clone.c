@@ -12,7 +12,10 @@
  * upstream first, so that it retains the WAL the clone needs.  The new
  * data directory gets standby.signal and, in postgresql.auto.conf,
  * primary_conninfo (application_name = node_name), primary_slot_name,
- * repmgr.node_id and the worker's settings of repmgr.conf.  The event
+ * repmgr.node_id and the worker's settings of repmgr.conf; the
+ * configuration files outside the upstream's data directory are handled
+ * as the section "The configuration files" below says.  A clone that
+ * fails removes what it wrote and the slot it created.  The event
  * standby_clone is recorded on the upstream.
  *
  *-------------------------------------------------------------------------
