@@ -510,7 +510,7 @@ remember(StringList *l, char *path)
 static int
 copy_into_datadir(RepmgrContext *ctx, Upstream *up, const char *dest, bool *kept)
 {
-	const char *neutralize[5];
+	const char *neutralize[6];
 	char	  **files;
 	char	  **dirs;
 	StringList	copied = {0, NULL};
@@ -528,12 +528,21 @@ copy_into_datadir(RepmgrContext *ctx, Upstream *up, const char *dest, bool *kept
 			continue;
 		rc = fetch_config(ctx, up, up->files[i], target, false);
 		remember(&copied, target);
-		neutralize[n++] = file_settings[i];
-		if (i == 0)
-		{
-			neutralize[n++] = "data_directory";
-			neutralize[n++] = "external_pid_file";
-		}
+		if (i > 0 && !is_external(up, 0))
+			neutralize[n++] = file_settings[i];
+	}
+
+	/*
+	 * In a postgresql.conf of the upstream's, the paths of its files: in
+	 * the data directory now, where the server looks by default
+	 */
+	if (is_external(up, 0))
+	{
+		neutralize[n++] = "data_directory";
+		neutralize[n++] = "external_pid_file";
+		neutralize[n++] = "hba_file";
+		neutralize[n++] = "ident_file";
+		neutralize[n++] = "config_file";
 	}
 	neutralize[n] = NULL;
 	if (rc == SUCCESS)

@@ -212,4 +212,24 @@ like($out, qr/NODE REJOIN successful/, '... and the rejoin succeeds');
 ok($a1->poll_query_until('repmgr', 'SELECT count(*) = 2 FROM t'), 'a1 replays a2');
 ok(!-e $a1->data_dir . '/postgresql.conf', 'no postgresql.conf left in its data directory');
 
+# ---- a clone of a node whose postgresql.conf is outside its data directory
+# and includes a directory by a relative path (as Debian's "conf.d"), into
+# a self-contained data directory: the directory comes along
+mkdir "$tmp/etca1/conf.d";
+write_file("$tmp/etca1/conf.d", 'extra.conf', "work_mem = '7MB'\n");
+open my $fh, '>>', "$tmp/etca1/postgresql.conf" or die;
+print $fh "include_dir = 'conf.d'\n";
+close $fh;
+repmgr_ok('a1 restarted with conf.d', '-f', $confa1_outside, 'node', 'service', '--action=restart');
+sync_pids($a1);
+my ($a3, $confa3) = cli_clone($a1, 'a3', 13);
+like(slurp_file($a3->data_dir . '/postgresql.conf'),
+	qr/^# commented out by repmgr standby clone: data_directory = /m,
+	'the copied postgresql.conf no longer names the data directory of a1');
+like(slurp_file($a3->data_dir . '/postgresql.conf'),
+	qr/^# commented out by repmgr standby clone: hba_file = /m,
+	'... nor the pg_hba.conf in it');
+ok(-f $a3->data_dir . '/conf.d/extra.conf', '... and the directory it includes came along');
+is($a3->safe_psql('postgres', 'SHOW work_mem'), '7MB', '... so that it works on its own');
+
 done_testing();

@@ -195,13 +195,14 @@ sub run_guide_test
 	my $keydir = "$ENV{TESTDIR}/tmp_check_netns/guide_$layout";
 	system('ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', "$keydir/ssh_host_key") == 0
 	  or die 'ssh-keygen';
-	$_->start_sshd("$keydir/ssh_host_key") foreach @list;
 
-	# ---- the guide, block by block
+	# ---- the guide, block by block; sshd runs from the ssh step on only,
+	# so that what comes before it (the clones) shows it needs no ssh
 	my $n = 0;
 	foreach my $block (grep { $_->{step} eq '' || $_->{step} eq 'ssh-keys' } @blocks)
 	{
 		$n++;
+		$_->start_sshd("$keydir/ssh_host_key") foreach ($block->{step} eq 'ssh-keys' ? @list : ());
 		my $ok = run_block($layout, $block, \%hosts, $net, "block $n");
 		exchange_keys(\%hosts) if $block->{step} eq 'ssh-keys';
 		if (!$ok)
