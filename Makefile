@@ -9,13 +9,14 @@
 #                        install, tests as an unprivileged user (scripts/test.sh)
 #   make simulate        the deterministic simulation of the failover protocol
 #                        (sim/): SEEDS=N schedules (default 1,000,000) from
-#                        FIRST=S, SIM_ARGS for more (--legacy, --settings, ...)
+#                        FIRST=S, SIM_ARGS for more (--settings, --sync, ...)
 #   make chaos           fault cycles on real servers in network namespaces, as
 #                        root (scripts/chaos.sh; CHAOS_CYCLES=N, CHAOS_SYNC=1)
 
 MODULE_big = repmgr
 OBJS = \
 	common/conninfo_srv.o \
+	common/receiver_srv.o \
 	common/settings_srv.o \
 	src/actions.o \
 	src/ballot.o \
@@ -24,17 +25,22 @@ OBJS = \
 	src/decide.o \
 	src/cluster.o \
 	src/events.o \
+	src/execute.o \
+	src/facts.o \
 	src/failover.o \
 	src/fence.o \
 	src/followrec.o \
 	src/fsm.o \
 	src/guc.o \
 	src/http.o \
+	src/http_access.o \
 	src/http_cluster.o \
 	src/http_parse.o \
 	src/http_routes.o \
+	src/http_tls.o \
 	src/lease.o \
 	src/localnode.o \
+	src/monoclock.o \
 	src/monitor.o \
 	src/nodes.o \
 	src/peers.o \
@@ -45,11 +51,17 @@ OBJS = \
 	src/sqlfuncs.o \
 	src/sqlpeer.o \
 	src/statefile.o \
-	src/states.o \
 	src/status.o \
+	src/step.o \
+	src/step_failover.o \
+	src/step_monitor.o \
+	src/step_primary.o \
+	src/step_util.o \
 	src/syncmgr.o \
 	src/syncrep.o \
+	src/timelines.o \
 	src/voter.o \
+	src/votemem.o \
 	src/walstop.o \
 	src/worker.o
 PGFILEDESC = "repmgr - replication manager for PostgreSQL"
@@ -72,6 +84,11 @@ EXTRA_CLEAN = tmp_check_regress
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# TLS of the HTTP endpoint, with the OpenSSL the server is built with
+ifeq ($(with_ssl),openssl)
+SHLIB_LINK += -lssl -lcrypto
+endif
 
 # PGXS tracks no header dependencies: rebuild all objects when one changes
 $(OBJS): $(wildcard $(srcdir)/src/*.h) $(wildcard $(srcdir)/common/*.h)
@@ -155,22 +172,27 @@ bench:
 	BENCH_COMMAND='make bench' bash bench/run.sh
 
 # the deterministic simulation of the failover protocol (sim/): plain C,
-# no PostgreSQL; it compiles the worker's decision functions (src/decide.c)
-# and takes its default settings from the table of settings (common/)
-SIM_SRCS = sim/engine.c sim/node.c sim/check.c sim/main.c src/decide.c \
-	common/settings.c
-SIM_CFLAGS = -std=c99 -Wall -Wextra -O2
+# no PostgreSQL; it links the worker's own step (src/step*.c), the voter's
+# rules (src/votemem.c) and the decisions (src/decide.c), compiled with the
+# server's compiler and flags, and takes its default settings from the
+# table of settings (common/)
+WORKER_CORE = src/decide.c src/votemem.c src/step.c src/step_failover.c \
+	src/step_monitor.c src/step_primary.c src/step_util.c
+SIM_SRCS = sim/engine.c sim/server.c sim/worker.c sim/node.c sim/check.c \
+	sim/main.c $(WORKER_CORE) common/settings.c
+SIM_HDRS = sim/sim.h src/decide.h src/votemem.h src/step.h src/step_int.h \
+	common/settings.h
 SEEDS ?= 1000000
 FIRST ?= 1
 
-sim/sim: $(SIM_SRCS) sim/sim.h src/decide.h common/settings.h
-	gcc $(SIM_CFLAGS) -I$(srcdir)/src -I$(srcdir)/common -o $@ $(SIM_SRCS)
+sim/sim: $(SIM_SRCS) $(SIM_HDRS)
+	$(CC) $(CFLAGS) -I$(srcdir)/src -I$(srcdir)/common -o $@ $(SIM_SRCS)
 
 .PHONY: simulate simulate-check
 simulate: sim/sim
 	sim/sim --seeds $(SEEDS) --first $(FIRST) $(SIM_ARGS)
 
-# what make test runs: the regression seeds, then 100,000 schedules
+# what make test runs: the regression seeds, 100,000 schedules, 10,000 --sync
 simulate-check: sim/sim
 	bash sim/check.sh
 

@@ -87,6 +87,27 @@ COMMENT ON TABLE repl_monitor IS
  * replicates to the members and a failover knows which standbys can hold
  * the acknowledged commits.
  */
+/*
+ * The lines of WAL this cluster's promotions began: PostgreSQL gives the
+ * timeline of a promotion the ID one above the newest in the promoted
+ * node's history, so two standbys of one timeline promoted both begin a
+ * timeline 2, two lines of WAL that no ID tells apart.  Each promotion
+ * records its timeline here, with the term it was elected in, as its
+ * first write on the new line: a standby that replayed it knows which
+ * line it is on (node_state().timeline_term).
+ */
+CREATE TABLE repl_timelines (
+	timeline			integer		NOT NULL,
+	began				pg_lsn		NOT NULL,
+	term				bigint		NOT NULL,
+	node_id				integer		NOT NULL,
+	promoted_at			timestamptz	NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (timeline, term)
+);
+
+COMMENT ON TABLE repl_timelines IS
+	'each promotion''s timeline: its ID, where it began, the term of the election';
+
 CREATE TABLE repl_sync (
 	id					boolean		PRIMARY KEY DEFAULT true
 									CONSTRAINT repl_sync_one_row CHECK (id),
@@ -109,6 +130,55 @@ CREATE TABLE repl_sync (
 
 COMMENT ON TABLE repl_sync IS
 	'the synchronous set last published by the primary: ANY quorum of members; version grows with each publication';
+
+/*
+ * At most 64 nodes (REPMGR_MAX_NODES of common/settings.h: the workers keep
+ * them in shared memory), however the rows come: the registration
+ * functions check first and say why, this is the rule itself.  After
+ * every INSERT into repl_nodes, the transaction updates the one row of
+ * repl_nodes_guard, which orders every such transaction after the last
+ * one that committed (READ COMMITTED: it waits for it, and then counts
+ * what that one wrote; REPEATABLE READ and SERIALIZABLE: it fails with a
+ * serialization error instead), and counts the rows.
+ */
+CREATE TABLE repl_nodes_guard (
+	id					boolean		PRIMARY KEY DEFAULT true
+									CONSTRAINT repl_nodes_guard_one_row CHECK (id),
+	inserts				bigint		NOT NULL DEFAULT 0
+);
+
+INSERT INTO repl_nodes_guard DEFAULT VALUES;
+
+COMMENT ON TABLE repl_nodes_guard IS
+	'one row, updated by every insert into repl_nodes so that the node limit is checked by one transaction at a time';
+
+CREATE FUNCTION repl_nodes_check_limit()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	nodes bigint;
+BEGIN
+	UPDATE repmgr.repl_nodes_guard SET inserts = inserts + 1 WHERE id;
+	SELECT count(*) INTO nodes FROM repmgr.repl_nodes;
+	IF nodes > 64 THEN
+		RAISE EXCEPTION 'a repmgr cluster has at most 64 nodes, this change would make % of them', nodes
+			USING ERRCODE = 'program_limit_exceeded',
+				  DETAIL = 'The workers keep the nodes in shared memory; inactive nodes count too.',
+				  HINT = 'Unregister a node that is gone (repmgr.standby_unregister()) first.';
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION repl_nodes_check_limit() IS
+	'trigger of repl_nodes: refuses more than 64 nodes, one inserting transaction at a time';
+
+CREATE TRIGGER repl_nodes_limit
+	AFTER INSERT ON repl_nodes
+	FOR EACH STATEMENT EXECUTE FUNCTION repl_nodes_check_limit();
 
 /* pg_dump keeps the metadata of the cluster */
 SELECT pg_catalog.pg_extension_config_dump('repl_nodes', '');
@@ -449,7 +519,9 @@ CREATE FUNCTION node_state(
 	OUT primary_last_seen timestamptz,
 	OUT primary_visible boolean,
 	OUT wal_receiver_streaming boolean,
-	OUT replay_settled boolean)
+	OUT replay_settled boolean,
+	OUT timeline_term bigint,
+	OUT timeline_history text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'repmgr_node_state'
 LANGUAGE C VOLATILE;
@@ -457,10 +529,19 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION node_state() IS
 	'this node as its peers see it: role, position, term and worker view';
 
+CREATE FUNCTION membership_change_begin()
+RETURNS void
+AS 'MODULE_PATHNAME', 'repmgr_membership_change_begin'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION membership_change_begin() IS
+	'on the primary, before a node is added or removed in this transaction: wait until the previous change reached a majority and the lease counts this one (registration calls it)';
+
 CREATE FUNCTION heartbeat(
 	primary_id integer,
 	term bigint,
 	primary_lsn pg_lsn DEFAULT NULL,
+	members_lsn pg_lsn DEFAULT NULL,
 	OUT accepted boolean,
 	OUT term bigint,
 	OUT in_recovery boolean,
@@ -469,8 +550,8 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'repmgr_heartbeat'
 LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION heartbeat(integer, bigint, pg_lsn) IS
-	'the primary''s heartbeat, with its flush position; refused by a node that knows a newer term';
+COMMENT ON FUNCTION heartbeat(integer, bigint, pg_lsn, pg_lsn) IS
+	'the primary''s heartbeat, with its flush position and where its last change of the membership is; refused by a node that knows a newer term';
 
 CREATE FUNCTION request_vote(
 	term bigint,

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 #
 # simulate.sh - schedules per second of the deterministic simulation of
-# the failover protocol (sim/), on one core: builds sim/sim and runs SEEDS
-# schedules (default 20,000, from seed 1,000,001) of each settings with the
-# new rules.  The CPU figure is the one to compare: the machine may be
+# the failover protocol (sim/), on one core: builds sim/sim (the Makefile's
+# rule, with the flags the extension is built with) and runs SEEDS
+# schedules (default 20,000, from seed 1,000,001) of each settings.  The CPU figure is the one to compare: the machine may be
 # shared, and the wall-clock figure then says more about the neighbours.
 #
 #   bash bench/simulate.sh [SEEDS]
@@ -11,9 +11,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 seeds=${1:-20000}
-gcc -std=c99 -Wall -Wextra -O2 -I"$here/src" -o "$here/sim/sim" \
-	"$here"/sim/engine.c "$here"/sim/node.c "$here"/sim/check.c "$here"/sim/main.c \
-	"$here/src/decide.c"
+make -s -C "$here" sim/sim
 for settings in default tight; do
 	echo "== $settings settings"
 	"$here/sim/sim" --settings "$settings" --seeds "$seeds" --first 1000001 | grep '^sim:'

@@ -2,8 +2,8 @@
  *
  * cluster.c
  *	  The cluster commands: "cluster show" (repmgr.cluster_show(), in the
- *	  newer layout of the documents, or --csv), "cluster event"
- *	  (repmgr.cluster_event()) and "cluster cleanup"
+ *	  newer layout of the documents, or --csv, or --json), "cluster event"
+ *	  (repmgr.cluster_event(), or --json) and "cluster cleanup"
  *	  (repmgr.cluster_cleanup()).
  *
  *-------------------------------------------------------------------------
@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "db.h"
 #include "helpers.h"
+#include "json.h"
 #include "log.h"
 #include "print.h"
 
@@ -87,6 +88,30 @@ warn_misnamed_standbys(PGresult *res)
 	}
 }
 
+/* --json: the columns of cluster_show(), one object per node */
+static int
+cluster_show_json(PGconn *conn)
+{
+	static const JsonField fields[] = {
+		{"id", 0, JSON_NUMBER},
+		{"name", 1, JSON_TEXT},
+		{"role", 2, JSON_TEXT},
+		{"status", 3, JSON_TEXT},
+		{"upstream", 4, JSON_TEXT},
+		{"location", 5, JSON_TEXT},
+		{"priority", 6, JSON_NUMBER},
+		{"timeline", 7, JSON_NUMBER},
+		{"lsn", 8, JSON_TEXT},
+		{"conninfo", 9, JSON_TEXT},
+		{"sync_state", 10, JSON_TEXT},
+	};
+
+	return json_report(conn,
+					   "SELECT id, name, role, status, upstream, location, priority, timeline, "
+					   "lsn::text, conninfo, sync_state FROM repmgr.cluster_show() ORDER BY id",
+					   0, NULL, fields, lengthof(fields), false);
+}
+
 int
 do_cluster_show(RepmgrContext *ctx)
 {
@@ -103,6 +128,8 @@ do_cluster_show(RepmgrContext *ctx)
 	rc = connect_local_node(ctx, &conn);
 	if (rc != SUCCESS)
 		return rc;
+	if (ctx->opts->json)
+		return cluster_show_json(conn);
 	rc = db_query(conn, &res,
 				  "SELECT id::text, name, role, status, coalesce(upstream, ''), location, conninfo, "
 				  "coalesce(sync_state, '') "
@@ -138,6 +165,15 @@ int
 do_cluster_event(RepmgrContext *ctx)
 {
 	static const char *headers[] = {"Node ID", "Name", "Event", "OK", "Timestamp", "Details"};
+	/* --json: the columns of cluster_event(), the time in ISO 8601 */
+	static const JsonField fields[] = {
+		{"node_id", 0, JSON_NUMBER},
+		{"name", 1, JSON_TEXT},
+		{"event", 2, JSON_TEXT},
+		{"ok", 3, JSON_BOOL},
+		{"event_timestamp", 4, JSON_TEXT},
+		{"details", 5, JSON_TEXT},
+	};
 	PGconn	   *conn;
 	PGresult   *res;
 	const char *params[3];
@@ -149,6 +185,12 @@ do_cluster_event(RepmgrContext *ctx)
 	params[0] = ctx->opts->event;
 	params[1] = ctx->opts->node_id > 0 ? int_to_string(ctx->opts->node_id) : NULL;
 	params[2] = int_to_string(ctx->opts->limit);
+	if (ctx->opts->json)
+		return json_report(conn,
+						   "SELECT node_id, name, event, ok, "
+						   "to_char(event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), details "
+						   "FROM repmgr.cluster_event(event => $1, node_id => $2::integer, lim => $3::integer)",
+						   3, params, fields, lengthof(fields), false);
 	rc = db_query(conn, &res,
 				  "SELECT node_id::text, coalesce(name, ''), event, "
 				  "CASE WHEN ok THEN 't' ELSE 'f' END, "

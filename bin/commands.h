@@ -44,6 +44,7 @@ typedef struct RuntimeOptions
 	bool		copy_external_config_files;
 	char	   *recovery_min_apply_delay;
 	bool		csv;
+	bool		json;			/* the report as JSON (json.c) */
 	int			keep_history;
 	char	   *remote_config_file;
 	char	   *superuser;

@@ -2,7 +2,8 @@
  *
  * daemon.c
  *	  The in-server workers ("repmgrd" of the documents): "daemon status"
- *	  shows each node's worker (repmgr.daemon_status() on every node),
+ *	  shows each node's worker (repmgr.daemon_status() on every node; a
+ *	  table, or --json),
  *	  "daemon pause" and "daemon unpause" act on all of them
  *	  (repmgr.daemon_pause() / daemon_unpause(), run on this node).
  *
@@ -14,6 +15,7 @@
 #include "commands.h"
 #include "db.h"
 #include "helpers.h"
+#include "json.h"
 #include "log.h"
 #include "print.h"
 
@@ -43,6 +45,72 @@ worker_columns(const char *conninfo, const char **cols)
 	PQfinish(conn);
 }
 
+/*
+ * --json: per node the columns of cluster_show() it is listed by (id,
+ * name, role, status) and, under "worker", those of its daemon_status();
+ * "worker" is null for a node that could not be asked.
+ */
+static void
+worker_json(JsonWriter *w, const char *conninfo, bool reachable)
+{
+	static const JsonField fields[] = {
+		{"running", 0, JSON_BOOL},
+		{"pid", 1, JSON_NUMBER},
+		{"state", 2, JSON_TEXT},
+		{"paused", 3, JSON_BOOL},
+		{"fenced", 4, JSON_BOOL},
+		{"term", 5, JSON_NUMBER},
+		{"last_error", 6, JSON_TEXT},
+	};
+	PGconn	   *conn = reachable ? db_connect_quiet(conninfo, WORKER_CONNECT_TIMEOUT, NULL) : NULL;
+	PGresult   *res = NULL;
+
+	if (conn != NULL)
+		res = PQexec(conn,
+					 "SELECT pid IS NOT NULL, pid, state, paused, fenced, term, last_error "
+					 "FROM repmgr.daemon_status()");
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		json_row(w, res, 0, fields, lengthof(fields));
+	else
+		json_null(w);
+	PQclear(res);
+	PQfinish(conn);
+}
+
+static int
+daemon_status_json(PGresult *res)
+{
+	static const JsonField fields[] = {
+		{"id", 0, JSON_NUMBER},
+		{"name", 1, JSON_TEXT},
+		{"role", 2, JSON_TEXT},
+		{"status", 3, JSON_TEXT},
+	};
+	JsonWriter	w;
+	int			i;
+	int			f;
+
+	json_init(&w);
+	json_begin_array(&w);
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		const char *status = PQgetvalue(res, i, 3);
+
+		json_begin_object(&w);
+		for (f = 0; f < lengthof(fields); f++)
+		{
+			json_key(&w, fields[f].key);
+			json_value(&w, res, i, fields[f].column, fields[f].type);
+		}
+		json_key(&w, "worker");
+		worker_json(&w, PQgetvalue(res, i, 4), status[0] != '-' && status[0] != '?');
+		json_end_object(&w);
+	}
+	json_end_array(&w);
+	json_print(&w, stdout);
+	return SUCCESS;
+}
+
 int
 do_daemon_status(RepmgrContext *ctx)
 {
@@ -64,6 +132,12 @@ do_daemon_status(RepmgrContext *ctx)
 	PQfinish(conn);
 	if (rc != SUCCESS)
 		return rc;
+	if (ctx->opts->json)
+	{
+		rc = daemon_status_json(res);
+		PQclear(res);
+		return rc;
+	}
 	t = table_create(lengthof(headers), headers);
 	for (i = 0; i < PQntuples(res); i++)
 	{

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "datadir.h"
 #include "log.h"
+#include "receiver.h"
 
 bool
 path_join(char *buf, size_t size, const char *dir, const char *file)
@@ -345,6 +346,30 @@ auto_conf_set(const char *datadir, GucSetting *settings, int n)
 		if (settings[i].value != NULL)
 			log_verbose(LOG_INFO, "setting %s in \"%s\"", settings[i].name, path);
 	return write_file_atomically(path, out.data, out.len);
+}
+
+/*
+ * The primary_conninfo to write into datadir for conninfo: without its
+ * secret options, which anyone with pg_read_all_settings could read there;
+ * the password goes into the data directory's password file, which it
+ * names (receiver.c).  NULL (logged) if that cannot be done.
+ */
+char *
+primary_conninfo_for(const char *conninfo, const char *datadir)
+{
+	char	   *warning;
+	char	   *error;
+	char	   *value = receiver_conninfo_apply(conninfo, datadir, &warning, &error);
+
+	if (value == NULL)
+	{
+		log_error("cannot write primary_conninfo without its password: %s", error);
+		return NULL;
+	}
+	if (warning != NULL)
+		log_warning("%s", warning);
+	log_verbose(LOG_INFO, "primary_conninfo: \"%s\"", value);
+	return value;
 }
 
 /* standby.signal, and no recovery.signal */

@@ -27,6 +27,7 @@ extern bool postmaster_running(const char *datadir, long *pid);
 extern bool postmaster_stopping(const char *datadir);
 extern bool postmaster_ready(const char *datadir);
 extern int	auto_conf_set(const char *datadir, GucSetting *settings, int n);
+extern char *primary_conninfo_for(const char *conninfo, const char *datadir);
 extern int	standby_signal_write(const char *datadir);
 extern int	config_files_archive(const char *datadir, char **archive_dir);
 extern int	config_files_restore(const char *archive_dir, const char *datadir);

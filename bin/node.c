@@ -2,11 +2,11 @@
  *
  * node.c
  *	  The node commands about this node: "node status" (the facts of
- *	  repmgr.node_status(), or --is-shutdown-cleanly for a stopped
- *	  server), "node check" (repmgr.node_check(), also as a Nagios plugin)
- *	  and "node service" (start, stop, restart, reload, promote with the
- *	  service commands, pg_ctlcluster or pg_ctl: service.c; the remote
- *	  step of a switchover; its stop with --is-shutdown-cleanly also
+ *	  repmgr.node_status(), --json, or --is-shutdown-cleanly for a stopped
+ *	  server), "node check" (repmgr.node_check(), also as a Nagios plugin
+ *	  or --json) and "node service" (start, stop, restart, reload, promote
+ *	  with the service commands, pg_ctlcluster or pg_ctl: service.c; the
+ *	  remote step of a switchover; its stop with --is-shutdown-cleanly also
  *	  prints that line).  "node rejoin" is in node_rejoin.c.
  *
  *-------------------------------------------------------------------------
@@ -23,6 +23,7 @@
 #include "db.h"
 #include "exec.h"
 #include "helpers.h"
+#include "json.h"
 #include "log.h"
 #include "service.h"
 
@@ -80,6 +81,48 @@ status_line(bool csv, const char *label, const char *value)
 		printf("\t%s: %s\n", label, value);
 }
 
+/* --json: the columns of node_status(), replay_lag in seconds */
+static int
+node_status_json(PGconn *conn)
+{
+	static const JsonField fields[] = {
+		{"node_id", 0, JSON_NUMBER},
+		{"node_name", 1, JSON_TEXT},
+		{"type", 2, JSON_TEXT},
+		{"role", 3, JSON_TEXT},
+		{"active", 4, JSON_BOOL},
+		{"upstream_node_id", 5, JSON_NUMBER},
+		{"upstream_node_name", 6, JSON_TEXT},
+		{"location", 7, JSON_TEXT},
+		{"priority", 8, JSON_NUMBER},
+		{"pg_version", 9, JSON_TEXT},
+		{"data_directory", 10, JSON_TEXT},
+		{"timeline", 11, JSON_NUMBER},
+		{"lsn", 12, JSON_TEXT},
+		{"replication_lag", 13, JSON_NUMBER},
+		{"replay_lag", 14, JSON_NUMBER},
+		{"wal_receiver_status", 15, JSON_TEXT},
+		{"archive_mode", 16, JSON_TEXT},
+		{"archive_ready_files", 17, JSON_NUMBER},
+		{"replication_connections", 18, JSON_NUMBER},
+		{"max_wal_senders", 19, JSON_NUMBER},
+		{"replication_slots", 20, JSON_NUMBER},
+		{"max_replication_slots", 21, JSON_NUMBER},
+		{"worker_running", 22, JSON_BOOL},
+		{"conninfo", 23, JSON_TEXT},
+		{"synchronous", 24, JSON_TEXT},
+	};
+
+	return json_report(conn,
+					   "SELECT node_id, node_name, type, role, active, upstream_node_id, "
+					   "upstream_node_name, location, priority, pg_version, data_directory, timeline, "
+					   "lsn::text, replication_lag, extract(epoch FROM replay_lag)::text, "
+					   "wal_receiver_status, archive_mode, archive_ready_files, replication_connections, "
+					   "max_wal_senders, replication_slots, max_replication_slots, worker_running, "
+					   "conninfo, synchronous FROM repmgr.node_status()",
+					   0, NULL, fields, lengthof(fields), true);
+}
+
 int
 do_node_status(RepmgrContext *ctx)
 {
@@ -97,6 +140,8 @@ do_node_status(RepmgrContext *ctx)
 	rc = connect_local_node(ctx, &conn);
 	if (rc != SUCCESS)
 		return rc;
+	if (ctx->opts->json)
+		return node_status_json(conn);
 	rc = db_query(conn, &res,
 				  "SELECT coalesce(node_id::text, '(none)'), coalesce(node_name, '(unregistered)'), "
 				  "role, coalesce(type, '(unregistered)') || CASE WHEN active THEN '' ELSE ', inactive' END, "
@@ -273,6 +318,42 @@ print_nagios(RepmgrContext *ctx, PGresult *res, int nrows)
 	return worst;
 }
 
+/*
+ * --json: {"node_name", "status" (the worst: CRITICAL, WARNING, UNKNOWN,
+ * OK), "checks": the rows of node_check() (name, status, details)}.
+ */
+static void
+print_checks_json(PGresult *res)
+{
+	static const JsonField fields[] = {
+		{"name", 0, JSON_TEXT},
+		{"status", 1, JSON_TEXT},
+		{"details", 2, JSON_TEXT},
+	};
+	JsonWriter	w;
+	int			worst = NAGIOS_OK;
+	int			i;
+
+	for (i = 0; i < PQntuples(res); i++)
+		worst = nagios_worse(worst, nagios_code(PQgetvalue(res, i, 1)));
+	json_init(&w);
+	json_begin_object(&w);
+	json_key(&w, "node_name");
+	if (PQntuples(res) > 0)
+		json_value(&w, res, 0, 3, JSON_TEXT);
+	else
+		json_null(&w);
+	json_key(&w, "status");
+	json_string(&w, nagios_name(worst));
+	json_key(&w, "checks");
+	json_begin_array(&w);
+	for (i = 0; i < PQntuples(res); i++)
+		json_row(&w, res, i, fields, lengthof(fields));
+	json_end_array(&w);
+	json_end_object(&w);
+	json_print(&w, stdout);
+}
+
 int
 do_node_check(RepmgrContext *ctx)
 {
@@ -341,6 +422,12 @@ do_node_check(RepmgrContext *ctx)
 		rc = print_nagios(ctx, res, PQntuples(res));
 		PQclear(res);
 		return rc;
+	}
+	if (ctx->opts->json)
+	{
+		print_checks_json(res);
+		PQclear(res);
+		return SUCCESS;
 	}
 
 	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 3))

@@ -609,7 +609,10 @@ rejoin(RepmgrContext *ctx, const char *datadir, PrimaryInfo *p, bool rewind)
 		return rc;
 
 	settings[0].name = "primary_conninfo";
-	settings[0].value = conninfo_set(p->conninfo, "application_name", config->node_name);
+	settings[0].value = primary_conninfo_for(conninfo_set(p->conninfo, "application_name",
+														  config->node_name), datadir);
+	if (settings[0].value == NULL)
+		return ERR_BAD_CONFIG;
 	settings[1].name = "primary_slot_name";
 	settings[1].value = reregister ? NULL : slot;
 	rc = auto_conf_set(datadir, settings, 2);

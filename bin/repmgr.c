@@ -191,7 +191,8 @@ static const Command commands[] = {
 		"Options:\n"
 		"  -f, --config-file=PATH   repmgr.conf of this node\n"
 		"  --csv                    one line per node: id,status (0 = primary,\n"
-		"                           1 = standby, 2 = witness, -1 = not running)\n"},
+		"                           1 = standby, 2 = witness, -1 = not running)\n"
+		"  --json                   a JSON array, one object per node\n"},
 	{"cluster", "event", do_cluster_event, need_conninfo,
 		"displays recorded events",
 		"Shows the events recorded in repl_events, newest first.\n"
@@ -200,7 +201,8 @@ static const Command commands[] = {
 		"  -f, --config-file=PATH   repmgr.conf of this node\n"
 		"  --event=EVENT            only this event\n"
 		"  --node-id=ID             only events of this node\n"
-		"  --limit=N                at most N events (default: 20)\n"},
+		"  --limit=N                at most N events (default: 20)\n"
+		"  --json                   a JSON array, one object per event\n"},
 	{"cluster", "cleanup", do_cluster_cleanup, need_conninfo,
 		"prunes or truncates monitoring history",
 		"Deletes monitoring history (repl_monitor) older than -k days (all of it\n"
@@ -218,6 +220,7 @@ static const Command commands[] = {
 		"Options:\n"
 		"  -f, --config-file=PATH   repmgr.conf of this node\n"
 		"  --csv                    \"key\",\"value\" lines\n"
+		"  --json                   one JSON object\n"
 		"  --is-shutdown-cleanly    for a stopped server (-D or data_directory):\n"
 		"                           print --state=SHUTDOWN|UNCLEAN_SHUTDOWN|RUNNING\n"
 		"                           and --last-checkpoint-lsn\n"},
@@ -232,6 +235,7 @@ static const Command commands[] = {
 		"  -f, --config-file=PATH   repmgr.conf of this node\n"
 		"  --nagios                 Nagios plugin output; exit 0 OK, 1 WARNING,\n"
 		"                           2 CRITICAL, 3 UNKNOWN\n"
+		"  --json                   one JSON object: the worst status and each check\n"
 		"  --role, --upstream, --replication-lag, --archive-ready, --downstream,\n"
 		"  --slots, --synchronous, --worker\n"
 		"                           only this check\n"},
@@ -276,7 +280,8 @@ static const Command commands[] = {
 		"(repmgr.daemon_status()).\n"
 		"\n"
 		"Options:\n"
-		"  -f, --config-file=PATH   repmgr.conf of this node\n"},
+		"  -f, --config-file=PATH   repmgr.conf of this node\n"
+		"  --json                   a JSON array, one object per node\n"},
 	{"daemon", "pause", do_daemon_pause, need_conninfo,
 		"pauses the in-server workers of all nodes",
 		"Pauses the workers of every node (repmgr.daemon_pause()): they keep\n"
@@ -325,7 +330,8 @@ enum
 	OPT_HBA_FILE,
 	OPT_ALLOW_TRUST,
 	OPT_COPY_EXTERNAL,
-	OPT_LIST_ACTIONS
+	OPT_LIST_ACTIONS,
+	OPT_JSON
 };
 
 static const struct option long_options[] = {
@@ -354,6 +360,7 @@ static const struct option long_options[] = {
 	{"list-actions", no_argument, NULL, OPT_LIST_ACTIONS},
 	{"recovery-min-apply-delay", required_argument, NULL, OPT_RECOVERY_MIN_APPLY_DELAY},
 	{"csv", no_argument, NULL, OPT_CSV},
+	{"json", no_argument, NULL, OPT_JSON},
 	{"keep-history", required_argument, NULL, 'k'},
 	{"remote-config-file", required_argument, NULL, 'C'},
 	{"superuser", required_argument, NULL, 'S'},
@@ -443,6 +450,8 @@ usage(void)
 		   "                                        (default: peer locally, scram-sha-256 over TCP)\n");
 	printf("  --allow-trust                       (witness create) accept \"trust\" in --hba-file\n");
 	printf("  --csv                               (cluster show, node status) output in CSV mode\n");
+	printf("  --json                              (cluster show, cluster event, node status, node check,\n"
+		   "                                        daemon status) output as JSON (keys: see README.md)\n");
 	printf("  --event=EVENT                       (cluster event) only this event\n");
 	printf("  --node-id=ID                        (cluster event) only events of this node\n");
 	printf("  --limit=N                           (cluster event) at most N events (default: 20)\n");
@@ -632,6 +641,9 @@ parse_options(int argc, char **argv, RuntimeOptions *opts)
 			case OPT_CSV:
 				opts->csv = true;
 				break;
+			case OPT_JSON:
+				opts->json = true;
+				break;
 			case OPT_NODE:
 				ok &= parse_int_option("--node", optarg, 1, &opts->node);
 				break;
@@ -730,6 +742,15 @@ apply_log_level(const char *name)
 	return true;
 }
 
+/* the reports that --json writes as JSON */
+static bool
+json_command(const Command *c)
+{
+	return c->fn == do_cluster_show || c->fn == do_cluster_event ||
+		c->fn == do_node_status || c->fn == do_node_check ||
+		c->fn == do_daemon_status;
+}
+
 static int
 run(int argc, char **argv)
 {
@@ -781,6 +802,18 @@ run(int argc, char **argv)
 	{
 		command_help(command);
 		return SUCCESS;
+	}
+	if (opts.json && !json_command(command))
+	{
+		log_error("--json is not available for \"%s %s\"", opts.object, opts.verb);
+		log_hint("It is for cluster show, cluster event, node status, node check and daemon status.");
+		return ERR_BAD_CONFIG;
+	}
+	if (opts.json && (opts.csv || opts.nagios || opts.is_shutdown_cleanly))
+	{
+		log_error("--json cannot be combined with %s",
+				  opts.csv ? "--csv" : opts.nagios ? "--nagios" : "--is-shutdown-cleanly");
+		return ERR_BAD_CONFIG;
 	}
 	if (opts.extra != NULL && command->fn != do_standby_clone)
 	{

@@ -697,6 +697,9 @@ write_standby_settings(RepmgrContext *ctx, PGconn *conn, Upstream *up, const cha
 	primary_conninfo = conninfo_set(up->conninfo, "dbname", NULL);
 	if (config->node_name)
 		primary_conninfo = conninfo_set(primary_conninfo, "application_name", config->node_name);
+	primary_conninfo = primary_conninfo_for(primary_conninfo, dest);
+	if (primary_conninfo == NULL)
+		return ERR_BAD_CONFIG;
 	all[n].name = "primary_conninfo";
 	all[n++].value = primary_conninfo;
 	all[n].name = "primary_slot_name";

@@ -13,8 +13,11 @@
  *
  * Authentication: the witness never runs with "trust".  initdb runs with
  * peer (local) and scram-sha-256 (TCP), and its pg_hba.conf is replaced
- * before the first start by the operator's (--hba-file, refused if it
- * holds "trust" unless --allow-trust) or by ours: peer for local
+ * before the first start by the operator's (--hba-file, refused if
+ * PostgreSQL reads "trust" in it, unless --allow-trust: the rules come
+ * from pg_hba_file_rules of the new instance in single-user mode, before
+ * it accepts any connection; --dry-run asks a scratch instance) or by
+ * ours: peer for local
  * connections, with a map that lets the operating system user running
  * this command (who owns the data directory anyway) connect as the
  * superuser and the repmgr user, and scram-sha-256 over TCP.  The tool
@@ -203,94 +206,239 @@ default_user(void)
  * ----------
  */
 
-/* the blank-separated fields of a line of pg_hba.conf, without comment */
-static int
-hba_fields(const char *line, char **fields, int max)
+/*
+ * How PostgreSQL reads a pg_hba.conf: pg_hba_file_rules of a server that
+ * accepts no connection, PostgreSQL in single-user mode on datadir (with
+ * hba_file, when given, in place of the data directory's own), copied to
+ * a file.  Its rules and no parser of ours say what the file allows: a
+ * quoted "trust", a record continued with a backslash, anything a later
+ * release reads otherwise.  Each row: line number, method, error.
+ */
+typedef struct HbaRule
 {
-	const char *p = line;
-	int			n = 0;
+	int			line;
+	char	   *method;
+	char	   *error;
+} HbaRule;
 
-	while (n < max)
+/* a field of COPY's text format: \N is NULL (""), backslash escapes */
+static char *
+copy_text_field(const char *start, size_t len)
+{
+	StringInfoData buf;
+	size_t		i;
+
+	initStringInfo(&buf);
+	if (len == 2 && start[0] == '\\' && start[1] == 'N')
+		return buf.data;
+	for (i = 0; i < len; i++)
 	{
-		const char *start;
-		bool		quoted = false;
+		char		c = start[i];
 
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-			p++;
-		if (*p == '\0' || *p == '#')
-			break;
-		start = p;
-		while (*p && (quoted || (*p != ' ' && *p != '\t' && *p != '\r' &&
-								 *p != '\n' && *p != '#')))
+		if (c == '\\' && i + 1 < len)
 		{
-			if (*p == '"')
-				quoted = !quoted;
-			p++;
+			c = start[++i];
+			c = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c;
 		}
-		fields[n++] = pnstrdup(start, p - start);
+		appendStringInfoChar(&buf, c);
 	}
-	return n;
+	return buf.data;
 }
 
-/* an IP mask field ("255.255.255.0"), as opposed to a method */
-static bool
-is_ip_mask(const char *field)
+static int
+hba_rules_parse(const char *text, HbaRule **rules, int *nrules)
 {
-	return strspn(field, "0123456789abcdefABCDEF.:") == strlen(field) &&
-		strpbrk(field, ".:") != NULL;
-}
+	const char *line = text;
+	int			cap = 16;
 
-/* the authentication method a line of pg_hba.conf names, or NULL */
-static const char *
-hba_line_method(const char *line)
-{
-	char	   *f[6];
-	int			n = hba_fields(line, f, 6);
-
-	if (n >= 4 && strcmp(f[0], "local") == 0)
-		return f[3];
-	if (n >= 5 && strncmp(f[0], "host", 4) == 0)
+	*nrules = 0;
+	*rules = pg_malloc(sizeof(HbaRule) * cap);
+	while (*line)
 	{
-		if (strchr(f[3], '/') == NULL && is_ip_mask(f[4]))
-			return n >= 6 ? f[5] : NULL;
-		return f[4];
+		const char *end = line + strcspn(line, "\n");
+		const char *tab1 = memchr(line, '\t', end - line);
+		const char *tab2 = tab1 ? memchr(tab1 + 1, '\t', end - tab1 - 1) : NULL;
+
+		if (tab2 == NULL)
+		{
+			log_error("could not read the rules PostgreSQL gave for the pg_hba.conf");
+			return ERR_SYS_FAILURE;
+		}
+		if (*nrules == cap)
+		{
+			cap *= 2;
+			*rules = pg_realloc(*rules, sizeof(HbaRule) * cap);
+		}
+		(*rules)[*nrules].line = atoi(line);
+		(*rules)[*nrules].method = copy_text_field(tab1 + 1, tab2 - tab1 - 1);
+		(*rules)[*nrules].error = copy_text_field(tab2 + 1, end - tab2 - 1);
+		(*nrules)++;
+		line = *end ? end + 1 : end;
 	}
-	return NULL;
+	return SUCCESS;
+}
+
+static int
+hba_rules_read(RepmgrContext *ctx, const char *datadir, const char *hba_file,
+			   HbaRule **rules, int *nrules)
+{
+	char		dir[] = "/tmp/repmgr-hba-XXXXXX";
+	char		query_path[MAXPGPATH];
+	char		rules_path[MAXPGPATH];
+	StringInfoData query;
+	StringInfoData cmd;
+	StringInfoData output;
+	char	   *text = NULL;
+	int			status;
+	int			rc;
+
+	if (mkdtemp(dir) == NULL)
+	{
+		log_error("could not create a temporary directory: %m");
+		return ERR_SYS_FAILURE;
+	}
+	if (!path_join(query_path, sizeof(query_path), dir, "query.sql") ||
+		!path_join(rules_path, sizeof(rules_path), dir, "rules.txt"))
+	{
+		rmtree(dir, true);
+		return ERR_STR_OVERFLOW;
+	}
+	initStringInfo(&query);
+	appendStringInfoString(&query,
+						   "COPY (SELECT line_number, auth_method, error FROM pg_catalog.pg_hba_file_rules "
+						   "ORDER BY line_number) TO ");
+	/* the path is ours (mkdtemp under /tmp): nothing in it needs quoting */
+	appendStringInfo(&query, "'%s'\n", rules_path);
+	rc = file_write(query_path, query.data);
+
+	initStringInfo(&cmd);
+	appendStringInfo(&cmd, "%s --single -D ", pg_program(ctx->config, "postgres"));
+	append_shell_quoted(&cmd, datadir);
+	appendStringInfoString(&cmd, " -c shared_preload_libraries= -c log_min_messages=fatal");
+	if (hba_file != NULL)
+	{
+		appendStringInfoString(&cmd, " -c ");
+		append_shell_quoted(&cmd, psprintf("hba_file=%s", hba_file));
+	}
+	appendStringInfoString(&cmd, " postgres < ");
+	append_shell_quoted(&cmd, query_path);
+	appendStringInfoString(&cmd, " 2>&1");
+	initStringInfo(&output);
+	if (rc == SUCCESS)
+	{
+		status = run_command(cmd.data, &output);
+		if (status != 0 || access(rules_path, F_OK) != 0)
+		{
+			log_error("PostgreSQL could not read the pg_hba.conf (single-user mode exited with status %d)", status);
+			if (output.len > 0)
+				log_detail("%s", output.data);
+			rc = ERR_SYS_FAILURE;
+		}
+	}
+	if (rc == SUCCESS)
+		rc = file_read(rules_path, &text);
+	if (rc == SUCCESS)
+		rc = hba_rules_parse(text, rules, nrules);
+	if (!rmtree(dir, true))
+		log_warning("could not remove \"%s\"", dir);
+	return rc;
 }
 
 /*
- * Refuse (or with --allow-trust only warn about) a pg_hba.conf that
- * allows "trust": anyone who can connect would be any user, the
- * superuser too.
+ * Judge the pg_hba.conf the witness would run with, as PostgreSQL reads
+ * it (hba_rules_read): refuse a record PostgreSQL cannot load (the server
+ * would not start), and one whose method is "trust" unless --allow-trust
+ * (with trust, anyone who can connect would be any user, the superuser
+ * too).  source names the file for the messages.
  */
 static int
-hba_check_trust(RepmgrContext *ctx, const char *text, const char *source)
+hba_judge(RepmgrContext *ctx, const char *datadir, const char *hba_file,
+		  const char *source)
 {
-	const char *line = text;
-	int			lineno = 1;
+	HbaRule    *rules;
+	int			nrules;
+	int			rc = hba_rules_read(ctx, datadir, hba_file, &rules, &nrules);
+	int			i;
 
-	while (line != NULL && *line)
+	for (i = 0; rc == SUCCESS && i < nrules; i++)
 	{
-		const char *end = strchr(line, '\n');
-		char	   *copy = end ? pnstrdup(line, end - line) : pg_strdup(line);
-		const char *method = hba_line_method(copy);
-
-		if (method != NULL && strcmp(method, "trust") == 0)
+		if (rules[i].error[0] != '\0')
 		{
-			if (!ctx->opts->allow_trust)
-			{
-				log_error("\"%s\" allows \"trust\" authentication (line %d)", source, lineno);
-				log_detail("With trust, anyone who can connect to the witness may connect as any user, the superuser too.");
-				log_hint("Use peer, scram-sha-256 or another method of authentication, or give --allow-trust to accept trust.");
-				return ERR_BAD_CONFIG;
-			}
-			log_warning("\"%s\" allows \"trust\" authentication (line %d), accepted by --allow-trust",
-						source, lineno);
+			log_error("\"%s\" cannot be loaded: line %d: %s", source, rules[i].line, rules[i].error);
+			log_hint("PostgreSQL reads the file so (pg_hba_file_rules); correct the line.");
+			rc = ERR_BAD_CONFIG;
 		}
-		line = end ? end + 1 : NULL;
-		lineno++;
 	}
-	return SUCCESS;
+	for (i = 0; rc == SUCCESS && i < nrules; i++)
+	{
+		if (strcmp(rules[i].method, "trust") != 0)
+			continue;
+		if (!ctx->opts->allow_trust)
+		{
+			log_error("\"%s\" allows \"trust\" authentication (line %d)", source, rules[i].line);
+			log_detail("With trust, anyone who can connect to the witness may connect as any user, the superuser too.");
+			log_hint("Use peer, scram-sha-256 or another method of authentication, or give --allow-trust to accept trust.");
+			rc = ERR_BAD_CONFIG;
+		}
+		else
+			log_warning("\"%s\" allows \"trust\" authentication (line %d), accepted by --allow-trust",
+						source, rules[i].line);
+	}
+	return rc;
+}
+
+/*
+ * --dry-run with --hba-file: there is no instance yet, so the file is
+ * judged by a scratch one (initdb into a temporary directory, removed
+ * afterwards).
+ */
+static int
+hba_judge_scratch(RepmgrContext *ctx, const char *hba_file)
+{
+	char		dir[] = "/tmp/repmgr-hba-instance-XXXXXX";
+	char		datadir[MAXPGPATH];
+	char		absolute[MAXPGPATH];
+	StringInfoData cmd;
+	int			status;
+	int			rc;
+
+	if (mkdtemp(dir) == NULL)
+	{
+		log_error("could not create a temporary directory: %m");
+		return ERR_SYS_FAILURE;
+	}
+	if (!path_join(datadir, sizeof(datadir), dir, "data"))
+		return ERR_STR_OVERFLOW;
+	strlcpy(absolute, hba_file, sizeof(absolute));
+	make_native_path(absolute);
+	if (!is_absolute_path(absolute))
+	{
+		char	   *abs = make_absolute_path(hba_file);
+
+		if (abs == NULL)
+		{
+			log_error("could not find the absolute path of \"%s\"", hba_file);
+			rmtree(dir, true);
+			return ERR_BAD_CONFIG;
+		}
+		strlcpy(absolute, abs, sizeof(absolute));
+	}
+	initStringInfo(&cmd);
+	appendStringInfo(&cmd, "%s -D ", pg_program(ctx->config, "initdb"));
+	append_shell_quoted(&cmd, datadir);
+	appendStringInfoString(&cmd, " -N --auth=peer > /dev/null 2>&1");
+	log_notice("reading \"%s\" with PostgreSQL (in a scratch instance in \"%s\")", hba_file, dir);
+	status = run_command(cmd.data, NULL);
+	if (status != 0)
+	{
+		log_error("initdb of the scratch instance failed with exit status %d", status);
+		rc = ERR_SYS_FAILURE;
+	}
+	else
+		rc = hba_judge(ctx, datadir, absolute, hba_file);
+	if (!rmtree(dir, true))
+		log_warning("could not remove \"%s\"", dir);
+	return rc;
 }
 
 static char *
@@ -307,11 +455,7 @@ choose_hba(RepmgrContext *ctx, Witness *w)
 {
 	w->os_user = os_user_name();
 	if (ctx->opts->hba_file != NULL)
-	{
-		int			rc = file_read(ctx->opts->hba_file, &w->hba);
-
-		return rc == SUCCESS ? hba_check_trust(ctx, w->hba, ctx->opts->hba_file) : rc;
-	}
+		return file_read(ctx->opts->hba_file, &w->hba);	/* judged later */
 	w->hba = psprintf("# pg_hba.conf of the witness, written by \"repmgr witness create\"\n"
 					  "#\n"
 					  "# Local connections: peer authentication; map %s in\n"
@@ -609,7 +753,8 @@ create_users_and_extension(PGconn *sconn, Witness *w)
 }
 
 static int
-create_witness(RepmgrContext *ctx, Witness *w, PGconn *pconn, const char *primary_conninfo)
+create_witness(RepmgrContext *ctx, Witness *w, PGconn *pconn, const char *primary_conninfo,
+			   bool *refused)
 {
 	PGconn	   *conn;
 	char	   *superconn;
@@ -620,6 +765,15 @@ create_witness(RepmgrContext *ctx, Witness *w, PGconn *pconn, const char *primar
 		rc = configure_witness(ctx, w);
 	if (rc != SUCCESS)
 		return rc;
+	/* the operator's pg_hba.conf, as the new instance reads it, before it starts */
+	if (ctx->opts->hba_file != NULL &&
+		(rc = hba_judge(ctx, w->datadir, NULL, ctx->opts->hba_file)) != SUCCESS)
+	{
+		if (datadir_empty_out(w->datadir))
+			log_notice("the new instance in \"%s\" was removed", w->datadir);
+		*refused = true;
+		return rc;
+	}
 	if (service_run(ctx->config, w->datadir, SERVICE_START) != 0)
 		return ERR_NO_RESTART;
 
@@ -650,6 +804,7 @@ do_witness_create(RepmgrContext *ctx)
 	Witness		w;
 	PGconn	   *pconn;
 	char	   *primary_conninfo;
+	bool		refused = false;
 	int			rc;
 
 	memset(&w, 0, sizeof(w));
@@ -657,6 +812,8 @@ do_witness_create(RepmgrContext *ctx)
 	if (rc != SUCCESS)
 		return rc;
 	rc = describe_witness(ctx, &w, pconn);
+	if (rc == SUCCESS && ctx->opts->dry_run && ctx->opts->hba_file != NULL)
+		rc = hba_judge_scratch(ctx, ctx->opts->hba_file);
 	if (rc != SUCCESS || ctx->opts->dry_run)
 	{
 		if (rc == SUCCESS)
@@ -679,7 +836,12 @@ do_witness_create(RepmgrContext *ctx)
 		}
 	}
 
-	rc = create_witness(ctx, &w, pconn, primary_conninfo);
+	rc = create_witness(ctx, &w, pconn, primary_conninfo, &refused);
+	if (refused)
+	{
+		PQfinish(pconn);
+		return rc;
+	}
 	if (config->node_id > 0)
 		(void) record_event(pconn, config->node_id, "witness_create", rc == SUCCESS,
 							rc == SUCCESS ?

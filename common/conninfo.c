@@ -212,8 +212,76 @@ conninfo_append(StringInfo buf, const char *keyword, const char *value)
 }
 
 /*
+ * Might conninfo hold a secret?  It names a secret option ("password",
+ * "sslpassword", ...: any keyword with "password" in it, whatever its
+ * case), or it is a URI with a password in its user part
+ * ("postgresql://user:secret@host").  Judged on the text, as it is
+ * written: a string libpq cannot read is judged too.
+ */
+static bool
+text_may_hold_secret(const char *conninfo)
+{
+	const char *p;
+	const char *end;
+
+	for (p = conninfo; *p; p++)
+		if (pg_strncasecmp(p, "password", 8) == 0)
+			return true;
+	p = strstr(conninfo, "://");
+	if (p == NULL)
+		return false;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	for (; p < end; p++)
+		if (*p == ':' && memchr(p, '@', end - p) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * libpq's reason for refusing conninfo, for output.  libpq quotes in it
+ * the part of the string it could not read ("invalid percent-encoded
+ * token: \"...\"", "missing \"=\" after \"...\"", a whole URI), which
+ * may be a password or part of one.  So when conninfo may hold a secret,
+ * what libpq quoted (from the first quote, but a separator libpq names,
+ * "=" or "]", to the last one: a quoted part may hold quotes itself) is
+ * replaced by CONNINFO_MASK; the reason itself stays.
+ */
+static char *
+refusal_for_output(const char *conninfo, const char *reason)
+{
+	StringInfoData buf;
+	const char *p = reason;
+	const char *last;
+
+	if (!text_may_hold_secret(conninfo))
+		return pstrdup(reason);
+	initStringInfo(&buf);
+	last = strrchr(reason, '"');
+	while (*p)
+	{
+		if (*p != '"' || p == last)
+			appendStringInfoChar(&buf, *p++);
+		else if ((p[1] == '=' || p[1] == ']') && p[2] == '"')
+		{
+			/* a separator libpq names in its messages: "=", "]" */
+			appendBinaryStringInfo(&buf, p, 3);
+			p += 3;
+		}
+		else
+		{
+			/* to the last quote: a quoted part may hold quotes itself */
+			appendStringInfo(&buf, "\"%s\"", CONNINFO_MASK);
+			p = last + 1;
+		}
+	}
+	return buf.data;
+}
+
+/*
  * Does libpq accept conninfo?  If not, *errmsg (when given) gets libpq's
- * reason, without its trailing newline.
+ * reason, without its trailing newline and without any part of the
+ * string that could be a secret (refusal_for_output).
  */
 bool
 conninfo_valid(const char *conninfo, char **errmsg)
@@ -229,7 +297,7 @@ conninfo_valid(const char *conninfo, char **errmsg)
 	}
 	if (errmsg != NULL)
 	{
-		*errmsg = pstrdup(err ? err : "out of memory");
+		*errmsg = refusal_for_output(conninfo, err ? err : "out of memory");
 		len = strlen(*errmsg);
 		while (len > 0 && (*errmsg)[len - 1] == '\n')
 			(*errmsg)[--len] = '\0';
@@ -397,4 +465,131 @@ conninfo_without_secrets(const char *conninfo)
 	char	   *secrets;
 
 	return split_secrets(conninfo, &secrets, false, NULL);
+}
+
+/*
+ * Is the text at p, of len bytes, one of libpq's secret keywords?
+ */
+static bool
+secret_keyword_at(const PQconninfoOption *options, const char *p, size_t len)
+{
+	const PQconninfoOption *opt;
+
+	if (options == NULL)
+		return len >= 8 && pg_strncasecmp(p + len - 8, "password", 8) == 0;
+	for (opt = options; opt->keyword != NULL; opt++)
+		if (strlen(opt->keyword) == len && pg_strncasecmp(opt->keyword, p, len) == 0)
+			return opt->dispchar != NULL && opt->dispchar[0] == '*';
+	return false;
+}
+
+/*
+ * A message for output with every secret that a connection string quoted
+ * in it could show masked: the value after a secret keyword and "="
+ * ("password=x", "password = 'x y'", "sslpassword='a\\'b'", a URI's
+ * "?password=x&..."), quoted or not, and the password of a URI's user
+ * part ("postgresql://user:x@host").  For a text that is not a
+ * connection string itself (an error message that may quote one).
+ */
+char *
+conninfo_mask_message(const char *text)
+{
+	PQconninfoOption *options;
+	StringInfoData buf;
+	const char *p = text;
+
+	if (text == NULL)
+		return NULL;
+	options = PQconninfoParse("", NULL);
+	initStringInfo(&buf);
+	while (*p)
+	{
+		const char *word = p;
+		const char *q;
+
+		/* a URI's user part: "scheme://user:secret@" */
+		if (strncmp(p, "://", 3) == 0)
+		{
+			const char *auth = p + 3;
+			const char *auth_end = auth + strcspn(auth, "/?# \t\n\"'");
+			const char *at = NULL;
+			const char *colon;
+
+			for (q = auth; q < auth_end; q++)
+				if (*q == '@')
+					at = q;
+			colon = at ? memchr(auth, ':', at - auth) : NULL;
+			if (colon != NULL)
+			{
+				appendBinaryStringInfo(&buf, p, colon + 1 - p);
+				appendStringInfoString(&buf, CONNINFO_MASK);
+				p = at;
+				continue;
+			}
+			appendBinaryStringInfo(&buf, p, 3);
+			p += 3;
+			continue;
+		}
+		if (!isalpha((unsigned char) *p) ||
+			(p > text && (isalnum((unsigned char) p[-1]) || p[-1] == '_')))
+		{
+			appendStringInfoChar(&buf, *p++);
+			continue;
+		}
+
+		/* a word: a secret keyword followed by "="? */
+		while (isalnum((unsigned char) *p) || *p == '_')
+			p++;
+		appendBinaryStringInfo(&buf, word, p - word);
+		if (!secret_keyword_at(options, word, p - word))
+			continue;
+		q = skip_blanks(p);
+		if (*q != '=')
+			continue;
+		q = skip_blanks(q + 1);
+		appendBinaryStringInfo(&buf, p, q - p);
+		appendStringInfoString(&buf, CONNINFO_MASK);
+		if (*q == '\'')
+		{
+			/* a quoted value, as libpq reads it: to the unescaped quote */
+			for (q++; *q && *q != '\''; q++)
+				if (*q == '\\' && q[1])
+					q++;
+			if (*q == '\'')
+				q++;
+		}
+		else
+			q += strcspn(q, " \t\r\n&\"");
+		p = q;
+	}
+	if (options)
+		PQconninfoFree(options);
+	return buf.data;
+}
+
+/*
+ * The secret options that conninfo gives a value, but except (may be
+ * NULL), as "a, b" in the order written; NULL when there are none.
+ */
+char *
+conninfo_secret_keywords(const char *conninfo, const char *except)
+{
+	PQconninfoOption *options;
+	ConninfoPair *pairs;
+	StringInfoData buf;
+	int			n;
+	int			i;
+
+	if (conninfo == NULL || !split_pairs(conninfo, &pairs, &n))
+		return NULL;
+	options = PQconninfoParse("", NULL);
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+		if (pairs[i].value != NULL && keyword_is_secret(options, pairs[i].keyword) &&
+			(except == NULL || strcmp(pairs[i].keyword, except) != 0) &&
+			strstr(buf.data, pairs[i].keyword) == NULL)
+			appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", pairs[i].keyword);
+	if (options)
+		PQconninfoFree(options);
+	return buf.len > 0 ? buf.data : NULL;
 }

@@ -24,9 +24,11 @@ extern char *conninfo_set(const char *conninfo, const char *keyword,
 						  const char *value);
 extern char *conninfo_normalize(const char *conninfo);
 extern char *conninfo_mask(const char *conninfo);
+extern char *conninfo_mask_message(const char *text);
 extern char *conninfo_split_secrets(const char *conninfo, char **secrets,
 									char **errmsg);
 extern char *conninfo_without_secrets(const char *conninfo);
+extern char *conninfo_secret_keywords(const char *conninfo, const char *except);
 extern void conninfo_append(StringInfo buf, const char *keyword,
 							const char *value);
 

@@ -256,6 +256,48 @@ const RepmgrSetting repmgr_settings[RSET_COUNT] = {
 		"Deadline of the HTTP endpoint's poll of the nodes for /cluster and /metrics.",
 		"The endpoint answers no other client while it polls; a node slower than this shows as unreachable."
 	},
+	[RSET_HTTP_ALLOWLIST] = {
+		"repmgr.http_allowlist", NULL, 1,
+		RSET_STRING, RSET_UNIT_NONE, RSET_RELOAD, RSET_LIST_INPUT,
+		0, "", 0, 0, NULL,
+		"Client addresses the HTTP endpoint answers (IP addresses and CIDR networks).",
+		"Comma-separated, such as \"10.0.0.0/24, 192.168.1.7, fd00::/8\"; empty: every address. A connection from any other address is closed at once."
+	},
+	[RSET_HTTP_MAX_CLIENT_CONNECTIONS] = {
+		"repmgr.http_max_client_connections", NULL, 1,
+		RSET_INT, RSET_UNIT_NONE, RSET_RELOAD, 0,
+		8, NULL, 1, 1024, NULL,
+		"Most connections one client address may hold on the HTTP endpoint.",
+		"A new connection beyond it replaces that client's oldest unfinished one; a client never evicts another's connections while it holds more than they do."
+	},
+	[RSET_HTTP_SSL_CERT_FILE] = {
+		"repmgr.http_ssl_cert_file", NULL, 1,
+		RSET_STRING, RSET_UNIT_NONE, RSET_RELOAD, 0,
+		0, "", 0, 0, NULL,
+		"Certificate (PEM, with its chain) of the HTTP endpoint; with repmgr.http_ssl_key_file, the endpoint speaks HTTPS only.",
+		"Empty: plain HTTP."
+	},
+	[RSET_HTTP_SSL_KEY_FILE] = {
+		"repmgr.http_ssl_key_file", NULL, 1,
+		RSET_STRING, RSET_UNIT_NONE, RSET_RELOAD, 0,
+		0, "", 0, 0, NULL,
+		"Private key (PEM, without a passphrase) of the HTTP endpoint's certificate.",
+		"Readable by the server's user only, as ssl_key_file."
+	},
+	[RSET_HTTP_AUTH_FILE] = {
+		"repmgr.http_auth_file", NULL, 1,
+		RSET_STRING, RSET_UNIT_NONE, RSET_RELOAD, 0,
+		0, "", 0, 0, NULL,
+		"File of \"user:password\" lines; when set, /cluster and /metrics need one of them (HTTP Basic authentication).",
+		"Empty: no authentication. The health paths never need it. The file must not be readable by others than the server's user and group."
+	},
+	[RSET_HTTP_CLUSTER] = {
+		"repmgr.http_cluster", NULL, 1,
+		RSET_BOOL, RSET_UNIT_NONE, RSET_RELOAD, 0,
+		1, NULL, 0, 0, NULL,
+		"Whether the HTTP endpoint serves /cluster (every node's name, role, location and connection string without secrets).",
+		NULL
+	},
 };
 
 /* the setting of that server name ("repmgr.failover"), or NULL */

@@ -11,7 +11,7 @@ PACKAGES=(
 	make gcc libc6-dev perl
 	postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-contrib
 	libpq-dev libipc-run-perl
-	rsync openssh-server openssh-client iproute2 procps iptables
+	rsync openssh-server openssh-client iproute2 procps iptables libfaketime
 	haproxy prometheus curl sudo
 )
 

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * check.c
- *	  The properties checked at every step of a schedule (DESIGN.md,
- *	  "Safety rules"):
+ *	  The properties checked at every step of a schedule (the safety rules
+ *	  of decide.c, and the promise of failover):
  *
  *	  - one writer: at most one node may commit at any instant (checked
  *		after every event; a commit-allowed interval only begins at an
@@ -14,8 +14,11 @@
  *	  - availability of the lease: a primary whose heartbeats reach a
  *		majority over a healthy network (no loss, no slow delivery, no
  *		crash, freeze or partition among them for a whole window) never
- *		refuses a commit (checked before every event, so a lapse between
- *		two events is seen at the next);
+ *		refuses a commit and is not fenced (checked before every event, so
+ *		a lapse between two events is seen at the next);
+ *	  - failover within a bound: once the faults end, the primary crashes;
+ *		within a bound the settings give, another node is primary and may
+ *		commit (a worker that never fails over fails this);
  *	  - with --sync, no acknowledged commit lost: a record of timeline 1
  *		that k of the synchronous standbys (ANY k) have received while the
  *		primary's incarnation that wrote it still runs is in the history of
@@ -70,11 +73,9 @@ check_sync_acked(void)
 	for (int i = 0; i < W.sync.nmembers; i++)
 	{
 		const Node *m = &W.nodes[W.sync.members[i]];
-		dc_lsn		r = m->tl == 1 ? m->recv : common_prefix(m->tl, 1);
 
-		if (r > m->recv)
-			r = m->recv;
-		got[n++] = (r / REC) * REC;
+		/* what it flushed of timeline 1 streaming from node 1 itself */
+		got[n++] = (m->acked_tl1 / REC) * REC;
 	}
 	/* the k-th largest: k members have received it */
 	for (int i = 0; i < n; i++)
@@ -91,8 +92,9 @@ check_sync_acked(void)
 	 * still waits, i.e. not written by an incarnation of the primary of
 	 * timeline 1 that has crashed since (its clients were disconnected).
 	 */
-	if ((W.sync_rules & SR_PRIMARY) && !may_commit(&W.nodes[1], W.now))
-		return;
+	/* the worker's own records of the metadata are waited for by nobody */
+	while (got[W.sync.quorum - 1] > WAL_START && cat_record_at(1, got[W.sync.quorum - 1] - REC))
+		got[W.sync.quorum - 1] -= REC;
 	if (got[W.sync.quorum - 1] > W.acked_tl1 &&
 		got[W.sync.quorum - 1] > W.tl1_unackable)
 	{
@@ -136,60 +138,137 @@ check_sync_survived(const Node *P)
 static simtime
 availability_window(void)
 {
-	return MS(W.lease_ms + 2 * W.hb_wait_ms + W.hb_interval_ms + 100);
+	return MS(W.t.lease_ms + 2 * W.t.heartbeat_timeout_ms + W.t.heartbeat_interval_ms + 100);
 }
 
 static int64_t seen_term[MAXN + 1];
 static simtime term_at[MAXN + 1];
+static simtime transition_since[MAXN + 1];
+static simtime replicated_since[MAXN + 1];
+static int	seen_voters[MAXN + 1];
+static simtime voters_at[MAXN + 1];
 
 void
 check_reset(void)
 {
 	memset(seen_term, 0, sizeof(seen_term));
 	memset(term_at, 0, sizeof(term_at));
+	memset(transition_since, 0, sizeof(transition_since));
+	memset(replicated_since, 0, sizeof(replicated_since));
+	memset(seen_voters, 0, sizeof(seen_voters));
+	memset(voters_at, 0, sizeof(voters_at));
 }
 
+/* registered standbys of P that stream from it, on its line, all along */
+static int
+streaming_standbys(const Node *P, const CatRow *cat)
+{
+	int			k = 0;
+
+	for (int i = 1; i <= W.n; i++)
+	{
+		const Node *x = &W.nodes[i];
+
+		if (x != P && cat[i].type == WK_NODE_STANDBY && x->up && x->in_recovery &&
+			x->upstream == P->id && walreceiver_streaming(x) && x->tl == P->tl &&
+			x->term <= P->term &&
+			x->recv >= P->core.change_lsn &&
+			x->stream_since < W.now - MS(2 * W.s.monitor_interval_ms + 100))
+		{
+			trace(3, "check: node %d streams from %d (recv %llu, since %.3f)", i, P->id,
+				  (unsigned long long) x->recv, x->stream_since / 1e6);
+			k++;
+		}
+	}
+	return k;
+}
+
+/*
+ * Availability: a primary whose heartbeats reach a majority of its nodes
+ * over a healthy network for a whole window (no loss, no slow delivery,
+ * no crash, freeze or partition among them, its own term unchanged) may
+ * commit, and its worker is not fenced.
+ */
 void
 check_availability(void)
 {
 	simtime		win = availability_window();
 	simtime		since = W.now - win;
-	int			needed = dc_lease_acks_needed(W.n);
 
 	for (int i = 1; i <= W.n; i++)
-		if (W.nodes[i].lead_term != seen_term[i])
+	{
+		if (W.nodes[i].term != seen_term[i])
 		{
-			seen_term[i] = W.nodes[i].lead_term;
+			seen_term[i] = W.nodes[i].term;
 			term_at[i] = W.now;
 		}
+		if (!W.nodes[i].core.transition || !W.nodes[i].up)
+			transition_since[i] = 0;
+		else if (transition_since[i] == 0)
+			transition_since[i] = W.now;
+	}
 	if (W.now - W.net_bad < win || W.loss > 0 || W.dmax > NORMAL_DMAX)
 		return;
 	for (int p = 1; p <= W.n; p++)
 	{
 		const Node *P = &W.nodes[p];
+		CatRow		cat[MAXN + 1];
 		int			healthy = 0;
 
-		if (!P->up || P->ws != WS_PRIMARY || P->fenced || P->in_recovery ||
-			P->role == ROLE_WITNESS || W.now < P->lease_real)
-			continue;			/* not a primary, or one that may commit */
+		if (!P->up || !running_primary(P) || P->fenced || P->promoting)
+			continue;
 		if (P->primary_since > since || P->bad_since > since || term_at[p] > since)
+			continue;
+		cat_of(P, cat);
+		if (cat[p].type != WK_NODE_PRIMARY || !cat[p].active)
+			continue;			/* not the primary of its own metadata */
+		/* a change of the membership: the lease counts it from the next round */
+		if (cat_count_voters(cat) != seen_voters[p])
+		{
+			seen_voters[p] = cat_count_voters(cat);
+			voters_at[p] = W.now;
+		}
+		if (voters_at[p] > since)
 			continue;
 		for (int j = 1; j <= W.n; j++)
 		{
 			const Node *J = &W.nodes[j];
 
-			if (j == p || !J->up || J->bad_since > since)
+			if (j == p || !J->up || J->bad_since > since || cat[j].type == 0 || !cat[j].active)
 				continue;
 			if (W.link[p][j] != LINK_OK || W.link[j][p] != LINK_OK ||
 				W.link_bad[p][j] > since || W.link_bad[j][p] > since)
 				continue;
-			if (J->term > P->lead_term || (!J->in_recovery && J->role != ROLE_WITNESS))
+			if (J->term > P->term || running_primary(J) || term_at[j] > since)
 				continue;
 			healthy++;
 		}
-		if (healthy >= needed && !may_commit(P, W.now))
-			violation("availability: primary %d reaches %d nodes over a healthy network for %lld ms but may not commit (lease to %.3f s)",
+		/*
+		 * A change of the membership not yet replicated: a strict majority,
+		 * until enough standbys streaming from it have it (that must end)
+		 */
+		if (P->core.transition && P->core.state == WS_PRIMARY &&
+			transition_since[p] != 0 &&
+			streaming_standbys(P, cat) >= cat_count_voters(cat) / 2)
+		{
+			if (replicated_since[p] == 0)
+				replicated_since[p] = W.now;
+		}
+		else
+			replicated_since[p] = 0;
+		if (replicated_since[p] != 0 &&
+			W.now - replicated_since[p] > MS(2 * W.s.monitor_interval_ms + W.t.heartbeat_timeout_ms + 100))
+			violation("availability: primary %d counts a change of the membership for %lld ms although %d standbys stream from it",
+					  p, (long long) ((W.now - transition_since[p]) / 1000),
+					  streaming_standbys(P, cat));
+		/* a change of the membership claimed, and the lease counts it */
+		if (healthy >= dc_lease_acks_needed(cat_count_voters(cat), P->core.transition ||
+											(P->claim && P->lease_claim_published >= P->claim_at)) &&
+			(!may_commit(P, W.now) || P->core.state != WS_PRIMARY))
+			violation("availability: primary %d reaches %d nodes over a healthy network for %lld ms but %s (lease to %.3f s)",
 					  p, healthy, (long long) (win / 1000),
+					  may_commit(P, W.now) ? "its worker is not monitoring as primary" :
+					  "may not commit",
 					  (double) P->lease_real / 1e6);
 	}
 }
@@ -233,25 +312,71 @@ check_follow(const Node *n, uint32_t target_tl, int target)
 				  (unsigned long long) n->replay, n->tl);
 }
 
-void
-check_liveness(void)
+/* the one primary that may commit now, or 0 (*count: how many run) */
+static int
+the_primary(int *count)
 {
 	int			primary = 0;
-	int			count = 0;
-	int			voters = 0;
-	const Node *P;
 
+	*count = 0;
 	for (int i = 1; i <= W.n; i++)
 	{
 		const Node *x = &W.nodes[i];
 
-		if (x->up && !x->in_recovery && x->role != ROLE_WITNESS && !x->fenced &&
-			x->ws == WS_PRIMARY)
+		if (x->up && running_primary(x) && !x->fenced && x->core.state == WS_PRIMARY)
 		{
 			primary = i;
-			count++;
+			(*count)++;
 		}
 	}
+	return primary;
+}
+
+/*
+ * Liveness of failover: the primary crashed, the others were healthy and
+ * connected since; within the bound the settings give, another node is
+ * primary and may commit.
+ */
+void
+check_failover_bound(void)
+{
+	int			count;
+	int			primary = the_primary(&count);
+
+	if (count != 1 || primary == W.primary_lost_at_node || !may_commit(&W.nodes[primary], W.now))
+		violation("failover: %d primaries, none but the crashed node %d allowed to commit, %lld ms after it crashed with a majority connected",
+				  count, W.primary_lost_at_node,
+				  (long long) ((W.now - W.primary_lost_at) / 1000));
+}
+
+/*
+ * Does x receive the primary's WAL: through a chain of standbys that each
+ * stream from the next (cascading), ending at the primary?
+ */
+static bool
+streams_from_primary(const Node *x, int primary)
+{
+	for (int hops = 0; hops < W.n && x != NULL; hops++)
+	{
+		if (x->core.state != WS_STANDBY || !walreceiver_streaming(x) ||
+			x->upstream != x->conninfo)
+			return false;
+		if (x->upstream == primary)
+			return true;
+		x = &W.nodes[x->upstream];
+	}
+	return false;
+}
+
+void
+check_liveness(void)
+{
+	int			count;
+	int			primary = the_primary(&count);
+	int			voters = 0;
+	const Node *P;
+	CatRow		cat[MAXN + 1];
+
 	if (count != 1)
 	{
 		violation("liveness: %d primaries %lld s after healing", count,
@@ -260,40 +385,39 @@ check_liveness(void)
 	}
 	P = &W.nodes[primary];
 	check_sync_survived(P);
+	cat_of(P, cat);
 	for (int i = 1; i <= W.n; i++)
 	{
 		const Node *x = &W.nodes[i];
 
-		if (i == primary)
+		if (i == primary || x->retired || !x->registered)
 			continue;
 		if (!x->in_recovery && x->role != ROLE_WITNESS)
 			continue;			/* a fenced old primary waits for rejoin */
 		voters++;
-		/*
-		 * --check-terms: a node that follows the primary but voted in a newer
-		 * term refuses its heartbeats, and with (h) receives nothing from it
-		 * (t/netns/034: a loser that never follows the winner)
-		 */
-		if (W.check_terms && x->upstream == primary && x->ws == WS_MONITORING &&
-			x->term > P->lead_term)
+		/* a node that follows the primary accepts its heartbeats */
+		if (x->conninfo == primary && x->term > P->term && x->core.state == WS_STANDBY)
 		{
 			violation("liveness: node %d follows primary %d but refuses its heartbeats (term %lld, the primary's %lld) %lld s after healing",
-					  i, primary, (long long) x->term, (long long) P->lead_term,
+					  i, primary, (long long) x->term, (long long) P->term,
 					  (long long) ((W.now - W.heal_at) / 1000000));
 			return;
 		}
-		if (x->upstream == primary && x->ws == WS_MONITORING)
+		if (x->role == ROLE_WITNESS && x->core.state == WS_WITNESS &&
+			x->core.upstream_id == primary)
+			continue;
+		if (x->role != ROLE_WITNESS && streams_from_primary(x, primary))
 			continue;
 		if (x->role != ROLE_WITNESS && wal_diverged(x, P->tl))
 			continue;			/* waits for rejoin, rightly */
 		violation("liveness: node %d is %s (upstream %d, tl %u, replay %llu, recv %llu) %lld s after healing; primary %d (tl %u, fork %llu)",
-				  i, ws_name(x->ws), x->upstream, x->tl,
+				  i, worker_state_name(x->core.state), x->conninfo, x->tl,
 				  (unsigned long long) x->replay, (unsigned long long) x->recv,
 				  (long long) ((W.now - W.heal_at) / 1000000), primary, P->tl,
 				  (unsigned long long) common_prefix(x->tl, P->tl));
 		return;
 	}
-	if (voters >= dc_lease_acks_needed(W.n) && !may_commit(P, W.now))
+	if (voters >= dc_lease_acks_needed(cat_count_voters(cat), false) && !may_commit(P, W.now))
 		violation("liveness: primary %d may not commit %lld s after healing",
 				  primary, (long long) ((W.now - W.heal_at) / 1000000));
 }

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 #
 # check.sh - the simulation's part of "make test" (make simulate-check):
+# the worker's own step (src/step*.c, src/decide.c) driven by sim/sim.
 #
-# 1. the regression seeds of the holes (sim/regress.txt): each must fail
-#    with its old rule and pass with the new ones;
-# 2. a fixed set of SIM_SEEDS schedules (default 100,000: seeds 1 to
-#    100,000, default and tight settings alternating) with the new rules,
-#    split over SIM_JOBS processes (default 2); any violation fails, with
-#    its seed and the trace of the schedule.
+# 1. the regression seeds (sim/regress.txt): schedules that once failed;
+# 2. SIM_SEEDS schedules (default 100,000: seeds 1 to 100,000, default and
+#    tight settings alternating), then SIM_SYNC_SEEDS (default 10,000)
+#    with a managed synchronous set (--sync), each split over SIM_JOBS
+#    processes (default 2); any violation fails, with its seed.
 #
 # Exits non-zero when anything fails.
 set -euo pipefail
@@ -15,31 +15,40 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 sim=$here/sim
 seeds=${SIM_SEEDS:-100000}
+sync_seeds=${SIM_SYNC_SEEDS:-10000}
 jobs=${SIM_JOBS:-2}
 
 "$sim" --regress "$here/regress.txt"
 
-per=$(( (seeds + jobs - 1) / jobs ))
-pids=()
-outs=()
+# run_range COUNT [sim options]: seeds 1 to COUNT over $jobs processes
+run_range() {
+	local count=$1
+	shift
+	local per=$(( (count + jobs - 1) / jobs ))
+	local pids=() outs=() status=0
+	for ((j = 0; j < jobs; j++)); do
+		local first=$((1 + j * per)) n=$per
+		[ $((first + n - 1)) -gt "$count" ] && n=$((count - first + 1))
+		[ "$n" -le 0 ] && continue
+		local out
+		out=$(mktemp)
+		outs+=("$out")
+		"$sim" --first "$first" --seeds "$n" "$@" >"$out" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || status=1
+		cat "${outs[$i]}"
+		rm -f "${outs[$i]}"
+	done
+	return "$status"
+}
+
 start=$(date +%s.%N)
-for ((j = 0; j < jobs; j++)); do
-	first=$((1 + j * per))
-	count=$per
-	[ $((first + count - 1)) -gt "$seeds" ] && count=$((seeds - first + 1))
-	[ "$count" -le 0 ] && continue
-	out=$(mktemp)
-	outs+=("$out")
-	"$sim" --first "$first" --seeds "$count" >"$out" 2>&1 &
-	pids+=($!)
-done
 status=0
-for i in "${!pids[@]}"; do
-	wait "${pids[$i]}" || status=1
-	cat "${outs[$i]}"
-	rm -f "${outs[$i]}"
-done
+run_range "$seeds" || status=1
+[ "$sync_seeds" -gt 0 ] && { run_range "$sync_seeds" --sync || status=1; }
 end=$(date +%s.%N)
-awk -v s="$start" -v e="$end" -v n="$seeds" -v j="$jobs" 'BEGIN { printf "sim: %d schedules in %.1f s (wall clock) with %d processes\n", n, e - s, j }'
+awk -v s="$start" -v e="$end" -v n="$seeds" -v y="$sync_seeds" -v j="$jobs" 'BEGIN { printf "sim: %d + %d (--sync) schedules in %.1f s (wall clock) with %d processes\n", n, y, e - s, j }'
 [ "$status" -eq 0 ] && echo "sim: no violation" || echo "sim: VIOLATION (trace above)" >&2
 exit "$status"

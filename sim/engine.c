@@ -4,9 +4,9 @@
  *	  The simulated world: the pseudo-random generator of a schedule, the
  *	  event queue ordered by real time, the nodes' clocks, the network
  *	  (delay, loss, silent and refused links), the timeline history, the
- *	  facts that both the nodes and the checker read (may a node commit
- *	  now, has its WAL diverged from a timeline), and the trace of a
- *	  schedule.
+ *	  metadata (repl_nodes) as the WAL carries it, the facts that both the
+ *	  nodes and the checker read (may a node commit now, has its WAL
+ *	  diverged from a timeline), and the trace of a schedule.
  *
  * Everything is deterministic from the seed: one generator, one queue
  * whose ties are broken by insertion order.
@@ -241,10 +241,25 @@ net_send(const Msg *m, bool request)
 	ev_push(e);
 }
 
+/* can a request from a to b be answered now (both links healthy)? */
+bool
+net_ok(int a, int b)
+{
+	return W.link[a][b] == LINK_OK && W.link[b][a] == LINK_OK && W.nodes[b].up &&
+		W.now >= W.nodes[b].frozen_until;
+}
+
 /* ----------
  * Timelines: tls[i] left tls[i].parent at tls[i].fork
  * ----------
  */
+
+/* where timeline k began (0 for the first) */
+dc_lsn
+tl_begin(uint32_t k)
+{
+	return W.tls[k].parent == 0 ? 0 : W.tls[k].fork;
+}
 
 /* is a an ancestor of b (or b itself)? */
 bool
@@ -287,6 +302,86 @@ common_prefix(uint32_t a, uint32_t b)
 }
 
 /* ----------
+ * The metadata: the rows at the start, then each change a primary wrote,
+ * at its place in that primary's WAL.  A node's copy is what its WAL
+ * holds (what it replayed, or wrote); a witness keeps a copy of its own.
+ * ----------
+ */
+
+/*
+ * A primary writes a row: a record of its WAL (the worker's own writes
+ * need no lease), visible to a node that replayed past it.
+ */
+void
+cat_write(Node *writer, int node, const CatRow *row)
+{
+	CatChange  *c;
+
+	node_catch_up(writer);
+
+	if (W.ncat == MAXCAT)
+	{
+		violation("too many changes of the metadata");
+		return;
+	}
+	c = &W.cat[W.ncat++];
+	c->tlk = writer->tl;
+	c->lsn = writer->write_lsn + 1;
+	c->node = node;
+	c->row = *row;
+	writer->write_lsn += REC;
+	trace(2, "node %d writes the row of node %d (type %d, upstream %d, %s) at %llu on timeline %u",
+		  writer->id, node, row->type, row->upstream, row->active ? "active" : "inactive",
+		  (unsigned long long) c->lsn, c->tlk);
+}
+
+/* is the record of timeline tl that begins at start a row of the metadata? */
+bool
+cat_record_at(uint32_t tl, dc_lsn start)
+{
+	for (int i = 0; i < W.ncat; i++)
+		if (W.cat[i].tlk == tl && W.cat[i].lsn == start + 1)
+			return true;
+	return false;
+}
+
+/* the rows of the metadata as node n's WAL holds them */
+void
+cat_of(const Node *n, CatRow *out)
+{
+	dc_lsn		pos = n->in_recovery ? n->replay : n->write_lsn;
+
+	if (n->role == ROLE_WITNESS)
+	{
+		memcpy(out, n->wcat, sizeof(CatRow) * (MAXN + 1));
+		return;
+	}
+	memcpy(out, W.cat0, sizeof(CatRow) * (MAXN + 1));
+	for (int i = 0; i < W.ncat; i++)
+	{
+		const CatChange *c = &W.cat[i];
+		dc_lsn		shared;
+
+		if (!tl_ancestor(c->tlk, n->tl))
+			continue;
+		shared = common_prefix(c->tlk, n->tl);
+		if (c->lsn <= pos && (shared == UINT64_MAX || c->lsn <= shared))
+			out[c->node] = c->row;
+	}
+}
+
+int
+cat_count_voters(const CatRow *cat)
+{
+	int			k = 0;
+
+	for (int i = 1; i <= W.n; i++)
+		if (cat[i].type != 0)
+			k++;
+	return k;
+}
+
+/* ----------
  * Facts of the world that the nodes and the checker both read
  * ----------
  */
@@ -300,24 +395,22 @@ may_commit(const Node *n, simtime t)
 {
 	if (!n->up || n->in_recovery || n->role == ROLE_WITNESS || n->fenced)
 		return false;
-	if (n->ws != WS_PRIMARY)
-		return false;
+	if (!n->lease_enforced)
+		return true;
 	return t < n->lease_real;
 }
 
 /*
- * The set node 1 published (the same for all of timeline 1); a node on a
- * later timeline holds none (its new primary would publish its own: the
- * model checks the commits of timeline 1 only).  --sync-rules (SR_KEEPSET):
- * it keeps timeline 1's, as repl_sync does on a new timeline until its
- * primary publishes a set that covers it (no new primary publishes in the
- * model); else a new timeline's elections run without a rule, and a
- * standby behind the fork wins on the new timeline (seed 120295).
+ * The set node 1 published, as every node holds it: a node on a later
+ * timeline keeps timeline 1's, as repl_sync does on a new timeline until
+ * its primary publishes a set that covers it (no new primary publishes in
+ * the model, which checks the commits of timeline 1 only).
  */
 void
 sync_copy(uint32_t tl, DcSyncSet *out)
 {
-	if (W.sync.quorum > 0 && (tl == 1 || (W.sync_rules & SR_KEEPSET)))
+	(void) tl;
+	if (W.sync.quorum > 0)
 		*out = W.sync;
 	else
 		memset(out, 0, sizeof(*out));
@@ -366,13 +459,3 @@ violation(const char *fmt,...)
 	trace(1, "VIOLATION: %s", W.violation);
 }
 
-const char *
-ws_name(WState s)
-{
-	static const char *const names[WS_COUNT] = {
-		"monitoring", "suspect", "degraded", "election", "waiting",
-		"promoting", "cannot-follow", "primary", "fenced", "down"
-	};
-
-	return (s >= 0 && s < WS_COUNT) ? names[s] : "?";
-}

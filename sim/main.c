@@ -7,22 +7,22 @@
  *	  schedule again with the trace of its events.
  *
  *	  sim [--seeds N] [--first S] [--settings default|tight|both]
- *		  [--legacy silence,lease,position,witness,adopt] [--time SECONDS]
- *		  [--drift RHO] [--keep-going] [--progress N]
- *		  [--sync [--sync-fix | --sync-rules [MASK]]]
- *		  [--reelect-with-lease | --reelect-poll] [--rule-k | --rule-k-strict]
- *		  [--voter-as-worker] [--check-terms] [--worker]
- *	  sim --seed S [--settings ...] [--legacy ...] [-v|-vv]	one, traced
- *	  sim --regress FILE		the recorded seeds of the holes
+ *		  [--time SECONDS] [--drift RHO] [--keep-going] [--progress N]
+ *		  [--sync] [--unique-tli] [--fixed-membership]
+ *	  sim --seed S [--settings ...] [-v|-vv|-vvv]	one, traced
+ *	  sim --regress FILE		the recorded seeds (sim/regress.txt)
  *
  * A schedule: 3 to 7 nodes (node 1 the primary; half of them with a
  * witness, the last node), priorities 1 to 100, clock rates 1 +- drift;
  * 8 to 20 s of faults (crashes and restarts, freezes longer than the
  * lease, partitions symmetric or one-way, silent or refused, firewall
- * REJECTs, loss, slow delivery, lost notify_follow notices, rejoins by
- * the operator), then every fault removed, and the liveness check after
- * a bound: LIVENESS_DEFAULT_MS with the default settings,
- * LIVENESS_TIGHT_MS with the tight ones (sim.h).
+ * REJECTs, loss, slow delivery, lost notify_follow notices, wall clocks
+ * stepped, rejoins by the operator); then every fault removed; once the
+ * cluster has settled, its primary crashes and another must be primary
+ * within the bound the settings give (check_failover_bound); then the old
+ * primary comes back, is rejoined, and the liveness check runs after a
+ * bound: LIVENESS_DEFAULT_MS with the default settings, LIVENESS_TIGHT_MS
+ * with the tight ones (sim.h).
  *
  *-------------------------------------------------------------------------
  */
@@ -41,18 +41,23 @@ typedef struct Options
 	uint64_t	first;
 	uint64_t	count;
 	int			settings;		/* 0 default, 1 tight, 2 both */
-	int			legacy;
 	double		time_limit;
 	double		drift;
 	bool		keep_going;
 	uint64_t	progress;		/* report every so many schedules */
 	int			verbose;
-	bool		quiet;
 } Options;
+
+/* the events of the end of a schedule */
+#define E_CRASH_TEST	(-3)	/* E_FAULT arg: crash the settled primary */
+#define E_BOUND_CHECK	(-4)	/* E_FAULT arg: the failover bound is reached */
+#define E_MEMBERSHIP_WRITE (-5)	/* E_FAULT arg: the operator's change goes on */
+#define REPMGR_METADATA_WAIT_MS_SIM 10000	/* membership_change_begin()'s wait */
 
 static int	link_gen[MAXN + 1][MAXN + 1];
 static int	loss_gen;
 static int	delay_gen;
+static uint64_t crash_tests;	/* schedules whose final crash ran */
 
 static uint64_t
 splitmix64(uint64_t x)
@@ -92,46 +97,207 @@ link_name(LinkState s)
 	return s == LINK_OK ? "ok" : s == LINK_SILENT ? "silent" : "refused";
 }
 
-/* the operator rejoins a fenced old primary or a standby that cannot follow */
+/*
+ * The primary of the highest term, or 0: a running primary not fenced for
+ * good (its lease may have lapsed); working: monitoring as primary.
+ */
+static int
+current_primary(bool working)
+{
+	int			p = 0;
+
+	for (int i = 1; i <= W.n; i++)
+		if (W.nodes[i].up && running_primary(&W.nodes[i]) && !W.nodes[i].fenced &&
+			(!working || W.nodes[i].core.state == WS_PRIMARY) &&
+			(p == 0 || W.nodes[i].term > W.nodes[p].term))
+			p = i;
+	return p;
+}
+
+/*
+ * The operator rejoins a fenced old primary or a standby that cannot
+ * follow ("repmgr node rejoin --force-rewind"): pg_rewind back to where
+ * the two histories meet, a record written on the primary (a session:
+ * only while it may commit), then the server started as its standby.
+ */
 static void
 rejoin(Node *n)
 {
-	int			p = 0;
+	int			p = current_primary(false);
 	Node	   *P;
 	dc_lsn		pre;
 	dc_lsn		mine;
+	CatRow		row = {WK_NODE_STANDBY, 0, true};
 
-	/* the primary of the highest term */
-	for (int i = 1; i <= W.n; i++)
-		if (W.nodes[i].up && !W.nodes[i].in_recovery && !W.nodes[i].fenced &&
-			W.nodes[i].role != ROLE_WITNESS && W.nodes[i].ws == WS_PRIMARY &&
-			(p == 0 || W.nodes[i].lead_term > W.nodes[p].lead_term))
-			p = i;
-	if (p == 0 || p == n->id || !n->up)
+	if (p == 0 || p == n->id || !n->up || n->role == ROLE_WITNESS)
 		return;
 	P = &W.nodes[p];
-	/* pg_rewind: back to where the two histories meet, then stream */
+	if (!net_ok(n->id, p))
+		return;
 	pre = common_prefix(n->tl, P->tl);
 	mine = n->in_recovery ? n->replay : n->write_lsn;
 	if (pre < mine)
 		mine = (pre / REC) * REC;
 	trace(1, "OPERATOR rejoins node %d (%s) to node %d: rewound to %llu", n->id,
-		  ws_name(n->ws), p, (unsigned long long) mine);
+		  worker_state_name(n->core.state), p, (unsigned long long) mine);
+	/* its record, if the primary takes writes (else the worker repairs it) */
+	row.upstream = p;
+	if (may_commit(P, W.now))
+		cat_write(P, n->id, &row);
 	n->inc++;
 	n->up = false;
 	n->in_recovery = true;
 	n->role = ROLE_STANDBY;
 	n->fenced = false;
+	n->fenced_term = 0;
+	n->lease_armed = false;
 	n->tl = P->tl;
 	n->replay = n->recv = mine;
 	n->write_lsn = 0;
-	n->upstream = p;
-	if (P->lead_term > n->term)
-		n->term = P->lead_term;
-	/* --sync-rules: it streams only once it knows its upstream's term */
-	if (W.sync_rules & SR_REJOIN)
-		n->up_term = P->lead_term;
+	n->conninfo = p;
+	if (P->term > n->term)
+		n->term = P->term;
 	node_restart(n);
+}
+
+static void membership_write(void);
+
+/*
+ * The operator adds a node (standby_register of a clone that streams
+ * already) or removes one (stops it for good, then standby_unregister):
+ * written on the primary by a session, so only while it may commit, and
+ * as membership_change_begin() lets it: once its last change of the
+ * membership reached a majority, and once the lease counts this one.
+ */
+static void
+change_membership(void)
+{
+	int			p = current_primary(true);
+	Node	   *P;
+	CatRow		cat[MAXN + 1];
+	int			candidates[MAXN];
+	int			k = 0;
+	int			x = 0;
+	bool		add = false;
+
+	if (W.op_primary != 0)
+		return;					/* one at a time */
+	if (p == 0)
+		return;
+	P = &W.nodes[p];
+	if (!may_commit(P, W.now) || P->membership_changing || P->claim)
+		return;
+	cat_of(P, cat);
+	for (int i = 1; i <= W.n && x == 0; i++)
+		/*
+		 * a clone not registered yet, or a node whose registration was
+		 * written on a line of WAL that a failover threw away
+		 */
+		if (!W.nodes[i].retired && cat[i].type == 0 && W.nodes[i].role == ROLE_STANDBY &&
+			W.nodes[i].up && net_ok(i, p) && walreceiver_streaming(&W.nodes[i]) &&
+			!wal_diverged(&W.nodes[i], P->tl) &&
+			cat[W.nodes[i].conninfo].type != 0 && cat[W.nodes[i].conninfo].active)
+		{
+			/* a working clone: it streams from a node of the cluster */
+			x = i;
+			add = true;
+		}
+	if (x == 0 && cat_count_voters(cat) > 3)
+	{
+		for (int i = 1; i <= W.n; i++)
+			if (i != p && cat[i].type == WK_NODE_STANDBY && W.nodes[i].role == ROLE_STANDBY)
+				candidates[k++] = i;
+		if (k == 0)
+			return;
+		x = candidates[rnd_range(0, k - 1)];
+
+		/*
+		 * nobody streams from it (unregister refuses an upstream of others;
+		 * the operator does not strand a clone not registered yet)
+		 */
+		for (int i = 1; i <= W.n; i++)
+			if ((cat[i].type != 0 && cat[i].upstream == x) ||
+				(i != x && !W.nodes[i].retired && W.nodes[i].conninfo == x))
+				return;
+	}
+	if (x == 0)
+		return;
+
+	/* membership_change_begin(): the claim, then the write once the lease counts it */
+	trace(1, "OPERATOR begins to %s node %d on node %d", add ? "register" : "unregister", x, p);
+	W.op_primary = p;
+	W.op_inc = P->inc;
+	W.op_node = x;
+	W.op_add = add;
+	W.op_deadline = W.now + MS(REPMGR_METADATA_WAIT_MS_SIM);
+	P->claim = true;
+	P->claim_ended = false;
+	P->claim_commit_lsn = 0;
+	P->claim_at = now_local(P) + 1e-6;	/* publications from now on */
+	membership_write();
+}
+
+/*
+ * The transaction of a change of the membership, on: it writes once the
+ * lease counts the claim (or none is enforced) and may commit, or gives
+ * up at its deadline; either ends it.  Else it looks again in 10 ms.
+ */
+static void
+membership_write(void)
+{
+	Node	   *P = &W.nodes[W.op_primary];
+	CatRow		row = {WK_NODE_STANDBY, 0, true};
+	Event	   *e;
+
+	if (W.op_primary == 0)
+		return;
+	if (P->inc != W.op_inc || !P->up)
+	{
+		W.op_primary = 0;		/* the server restarted: the transaction is gone */
+		return;
+	}
+	if (P->frozen_until <= W.now && (!P->lease_enforced || P->lease_claim_published >= P->claim_at) &&
+		may_commit(P, W.now))
+	{
+		Node	   *X = &W.nodes[W.op_node];
+
+		if (W.op_add)
+		{
+			trace(1, "OPERATOR registers node %d on node %d", X->id, P->id);
+			row.upstream = X->conninfo ? X->conninfo : P->id;
+			X->registered = true;
+		}
+		else
+		{
+			trace(1, "OPERATOR stops node %d for good and unregisters it on node %d", X->id, P->id);
+			node_crash(X);
+			X->retired = true;
+			X->registered = false;
+			row.type = 0;
+		}
+		cat_write(P, X->id, &row);
+		P->claim_ended = true;
+		P->claim_commit_lsn = P->write_lsn;
+		W.op_primary = 0;
+		return;
+	}
+	if (W.now >= W.op_deadline)
+	{
+		trace(1, "OPERATOR: the change of node %d failed (no lease counting it)", W.op_node);
+		P->claim_ended = true;
+		W.op_primary = 0;
+		return;
+	}
+	e = ev_new(W.now + MS(10), E_FAULT, 0);
+	e->arg = E_MEMBERSHIP_WRITE;
+	ev_push(e);
+}
+
+static bool
+needs_rejoin(const Node *n)
+{
+	return n->up && !n->retired && n->role != ROLE_WITNESS &&
+		((running_primary(n) && n->fenced) || n->core.state == WS_CANNOT_FOLLOW);
 }
 
 static void
@@ -140,7 +306,7 @@ random_fault(void)
 	int			n = W.n;
 	int			x = (int) rnd_range(1, n);
 	Node	   *X = &W.nodes[x];
-	int			kind = (int) rnd_range(0, 13);
+	int			kind = (int) rnd_range(0, W.membership ? 15 : 14);
 	simtime		dur = rnd_range(MS(500), MS(10000));
 
 	switch (kind)
@@ -244,12 +410,24 @@ random_fault(void)
 				return;
 			}
 		case 13:
+			/*
+			 * An NTP step or a VM migration: the wall clock of a node jumps
+			 * by up to 30 s either way.  The worker's decisions read the
+			 * monotonic clock only: nothing may change.
+			 */
+			X->wall_off += (double) rnd_range(-30000, 30000);
+			trace(1, "FAULT node %d's wall clock stepped (now %+.0f ms off)", x, X->wall_off);
+			return;
+		case 14:
 			for (int i = 1; i <= n; i++)
-				if (W.nodes[i].up && (W.nodes[i].fenced || W.nodes[i].ws == WS_CANNOT_FOLLOW))
+				if (needs_rejoin(&W.nodes[i]))
 				{
 					rejoin(&W.nodes[i]);
 					return;
 				}
+			return;
+		case 15:
+			change_membership();
 			return;
 	}
 }
@@ -259,8 +437,24 @@ static void
 operator_rejoins(void)
 {
 	for (int i = 1; i <= W.n; i++)
-		if (W.nodes[i].up && (W.nodes[i].fenced || W.nodes[i].ws == WS_CANNOT_FOLLOW))
+		if (needs_rejoin(&W.nodes[i]))
 			rejoin(&W.nodes[i]);
+	/*
+	 * and registers a standby the primary's metadata lacks: a clone not
+	 * registered yet, or one whose registration a failover threw away
+	 */
+	if (current_primary(true) != 0)
+	{
+		CatRow		cat[MAXN + 1];
+
+		cat_of(&W.nodes[current_primary(true)], cat);
+		for (int i = 1; i <= W.n; i++)
+			if (!W.nodes[i].retired && W.nodes[i].role == ROLE_STANDBY && cat[i].type == 0)
+			{
+				change_membership();
+				break;
+			}
+	}
 }
 
 static void
@@ -281,40 +475,98 @@ heal(void)
 		Node	   *n = &W.nodes[i];
 
 		/* a frozen node resumes when its freeze ends (at most 3 L + 2 s) */
-		if (!n->up)
+		if (!n->up && !n->retired)
 			node_restart(n);
 	}
 	operator_rejoins();
+}
+
+/*
+ * The failover bound: detection and the reconnect attempts, the vote
+ * silence, the election (with the decision's poll), the longest
+ * promotion, the first heartbeat round; and a margin for the scheduling
+ * of the worker's steps.
+ */
+static simtime
+failover_bound(void)
+{
+	int			attempt = W.s.reconnect_interval_ms > W.s.connect_timeout_ms ?
+		W.s.reconnect_interval_ms : W.s.connect_timeout_ms;
+
+	return MS(W.s.monitor_interval_ms + W.s.connect_timeout_ms +
+			  W.s.reconnect_attempts * attempt + W.t.silence_ms +
+			  W.t.election_timeout_ms + W.promote_max_ms +
+			  W.t.heartbeat_interval_ms + W.t.heartbeat_timeout_ms + 500);
+}
+
+/*
+ * Once the cluster has settled after the faults: with one primary that
+ * may commit and every other node up and following it, the primary
+ * crashes; the others must elect a new one within the bound.
+ */
+static void
+crash_test(void)
+{
+	int			p = current_primary(true);
+	Event	   *e;
+
+	if (p == 0 || !may_commit(&W.nodes[p], W.now))
+		return;
+	/* a change of the membership on its way: look again in 500 ms */
+	if (W.nodes[p].core.transition || W.nodes[p].claim || W.op_primary != 0)
+	{
+		if (W.now + MS(500) + failover_bound() < W.end_at - MS(10000))
+		{
+			e = ev_new(W.now + MS(500), E_FAULT, 0);
+			e->arg = E_CRASH_TEST;
+			ev_push(e);
+		}
+		return;
+	}
+	/*
+	 * --sync: the model keeps timeline 1's set, published by node 1, for
+	 * good (a new primary does not publish its own): it is the set in
+	 * force only while node 1 is primary on timeline 1
+	 */
+	if (W.sync.quorum > 0 && (p != 1 || W.nodes[p].tl != 1))
+		return;
+	/* nor does it publish a set without a member unregistered since */
+	for (int i = 0; i < W.sync.nmembers; i++)
+	{
+		const Node *m = &W.nodes[W.sync.members[i]];
+
+		if (m->retired || !m->registered)
+			return;
+	}
+	for (int i = 1; i <= W.n; i++)
+	{
+		const Node *x = &W.nodes[i];
+
+		if (i == p || x->retired || !x->registered)
+			continue;
+		if (!x->up || (x->role == ROLE_WITNESS ? x->core.state != WS_WITNESS ||
+					   x->core.upstream_id != p :
+					   x->core.state != WS_STANDBY || x->conninfo != p ||
+					   !walreceiver_streaming(x)))
+			return;
+	}
+	trace(1, "FAULT the settled primary, node %d, crashes: a new primary within %lld ms",
+		  p, (long long) (failover_bound() / 1000));
+	crash_tests++;
+	node_crash(&W.nodes[p]);
+	W.primary_lost_at = W.now;
+	W.primary_lost_at_node = p;
+	e = ev_new(W.now + failover_bound(), E_FAULT, 0);
+	e->arg = E_BOUND_CHECK;
+	ev_push(e);
+	e = ev_new(W.now + failover_bound() + MS(100), E_RESTART, p);
+	ev_push(e);
 }
 
 /* ----------
  * One schedule
  * ----------
  */
-static const char *
-legacy_names(int legacy)
-{
-	static char buf[64];
-
-	buf[0] = '\0';
-	if (legacy & LEGACY_SILENCE)
-		strcat(buf, "silence,");
-	if (legacy & LEGACY_LEASE)
-		strcat(buf, "lease,");
-	if (legacy & LEGACY_POSITION)
-		strcat(buf, "position,");
-	if (legacy & LEGACY_WITNESS)
-		strcat(buf, "witness,");
-	if (legacy & LEGACY_ADOPT)
-		strcat(buf, "adopt,");
-	if (legacy & LEGACY_UNARMED)
-		strcat(buf, "unarmed,");
-	if (buf[0] == '\0')
-		return "none";
-	buf[strlen(buf) - 1] = '\0';
-	return buf;
-}
-
 static bool
 tight_for(uint64_t seed, int settings)
 {
@@ -336,23 +588,25 @@ default_settings(void)
 
 /* run the schedule of seed; true if no violation */
 static bool
-run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
+run_schedule(uint64_t seed, int settings, double drift, int verbose)
 {
 	bool		witness;
 	Event	   *e;
 	simtime		fault_end;
 	simtime		t;
+	simtime		settle;
 
 	memset(W.nodes, 0, sizeof(W.nodes));
 	memset(W.link, 0, sizeof(W.link));
 	memset(W.link_bad, 0, sizeof(W.link_bad));
 	memset(W.winner, 0, sizeof(W.winner));
 	memset(W.voted, 0, sizeof(W.voted));
+	memset(W.cat0, 0, sizeof(W.cat0));
 	memset(link_gen, 0, sizeof(link_gen));
+	W.ncat = 0;
 	W.seed = seed;
-	W.rng = splitmix64(seed ^ UINT64_C(0x5245504d47520001)) | 1;
+	W.rng = splitmix64(seed ^ UINT64_C(0x5245504d47520002)) | 1;
 	W.verbose = verbose;
-	W.legacy = legacy;
 	W.drift = drift;
 	W.tight = tight_for(seed, settings);
 	W.now = 0;
@@ -362,7 +616,8 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 	W.next_rid = 0;
 	W.events = 0;
 	W.elections = W.promotions = 0;
-	W.k_grants = W.k_other_heard = 0;
+	W.primary_lost_at = 0;
+	W.primary_lost_at_node = 0;
 	W.loss = 0;
 	W.notify_loss = (double[]) {0, 0.3, 1.0}[rnd_range(0, 2)];
 	W.dmin = NORMAL_DMIN;
@@ -376,17 +631,6 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 	else
 		W.s = default_settings();
 	dc_timing(&W.s, &W.t);
-	if (legacy & LEGACY_LEASE)
-	{
-		/* old: rounds of monitor_interval waiting connect_timeout, L = 2 MI + CT */
-		W.t.heartbeat_interval_ms = W.s.monitor_interval_ms;
-		W.t.heartbeat_timeout_ms = W.s.connect_timeout_ms;
-		W.t.lease_ms = 2 * W.s.monitor_interval_ms + W.s.connect_timeout_ms;
-		W.t.silence_ms = W.t.lease_ms + W.t.margin_ms;
-	}
-	W.lease_ms = W.t.lease_ms;
-	W.hb_interval_ms = W.t.heartbeat_interval_ms;
-	W.hb_wait_ms = W.t.heartbeat_timeout_ms;
 	if (rnd01() < 0.5)
 	{
 		W.promote_min_ms = 50;
@@ -397,6 +641,8 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 		W.promote_min_ms = 300;
 		W.promote_max_ms = 3000;
 	}
+	W.promote_command = rnd01() < 0.25;
+	W.membership = !W.fixed_membership && rnd01() < 0.5;
 
 	W.n = (int) rnd_range(3, MAXN);
 	witness = rnd01() < 0.5;
@@ -404,10 +650,21 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 	W.tls[1].parent = 0;
 	W.tls[1].fork = 0;
 	W.tls[1].owner = 1;
+	W.tls[1].tli = 1;
 	for (int i = 1; i <= W.n; i++)
 		node_init(&W.nodes[i], i,
 				  i == 1 ? ROLE_PRIMARY : (witness && i == W.n) ? ROLE_WITNESS : ROLE_STANDBY,
 				  (int) rnd_range(1, 100));
+	/* with membership changes: the last standby is a clone not yet registered */
+	if (W.membership && W.n >= 4)
+	{
+		int			last = witness ? W.n - 1 : W.n;
+
+		W.nodes[last].registered = false;
+		memset(&W.cat0[last], 0, sizeof(CatRow));
+	}
+	for (int i = 1; i <= W.n; i++)
+		memcpy(W.nodes[i].wcat, W.cat0, sizeof(W.cat0));
 	/* --sync: ANY k of the standbys, k from the seed (the RNG stays as it was) */
 	memset(&W.sync, 0, sizeof(W.sync));
 	W.acked_tl1 = 0;
@@ -423,13 +680,14 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 		trace(1, "synchronous: ANY %d of the %d standbys of timeline 1",
 			  W.sync.quorum, W.sync.nmembers);
 	}
-	trace(1, "schedule %llu: %d nodes%s, %s settings (monitor_interval %d, connect_timeout %d, reconnect %d x %d): lease %d ms, silence %d ms; notify loss %.0f%%; legacy %s",
+	trace(1, "schedule %llu: %d nodes%s, %s settings (monitor_interval %d, connect_timeout %d, reconnect %d x %d): lease %d ms, silence %d ms; notify loss %.0f%%; promotions %d to %d ms%s",
 		  (unsigned long long) seed, W.n, witness ? " (the last a witness)" : "",
 		  W.tight ? "tight" : "default", W.s.monitor_interval_ms, W.s.connect_timeout_ms,
 		  W.s.reconnect_attempts, W.s.reconnect_interval_ms, W.t.lease_ms,
-		  W.t.silence_ms, W.notify_loss * 100, legacy_names(legacy));
+		  W.t.silence_ms, W.notify_loss * 100, W.promote_min_ms, W.promote_max_ms,
+		  W.promote_command ? " by a promote_command" : "");
 
-	/* the faults, then healing, then the liveness check */
+	/* the faults, healing, the final crash, then the liveness check */
 	fault_end = rnd_range(MS(8000), MS(20000));
 	for (t = MS(1000) + rnd_range(0, MS(2000)); t < fault_end;
 		 t += rnd_range(MS(200), MS(2500)))
@@ -441,7 +699,12 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 	W.heal_at = fault_end;
 	e = ev_new(fault_end, E_HEAL, 0);
 	ev_push(e);
-	W.end_at = fault_end + (W.tight ? MS(LIVENESS_TIGHT_MS) : MS(LIVENESS_DEFAULT_MS));
+	settle = W.tight ? MS(LIVENESS_TIGHT_MS) / 2 : MS(LIVENESS_DEFAULT_MS) / 2;
+	e = ev_new(fault_end + settle, E_FAULT, 0);
+	e->arg = E_CRASH_TEST;
+	ev_push(e);
+	W.end_at = fault_end + settle + failover_bound() +
+		(W.tight ? MS(LIVENESS_TIGHT_MS) : MS(LIVENESS_DEFAULT_MS));
 	for (t = fault_end + MS(3000); t < W.end_at - MS(8000); t += MS(3000))
 	{
 		e = ev_new(t, E_OPERATOR, 0);
@@ -473,6 +736,12 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
 					W.dmax = NORMAL_DMAX;
 					W.net_bad = W.now;
 				}
+				else if (ev.arg == E_CRASH_TEST)
+					crash_test();
+				else if (ev.arg == E_BOUND_CHECK)
+					check_failover_bound();
+				else if (ev.arg == E_MEMBERSHIP_WRITE)
+					membership_write();
 				break;
 			case E_LINK_HEAL:
 				{
@@ -514,26 +783,6 @@ run_schedule(uint64_t seed, int settings, int legacy, double drift, int verbose)
  * ----------
  */
 static int
-parse_legacy(const char *s)
-{
-	int			l = 0;
-
-	if (strstr(s, "silence"))
-		l |= LEGACY_SILENCE;
-	if (strstr(s, "lease"))
-		l |= LEGACY_LEASE;
-	if (strstr(s, "position"))
-		l |= LEGACY_POSITION;
-	if (strstr(s, "witness"))
-		l |= LEGACY_WITNESS;
-	if (strstr(s, "adopt"))
-		l |= LEGACY_ADOPT;
-	if (strstr(s, "unarmed"))
-		l |= LEGACY_UNARMED;
-	return l;
-}
-
-static int
 parse_settings(const char *s)
 {
 	if (strcmp(s, "tight") == 0)
@@ -563,36 +812,33 @@ run_many(const Options *o)
 	uint64_t	events = 0;
 	uint64_t	elections = 0;
 	uint64_t	promotions = 0;
-	uint64_t	k_grants = 0;
-	uint64_t	k_other = 0;
 	double		el;
 	double		cpu;
 
+	crash_tests = 0;
 	for (uint64_t s = o->first; s < o->first + o->count; s++)
 	{
-		bool		ok = run_schedule(s, o->settings, o->legacy, o->drift, 0);
+		bool		ok = run_schedule(s, o->settings, o->drift, 0);
 
 		done++;
 		events += W.events;
 		elections += W.elections;
 		promotions += W.promotions;
-		k_grants += W.k_grants;
-		k_other += W.k_other_heard;
 		if (W.tight)
 			tight++;
 		if (!ok)
 		{
 			failed++;
-			printf("seed %llu (%s settings, legacy %s): %s\n", (unsigned long long) s,
-				   W.tight ? "tight" : "default", legacy_names(o->legacy), W.violation);
+			printf("seed %llu (%s settings): %s\n", (unsigned long long) s,
+				   W.tight ? "tight" : "default", W.violation);
 			fflush(stdout);
 			if (!o->keep_going)
 			{
 				printf("--- trace of seed %llu ---\n", (unsigned long long) s);
-				run_schedule(s, o->settings, o->legacy, o->drift, o->verbose > 0 ? o->verbose : 1);
-				printf("--- rerun: sim --seed %llu --settings %s --legacy %s\n",
+				run_schedule(s, o->settings, o->drift, o->verbose > 0 ? o->verbose : 1);
+				printf("--- rerun: sim --seed %llu --settings %s%s\n",
 					   (unsigned long long) s, W.tight ? "tight" : "default",
-					   legacy_names(o->legacy));
+					   W.sync_mode ? " --sync" : "");
 				break;
 			}
 		}
@@ -609,24 +855,21 @@ run_many(const Options *o)
 	}
 	el = seconds() - t0;
 	cpu = (double) (clock() - c0) / CLOCKS_PER_SEC;
-	printf("sim: %llu schedules (%llu default, %llu tight settings; seeds %llu to %llu), %llu with a violation; legacy rules: %s\n",
+	printf("sim: %llu schedules (%llu default, %llu tight settings; seeds %llu to %llu%s), %llu with a violation\n",
 		   (unsigned long long) done, (unsigned long long) (done - tight),
 		   (unsigned long long) tight, (unsigned long long) o->first,
-		   (unsigned long long) (o->first + done - 1), (unsigned long long) failed,
-		   legacy_names(o->legacy));
-	printf("sim: %.1f s wall, %.1f s CPU: %.0f schedules/s of CPU (%.0f/s wall); %.1f M events, %llu elections, %llu promotions\n",
+		   (unsigned long long) (o->first + done - 1), W.sync_mode ? "; synchronous" : "",
+		   (unsigned long long) failed);
+	printf("sim: %.1f s wall, %.1f s CPU: %.0f schedules/s of CPU (%.0f/s wall); %.1f M events, %llu elections, %llu promotions; final crash tested in %llu\n",
 		   el, cpu, done / (cpu > 0 ? cpu : 1), done / (el > 0 ? el : 1), events / 1e6,
-		   (unsigned long long) elections, (unsigned long long) promotions);
-	if (W.rule_k)
-		printf("sim: rule (k)%s: %llu grants only it gave, %llu of them by a voter that heard another node within the silence\n",
-			   W.rule_k == 2 ? " strict" : "", (unsigned long long) k_grants,
-			   (unsigned long long) k_other);
+		   (unsigned long long) elections, (unsigned long long) promotions,
+		   (unsigned long long) crash_tests);
 	return failed ? 1 : 0;
 }
 
 /*
- * The regression file: "name seed settings legacy" per line (# comments).
- * Each seed must fail with its legacy rules and pass with the new ones.
+ * The regression file: "name seed settings [sync]" per line (# comments):
+ * schedules that once failed, kept so that they pass for good.
  */
 static int
 run_regress(const char *path, double drift)
@@ -645,30 +888,23 @@ run_regress(const char *path, double drift)
 	{
 		char		name[64],
 					settings[16],
-					legacy[64];
+					mode[16] = "";
 		unsigned long long seed;
-		int			st;
-		int			lg;
-		bool		old_ok,
-					new_ok;
-		char		why[512];
+		bool		ok;
 
-		if (line[0] == '#' || sscanf(line, "%63s %llu %15s %63s", name, &seed, settings, legacy) != 4)
+		if (line[0] == '#' ||
+			sscanf(line, "%63s %llu %15s %15s", name, &seed, settings, mode) < 3)
 			continue;
-		st = parse_settings(settings);
-		lg = parse_legacy(legacy);
-		old_ok = run_schedule(seed, st, lg, drift, 0);
-		strcpy(why, W.violation);
-		new_ok = run_schedule(seed, st, 0, drift, 0);
+		W.sync_mode = strcmp(mode, "sync") == 0;
+		ok = run_schedule(seed, parse_settings(settings), drift, 0);
 		n++;
-		printf("%-8s seed %-10llu %-7s old rule (%s): %s; new rules: %s%s\n", name, seed,
-			   settings, legacy, old_ok ? "NO VIOLATION (expected one)" : why,
-			   new_ok ? "pass" : "VIOLATION: ", new_ok ? "" : W.violation);
-		if (old_ok || !new_ok)
+		printf("%-12s seed %-10llu %-7s %s%s\n", name, seed, settings,
+			   ok ? "pass" : "VIOLATION: ", ok ? "" : W.violation);
+		if (!ok)
 			bad++;
 	}
 	fclose(f);
-	printf("sim: %d regression seeds, %d not as expected\n", n, bad);
+	printf("sim: %d regression seeds, %d failed\n", n, bad);
 	return bad ? 1 : 0;
 }
 
@@ -678,7 +914,6 @@ main(int argc, char **argv)
 	Options		o;
 	const char *regress = NULL;
 	bool		one = false;
-	bool		worker = false;
 	uint64_t	seed = 0;
 
 	memset(&o, 0, sizeof(o));
@@ -699,8 +934,6 @@ main(int argc, char **argv)
 			seed = strtoull(v, NULL, 10), one = true, i++;
 		else if (strcmp(a, "--settings") == 0)
 			o.settings = parse_settings(v), i++;
-		else if (strcmp(a, "--legacy") == 0)
-			o.legacy = parse_legacy(v), i++;
 		else if (strcmp(a, "--time") == 0)
 			o.time_limit = atof(v), i++;
 		else if (strcmp(a, "--drift") == 0)
@@ -711,64 +944,30 @@ main(int argc, char **argv)
 			o.keep_going = true;
 		else if (strcmp(a, "--sync") == 0)
 			W.sync_mode = true;
-		else if (strcmp(a, "--sync-fix") == 0)
-			W.sync_fix = true;
-		else if (strcmp(a, "--sync-rules") == 0)
-		{
-			/* all of them, or a mask of SR_* (sim.h), for the analysis */
-			W.sync_rules = (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9') ?
-				atoi(argv[++i]) : SR_ALL;
-			W.sync_fix = true;
-		}
-		else if (strcmp(a, "--rule-k") == 0)
-			W.rule_k = 1;
-		else if (strcmp(a, "--rule-k-strict") == 0)
-			W.rule_k = 2;
-		else if (strcmp(a, "--reelect-with-lease") == 0)
-			W.reelect_with_lease = true;
-		else if (strcmp(a, "--reelect-poll") == 0)
-			W.reelect_with_lease = W.reelect_poll = true;
-		else if (strcmp(a, "--voter-as-worker") == 0)
-			W.voter_as_worker = true;
-		else if (strcmp(a, "--check-terms") == 0)
-			W.check_terms = true;
-		else if (strcmp(a, "--worker") == 0)
-			worker = true;
+		else if (strcmp(a, "--unique-tli") == 0)
+			W.unique_tli = true;
+		else if (strcmp(a, "--fixed-membership") == 0)
+			W.fixed_membership = true;
 		else if (strcmp(a, "--progress") == 0)
 			o.progress = strtoull(v, NULL, 10), i++;
 		else if (strcmp(a, "-v") == 0)
 			o.verbose = 1;
 		else if (strcmp(a, "-vv") == 0)
 			o.verbose = 2;
+		else if (strcmp(a, "-vvv") == 0)
+			o.verbose = 3;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--legacy silence,lease,position,witness,adopt] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync [--sync-fix | --sync-rules [MASK]]] [--reelect-with-lease | --reelect-poll] [--rule-k | --rule-k-strict] [--voter-as-worker] [--check-terms] [--worker] | --seed S [-v|-vv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] [--fixed-membership] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}
-	}
-	/*
-	 * --worker: the rules the worker follows (sim/README.md, "The
-	 * re-election of a running primary"): lease.c stands for re-election
-	 * without a poll, voters grant by rule (k)-strict, every vote request
-	 * carries the candidate's history (SR_TIMELINE), synchronous or not,
-	 * and a member's grant by (k) to the primary it streams from does not
-	 * stop its stream (SR_KSTREAM).  --sync --sync-rules add the rest of
-	 * the synchronous rules.
-	 */
-	if (worker)
-	{
-		W.reelect_with_lease = true;
-		W.reelect_poll = false;
-		W.rule_k = 2;
-		W.sync_rules |= SR_TIMELINE | SR_KSTREAM;
 	}
 	if (regress)
 		return run_regress(regress, o.drift);
 	if (one)
 	{
-		bool		ok = run_schedule(seed, o.settings, o.legacy, o.drift,
-									  o.verbose > 0 ? o.verbose : 1);
+		bool		ok = run_schedule(seed, o.settings, o.drift, o.verbose > 0 ? o.verbose : 1);
 
 		printf("seed %llu: %s\n", (unsigned long long) seed, ok ? "no violation" : W.violation);
 		return ok ? 0 : 1;

@@ -1,18 +1,22 @@
 /*-------------------------------------------------------------------------
  *
  * sim.h
- *	  Types shared by the deterministic simulation of the failover protocol
- *	  (sim/): the simulated world (clock, network, event queue), the nodes
- *	  and their workers, and the checks of the safety rules.
+ *	  Types of the deterministic simulation of the failover protocol
+ *	  (sim/): the simulated world (clocks, network, event queue, timelines,
+ *	  the metadata's history), the nodes, and the checks.
  *
- * The simulation links src/decide.c, the decision functions the worker
- * calls, and takes every decision through them: the simulator models the
- * world and the sequencing of the worker, never the rules.  The "legacy"
- * switches restore the old rules of the holes found on real servers, so
- * that a recorded seed shows each of them failing (sim/regress.txt).
+ * The simulation links the worker's own step (src/step*.c), the voter's
+ * rules (src/votemem.c) and the decisions (src/decide.c), built with the
+ * same compiler flags as the server: each node's worker is the worker's
+ * step driven by facts the simulator gathers from its world, and each
+ * effect of the step's plan is executed by the simulator as the server
+ * does it (sim/worker.c).  The simulator models the world only: the
+ * network, clocks, disks, PostgreSQL's recovery, promotion and timelines,
+ * the metadata replicated with the WAL.
  *
- * Real time is in microseconds; each node reads its own clock, in
- * milliseconds, running at a rate of 1 +- drift.
+ * Real time is in microseconds; each node reads its own monotonic clock,
+ * in milliseconds, running at a rate of 1 +- drift, and a wall clock that
+ * faults may step (nothing in the worker's decisions may read it).
  *
  *-------------------------------------------------------------------------
  */
@@ -23,6 +27,8 @@
 #include <stdint.h>
 
 #include "decide.h"
+#include "step.h"
+#include "votemem.h"
 
 #define MAXN 7					/* nodes in a schedule: 3 to 7 */
 #define REC 100					/* bytes of one WAL record */
@@ -30,6 +36,8 @@
 #define WRITE_US 20000			/* a primary writes a record every 20 ms */
 #define MAXTL 512				/* timelines in one schedule */
 #define MAXTERM 2048			/* terms in one schedule */
+#define MAXCAT 4096				/* changes of the metadata in one schedule */
+#define SETTLE_MS 200			/* wal_retrieve_retry_interval of the model */
 
 typedef int64_t simtime;		/* real time, microseconds */
 
@@ -42,58 +50,12 @@ typedef int64_t simtime;		/* real time, microseconds */
 #define NORMAL_DMIN 200		/* message delays of a healthy network */
 #define NORMAL_DMAX MS(5)
 
-/* the old rules, to show each hole failing on a recorded seed */
-#define LEGACY_SILENCE	0x01	/* holes 1, 2: a "definitive" loss skips the silence */
-#define LEGACY_LEASE	0x02	/* hole 3: lease published at the end of a round */
-#define LEGACY_POSITION 0x04	/* hole 4: max(received, replayed) everywhere */
-#define LEGACY_WITNESS	0x08	/* hole 5: is_primary = not in recovery */
-#define LEGACY_ADOPT	0x10	/* found here: heartbeats accepted by term alone,
-								 * a newer term taken when no primary is seen */
-#define LEGACY_UNARMED	0x20	/* found by reading: a new primary commits
-								 * before its first acknowledged heartbeat */
-
-/* --sync-rules: the rule set that closes the losses left by --sync-fix */
-#define SR_VOTERS	0x01		/* an election counts, for (f), only members
-								 * whose vote it was granted (itself included) */
-#define SR_REJOIN	0x02		/* a rejoined node knows its upstream's term */
-#define SR_TIMELINE 0x04		/* a voter may vote for a candidate on a newer
-								 * timeline that it can follow */
-#define SR_REELECT	0x10		/* (i) holds for a running primary's re-election
-								 * too, unless it published the set */
-#define SR_KEEPSET	0x20		/* a node on a later timeline keeps timeline 1's
-								 * set (a model correction: no new primary
-								 * publishes one, so it stays in force) */
-#define SR_ALL		0x37
-#define SR_KSTREAM	0x40		/* --worker, not in SR_ALL: a member that grants
-								 * by rule (k) the re-election of the primary it
-								 * streams from keeps streaming from it ((h)
-								 * skipped: what it receives is the candidate's) */
-#define SR_PRIMARY	0x08		/* for the analysis only, not in SR_ALL: node 1
-								 * releases its waiters only while it may commit
-								 * (a waiter woken without the lease is
-								 * disconnected, as by a crash) */
-
 typedef enum Role
 {
 	ROLE_PRIMARY,				/* registered as the primary */
 	ROLE_STANDBY,
 	ROLE_WITNESS
 } Role;
-
-typedef enum WState
-{
-	WS_MONITORING,
-	WS_SUSPECT,					/* reconnect attempts */
-	WS_DEGRADED,				/* the upstream is lost: deciding */
-	WS_ELECTION,
-	WS_WAITING,					/* for the best candidate to promote */
-	WS_PROMOTING,
-	WS_CANNOT_FOLLOW,
-	WS_PRIMARY,
-	WS_FENCED,					/* superseded by a newer primary, durably */
-	WS_DOWN,
-	WS_COUNT
-} WState;
 
 typedef enum LinkState
 {
@@ -109,6 +71,7 @@ typedef enum MsgKind
 	M_VOTE,						/* request_vote(term, candidate, lsn, tl) */
 	M_VOTE_REP,
 	M_NOTIFY,					/* notify_follow(primary, term) */
+	M_NOTIFY_REP,
 	M_STATE,					/* node_state() */
 	M_STATE_REP,
 	M_STREAM,					/* the walreceiver asks its upstream for WAL */
@@ -127,21 +90,22 @@ typedef struct Msg
 	int			cand;
 	int			vote;			/* DcVote */
 	dc_lsn		lsn;
-	uint32_t	tl;
+	uint32_t	tli;			/* PostgreSQL's timeline ID */
+	uint16_t	tlk;			/* the timeline itself (the model's key) */
 	bool		accepted;
 	bool		in_recovery;
 	bool		is_primary;
 	bool		fenced;
 	bool		settled;
-	bool		sees_primary;	/* monitoring its upstream, which it sees */
-	bool		standby;		/* registered as a standby */
-	int8_t		upstream;
-	int			priority;
-	dc_lsn		recv;
-	dc_lsn		replay;
-	int64_t		voted_term;
-	int			voted_for;
-	bool		writable;		/* a primary holding its lease */
+	bool		paused;
+	bool		worker;			/* its worker runs */
+	int			primary_node_id;	/* its worker's */
+	bool		primary_visible;
+	dc_lsn		switch_lsn;		/* where a primary's timeline began */
+	int64_t		tl_term;		/* ... in a promotion of this term (repl_timelines) */
+	dc_lsn		fork_lsn;		/* M_VOTE: where the candidate left the
+								 * voter's timeline; M_HB: the last change
+								 * of the membership; M_STREAM: unused */
 	/* ground truth when sent, for the checks only */
 	bool		truth_primary;
 	int64_t		truth_lead_term;
@@ -175,40 +139,42 @@ typedef struct Event
 	Msg			m;
 } Event;
 
-typedef enum RoundKind
-{
-	RK_NONE,
-	RK_PROBE,					/* monitoring: the upstream */
-	RK_SUSPECT,					/* a reconnect attempt */
-	RK_NOTICE,					/* is the primary we were told of a primary? */
-	RK_POLL,					/* node_state() of every other node */
-	RK_VOTE,
-	RK_HB,
-	RK_ADOPT,					/* does a primary of the newer term exist? */
-	RK_REPOLL					/* --reelect-poll: lease.c's poll before it
-								 * stands (peers_poll, peers_find_primary) */
-} RoundKind;
-
 #define PEER_PENDING 0
 #define PEER_ANSWERED 1
 #define PEER_REFUSED 2
 #define PEER_TIMEOUT 3
 #define PEER_NOT_ASKED 4
 
+/* a round of the worker: one request to some nodes, answers until a deadline */
 typedef struct Round
 {
-	RoundKind	kind;
+	WkFxKind	kind;			/* FX_NONE: no round */
 	int			rid;
 	int			pending;
-	simtime		start;
 	double		sent_local;		/* ms, on the node's clock */
+	int64_t		term;			/* a heartbeat round's term */
+	int			voters;			/* ... and the members its lease counts */
+	bool		strict;			/* ... a strict majority of them */
 	uint8_t		st[MAXN + 1];
 	Msg			rep[MAXN + 1];
-	/* heartbeat round */
-	bool		superseded;
-	int64_t		newer_term;
-	int			superseder;
 } Round;
+
+/* a row of the metadata (repl_nodes) */
+typedef struct CatRow
+{
+	int			type;			/* WkNodeType; 0: no row */
+	int			upstream;
+	bool		active;
+} CatRow;
+
+/* a change of the metadata, written by a primary into its WAL */
+typedef struct CatChange
+{
+	uint16_t	tlk;			/* on this timeline */
+	dc_lsn		lsn;			/* at this position */
+	int			node;
+	CatRow		row;
+} CatChange;
 
 typedef struct Node
 {
@@ -219,61 +185,78 @@ typedef struct Node
 	bool		up;
 	int			inc;			/* incarnation: bumped by a crash */
 	simtime		frozen_until;
-	double		clk_off;		/* local ms = clk_off + real_ms * rate */
+	double		clk_off;		/* monotonic local ms = clk_off + real_ms * rate */
 	double		rate;
+	double		wall_off;		/* wall ms = monotonic ms + wall_off (steps) */
 	bool		in_recovery;
+	bool		promoting;		/* pg_promote() asked, not done yet */
+	int64_t		promote_term;	/* ... for the term it was elected in */
 	/* durable */
-	int64_t		term;			/* the highest term seen (votes, notices) */
-	int64_t		lead_term;		/* a primary: the term it leads */
+	int64_t		term;
 	int64_t		voted_term;
 	int			voted_for;
 	bool		fenced;
+	int64_t		fenced_term;
+	bool		lease_armed;
 	/* shared memory */
-	double		heard_at;		/* local ms */
-	int			heard_from;		/* whose heartbeat or notice that was (shmem.c's
-								 * heartbeat_primary_id); 0: none */
-	double		heard_src[MAXN + 1];	/* local ms of each node's last
-										 * accepted heartbeat or notice; 0:
-										 * none since start */
-	int			granted_to;		/* the last new grant to another node */
-	double		granted_at;		/* local ms */
-	int			notice_primary;
-	int64_t		notice_term;
-	int			hb_primary;
-	int64_t		hb_term;
+	DcVoterMem	mem;
+	bool		lease_enforced;
+	bool		membership_changing;	/* membership_change_begin() waits */
+	bool		claim;			/* a transaction claims a change of the members */
+	bool		claim_ended;	/* ...and has ended */
+	dc_lsn		claim_commit_lsn;	/* ...where its commit ends */
+	double		claim_at;		/* local ms, when claimed */
+	double		lease_claim_published;	/* local ms: a lease counting it */
 	double		lease_expiry;	/* local ms; 0: none */
 	simtime		lease_real;		/* the same in real time: commit iff now < it */
+	int64_t		rcv_stop_term;	/* (h) asked, not yet done */
+	double		rcv_stopped_at; /* local ms; 0: not stopped */
+	double		rcv_gone_since; /* local ms; 0: a receiver ran since */
+	int			rcv_saved;		/* the upstream cleared for the stop */
+	/* what the worker published (daemon_status) */
+	bool		worker_up;
+	int			pub_state;
+	int			pub_primary;
+	bool		pub_primary_visible;
+	bool		pub_primary_lost;
+	int			pub_upstream;
 	/* the worker */
-	WState		ws;
+	WkState		core;
+	WkPlan		plan;			/* being executed */
+	int			plan_pos;		/* next effect */
+	bool		busy;			/* a blocking effect runs */
+	bool		own_win;
 	Round		r;
-	int			tick_gen;
-	int			upstream;
-	int64_t		up_term;		/* the upstream's term, as last seen */
-	int64_t		kstream_term;	/* SR_KSTREAM: the term of its grant by rule
-								 * (k) to the upstream it streams from */
-	int			lost_primary;
-	bool		primary_lost;
-	bool		all_definitive;
-	bool		lost_definitive;
-	int			attempts;
-	double		next_decision;	/* local ms */
-	double		deadline;		/* local ms */
-	int64_t		election_term;
-	int			follow_target;
 	double		ack_sent[MAXN + 1]; /* local ms of the latest acked heartbeat */
-	double		rejected_since[MAXN + 1];
-	double		next_hb;		/* local ms */
+	WkResult	result;
+	WkPeer		result_peers[MAXN];
+	DcTimelineEnd result_hist[MAXN][64];	/* their timelines' histories */
+	int			tick_gen;
+	int			round_gen;
+	int64_t		lead_term;		/* for the checks: the term it leads */
+	/* the walreceiver: primary_conninfo and what it streams */
+	int			conninfo;		/* primary_conninfo's node; 0: empty */
+	int			upstream;		/* the running WAL receiver's; 0: none */
+	double		stream_ok_at;	/* local ms of the last stream reply */
+	simtime		stream_since;	/* streaming since (for the checks) */
+	simtime		rcv_dies_at;	/* after a stop: it still runs until then */
 	/* WAL */
-	uint32_t	tl;
+	uint16_t	tl;				/* the model's timeline key */
 	dc_lsn		write_lsn;		/* primary */
 	dc_lsn		recv;			/* standby */
+	dc_lsn		acked_tl1;		/* --sync: what it received of timeline 1
+								 * from node 1 itself (a cascaded standby
+								 * acknowledges nothing to the primary) */
 	dc_lsn		replay;
 	simtime		wclock;			/* writes accounted up to */
 	bool		replay_pending;
+	bool		registered;		/* not yet: a clone the operator registers */
+	bool		retired;		/* unregistered and stopped for good */
+	/* the witness's own copy of the metadata */
+	CatRow		wcat[MAXN + 1];
 	/* for the checks */
 	simtime		primary_since;
 	simtime		bad_since;		/* last crash, freeze or restart */
-	int			why_cannot;		/* DcFollow */
 } Node;
 
 typedef struct HeapEnt
@@ -285,9 +268,13 @@ typedef struct HeapEnt
 
 typedef struct Timeline
 {
-	uint32_t	parent;
+	uint16_t	parent;			/* key */
 	dc_lsn		fork;			/* where it left its parent */
 	int			owner;
+	uint32_t	tli;			/* PostgreSQL's timeline ID: two promotions of
+								 * one parent may get the same */
+	int64_t		term;			/* of the election of its promotion */
+	bool		recorded;		/* in repl_timelines (promote_record done) */
 } Timeline;
 
 typedef struct World
@@ -295,13 +282,9 @@ typedef struct World
 	uint64_t	seed;
 	uint64_t	rng;
 	int			verbose;
-	int			legacy;
 	bool		tight;
 	DcSettings	s;
 	DcTiming	t;
-	int			lease_ms;		/* the lease as the primary computes it */
-	int			hb_interval_ms; /* its heartbeat cadence */
-	int			hb_wait_ms;		/* how long its round waits */
 	double		drift;
 	int			n;
 	Node		nodes[MAXN + 1];
@@ -314,13 +297,25 @@ typedef struct World
 	simtime		net_bad;		/* last time with loss or slow delays */
 	simtime		now;
 	simtime		heal_at;
+	/* the operator's change of the membership in progress (its transaction) */
+	int			op_primary;		/* 0: none */
+	uint64_t	op_inc;			/* the primary's incarnation */
+	int			op_node;
+	bool		op_add;
+	simtime		op_deadline;
 	simtime		end_at;
 	bool		healed;
 	int			promote_min_ms,
 				promote_max_ms;
+	bool		promote_command;	/* schedules that promote by a command */
 	/* timelines */
 	int			ntl;
 	Timeline	tls[MAXTL];
+	bool		unique_tli;		/* --unique-tli: every promotion a new ID */
+	/* the metadata: the rows at the start, then the changes in WAL order */
+	CatRow		cat0[MAXN + 1];
+	CatChange	cat[MAXCAT];
+	int			ncat;
 	/* terms */
 	int			winner[MAXTERM];
 	int8_t		voted[MAXTERM][MAXN + 1];
@@ -339,32 +334,18 @@ typedef struct World
 	char		violation[512];
 	int			elections;
 	int			promotions;
+	simtime		primary_lost_at;	/* failover: the primary crashed then */
+	int			primary_lost_at_node;	/* ... which node */
 	/* --sync: timeline 1 commits under ANY k of its standbys (sync.quorum) */
 	bool		sync_mode;
-	bool		sync_fix;		/* --sync-fix: voters stop receiving from an older term */
-	int			sync_rules;		/* --sync-rules: SR_* below (implies sync_fix) */
 	DcSyncSet	sync;			/* published by node 1; quorum 0: off */
 	dc_lsn		acked_tl1;		/* end of the last record k members flushed */
 	dc_lsn		tl1_unackable;	/* written by a crashed incarnation: nobody waits */
-	/* the re-election of a running primary (t/netns/034) */
-	int			rule_k;			/* --rule-k: DcVoter.follows from heard_from
-								 * (1); --rule-k-strict (2): only if no
-								 * other node was heard within the silence */
-	int			k_grants;		/* grants that only rule (k) gave */
-	int			k_other_heard;	/* ... by a voter that accepted another
-								 * node's heartbeat or notice within the
-								 * silence */
-	bool		reelect_with_lease; /* --reelect-with-lease: stand as lease.c
-									 * does, while the lease is still valid */
-	bool		reelect_poll;	/* --reelect-poll: and poll first, as lease.c */
-	bool		voter_as_worker;	/* --voter-as-worker: no loss of the
-									 * primary it follows but refuses
-									 * (voter.c passes the worker's
-									 * primary_lost only) */
-	bool		check_terms;	/* --check-terms: after healing, every node
-								 * that follows the primary accepts its
-								 * heartbeats (its term is not above the
-								 * primary's) */
+	/* options */
+	bool		membership;		/* faults change the membership (half the
+								 * schedules, unless fixed_membership) */
+	bool		fixed_membership;
+	bool		wall_steps;		/* faults step wall clocks */
 } World;
 
 extern World W;
@@ -381,24 +362,52 @@ extern void ev_reset(void);
 extern double local_ms(const Node *n, simtime t);
 extern simtime real_at_local(const Node *n, double local);
 extern void net_send(const Msg *m, bool request);
+extern bool net_ok(int a, int b);
 extern void trace(int level, const char *fmt,...) __attribute__((format(printf, 2, 3)));
 extern void violation(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-extern const char *ws_name(WState s);
 extern dc_lsn common_prefix(uint32_t a, uint32_t b);
 extern bool tl_ancestor(uint32_t a, uint32_t b);
+extern dc_lsn tl_begin(uint32_t k);
 extern bool may_commit(const Node *n, simtime t);
 extern void sync_copy(uint32_t tl, DcSyncSet *out);
 extern bool wal_diverged(const Node *n, uint32_t tl);
+extern void cat_write(Node *writer, int node, const CatRow *row);
+extern void cat_of(const Node *n, CatRow *out);
+extern bool cat_record_at(uint32_t tl, dc_lsn start);
+extern int	cat_count_voters(const CatRow *cat);
 
-/* node.c */
+/* server.c: the server of a node */
+extern bool running_primary(const Node *n);
+extern double now_local(const Node *n);
+extern void position_of(const Node *n, DcPosition *p);
+extern dc_lsn position_lsn(const Node *n);
+extern int64_t timeline_term_known(const Node *n);
+extern void serve_request(Node *n, const Msg *m);
+extern DcVote sim_answer_vote(Node *n, const Msg *m);
+extern void stream_schedule(Node *n);
+extern void stream_tick(Node *n);
+extern void stream_reply(Node *n, const Msg *m);
+extern void replay_schedule(Node *n);
+extern void replay_done(Node *n);
+extern bool walreceiver_streaming(const Node *n);
+extern int	rcv_state(Node *n);
+extern void set_lease(Node *n, double expiry);
+extern void node_catch_up(Node *n);
+
+/* worker.c: the worker of a node (the step, and the executor of its plan) */
+extern void worker_init(Node *n);
+extern void schedule_tick(Node *n, double delay_ms);
+extern void worker_tick(Node *n);
+extern void worker_round_reply(Node *n, const Msg *m, bool refused);
+extern void worker_round_end(Node *n, int rid);
+extern void worker_promoted(Node *n);
+
+/* node.c: a node's life */
 extern void node_init(Node *n, int id, Role role, int priority);
 extern void node_event(Node *n, Event *e);
 extern void node_crash(Node *n);
 extern void node_restart(Node *n);
 extern void node_freeze(Node *n, simtime until);
-extern void node_catch_up(Node *n);
-extern void position_of(const Node *n, DcPosition *p);
-extern void schedule_tick(Node *n, double delay_ms);
 
 /* check.c */
 extern void check_reset(void);
@@ -408,6 +417,7 @@ extern void check_vote(int64_t term, int voter, int candidate);
 extern void check_winner(int64_t term, int node);
 extern void check_follow(const Node *n, uint32_t target_tl, int target);
 extern void check_liveness(void);
+extern void check_failover_bound(void);
 extern void check_sync_acked(void);
 
 #endif							/* REPMGR_SIM_H */

@@ -22,3 +22,22 @@ SELECT * FROM try($$SELECT repmgr.primary_register(2, 'node2', 'host=x', force =
 SELECT count(*) AS nodes FROM repmgr.repl_nodes;
 ROLLBACK;
 SELECT count(*) AS nodes FROM repmgr.repl_nodes;
+
+-- the database itself refuses a 65th node, however it comes
+BEGIN;
+DELETE FROM repmgr.repl_nodes;
+SELECT * FROM try($$INSERT INTO repmgr.repl_nodes (id, type, upstream_node_id, cluster, name, conninfo, active)
+SELECT i, 'standby', NULL, 'default', 'node' || i, 'host=/nonexistent', false
+  FROM generate_series(1, 65) i$$);
+INSERT INTO repmgr.repl_nodes (id, type, upstream_node_id, cluster, name, conninfo, active)
+SELECT i, 'standby', NULL, 'default', 'node' || i, 'host=/nonexistent', false
+  FROM generate_series(1, 64) i;
+SELECT * FROM try($$INSERT INTO repmgr.repl_nodes (id, type, upstream_node_id, cluster, name, conninfo, active)
+VALUES (65, 'standby', NULL, 'default', 'node65', 'host=/nonexistent', false)$$);
+-- a change of a node that exists is no new node
+INSERT INTO repmgr.repl_nodes (id, type, upstream_node_id, cluster, name, conninfo, active)
+VALUES (64, 'standby', NULL, 'default', 'node64', 'host=/elsewhere', false)
+ON CONFLICT (id) DO UPDATE SET conninfo = EXCLUDED.conninfo;
+SELECT count(*) AS nodes FROM repmgr.repl_nodes;
+ROLLBACK;
+SELECT count(*) AS nodes FROM repmgr.repl_nodes;

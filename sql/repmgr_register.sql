@@ -22,6 +22,11 @@ SELECT * FROM try($$SELECT repmgr.primary_register(1, 'node1', NULL)$$);
 SELECT * FROM try($$SELECT repmgr.primary_register(1, 'node1', '')$$);
 SELECT * FROM try($$SELECT repmgr.primary_register(1, 'node1', 'hots=x')$$);
 SELECT * FROM try($$SELECT repmgr.primary_register(1, 'node1', 'host=''x')$$);
+-- libpq's reason is given, but not the password it may quote
+SELECT repmgr.primary_register(1, 'node1', 'postgresql://repmgr:se%zzcret@node1/repmgr');
+SELECT repmgr.primary_register(1, 'node1', 'postgresql://repmgr:secret@[::1/repmgr');
+SELECT repmgr.primary_register(1, 'node1', 'host=node1 password=se cret');
+SELECT repmgr.primary_register(1, 'node1', 'host=node1 port=5432 x');
 SELECT * FROM try($$SELECT repmgr.primary_register(1, 'node1', 'host=x', priority => -1)$$);
 SELECT * FROM try($$SELECT repmgr.primary_register(1, 'node1', 'host=x', priority => NULL)$$);
 SELECT * FROM try($$SELECT repmgr.primary_register(1, 'node1', 'host=x', location => NULL)$$);

@@ -29,7 +29,7 @@ SELECT state AS stuck_state FROM repmgr.worker_transitions()
  GROUP BY state HAVING bool_and(next_state = state);
 SELECT DISTINCT next_state AS unknown_next FROM repmgr.worker_transitions()
  WHERE next_state NOT IN (SELECT state FROM repmgr.worker_transitions())
-   AND next_state <> '(monitoring state of the role)';
+   AND next_state NOT IN ('(monitoring state of the role)', '(the same state)');
 SELECT count(DISTINCT event) AS events_handled FROM repmgr.worker_transitions();
 
 -- both ways: every event an observer can return has a transition, and

@@ -29,8 +29,10 @@
 
 #include "actions.h"
 #include "conninfo.h"
+#include "receiver.h"
 #include "guc.h"
 #include "localnode.h"
+#include "timelines.h"
 
 #define PROMOTE_WAIT_MS 60000
 
@@ -75,18 +77,24 @@ reload_configuration(void)
 }
 
 /*
- * Can a node at position me follow a node on target_tli whose timeline
- * began at target_switch (InvalidXLogRecPtr: not known, or the same
- * timeline)?  dc_decide_follow() says; this only converts.
+ * Can a node at position me follow target (its timeline, where it began,
+ * which promotion began it, its history)?  dc_decide_follow_line() says;
+ * this only converts.
  */
 DcFollow
-follow_check(const LocalPosition *me, TimeLineID target_tli,
-			 XLogRecPtr target_switch)
+follow_check(const LocalPosition *me, const PeerState *target)
 {
 	DcPosition	pos;
+	DcLine		line;
 
 	local_dc_position(me, &pos);
-	return dc_decide_follow(&pos, target_tli, target_switch);
+	pos.timeline_term = timeline_term_of(me->timeline, me->timeline_switch_lsn);
+	line.timeline = target->timeline;
+	line.begin = target->switch_lsn;
+	line.term = target->timeline_term;
+	line.history = target->history;
+	line.nhistory = target->nhistory;
+	return dc_decide_follow_line(&pos, &line);
 }
 
 /* why follow_check() said no, with the figures */
@@ -127,13 +135,55 @@ ensure_slot_on(const char *conninfo, const char *slot_name)
 }
 
 /*
+ * The connection string with which this node streams from target, its
+ * secrets included: never written or shown as it is (see
+ * primary_conninfo_write).
+ */
+char *
+stream_conninfo(NodeInfo *self, NodeInfo *target)
+{
+	return conninfo_set(target->conninfo, "application_name", self->name);
+}
+
+/*
  * The primary_conninfo with which this node streams from target: what a
  * follow writes, and how the worker recognises the node it streams from.
+ * Without secrets: the password is in the data directory's password file
+ * (receiver.c).
  */
 char *
 follow_conninfo(NodeInfo *self, NodeInfo *target)
 {
-	return conninfo_set(target->conninfo, "application_name", self->name);
+	char	   *passfile_text;
+	char	   *dropped;
+	char	   *why;
+
+	return receiver_conninfo(stream_conninfo(self, target), &passfile_text,
+							 &dropped, &why);
+}
+
+/*
+ * ALTER SYSTEM SET primary_conninfo for conninfo, its password moved into
+ * the data directory's password file first and every other secret left
+ * out (receiver_conninfo_apply): primary_conninfo is readable by every
+ * role with pg_read_all_settings.  Not transactional, as ALTER SYSTEM.
+ */
+void
+primary_conninfo_write(const char *conninfo)
+{
+	char	   *warning;
+	char	   *why;
+	char	   *value = receiver_conninfo_apply(conninfo, DataDir, &warning, &why);
+
+	if (value == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot write primary_conninfo without its password: %s", why),
+				 errhint("The password goes into the file \"%s\" of the data directory, which primary_conninfo names.",
+						 RECEIVER_PASSFILE)));
+	if (warning != NULL)
+		ereport(WARNING, (errmsg("%s", warning)));
+	alter_system_set("primary_conninfo", value);
 }
 
 /*
@@ -145,7 +195,7 @@ follow_stream(NodeInfo *self, NodeInfo *target)
 	if (self->slot_name != NULL)
 		ensure_slot_on(target->conninfo, self->slot_name);
 
-	alter_system_set("primary_conninfo", follow_conninfo(self, target));
+	primary_conninfo_write(stream_conninfo(self, target));
 	alter_system_set("primary_slot_name", self->slot_name);
 	reload_configuration();
 	/* a WAL receiver stopped for a vote (walstop.c) streams from target now */
@@ -234,7 +284,7 @@ follow_record(NodeInfo *self, NodeInfo *target, const char *primary_conninfo,
 void
 promote_server(void)
 {
-	TimestampTz deadline;
+	MonoTime	deadline;
 
 	if (!DatumGetBool(DirectFunctionCall2(pg_promote, BoolGetDatum(false),
 										  Int32GetDatum(60))))
@@ -242,10 +292,10 @@ promote_server(void)
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not signal the postmaster to promote")));
 
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), PROMOTE_WAIT_MS);
+	deadline = MonoPlusMs(mono_now(), PROMOTE_WAIT_MS);
 	while (RecoveryInProgress())
 	{
-		if (GetCurrentTimestamp() >= deadline)
+		if (mono_now() >= deadline)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("server did not finish promotion within %d seconds",
@@ -275,12 +325,11 @@ promote_server(void)
 static void
 wait_for_writes_allowed(void)
 {
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													   PROMOTE_WAIT_MS);
+	MonoTime	deadline = MonoPlusMs(mono_now(), PROMOTE_WAIT_MS);
 	bool		superseded;
 
-	while (!shmem_writes_allowed(GetCurrentTimestamp(), &superseded) && !superseded &&
-		   GetCurrentTimestamp() < deadline)
+	while (!shmem_writes_allowed(mono_now(), &superseded) && !superseded &&
+		   mono_now() < deadline)
 	{
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 10, PG_WAIT_EXTENSION);
@@ -307,9 +356,13 @@ promote_record(NodeInfo *self, NodeInfo *old_primary, int64 term,
 	MetadataBatch batch = {0};
 	EventInfo	ev;
 	ListCell   *lc;
+	LocalPosition me;
 
 	shmem_observe_term(term);
 
+	/* the first write on the new line: which promotion began it */
+	local_position(&me);
+	timeline_record(&batch, me.timeline, me.timeline_switch_lsn, term, self->node_id);
 	if (old_primary != NULL && old_primary->node_id != self->node_id)
 		metadata_add(&batch,
 					 "UPDATE repmgr.repl_nodes SET active = false WHERE id = $1::integer",
@@ -585,8 +638,8 @@ node_follow(int upstream_node_id)
 	}
 
 	local_position(&me);
-	switch_lsn = (target == primary) ? primary->switch_lsn : InvalidXLogRecPtr;
-	f = follow_check(&me, target->timeline, switch_lsn);
+	switch_lsn = target->switch_lsn;
+	f = follow_check(&me, target);
 	if (f != DC_FOLLOW_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -14,11 +14,12 @@
 
 extern void alter_system_set(const char *name, const char *value);
 extern void reload_configuration(void);
-extern DcFollow follow_check(const LocalPosition *me, TimeLineID target_tli,
-							 XLogRecPtr target_switch);
+extern DcFollow follow_check(const LocalPosition *me, const PeerState *target);
 extern char *follow_reason(DcFollow f, const LocalPosition *me,
 						   TimeLineID target_tli, XLogRecPtr target_switch);
+extern char *stream_conninfo(NodeInfo *self, NodeInfo *target);
 extern char *follow_conninfo(NodeInfo *self, NodeInfo *target);
+extern void primary_conninfo_write(const char *conninfo);
 extern void follow_stream(NodeInfo *self, NodeInfo *target);
 extern void action_follow(NodeInfo *self, NodeInfo *target,
 						  const char *primary_conninfo, List *nodes);

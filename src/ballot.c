@@ -16,13 +16,14 @@
 #include "worker.h"
 
 /*
- * One remote operation running sql on every other active node but the
- * lost primary, for remote_run(), over the persistent link to each (the
- * connections of the heartbeats once this node is primary).  Returns their
- * number; (*ids)[i] is the node of ops[i].
+ * One remote operation running sql on every other voting member (every
+ * registered node, active or not: step_util.c's wk_voters) but skip_id
+ * (a lost primary: it would cost a timeout), for remote_run(), over the
+ * persistent link to each (the connections of the heartbeats once this
+ * node is primary).  Returns their number; (*ids)[i] is the node of ops[i].
  */
-int
-ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
+static int
+ops_for_peers(WorkerCtx *ctx, int skip_id, const char *sql, int nparams,
 			  const char *const *params, RemoteOp **ops, int **ids)
 {
 	ListCell   *lc;
@@ -35,8 +36,7 @@ ops_for_peers(WorkerCtx *ctx, const char *sql, int nparams,
 		NodeInfo   *node = (NodeInfo *) lfirst(lc);
 		PeerLink   *link;
 
-		if (!node->active || node->node_id == repmgr_node_id ||
-			node->node_id == ctx->lost_primary_id)
+		if (node->node_id == repmgr_node_id || node->node_id == skip_id)
 			continue;
 		link = peer_link(ctx, node->node_id);
 		if (link->conn == NULL)
@@ -103,12 +103,13 @@ typedef struct VoteReply
 	DcVote		vote;
 	const char *reason;
 	uint32		timeline;		/* the voter's; 0: not said */
+	int64		term;			/* the voter's, or a term to ask above */
 } VoteReply;
 
 static VoteReply
 vote_reply(RemoteOp *op)
 {
-	VoteReply	r = {false, DC_VOTE_COUNT, NULL, 0};
+	VoteReply	r = {false, DC_VOTE_COUNT, NULL, 0, 0};
 	PGresult   *res = op->result;
 
 	if (op->rc->status != REMOTE_OK || res == NULL || PQntuples(res) != 1 ||
@@ -117,21 +118,23 @@ vote_reply(RemoteOp *op)
 	r.answered = true;
 	r.vote = dc_vote_from_code(PQgetvalue(res, 0, 3));
 	r.reason = pstrdup(PQgetvalue(res, 0, 2));
+	if (!PQgetisnull(res, 0, 1))
+		r.term = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	if (PQnfields(res) >= 5 && !PQgetisnull(res, 0, 4))
 		r.timeline = (uint32) strtoul(PQgetvalue(res, 0, 4), NULL, 10);
 	return r;
 }
 
 /*
- * Ask every other active node (but the lost primary) for its vote on req,
+ * Ask every other active node (but skip_id) for its vote on req,
  * within timeout_ms; returns the number granted.  Answers are logged at
  * elevel.  count gets the ids of the candidate and of every node that
  * granted (rule (i), dc_sync_votes_cover), those that answered from the
  * candidate's timeline, and whether a refusal may still turn into a grant.
  */
 int
-request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
-			  int elevel, VoteCount *count)
+request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int skip_id,
+			  int timeout_ms, int elevel, VoteCount *count)
 {
 	RemoteOp   *ops;
 	int		   *asked;
@@ -148,13 +151,13 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 	params[4] = local_timeline_history(req->candidate_timeline);
 	if (params[4] != NULL)
 	{
-		n = ops_for_peers(ctx, REQUEST_VOTE_HISTORY_SQL, 5, params, &ops, &asked);
+		n = ops_for_peers(ctx, skip_id, REQUEST_VOTE_HISTORY_SQL, 5, params, &ops, &asked);
 		remote_run(ops, n, timeout_ms);
 		retry_without_history(ops, n, timeout_ms);
 	}
 	else
 	{
-		n = ops_for_peers(ctx, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
+		n = ops_for_peers(ctx, skip_id, REQUEST_VOTE_SQL, 4, params, &ops, &asked);
 		remote_run(ops, n, timeout_ms);
 	}
 	memset(count, 0, sizeof(*count));
@@ -163,6 +166,8 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 	{
 		VoteReply	r = vote_reply(&ops[i]);
 
+		if (r.answered && r.term > count->max_term)
+			count->max_term = r.term;
 		if (r.answered && r.timeline != 0 && r.timeline == req->candidate_timeline &&
 			count->nsame_timeline < REPMGR_MAX_NODES)
 			count->same_timeline[count->nsame_timeline++] = asked[i];
@@ -195,7 +200,7 @@ request_votes(WorkerCtx *ctx, const DcVoteRequest *req, int timeout_ms,
 #define NOTIFY_FOLLOW_SQL "SELECT repmgr.notify_follow($1::integer, $2::bigint)"
 
 void
-notify_peers(WorkerCtx *ctx, int64 term)
+notify_peers(WorkerCtx *ctx, int64 term, int skip_id)
 {
 	RemoteOp   *ops;
 	int		   *ids;
@@ -205,7 +210,7 @@ notify_peers(WorkerCtx *ctx, int64 term)
 
 	params[0] = psprintf("%d", repmgr_node_id);
 	params[1] = psprintf(INT64_FORMAT, term);
-	n = ops_for_peers(ctx, NOTIFY_FOLLOW_SQL, 2, params, &ops, &ids);
+	n = ops_for_peers(ctx, skip_id, NOTIFY_FOLLOW_SQL, 2, params, &ops, &ids);
 	remote_run(ops, n, repmgr_connect_timeout_ms);
 	for (i = 0; i < n; i++)
 		remote_op_release(&ops[i]);

@@ -6,11 +6,12 @@
  *	  and the monitoring worker: its registration, signal handling and
  *	  main loop.
  *
- * The loop does one step of the state machine (fsm.c) per iteration,
- * then sleeps on its latch until the next check is due, the upstream's
- * socket stirs (a server that dies closes it at once), or a peer wakes it.
- * Memory is reset at every iteration.  An error ends the worker and the
- * postmaster restarts it a second later.
+ * The loop gathers the facts (facts.c), takes one pure step of the state
+ * machine (step.c), executes its plan (execute.c) and publishes its
+ * status, then sleeps on its latch until the next check is due
+ * (wk_wake_in_ms), the upstream's socket stirs (a server that dies closes
+ * it at once), or a peer wakes it.  Memory is reset at every iteration.
+ * An error ends the worker and the postmaster restarts it a second later.
  *
  *-------------------------------------------------------------------------
  */
@@ -105,6 +106,8 @@ _PG_init(void)
 static WorkerCtx ctx;
 static bool connected = false;
 
+static void worker_shutdown(void) pg_attribute_noreturn();
+
 /* a text of the settings that matter to the worker, to see what a reload changed */
 static char *
 settings_text(void)
@@ -137,73 +140,9 @@ reload_settings(void)
 		worker_record_event(&ctx, "repmgrd_reload", true,
 							psprintf("configuration reloaded: %s", after));
 	}
-	ctx.next_check = 0;
+	ctx.core.next_check = 0;
 	pfree(before);
 	pfree(after);
-}
-
-/*
- * Read what every iteration works from: the node records, this node,
- * its position and durable state.
- */
-static void
-load_facts(void)
-{
-	ctx.nodes = NIL;
-	ctx.self = NULL;
-
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	MemoryContextSwitchTo(ctx.loop_context);
-	ctx.extension_ready = repmgr_extension_ready();
-	if (ctx.extension_ready)
-	{
-		ctx.nodes = nodes_fetch_all();
-		ctx.self = nodes_lookup(ctx.nodes, repmgr_node_id);
-		sync_read_published(&ctx.sync_own);
-	}
-	else
-		memset(&ctx.sync_own, 0, sizeof(ctx.sync_own));
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	MemoryContextSwitchTo(ctx.loop_context);
-
-	local_position(&ctx.position);
-	shmem_get_durable(&ctx.durable);
-}
-
-/* how long to sleep: until the next check, shorter in the busy states */
-static long
-wait_time_ms(void)
-{
-	TimestampTz now = GetCurrentTimestamp();
-	TimestampTz next = ctx.next_check;
-	long		ms;
-
-	switch (ctx.state)
-	{
-		case WS_SUSPECT:
-			next = ctx.next_attempt;
-			break;
-		case WS_ELECTION:
-			/* the first round at once: the decision to stand was just made */
-			return ctx.election_round == 0 ? 0 : 50;
-		case WS_DEGRADED:
-		case WS_WAITING_PRIMARY:
-			next = Min(ctx.next_check, ctx.next_decision);
-			break;
-		case WS_PRIMARY:
-		case WS_FENCED:
-			next = ctx.next_heartbeat;
-			break;
-		default:
-			break;
-	}
-	ms = TimestampDifferenceMilliseconds(now, next);
-	/* a standby looks at its WAL receiver often: it is only shared memory */
-	if (ctx.position.in_recovery)
-		ms = Min(ms, 200);
-	return Max(ms, 1);
 }
 
 static void
@@ -218,7 +157,9 @@ wait_for_work(void)
 		sock = PQsocket(ctx.upstream_conn->conn);
 		events |= WL_SOCKET_READABLE;
 	}
-	rc = WaitLatchOrSocket(MyLatch, events, sock, wait_time_ms(), PG_WAIT_EXTENSION);
+	rc = WaitLatchOrSocket(MyLatch, events, sock,
+						   (long) wk_wake_in_ms(&ctx.core, &ctx.facts),
+						   PG_WAIT_EXTENSION);
 	ResetLatch(MyLatch);
 
 	/* the upstream spoke between checks: most likely it went away */
@@ -229,12 +170,55 @@ wait_for_work(void)
 		{
 			ereport(LOG,
 					(errmsg("repmgr worker: connection to upstream node %d closed",
-							ctx.upstream_id)));
-			remote_close(ctx.upstream_conn);
-			ctx.upstream_conn = NULL;
-			ctx.next_check = 0;
+							ctx.upstream_conn_id)));
+			worker_close_upstream(&ctx);
+			ctx.core.next_check = 0;
 		}
 	}
+}
+
+/* what daemon_status() shows: the step's view, with the times it stamps */
+static void
+publish_status(void)
+{
+	WkState    *s = &ctx.core;
+
+	ctx.status.state = s->state;
+	ctx.status.node_id = repmgr_node_id;
+	ctx.status.role = (RepmgrNodeType) s->role;
+	ctx.status.upstream_node_id = s->upstream_node_id;
+	ctx.status.primary_node_id = s->primary_node_id;
+	ctx.status.primary_visible = s->primary_visible;
+	ctx.status.primary_lost = s->primary_lost;
+	ctx.status.upstream_failures = s->upstream_failures;
+	ctx.status.elections = s->elections;
+	ctx.status.promotions = s->promotions;
+	ctx.status.follows = s->follows;
+	if (s->upstream_seen)
+		ctx.status.upstream_last_seen = GetCurrentTimestamp();
+	if (s->primary_seen)
+		ctx.status.primary_last_seen = GetCurrentTimestamp();
+	ctx.status.loops++;
+	shmem_worker_publish(&ctx.status);
+}
+
+/* one iteration: the facts, the step, its effects */
+static void
+worker_iteration(void)
+{
+	WkPlan		plan;
+
+	worker_gather_facts(&ctx);
+	if (ShutdownRequestPending)
+		worker_shutdown();
+	pgstat_report_activity(STATE_RUNNING, worker_state_name(ctx.core.state));
+	if (!wk_step(&ctx.core, &ctx.facts, &plan))
+		elog(ERROR, "repmgr worker: %s", wk_error(&plan));
+	worker_execute(&ctx, &plan);
+	MemoryContextSwitchTo(ctx.loop_context);
+	worker_flush_events(&ctx);
+	publish_status();
+	pgstat_report_activity(STATE_IDLE, worker_state_name(ctx.core.state));
 }
 
 /*
@@ -420,10 +404,13 @@ repmgr_worker_main(Datum main_arg)
 	before_shmem_exit(worker_on_exit, (Datum) 0);
 
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.state = WS_STARTING;
+	wk_init(&ctx.core, (uint64) MyProcPid ^ (uint64) mono_now());
 	ctx.loop_context = AllocSetContextCreate(TopMemoryContext,
 											 "repmgr worker iteration",
 											 ALLOCSET_DEFAULT_SIZES);
+	ctx.result_context = AllocSetContextCreate(TopMemoryContext,
+											   "repmgr worker round",
+											   ALLOCSET_DEFAULT_SIZES);
 	ereport(LOG,
 			(errmsg("repmgr worker started for node %d in database \"%s\"",
 					repmgr_node_id, repmgr_database)));
@@ -435,22 +422,7 @@ repmgr_worker_main(Datum main_arg)
 		MemoryContextSwitchTo(ctx.loop_context);
 		if (ConfigReloadPending)
 			reload_settings();
-		load_facts();
-		if (ShutdownRequestPending)
-			worker_shutdown();
-
-		pgstat_report_activity(STATE_RUNNING, worker_state_name(ctx.state));
-		if (ctx.self != NULL)
-			walstop_step(&ctx);
-		fsm_step(&ctx);
-		MemoryContextSwitchTo(ctx.loop_context);
-
-		worker_flush_events(&ctx);
-		ctx.status.loops++;
-		ctx.status.node_id = repmgr_node_id;
-		shmem_worker_publish(&ctx.status);
-		pgstat_report_activity(STATE_IDLE, worker_state_name(ctx.state));
-
+		worker_iteration();
 		if (ShutdownRequestPending)
 			worker_shutdown();
 		wait_for_work();

@@ -16,8 +16,14 @@
  * node it remembers s, the time (its own clock) at which it sent the
  * latest heartbeat that node accepted.  It may commit at time t only while
  * t < lease expiry = k-th largest s + L, where k = ceil(N/2) - 1 acks of
- * other nodes are needed (with itself, ceil(N/2) of the N active voting
- * nodes) and L = lease_ms.  The check runs in every backend before each
+ * other nodes are needed (with itself, ceil(N/2) of the N voting members:
+ * every registered node, active or not, as its own copy of repl_nodes
+ * lists them; "Membership" below) and L = lease_ms.  Every duration here
+ * (leases, silences, windows, deadlines) is measured on CLOCK_BOOTTIME
+ * (monoclock.c): it never steps, whatever NTP or an operator does to the
+ * wall clock, and unlike CLOCK_MONOTONIC it keeps counting while the
+ * machine is suspended, so a lease that a suspended VM held has ended
+ * when the VM resumes.  The check runs in every backend before each
  * commit of a transaction that wrote (fence.c), against shared memory, so
  * no process has to act for the fence to close.  The lease is published
  * as soon as the k-th acknowledgement of a round arrives, not at the end
@@ -59,7 +65,7 @@
  *		 could win T and help another win T + 1, and the two majorities
  *		 would need not share a node that refuses the loser's heartbeats.
  * A candidate votes for itself under the same rules, and needs a strict
- * majority, floor(N/2) + 1, of the N active voting nodes.  A running
+ * majority, floor(N/2) + 1, of the N voting members.  A running
  * primary whose voters moved to a newer term (an election that elected
  * nobody) takes no term without winning it: it stands for re-election,
  * and the voters' rules above decide.
@@ -79,6 +85,69 @@
  * M >= 250 ms and drift far below 1 %, the margin is positive by more
  * than 200 ms; it also absorbs the scheduling delay between a backend's
  * commit check and its commit record.
+ *
+ * Membership.  N is what each node's own copy of repl_nodes lists, and the
+ * copies differ while a change replicates: the primary writes a
+ * registration, an unregistration or the record of a promotion, and each
+ * standby sees it when it replays it.  Three rules keep every lease and
+ * every election sharing a node.
+ *
+ * First, N counts every registered node, active or not, so that marking a
+ * failed primary inactive, which every failover does, changes nobody's N.
+ *
+ * Second, a change of the members (one node added or removed, one change
+ * at a time) is written only by a primary that may commit (the row is a
+ * write, and the fence checks it), and only under a claim
+ * (membership_change_begin(), in the transaction that writes it): from
+ * the claim on, the lease the primary publishes needs a strict majority
+ * of the N members before the change, floor(N/2) + 1 with itself, and the
+ * change is written only once such a lease holds (before, the usual lease
+ * goes on, so a claim a minority cannot meet costs no commit; it fails
+ * after a while).  That covers the time between the commit of the change
+ * and the moment the worker sees it: a candidate that counts the N
+ * members needs floor(N/2) + 1 of them, and any strict majority of the
+ * same N members meets it; one that counts N' = N + 1 members (the new
+ * node included) needs floor(N'/2) + 1 votes, at least floor(N'/2) of
+ * them old members other than the primary, and floor(N/2) + floor(N'/2)
+ * = N > N - 1 of those; one that counts N' = N - 1 needs floor(N'/2) + 1
+ * votes among the N - 2 remaining others, and the lease rests on at least
+ * floor(N/2) - 1 of them (the removed node may be one of its
+ * acknowledgements), and floor(N/2) - 1 + floor((N-1)/2) + 1 = N - 1 >
+ * N - 2.  (With the usual lease, ceil(N/2) - 1 acknowledgements, these
+ * fail for an even N: N = 4 with one node added lets a lease of the
+ * primary and one node miss an election of the other three.)
+ *
+ * Third, once the worker sees the change (which ends the claim), until
+ * the change has reached a majority, its lease needs a strict majority of
+ * the new members, floor(N'/2) + 1 with itself (the transition;
+ * dc_lease_acks_needed(strict)).  A candidate that still counts the old N
+ * members: with one node added, the lease rests on at least
+ * floor(N'/2) - 1 old members besides the primary and the new node, the
+ * election on floor(N/2) + 1 old members other than the primary, out of
+ * N - 1, and floor((N+1)/2) - 1 + floor(N/2) + 1 = N > N - 1; with one
+ * removed, the lease rests on floor(N'/2) old members besides the
+ * primary, and floor((N-1)/2) + floor(N/2) + 1 = N > N - 1.  The
+ * transition ends when floor(N'/2) registered standbys that stream from
+ * the primary have flushed the change, or acknowledged a heartbeat that
+ * told of it (a witness: heartbeats carry the position where the last
+ * change's commit record ends, and a witness, which has no WAL to compare
+ * by (d), refuses a candidate behind the newest such position it was
+ * told): each of them refuses a candidate that is not past the change,
+ * and a standby's copy of the catalog holds everything up to the position
+ * it stands with (the worker reads its position before the snapshot that
+ * reads the catalog).  A candidate that counts the old members then finds
+ * at most N - floor(N'/2) voters, itself included, fewer than the
+ * floor(N/2) + 1 it needs (with one node added; fewer still with one
+ * removed), and a candidate past the change counts the new members as
+ * the primary does.  A new primary (a promotion, or a restart) begins in
+ * a transition too: it cannot know whether the last change reached a
+ * majority.  A membership that could not elect a primary without this
+ * one (fewer than 3 members, or no standby) needs no transition, and the
+ * next change waits until the transition ends.
+ *
+ * The simulation registers and unregisters nodes during its faults, as an
+ * operator does, through the same claim (sim/sim --fixed-membership turns
+ * that off).
  *
  * One winner per term: a candidate needs a strict majority, and every node
  * votes at most once per term, durably (the vote is on disk before the
@@ -162,7 +231,7 @@
  * streaming, so it must be able to vote for that primary's re-election: a
  * candidate on a newer timeline is accepted when it descends from the
  * voter's and the voter can follow it (candidate_fork_lsn, taken from the
- * candidate's history).  sim/sim --sync --sync-rules checks the three.  The
+ * candidate's history).  sim/sim --sync checks the three.  The
  * worker does (h) (DcVoter.receiving: a member refuses with
  * DC_DENY_RECEIVING, a transient refusal, until its WAL receiver is
  * stopped for good; walstop.c) and (i) (observe_election, and a
@@ -173,8 +242,7 @@
  * What this does not cover (README, "The fence"): a transaction already
  * past its commit check when the lease ends (a process frozen between the
  * check and its commit record for longer than the margin); clocks whose
- * rates differ by more than the margin allows; nodes that disagree on the
- * number of active nodes while a registration replicates; for synchronous
+ * rates differ by more than the margin allows; for synchronous
  * replication, an election that reaches only nodes whose copies of the
  * synchronous set are all older than a change the primary already applied
  * (a member that was down while the set changed and comes back after the
@@ -231,10 +299,42 @@ dc_position_lsn(const DcPosition *p)
 	return Max_(p->replay_lsn, p->receive_lsn);
 }
 
+/*
+ * Is the timeline with this ID, that began at begin in a promotion of
+ * term (0: not known), the node's own?  PostgreSQL numbers a promotion's
+ * timeline one above the newest in the promoted node's history: two
+ * standbys of one timeline promoted both get the same ID for two lines of
+ * WAL (rule (j) makes it rare, not impossible), which may even begin at
+ * the same point.  The term of each promotion (repl_timelines) tells them
+ * apart, and where each began.
+ */
+bool
+dc_same_timeline(const DcPosition *me, uint32_t timeline, dc_lsn begin,
+				 int64_t term)
+{
+	return timeline == me->timeline &&
+		(begin == 0 || me->timeline_begin == 0 || begin == me->timeline_begin) &&
+		(term == 0 || me->timeline_term == 0 || term == me->timeline_term);
+}
+
 DcFollow
 dc_decide_follow(const DcPosition *me, uint32_t target_timeline,
-				 dc_lsn target_switch_lsn)
+				 dc_lsn target_switch_lsn, int64_t target_term)
 {
+	if (target_timeline == me->timeline && target_switch_lsn != 0 &&
+		!dc_same_timeline(me, target_timeline, target_switch_lsn, target_term))
+	{
+		/*
+		 * The same ID, another line: both left one parent, at two points;
+		 * this node can follow only while its WAL is within what both share
+		 */
+		dc_lsn		shared = me->timeline_begin == 0 ? target_switch_lsn :
+			Min_(target_switch_lsn, me->timeline_begin);
+		dc_lsn		mine = me->in_recovery ? me->replay_lsn : me->write_lsn;
+
+		return mine > shared ? DC_FOLLOW_DIVERGED :
+			dc_position_lsn(me) > shared ? DC_FOLLOW_WAIT_REPLAY : DC_FOLLOW_OK;
+	}
 	if (target_timeline < me->timeline)
 		return DC_FOLLOW_NEWER_TIMELINE;
 	if (target_timeline == me->timeline || target_switch_lsn == 0)
@@ -247,6 +347,41 @@ dc_decide_follow(const DcPosition *me, uint32_t target_timeline,
 	if (dc_position_lsn(me) > target_switch_lsn)
 		return DC_FOLLOW_WAIT_REPLAY;
 	return DC_FOLLOW_OK;
+}
+
+/*
+ * Can a node at position me follow a node on the line target?  As
+ * dc_decide_follow(), but where the target's line leaves this node's is
+ * taken from the target's history when it is known: the switch point of
+ * the target's own timeline is not it when the target is two timelines
+ * on (a standby of timeline 1 and a primary of timeline 3 that left 2,
+ * which left 1 before that standby's WAL ends).  A target whose history
+ * does not hold this node's timeline, or holds one of its ID that began
+ * elsewhere, is not a descendant.
+ */
+DcFollow
+dc_decide_follow_line(const DcPosition *me, const DcLine *target)
+{
+	dc_lsn		fork = 0;
+	dc_lsn		begin = 0;
+	int			i;
+
+	if (target->timeline <= me->timeline || target->nhistory == 0)
+		return dc_decide_follow(me, target->timeline, target->begin, target->term);
+	for (i = 0; i < target->nhistory; i++)
+	{
+		const DcTimelineEnd *e = &target->history[i];
+
+		if (e->timeline == me->timeline)
+			fork = e->end;
+		else if (e->timeline < me->timeline && e->end > begin)
+			begin = e->end;		/* where its line of this ID began */
+	}
+	if (fork == 0)
+		return DC_FOLLOW_DIVERGED;
+	if (me->timeline > 1 && me->timeline_begin != 0 && begin != me->timeline_begin)
+		fork = Min_(fork, Min_(begin, me->timeline_begin));
+	return dc_decide_follow(me, target->timeline, fork, 0);
 }
 
 /*
@@ -334,6 +469,14 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 		return DC_DENY_OLD_TERM;
 	if (v->voted_term == r->term)
 		return v->voted_for == r->candidate ? DC_VOTE_REPEATED : DC_DENY_VOTED_OTHER;
+
+	/*
+	 * A term is won once: a primary of this term, or of a newer one, was
+	 * heard.  Its voters may no longer be members (unregistered since), so
+	 * their votes cannot keep a second winner out; this node can.
+	 */
+	if (r->term <= v->heard_term)
+		return DC_DENY_HEARD_TERM;
 	if (v->running_primary)
 		return DC_DENY_RUNNING_PRIMARY;
 	if (v->standing && r->candidate != v->self_id)
@@ -377,8 +520,24 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 	if (v->granted_to != 0 && v->granted_to != r->candidate &&
 		v->granted_ago_ms < t->silence_ms)
 		return DC_DENY_RECENT_VOTE;
+	/*
+	 * A voter without WAL (the witness) compares no position (d), but a
+	 * candidate behind the last change of the membership counts the
+	 * members before it ("Membership")
+	 */
+	if (!v->has_position && v->members_lsn != 0 && r->candidate_lsn < v->members_lsn)
+		return DC_DENY_MEMBERS;
 	if (v->has_position)
 	{
+		/* the same ID on another line of WAL: refused unless it can follow */
+		if (r->candidate_timeline != 0 &&
+			r->candidate_timeline == v->position.timeline &&
+			!dc_same_timeline(&v->position, r->candidate_timeline,
+							  r->candidate_timeline_begin, 0) &&
+			dc_decide_follow(&v->position, r->candidate_timeline,
+							 r->candidate_timeline_begin, 0) != DC_FOLLOW_OK)
+			return DC_DENY_OTHER_TIMELINE;
+
 		/*
 		 * Another timeline is refused, unless it descends from this node's
 		 * and this node can follow it (the fork is not before its WAL).
@@ -387,7 +546,7 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 			!(r->candidate_fork_lsn != 0 &&
 			  r->candidate_timeline > v->position.timeline &&
 			  dc_decide_follow(&v->position, r->candidate_timeline,
-							   r->candidate_fork_lsn) == DC_FOLLOW_OK))
+							   r->candidate_fork_lsn, 0) == DC_FOLLOW_OK))
 			return DC_DENY_OTHER_TIMELINE;
 		/*
 		 * Not asked of a grant by (k) to the primary its WAL receiver
@@ -464,6 +623,8 @@ dc_vote_name(DcVote v)
 		[DC_DENY_NOT_SYNC] = "the candidate is not in the published synchronous set",
 		[DC_DENY_RECENT_VOTE] = "this node granted its vote to another candidate within the vote silence",
 		[DC_DENY_RECEIVING] = "this member of the synchronous set is stopping its WAL receiver before it votes",
+		[DC_DENY_HEARD_TERM] = "this node heard a primary of this term or a newer one",
+		[DC_DENY_MEMBERS] = "the candidate is behind the last change of the membership this node knows",
 	};
 
 	return (v >= 0 && v < DC_VOTE_COUNT) ? names[v] : "unknown";
@@ -486,6 +647,8 @@ static const char *const vote_codes[DC_VOTE_COUNT] = {
 	[DC_DENY_NOT_SYNC] = "not_sync",
 	[DC_DENY_RECENT_VOTE] = "recent_vote",
 	[DC_DENY_RECEIVING] = "receiving",
+	[DC_DENY_HEARD_TERM] = "heard_term",
+	[DC_DENY_MEMBERS] = "members",
 };
 
 const char *
@@ -533,11 +696,17 @@ dc_heartbeat_verdict(const DcHeartbeatReply *r, int64_t my_term)
 	return DC_HB_REFUSED;
 }
 
-/* acknowledgements of other nodes a primary of total nodes needs */
+/*
+ * Acknowledgements of other nodes a primary of total voting members needs:
+ * with itself, ceil(total / 2), which an election's strict majority always
+ * meets; during a change of the membership (strict), a strict majority,
+ * floor(total / 2) + 1 with itself ("Membership" above).
+ */
 int
-dc_lease_acks_needed(int total)
+dc_lease_acks_needed(int total, bool strict)
 {
-	/* with itself, ceil(total / 2) */
+	if (strict)
+		return total / 2;
 	return (total + 1) / 2 - 1;
 }
 
@@ -547,9 +716,10 @@ dc_lease_acks_needed(int total)
  * 0 when there are not enough; DC_NEVER when none are needed.
  */
 dc_ms
-dc_lease_expiry(const dc_ms *ack_sent, int n, int total, const DcTiming *t)
+dc_lease_expiry(const dc_ms *ack_sent, int n, int total, bool strict,
+				const DcTiming *t)
 {
-	int			needed = dc_lease_acks_needed(total);
+	int			needed = dc_lease_acks_needed(total, strict);
 	int			i;
 	dc_ms		kth = 0;
 

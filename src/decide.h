@@ -64,6 +64,11 @@ typedef struct DcPosition
 	dc_lsn		receive_lsn;	/* standby: end of the WAL received */
 	bool		settled;		/* standby: replay waits for WAL, so it has
 								 * applied every complete record received */
+	dc_lsn		timeline_begin; /* where its timeline left its parent (its
+								 * history's switch point); 0: the first, or
+								 * not known */
+	int64_t		timeline_term;	/* the term of the promotion that began it
+								 * (repl_timelines); 0: not known */
 } DcPosition;
 
 extern dc_lsn dc_position_lsn(const DcPosition *p);
@@ -101,7 +106,9 @@ typedef enum DcFollow
 } DcFollow;
 
 extern DcFollow dc_decide_follow(const DcPosition *me, uint32_t target_timeline,
-								 dc_lsn target_switch_lsn);
+								 dc_lsn target_switch_lsn, int64_t target_term);
+extern bool dc_same_timeline(const DcPosition *me, uint32_t timeline, dc_lsn begin,
+							 int64_t term);
 extern const char *dc_follow_name(DcFollow f);
 
 /* where one of a node's ancestor timelines ended (its timeline history) */
@@ -112,6 +119,18 @@ typedef struct DcTimelineEnd
 } DcTimelineEnd;
 
 extern dc_lsn dc_fork_lsn(const DcTimelineEnd *history, int n, uint32_t timeline);
+
+/* a line of WAL to follow: a timeline, and what tells it from others */
+typedef struct DcLine
+{
+	uint32_t	timeline;		/* its ID */
+	dc_lsn		begin;			/* where it began; 0: the first, or not known */
+	int64_t		term;			/* of the promotion that began it; 0: not known */
+	const DcTimelineEnd *history;	/* its ancestors, and where each ended */
+	int			nhistory;		/* 0: not known */
+} DcLine;
+
+extern DcFollow dc_decide_follow_line(const DcPosition *me, const DcLine *target);
 
 /* ----------
  * Voting
@@ -135,6 +154,11 @@ typedef enum DcVote
 	DC_DENY_RECENT_VOTE,		/* granted another candidate moments ago */
 	DC_DENY_RECEIVING,			/* (h) a member still receives WAL: it stops
 								 * first, then decides again */
+	DC_DENY_HEARD_TERM,			/* a primary of this term or a newer one was
+								 * heard: stand again in a term above it (the
+								 * answer's term) */
+	DC_DENY_MEMBERS,			/* a witness: the candidate is behind the
+								 * last change of the membership it knows */
 	DC_VOTE_COUNT
 } DcVote;
 
@@ -148,6 +172,10 @@ typedef struct DcVoter
 	bool		standing;		/* in an election of its own, or promoting */
 	dc_ms		heard_ago_ms;	/* since a primary's heartbeat or notice was
 								 * last accepted (since start if never) */
+	int64_t		heard_term;		/* the newest term of a primary whose
+								 * heartbeat or notice it accepted */
+	dc_lsn		members_lsn;	/* the newest change of the membership its
+								 * heartbeats told of */
 	int64_t		term;			/* durable */
 	int64_t		voted_term;		/* durable */
 	int			voted_for;		/* durable */
@@ -179,6 +207,9 @@ typedef struct DcVoteRequest
 									 * where it left the voter's timeline, from
 									 * the candidate's history; 0: not given
 									 * (or not a descendant) */
+	dc_lsn		candidate_timeline_begin;	/* where the candidate's timeline
+											 * began (its history's last
+											 * switch point); 0: not known */
 } DcVoteRequest;
 
 extern DcVote dc_decide_vote(const DcVoter *v, const DcVoteRequest *r,
@@ -216,8 +247,8 @@ typedef enum DcHeartbeat
 } DcHeartbeat;
 
 extern DcHeartbeat dc_heartbeat_verdict(const DcHeartbeatReply *r, int64_t my_term);
-extern int	dc_lease_acks_needed(int total);
-extern dc_ms dc_lease_expiry(const dc_ms *ack_sent, int n, int total,
+extern int	dc_lease_acks_needed(int total, bool strict);
+extern dc_ms dc_lease_expiry(const dc_ms *ack_sent, int n, int total, bool strict,
 							 const DcTiming *t);
 
 /* ----------

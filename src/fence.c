@@ -13,7 +13,9 @@
  * shared memory: no worker needs to act for the fence to close.
  *
  * It does not stop reads (a fenced primary can serve stale data), and it
- * does not stop a transaction already past its commit check.
+ * does not stop a transaction already past its commit check, nor COMMIT
+ * PREPARED (which writes its commit record before any callback of its
+ * own transaction: PREPARE TRANSACTION is checked instead).
  *
  *-------------------------------------------------------------------------
  */
@@ -22,6 +24,7 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "miscadmin.h"
+#include "postmaster/bgworker.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
@@ -45,7 +48,7 @@ fenced_now(bool *superseded)
 	*superseded = false;
 	if (RecoveryInProgress())
 		return false;
-	return !shmem_writes_allowed(GetCurrentTimestamp(), superseded);
+	return !shmem_writes_allowed(mono_now(), superseded);
 }
 
 static void
@@ -55,9 +58,22 @@ fence_xact_callback(XactEvent event, void *arg)
 
 	if (event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PRE_PREPARE)
 		return;
-	/* client sessions only; and only a transaction that wrote */
-	if (MyBackendType != B_BACKEND ||
-		!TransactionIdIsValid(GetTopTransactionIdIfAny()))
+
+	/*
+	 * Only a transaction that wrote; of client sessions, walsenders (a
+	 * replication=database connection runs SQL too) and background
+	 * workers (logical replication's apply workers, pg_cron's, ...): all
+	 * commit what others asked for.  Not repmgr's own workers, whose
+	 * writes (the metadata of a promotion, events) the protocol orders
+	 * itself, nor autovacuum, nor a single-user server.
+	 */
+	if (!TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		return;
+	if (MyBackendType != B_BACKEND && MyBackendType != B_WAL_SENDER &&
+		MyBackendType != B_BG_WORKER)
+		return;
+	if (MyBackendType == B_BG_WORKER && MyBgworkerEntry != NULL &&
+		strcmp(MyBgworkerEntry->bgw_library_name, "repmgr") == 0)
 		return;
 	if (!fenced_now(&superseded))
 		return;

@@ -65,6 +65,12 @@ int			repmgr_http_max_connections;
 int			repmgr_http_timeout_ms;
 int			repmgr_http_cluster_refresh_ms;
 int			repmgr_http_cluster_timeout_ms;
+char	   *repmgr_http_allowlist;
+int			repmgr_http_max_client_connections;
+char	   *repmgr_http_ssl_cert_file;
+char	   *repmgr_http_ssl_key_file;
+char	   *repmgr_http_auth_file;
+bool		repmgr_http_cluster;
 
 /* the variable of each row of the table */
 static void *const setting_variables[RSET_COUNT] = {
@@ -94,6 +100,12 @@ static void *const setting_variables[RSET_COUNT] = {
 	[RSET_HTTP_TIMEOUT] = &repmgr_http_timeout_ms,
 	[RSET_HTTP_CLUSTER_REFRESH] = &repmgr_http_cluster_refresh_ms,
 	[RSET_HTTP_CLUSTER_TIMEOUT] = &repmgr_http_cluster_timeout_ms,
+	[RSET_HTTP_ALLOWLIST] = &repmgr_http_allowlist,
+	[RSET_HTTP_MAX_CLIENT_CONNECTIONS] = &repmgr_http_max_client_connections,
+	[RSET_HTTP_SSL_CERT_FILE] = &repmgr_http_ssl_cert_file,
+	[RSET_HTTP_SSL_KEY_FILE] = &repmgr_http_ssl_key_file,
+	[RSET_HTTP_AUTH_FILE] = &repmgr_http_auth_file,
+	[RSET_HTTP_CLUSTER] = &repmgr_http_cluster,
 };
 
 /* a list that does not parse is rejected at start (a warning; the endpoint stays off) */

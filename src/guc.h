@@ -54,6 +54,12 @@ extern int	repmgr_http_max_connections;
 extern int	repmgr_http_timeout_ms;
 extern int	repmgr_http_cluster_refresh_ms;
 extern int	repmgr_http_cluster_timeout_ms;
+extern char *repmgr_http_allowlist;
+extern int	repmgr_http_max_client_connections;
+extern char *repmgr_http_ssl_cert_file;
+extern char *repmgr_http_ssl_key_file;
+extern char *repmgr_http_auth_file;
+extern bool repmgr_http_cluster;
 
 extern void guc_define_settings(void);
 extern const char *failover_mode_name(int mode);

@@ -14,10 +14,18 @@
  *	- one process, one WaitEventSet, non-blocking sockets: it never blocks
  *	  on a client (only a /cluster refresh waits, for at most one parallel
  *	  poll of repmgr.http_cluster_timeout, see http_cluster.c);
- *	- at most repmgr.http_max_connections connections; when they are all
- *	  taken, a new one evicts the oldest that has not finished sending its
- *	  request (so slow clients cannot hold every slot), or is answered 503
- *	  and closed;
+ *	- a client whose address is not in repmgr.http_allowlist is closed at
+ *	  once, before anything is read (http_access.c);
+ *	- at most repmgr.http_max_connections connections, and at most
+ *	  repmgr.http_max_client_connections from one client address: a new
+ *	  connection beyond that replaces the same client's oldest unfinished
+ *	  one; when every slot is taken, a new one evicts the oldest unfinished
+ *	  connection of the client that holds the most, if it holds more than
+ *	  the newcomer would -- so a client flooding the endpoint only ever
+ *	  evicts its own connections, never another's health check -- or is
+ *	  answered 503 and closed;
+ *	- with TLS (http_tls.c), the handshake and every read and write are
+ *	  non-blocking too, within the same deadline;
  *	- a request is at most HTTP_MAX_REQUEST bytes (else 431), must parse
  *	  (else 400), and must arrive and be answered within
  *	  repmgr.http_timeout of the connection (else 408, or dropped);
@@ -54,9 +62,9 @@
 #include "repmgr.h"
 
 #define HTTP_BIND_RETRY_MS		5000
-#define HTTP_LISTEN_BACKLOG		128
+#define HTTP_LISTEN_BACKLOG		1024
 #define HTTP_MAX_LISTEN_SOCKETS 16
-#define HTTP_ACCEPTS_PER_WAKEUP 64
+#define HTTP_ACCEPTS_PER_WAKEUP 1024
 #define HTTP_NICE_INCREMENT		5
 
 static const char canned_busy[] =
@@ -77,6 +85,9 @@ typedef struct HttpListener
 typedef struct HttpConn
 {
 	pgsocket	sock;			/* PGINVALID_SOCKET: a free slot */
+	struct sockaddr_storage addr;	/* the client's address */
+	void	   *tls;			/* its TLS session, or NULL */
+	int			want;			/* what TLS waits for (WL_SOCKET_*), or 0 */
 	bool		writing;		/* the request is read, the answer being sent */
 	TimestampTz accepted_at;
 	TimestampTz deadline;
@@ -271,6 +282,10 @@ conn_close(HttpConn *c)
 {
 	if (c->sock == PGINVALID_SOCKET)
 		return;
+	if (c->tls != NULL)
+		http_tls_free(c->tls);
+	c->tls = NULL;
+	c->want = 0;
 	close_socket(c->sock);
 	c->sock = PGINVALID_SOCKET;
 	if (c->out)
@@ -298,9 +313,36 @@ free_slot(void)
 	return NULL;
 }
 
-/* all slots taken: the oldest connection still sending its request goes */
+/* the same client (address, whatever the port)? */
+static bool
+same_client(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *) a)->sin_addr,
+					  &((const struct sockaddr_in *) b)->sin_addr, sizeof(struct in_addr)) == 0;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *) a)->sin6_addr,
+					  &((const struct sockaddr_in6 *) b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+	return true;
+}
+
+static int
+client_connections(const struct sockaddr_storage *addr)
+{
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < repmgr_http_max_connections; i++)
+		if (conns[i].sock != PGINVALID_SOCKET && same_client(&conns[i].addr, addr))
+			n++;
+	return n;
+}
+
+/* the oldest connection of addr (any client when NULL) still sending its request */
 static HttpConn *
-evict_slowest_reader(void)
+oldest_reader(const struct sockaddr_storage *addr)
 {
 	HttpConn   *oldest = NULL;
 	int			i;
@@ -309,28 +351,78 @@ evict_slowest_reader(void)
 	{
 		HttpConn   *c = &conns[i];
 
-		if (!c->writing && (oldest == NULL || c->accepted_at < oldest->accepted_at))
+		if (c->sock == PGINVALID_SOCKET || c->writing ||
+			(addr != NULL && !same_client(&c->addr, addr)))
+			continue;
+		if (oldest == NULL || c->accepted_at < oldest->accepted_at)
 			oldest = c;
 	}
-	if (oldest)
+	return oldest;
+}
+
+/*
+ * A slot for a new connection from addr, or NULL: a free one; else one of
+ * this client's own when it holds repmgr.http_max_client_connections
+ * already (its oldest unfinished request goes); else, all slots taken,
+ * the oldest unfinished request of the client that holds the most
+ * connections, provided it holds more than this one would.  So a client
+ * that floods the endpoint evicts only its own connections, never the
+ * health check of another.
+ */
+static HttpConn *
+slot_for(const struct sockaddr_storage *addr)
+{
+	int			mine = client_connections(addr);
+	HttpConn   *victim = NULL;
+	int			most = 0;
+	int			i;
+
+	if (mine >= repmgr_http_max_client_connections)
+		victim = oldest_reader(addr);
+	else if ((victim = free_slot()) != NULL)
+		return victim;
+	else
+	{
+		for (i = 0; i < repmgr_http_max_connections; i++)
+		{
+			HttpConn   *c = &conns[i];
+			int			theirs;
+
+			if (c->sock == PGINVALID_SOCKET || c->writing)
+				continue;
+			theirs = client_connections(&c->addr);
+			if (theirs > mine + 1 &&
+				(victim == NULL || theirs > most ||
+				 (theirs == most && c->accepted_at < victim->accepted_at)))
+			{
+				victim = c;
+				most = theirs;
+			}
+		}
+	}
+	if (victim != NULL)
 	{
 		counters.dropped++;
-		conn_close(oldest);
+		conn_close(victim);
 	}
-	return oldest;
+	return victim;
 }
 
 static void
 accept_clients(pgsocket lsock)
 {
+	bool		tls_usable;
+	bool		tls = http_tls_on(&tls_usable);
 	int			n;
 
 	for (n = 0; n < HTTP_ACCEPTS_PER_WAKEUP; n++)
 	{
+		struct sockaddr_storage addr;
+		socklen_t	addrlen = sizeof(addr);
 		pgsocket	sock;
 		HttpConn   *c;
 
-		sock = accept(lsock, NULL, NULL);
+		sock = accept(lsock, (struct sockaddr *) &addr, &addrlen);
 		if (sock == PGINVALID_SOCKET)
 			break;				/* EAGAIN, or an error to try again later */
 		if (!AcquireExternalFD())
@@ -339,22 +431,37 @@ accept_clients(pgsocket lsock)
 			counters.dropped++;
 			continue;
 		}
+		/* not allowed, or TLS wanted and not usable: closed at once */
+		if (!http_access_allowed((struct sockaddr *) &addr) || (tls && !tls_usable))
+		{
+			close_socket(sock);
+			counters.refused++;
+			continue;
+		}
 		if (!pg_set_noblock(sock))
 		{
 			close_socket(sock);
 			continue;
 		}
-		c = free_slot();
-		if (c == NULL)
-			c = evict_slowest_reader();
+		c = slot_for(&addr);
 		if (c == NULL)
 		{
-			send_and_forget(sock, canned_busy, sizeof(canned_busy) - 1);
+			if (!tls)
+				send_and_forget(sock, canned_busy, sizeof(canned_busy) - 1);
+			close_socket(sock);
+			counters.dropped++;
+			continue;
+		}
+		c->tls = tls ? http_tls_session(sock) : NULL;
+		if (tls && c->tls == NULL)
+		{
 			close_socket(sock);
 			counters.dropped++;
 			continue;
 		}
 		c->sock = sock;
+		c->addr = addr;
+		c->want = 0;
 		c->writing = false;
 		c->accepted_at = GetCurrentTimestamp();
 		c->deadline = TimestampTzPlusMilliseconds(c->accepted_at, repmgr_http_timeout_ms);
@@ -366,23 +473,76 @@ accept_clients(pgsocket lsock)
 	}
 }
 
+/* what the connection waits for now: TLS may want the other direction */
+static void
+conn_want(HttpConn *c, int want)
+{
+	if (c->want != want)
+		wait_set_dirty = true;
+	c->want = want;
+}
+
+/* recv or the TLS read: bytes, 0 at the end, HTTP_IO_AGAIN or HTTP_IO_ERROR */
+static ssize_t
+conn_recv(HttpConn *c, char *buf, size_t len)
+{
+	ssize_t		n;
+	int			want = 0;
+
+	if (c->tls != NULL)
+	{
+		n = http_tls_read(c->tls, buf, len, &want);
+		conn_want(c, n == HTTP_IO_AGAIN ? want : 0);
+		return n;
+	}
+	n = recv(c->sock, buf, len, 0);
+	if (n < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ?
+			HTTP_IO_AGAIN : HTTP_IO_ERROR;
+	return n;
+}
+
+static ssize_t
+conn_send(HttpConn *c, const char *buf, size_t len)
+{
+	ssize_t		n;
+	int			want = 0;
+
+	if (c->tls != NULL)
+	{
+		n = http_tls_write(c->tls, buf, len, &want);
+		conn_want(c, n == HTTP_IO_AGAIN ? want : 0);
+		return n == 0 ? HTTP_IO_ERROR : n;
+	}
+	n = send(c->sock, buf, len, MSG_NOSIGNAL);
+	if (n < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ?
+			HTTP_IO_AGAIN : HTTP_IO_ERROR;
+	return n;
+}
+
 static void
 conn_flush(HttpConn *c)
 {
 	while (c->sent < c->outlen)
 	{
-		ssize_t		n = send(c->sock, c->out + c->sent, c->outlen - c->sent, MSG_NOSIGNAL);
+		ssize_t		n = conn_send(c, c->out + c->sent, c->outlen - c->sent);
 
+		if (n == HTTP_IO_AGAIN)
+			return;				/* wait until writable (or readable, TLS) */
 		if (n < 0)
 		{
-			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				return;			/* wait until writable */
 			conn_close(c);
 			return;
 		}
 		c->sent += n;
 	}
-	/* all sent: we are done with this client */
+	/* all sent: we are done with this client (TLS: close_notify first) */
+	if (c->tls != NULL)
+	{
+		http_tls_free(c->tls);
+		c->tls = NULL;
+	}
 	(void) shutdown(c->sock, SHUT_WR);
 	conn_close(c);
 }
@@ -445,17 +605,24 @@ conn_read(HttpConn *c)
 	HttpParseResult parsed;
 	ssize_t		n;
 
-	n = recv(c->sock, c->in + c->inlen, HTTP_MAX_REQUEST - c->inlen, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return;
-	if (n <= 0)
+	do
 	{
-		/* closed (or half-closed) before the request was complete */
-		conn_close(c);
-		return;
-	}
-	c->inlen += n;
-	parsed = http_parse_request(c->in, c->inlen, HTTP_MAX_REQUEST, &req);
+		n = conn_recv(c, c->in + c->inlen, HTTP_MAX_REQUEST - c->inlen);
+		if (n == HTTP_IO_AGAIN)
+			return;
+		if (n <= 0)
+		{
+			/* closed (or half-closed) before the request was complete */
+			if (n < 0 && c->tls != NULL)
+				counters.bad_requests++;	/* a failed TLS handshake */
+			conn_close(c);
+			return;
+		}
+		c->inlen += n;
+		parsed = http_parse_request(c->in, c->inlen, HTTP_MAX_REQUEST, &req);
+		/* TLS may hold more of the request already decrypted */
+	} while (parsed == HTTP_PARSE_INCOMPLETE && c->tls != NULL &&
+			 c->inlen < HTTP_MAX_REQUEST && http_tls_pending(c->tls));
 	if (parsed != HTTP_PARSE_INCOMPLETE)
 		conn_answer(c, parsed, &req);
 }
@@ -514,6 +681,7 @@ build_wait_set(void)
 
 		if (c->sock != PGINVALID_SOCKET)
 			AddWaitEventToSet(wait_set,
+							  c->want ? c->want :
 							  c->writing ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE,
 							  c->sock, NULL, c);
 	}
@@ -547,9 +715,10 @@ handle_events(WaitEvent *events, int n)
 
 		if (c == NULL || c->sock != events[i].fd)
 			continue;
-		if (c->writing && (events[i].events & WL_SOCKET_WRITEABLE))
+		/* with TLS, either direction may be what an operation waits for */
+		if (c->writing)
 			conn_flush(c);
-		else if (!c->writing && (events[i].events & WL_SOCKET_READABLE))
+		else
 			conn_read(c);
 	}
 	for (i = 0; i < n; i++)
@@ -581,6 +750,8 @@ http_loop(bool connected)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			http_access_load(false);
+			http_tls_load(false);
 		}
 		/* started before repmgr.database existed: restart to connect to it */
 		if (!connected && !shmem_database_missing())
@@ -640,6 +811,8 @@ repmgr_http_main(Datum main_arg)
 											ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(TopMemoryContext);
 	parse_listen_addresses();
+	http_access_load(true);
+	http_tls_load(true);
 	conns = palloc0(sizeof(HttpConn) * repmgr_http_max_connections);
 	for (i = 0; i < repmgr_http_max_connections; i++)
 		conns[i].sock = PGINVALID_SOCKET;

@@ -14,12 +14,14 @@
 
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
+#include "storage/latch.h"
 
 /* limits: a request (line and headers) and a response, in bytes */
 #define HTTP_MAX_REQUEST		8192
 #define HTTP_MAX_RESPONSE		(256 * 1024)
 #define HTTP_MAX_PATH			256
 #define HTTP_MAX_QUERY			256
+#define HTTP_MAX_AUTHORIZATION	512
 
 /* the worker (http.c); its settings are repmgr.http_* in guc.h */
 extern void http_register_worker(void);
@@ -50,6 +52,8 @@ typedef struct HttpRequest
 	HttpMethod	method;
 	char		path[HTTP_MAX_PATH];
 	char		query[HTTP_MAX_QUERY];
+	/* the Authorization header ("Basic ..."); empty if none or too long */
+	char		authorization[HTTP_MAX_AUTHORIZATION];
 } HttpRequest;
 
 /* a lag limit of /replica?lag=: bytes ("16MB", "1024") or time ("1s") */
@@ -65,10 +69,14 @@ extern HttpParseResult http_parse_request(const char *buf, size_t len,
 										  size_t limit, HttpRequest *req);
 extern bool http_query_param(const char *query, const char *name,
 							 char *out, size_t outlen);
+extern bool http_query_next(const char *query, int *pos, char *name,
+							size_t namelen, char *value, size_t valuelen);
 extern bool http_parse_lag(const char *text, HttpLagLimit *lag);
 extern const char *http_status_text(int status);
 extern void http_render(StringInfo out, int status, const char *content_type,
 						const char *body, size_t bodylen, bool with_body);
+extern bool http_basic_credentials(const char *authorization, char **user,
+								   char **password);
 
 /* ----------
  * Answers (http_routes.c)
@@ -88,11 +96,44 @@ typedef struct HttpCounters
 	uint64		bad_requests;	/* 400, 405, 431 */
 	uint64		timeouts;		/* 408 or dropped at the deadline */
 	uint64		dropped;		/* closed for want of a free slot */
+	uint64		refused;		/* closed at once: not in the allowlist */
 	int			open;			/* connections now */
 } HttpCounters;
 
 extern void http_answer(const HttpRequest *req, const HttpCounters *counters,
 						HttpResponse *resp);
+
+/* ----------
+ * Access (http_access.c): the allowlist and the authentication of the
+ * protected paths
+ * ----------
+ */
+typedef enum HttpAccess
+{
+	HTTP_ACCESS_OK,
+	HTTP_ACCESS_DENIED,			/* 401: no or wrong credentials */
+	HTTP_ACCESS_UNAVAILABLE		/* 503: no usable authentication file */
+} HttpAccess;
+
+struct sockaddr;
+extern void http_access_load(bool starting);
+extern bool http_access_allowed(const struct sockaddr *addr);
+extern HttpAccess http_access_authorize(const HttpRequest *req);
+
+/* ----------
+ * TLS (http_tls.c); a session is an SSL *, opaque here
+ * ----------
+ */
+#define HTTP_IO_ERROR	(-1)
+#define HTTP_IO_AGAIN	(-2)
+
+extern void http_tls_load(bool starting);
+extern bool http_tls_on(bool *usable);
+extern void *http_tls_session(pgsocket sock);
+extern void http_tls_free(void *session);
+extern ssize_t http_tls_read(void *session, char *buf, size_t len, int *want);
+extern ssize_t http_tls_write(void *session, const char *buf, size_t len, int *want);
+extern bool http_tls_pending(void *session);
 
 /* ----------
  * The cached cluster_show() (http_cluster.c)
@@ -114,5 +155,19 @@ typedef struct HttpClusterCache
 
 extern void http_cluster_set_connected(bool connected);
 extern const HttpClusterCache *http_cluster_get(void);
+
+/* this node's own record and synchronous state, read locally (no poll) */
+typedef struct HttpLocal
+{
+	bool		known;			/* read; else error says why not */
+	char		error[256];
+	bool		registered;		/* this node has a record */
+	char		location[NAMEDATALEN * 2];
+	int			priority;
+	const char *sync_state;		/* "sync", "quorum", "async", or NULL:
+								 * no synchronous set managed */
+} HttpLocal;
+
+extern const HttpLocal *http_local_get(void);
 
 #endif							/* REPMGR_HTTP_H */

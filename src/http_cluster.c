@@ -17,14 +17,16 @@
  * that, well within any check timeout.
  *
  * Errors (no extension yet, a dropped database) are caught and shown as
- * the answer; they never end the worker.  Passwords are masked by
- * cluster_show_rows(), as in cluster_show().
+ * the answer (with conninfo_mask_message()); they never end the worker.
+ * Passwords are masked by cluster_show_rows(), as in cluster_show().
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -32,10 +34,17 @@
 
 #include "repmgr.h"
 #include "cluster.h"
+#include "conninfo.h"
 #include "guc.h"
 #include "http.h"
+#include "syncrep.h"
+
+/* most time the local facts (http_local_get) are served from the copy */
+#define HTTP_LOCAL_REFRESH_MS	500
 
 static HttpClusterCache cache;
+static HttpLocal local;
+static TimestampTz local_fetched_at = 0;
 static bool connected_to_database = false;
 
 /* the worker connected to repmgr.database (not to none) */
@@ -117,24 +126,19 @@ count_statuses(List *rows)
 }
 
 /*
- * Keep an error message for the answer, with anything after "password="
- * masked up to the next space or quote: a message may quote a connection
- * string.
+ * Keep an error message for the answer, with every secret a connection
+ * string quoted in it could show masked (conninfo_mask_message: quoted
+ * values too, and a URI's password).
  */
 static void
 set_error(const char *msg)
 {
-	char	   *p;
+	char	   *masked = conninfo_mask_message(msg);
 
 	cache.ok = false;
 	cache.nstatuses = 0;
-	strlcpy(cache.error, msg, sizeof(cache.error));
-	for (p = strstr(cache.error, "password="); p; p = strstr(p, "password="))
-	{
-		p += strlen("password=");
-		while (*p && *p != ' ' && *p != '"' && *p != '\'')
-			*p++ = '*';
-	}
+	strlcpy(cache.error, masked, sizeof(cache.error));
+	pfree(masked);
 }
 
 /* run cluster_show_rows() in a transaction of its own; errors are kept */
@@ -208,4 +212,84 @@ http_cluster_get(void)
 		TimestampDifferenceExceeds(cache.fetched_at, now, repmgr_http_cluster_refresh_ms))
 		refresh();
 	return &cache;
+}
+
+/* this node's record and its synchronous state, in the caller's transaction */
+static void
+read_local(void)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1];
+	SyncPublished published;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	values[0] = Int32GetDatum(repmgr_node_id);
+	if (SPI_execute_with_args("SELECT location, priority FROM repmgr.repl_nodes WHERE id = $1",
+							  1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read repmgr.repl_nodes");
+	local.registered = SPI_processed == 1;
+	if (local.registered)
+	{
+		strlcpy(local.location, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+				sizeof(local.location));
+		local.priority = atoi(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+	}
+	SPI_finish();
+	sync_read_published(&published);
+	local.sync_state = sync_state_of(&published, repmgr_node_id);
+	local.known = true;
+}
+
+/*
+ * This node's location, priority and synchronous state, for /sync,
+ * /async, /quorum and the tag_ parameters: a local read (two small
+ * queries, no other node is asked), at most every HTTP_LOCAL_REFRESH_MS.
+ * Errors are kept, never raised.
+ */
+const HttpLocal *
+http_local_get(void)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (local_fetched_at != 0 &&
+		!TimestampDifferenceExceeds(local_fetched_at, now, HTTP_LOCAL_REFRESH_MS))
+		return &local;
+	local_fetched_at = now;
+	memset(&local, 0, sizeof(local));
+	if (!connected_to_database)
+	{
+		strlcpy(local.error, "the HTTP worker is not connected to repmgr.database", sizeof(local.error));
+		return &local;
+	}
+	PG_TRY();
+	{
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (!repmgr_extension_ready())
+			strlcpy(local.error, "the repmgr extension is not installed in repmgr.database",
+					sizeof(local.error));
+		else
+			read_local();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		char	   *masked;
+
+		MemoryContextSwitchTo(caller);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		memset(&local, 0, sizeof(local));
+		masked = conninfo_mask_message(edata->message);
+		strlcpy(local.error, masked, sizeof(local.error));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(caller);
+	return &local;
 }

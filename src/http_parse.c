@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <math.h>
 
+#include "common/base64.h"
 #include "lib/stringinfo.h"
 
 #include "http.h"
@@ -137,6 +138,30 @@ parse_request_line(const char *buf, size_t len, HttpRequest *req)
 	return true;
 }
 
+/* keep the value of an Authorization header line (trimmed) in req */
+static void
+keep_authorization(const char *line, size_t len, HttpRequest *req)
+{
+	static const char name[] = "authorization:";
+	size_t		start = sizeof(name) - 1;
+	size_t		end = len;
+
+	if (len < start || pg_strncasecmp(line, name, start) != 0)
+		return;
+	while (start < end && (line[start] == ' ' || line[start] == '\t'))
+		start++;
+	while (end > start && (line[end - 1] == ' ' || line[end - 1] == '\t'))
+		end--;
+	/* a second one, or one too long, is no usable credential */
+	if (req->authorization[0] != '\0' || end - start >= sizeof(req->authorization))
+	{
+		req->authorization[0] = '\0';
+		return;
+	}
+	memcpy(req->authorization, line + start, end - start);
+	req->authorization[end - start] = '\0';
+}
+
 /* one header line: "name: value" */
 static bool
 header_line_ok(const char *line, size_t len)
@@ -206,38 +231,103 @@ http_parse_request(const char *buf, size_t len, size_t limit, HttpRequest *req)
 			return HTTP_PARSE_OK;
 		if (!header_line_ok(line, linelen))
 			return HTTP_PARSE_BAD;
+		keep_authorization(line, linelen, req);
 		line = nl + 1;
 	}
 }
 
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /*
- * The value of name in a query string ("a=1&lag=16MB"); false if absent
- * or longer than outlen - 1.  Values are taken as they are (no
- * percent-decoding: the values this endpoint takes need none).
+ * Percent-decode src[0 .. len) into out ("+" is a blank, as in a form);
+ * false if it does not fit in outlen - 1 bytes or holds a bad escape or
+ * a NUL.
+ */
+static bool
+query_decode(const char *src, size_t len, char *out, size_t outlen)
+{
+	size_t		i;
+	size_t		n = 0;
+
+	for (i = 0; i < len; i++)
+	{
+		char		c = src[i];
+
+		if (c == '+')
+			c = ' ';
+		else if (c == '%')
+		{
+			int			hi;
+			int			lo;
+
+			if (i + 2 >= len)
+				return false;
+			hi = hex_value(src[i + 1]);
+			lo = hex_value(src[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				return false;
+			c = (char) (hi * 16 + lo);
+			i += 2;
+		}
+		if (n + 1 >= outlen)
+			return false;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+/*
+ * The next "name=value" of a query string from *pos on, both
+ * percent-decoded; false at the end.  A parameter that does not fit or
+ * does not decode comes back with an empty name (the caller refuses it).
+ */
+bool
+http_query_next(const char *query, int *pos, char *name, size_t namelen,
+				char *value, size_t valuelen)
+{
+	const char *p = query + *pos;
+	const char *amp;
+	const char *eq;
+	size_t		plen;
+
+	while (*p == '&')
+		p++;
+	if (*p == '\0')
+		return false;
+	amp = strchr(p, '&');
+	plen = amp ? (size_t) (amp - p) : strlen(p);
+	*pos = (p - query) + plen;
+	eq = memchr(p, '=', plen);
+	if (!query_decode(p, eq ? (size_t) (eq - p) : plen, name, namelen) ||
+		!query_decode(eq ? eq + 1 : p + plen, eq ? plen - (eq + 1 - p) : 0, value, valuelen))
+		name[0] = '\0';
+	return true;
+}
+
+/*
+ * The value of name in a query string ("a=1&lag=16MB"), percent-decoded;
+ * false if absent, or if it does not fit in outlen - 1 bytes.
  */
 bool
 http_query_param(const char *query, const char *name, char *out, size_t outlen)
 {
-	size_t		nlen = strlen(name);
-	const char *p = query;
+	char		key[HTTP_MAX_QUERY];
+	int			pos = 0;
 
-	while (p && *p)
-	{
-		const char *amp = strchr(p, '&');
-		size_t		plen = amp ? (size_t) (amp - p) : strlen(p);
-
-		if (plen > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=')
-		{
-			size_t		vlen = plen - nlen - 1;
-
-			if (vlen >= outlen)
-				return false;
-			memcpy(out, p + nlen + 1, vlen);
-			out[vlen] = '\0';
+	while (http_query_next(query, &pos, key, sizeof(key), out, outlen))
+		if (strcmp(key, name) == 0)
 			return true;
-		}
-		p = amp ? amp + 1 : NULL;
-	}
 	return false;
 }
 
@@ -306,6 +396,10 @@ http_status_text(int status)
 			return "OK";
 		case 400:
 			return "Bad Request";
+		case 401:
+			return "Unauthorized";
+		case 403:
+			return "Forbidden";
 		case 404:
 			return "Not Found";
 		case 405:
@@ -339,7 +433,42 @@ http_render(StringInfo out, int status, const char *content_type,
 					 status, http_status_text(status), content_type, bodylen);
 	if (status == 405 || status == 200)
 		appendStringInfoString(out, "Allow: GET, HEAD, OPTIONS\r\n");
+	if (status == 401)
+		appendStringInfoString(out, "WWW-Authenticate: Basic realm=\"repmgr\", charset=\"UTF-8\"\r\n");
 	appendStringInfoString(out, "\r\n");
 	if (with_body && bodylen > 0)
 		appendBinaryStringInfo(out, body, bodylen);
+}
+
+/*
+ * The user and password of a "Basic" Authorization header value
+ * (RFC 7617: base64 of "user:password"); false if it is not one.
+ */
+bool
+http_basic_credentials(const char *authorization, char **user, char **password)
+{
+	const char *b64;
+	int			len;
+	int			n;
+	char	   *decoded;
+	char	   *colon;
+
+	if (pg_strncasecmp(authorization, "basic ", 6) != 0)
+		return false;
+	for (b64 = authorization + 6; *b64 == ' '; b64++)
+		;
+	len = strlen(b64);
+	if (len == 0)
+		return false;
+	decoded = palloc(pg_b64_dec_len(len) + 1);
+	n = pg_b64_decode(b64, len, decoded, pg_b64_dec_len(len));
+	if (n < 0)
+		return false;
+	decoded[n] = '\0';
+	if ((int) strlen(decoded) != n || (colon = strchr(decoded, ':')) == NULL)
+		return false;
+	*colon = '\0';
+	*user = decoded;
+	*password = colon + 1;
+	return true;
 }

@@ -2,28 +2,41 @@
  *
  * http_routes.c
  *	  What each path of the HTTP endpoint answers: Patroni's health paths
- *	  (/primary, /replica, /read-only, /health, /liveness, /readiness),
- *	  /cluster and /metrics.
+ *	  (/, /primary, /replica, /read-only, /sync, /async, /quorum, ...,
+ *	  /health, /liveness, /readiness), /history, /cluster and /metrics.
  *
  * Every answer starts from one snapshot of facts (gather_facts), read
  * from shared memory only -- the worker's published status, the durable
  * state, the write lease, the WAL positions and the WAL receiver -- so a
  * health check costs a few lock acquisitions and no SQL.  The verdicts are
- * predicates over that snapshot.  /cluster and the node counts of
- * /metrics come from the cache of http_cluster.c.
+ * predicates over that snapshot.  What shared memory does not hold --
+ * this node's place in the synchronous set and its tags (location,
+ * priority) -- is read locally, at most every 500 ms (http_local_get);
+ * /cluster and the node counts of /metrics come from the cache of
+ * http_cluster.c.
  *
  * The meanings, as Patroni's:
- *	/primary (/master, /leader, /read-write): 200 only on a primary that is
- *	  running, whose worker monitors it as the registered primary (or has
- *	  just promoted it after winning an election), that is not fenced and
- *	  may commit now (its lease is valid).
+ *	/, /primary (/master, /leader, /read-write): 200 only on a primary that
+ *	  is running, whose worker monitors it as the registered primary (or
+ *	  has just promoted it after winning an election), that is not fenced
+ *	  and may commit now (its lease is valid).
  *	/replica: 200 on a standby streaming from its upstream (or replaying
  *	  from the archive without a WAL receiver), whose replay an operator
  *	  has not paused (pg_wal_replay_pause()), that is not waiting for node
- *	  rejoin; with ?lag=, not further behind than that.
- *	/read-only: /primary or /replica (lag applies to a replica).
+ *	  rejoin; with ?lag=, not further behind than that (mode=write: than
+ *	  what it received); ?replication_state=: in that state; ?tag_<key>=:
+ *	  with that tag (location, priority, nofailover).
+ *	/sync (/synchronous): /replica, and a member of the synchronous set
+ *	  repmgr manages (repmgr.synchronous); /quorum: a member of an ANY k
+ *	  set of more than k; /async (/asynchronous): /replica and no member.
+ *	/read-only, /read-only-sync, /read-only-quorum: /primary, or the same
+ *	  without "read-only-".
  *	/health: 200 while PostgreSQL runs.  /liveness: 200 while the repmgr
- *	  worker runs.  /readiness: /primary or /replica.
+ *	  worker runs.  /readiness: /primary or /replica (?lag=, ?mode=).
+ *	/history: the timeline history, as Patroni's.
+ *
+ * /cluster and /metrics may need a user of repmgr.http_auth_file
+ * (http_access.c); /cluster can be turned off (repmgr.http_cluster).
  *
  *-------------------------------------------------------------------------
  */
@@ -32,8 +45,11 @@
 #include <math.h>
 
 #include "access/xlog.h"
+#include "access/xlog_internal.h"
 #include "access/xlogrecovery.h"
 #include "replication/walreceiver.h"
+#include "storage/fd.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/timestamp.h"
@@ -47,6 +63,7 @@
 typedef struct HttpFacts
 {
 	TimestampTz now;
+	MonoTime	mono;			/* the lease's clock, at the same moment */
 	bool		shmem;			/* repmgr's shared state exists */
 	WorkerStatus worker;
 	bool		worker_running;
@@ -54,16 +71,18 @@ typedef struct HttpFacts
 	bool		writes_allowed;
 	bool		fenced;
 	bool		lease_enforced;
-	TimestampTz lease_expiry;
+	MonoTime	lease_expiry;
 	TimestampTz heartbeat_at;
 
 	bool		in_recovery;
 	TimeLineID	timeline;
 	XLogRecPtr	lsn;
 	const char *walreceiver;	/* state name, NULL on a primary */
+	XLogRecPtr	receive_lsn;	/* standby: flushed by the WAL receiver */
 	bool		replay_paused;
 	bool		archive_replay; /* no WAL receiver, a restore_command */
 	int64		lag_bytes;		/* standby: upstream's WAL end - replayed */
+	int64		write_lag_bytes;	/* ... - received */
 	double		lag_seconds;	/* standby: age of the last replayed commit while behind */
 } HttpFacts;
 
@@ -72,10 +91,11 @@ gather_facts(HttpFacts *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->now = GetCurrentTimestamp();
+	f->mono = mono_now();
 	f->shmem = shmem_worker_status(&f->worker);
 	f->worker_running = f->shmem && f->worker.pid != 0;
 	shmem_get_durable(&f->durable);
-	f->writes_allowed = shmem_writes_allowed(f->now, &f->fenced);
+	f->writes_allowed = shmem_writes_allowed(f->mono, &f->fenced);
 	f->fenced = f->fenced || f->durable.fenced;
 	if (f->shmem)
 	{
@@ -98,12 +118,14 @@ gather_facts(HttpFacts *f)
 		const char *restore = GetConfigOption("restore_command", true, false);
 
 		f->lsn = Max(replay, receive);
+		f->receive_lsn = receive;
 		f->walreceiver = local_walreceiver(&upstream_end, NULL);
 		f->replay_paused = GetRecoveryPauseState() != RECOVERY_NOT_PAUSED;
 		f->archive_replay = (f->walreceiver == NULL ||
 							 strcmp(f->walreceiver, "stopped") == 0) &&
 			restore != NULL && restore[0] != '\0';
 		f->lag_bytes = upstream_end > replay ? (int64) (upstream_end - replay) : 0;
+		f->write_lag_bytes = upstream_end > receive ? (int64) (upstream_end - receive) : 0;
 		if (receive > replay)
 		{
 			TimestampTz last = GetLatestXTime();
@@ -159,14 +181,160 @@ is_healthy_replica(const HttpFacts *f)
 	return receiving || f->archive_replay;
 }
 
-static bool
-within_lag(const HttpFacts *f, const HttpLagLimit *lag)
+/* Patroni's replication_state: "streaming", "in archive recovery", ... */
+static const char *
+replication_state(const HttpFacts *f)
 {
-	if (!lag->given || !f->in_recovery)
+	if (f->archive_replay)
+		return "in archive recovery";
+	return f->walreceiver ? f->walreceiver : "stopped";
+}
+
+/*
+ * The query parameters Patroni's health paths take: lag (with mode: apply,
+ * the default, or write), replication_state, and tag_<key>=<value> for a
+ * node's tags (location, priority, nofailover).  Others are ignored.
+ */
+#define HTTP_MAX_TAGS 8
+
+typedef struct HttpParams
+{
+	HttpLagLimit lag;
+	bool		write_mode;		/* mode=write: lag to what was received */
+	char		replication_state[64];	/* empty: any */
+	int			ntags;
+	char		tag_key[HTTP_MAX_TAGS][64];
+	char		tag_value[HTTP_MAX_TAGS][128];
+} HttpParams;
+
+/* parse the query; false with *error on a bad one */
+static bool
+parse_params(const char *query, HttpParams *p, const char **error)
+{
+	char		name[HTTP_MAX_QUERY];
+	char		value[HTTP_MAX_QUERY];
+	int			pos = 0;
+
+	memset(p, 0, sizeof(*p));
+	while (http_query_next(query, &pos, name, sizeof(name), value, sizeof(value)))
+	{
+		if (name[0] == '\0')
+		{
+			*error = "a query parameter that does not decode";
+			return false;
+		}
+		if (strcmp(name, "lag") == 0)
+		{
+			if (!http_parse_lag(value, &p->lag))
+			{
+				*error = "lag must be a size (16MB, 1024) or a time (1s, 500ms)";
+				return false;
+			}
+		}
+		else if (strcmp(name, "mode") == 0)
+		{
+			if (strcmp(value, "apply") != 0 && strcmp(value, "write") != 0)
+			{
+				*error = "mode must be apply or write";
+				return false;
+			}
+			p->write_mode = strcmp(value, "write") == 0;
+		}
+		else if (strcmp(name, "replication_state") == 0)
+			strlcpy(p->replication_state, value, sizeof(p->replication_state));
+		else if (strncmp(name, "tag_", 4) == 0)
+		{
+			if (p->ntags == HTTP_MAX_TAGS || strlen(name + 4) >= sizeof(p->tag_key[0]) ||
+				strlen(value) >= sizeof(p->tag_value[0]))
+			{
+				*error = "too many or too long tag_ parameters";
+				return false;
+			}
+			strlcpy(p->tag_key[p->ntags], name + 4, sizeof(p->tag_key[0]));
+			strlcpy(p->tag_value[p->ntags], value, sizeof(p->tag_value[0]));
+			p->ntags++;
+		}
+	}
+	return true;
+}
+
+static bool
+within_lag(const HttpFacts *f, const HttpParams *p)
+{
+	if (!p->lag.given || !f->in_recovery)
 		return true;
-	if (lag->is_time)
-		return f->lag_seconds <= lag->seconds;
-	return f->lag_bytes <= lag->bytes;
+	if (p->lag.is_time)
+		return f->lag_seconds <= p->lag.seconds;
+	return (p->write_mode ? f->write_lag_bytes : f->lag_bytes) <= p->lag.bytes;
+}
+
+/* does every tag_ asked match this node's tags?  (unknown tag: no) */
+static bool
+tags_match(const HttpParams *p)
+{
+	const HttpLocal *local;
+	int			i;
+
+	if (p->ntags == 0)
+		return true;
+	local = http_local_get();
+	if (!local->known || !local->registered)
+		return false;
+	for (i = 0; i < p->ntags; i++)
+	{
+		const char *key = p->tag_key[i];
+		const char *want = p->tag_value[i];
+
+		if (strcmp(key, "location") == 0)
+		{
+			if (strcmp(local->location, want) != 0)
+				return false;
+		}
+		else if (strcmp(key, "priority") == 0)
+		{
+			if (strcmp(psprintf("%d", local->priority), want) != 0)
+				return false;
+		}
+		else if (strcmp(key, "nofailover") == 0)
+		{
+			bool		nofailover = local->priority == 0 ||
+				repmgr_failover_mode == FAILOVER_MANUAL;
+			bool		asked;
+
+			if (!parse_bool(want, &asked) || asked != nofailover)
+				return false;
+		}
+		else
+			return false;
+	}
+	return true;
+}
+
+/* a healthy replica as the parameters ask: lag, replication_state, tags */
+static bool
+replica_ok(const HttpFacts *f, const HttpParams *p)
+{
+	return is_healthy_replica(f) && within_lag(f, p) &&
+		(p->replication_state[0] == '\0' ||
+		 strcmp(p->replication_state, replication_state(f)) == 0) &&
+		tags_match(p);
+}
+
+/* this node's place in the synchronous set: "sync", "quorum", "async" or NULL */
+static const char *
+sync_state(void)
+{
+	const HttpLocal *local = http_local_get();
+
+	return local->known ? local->sync_state : NULL;
+}
+
+static bool
+is_sync_member(void)
+{
+	const char *s = sync_state();
+
+	return s != NULL && (strcmp(s, "sync") == 0 || strcmp(s, "quorum") == 0);
 }
 
 /* ----------
@@ -204,7 +372,7 @@ health_body(StringInfo buf, const HttpFacts *f)
 	if (f->in_recovery)
 	{
 		appendStringInfoString(buf, ",\"replication_state\":");
-		escape_json(buf, f->walreceiver ? f->walreceiver : "stopped");
+		escape_json(buf, replication_state(f));
 		appendStringInfo(buf, ",\"lag_bytes\":" INT64_FORMAT, f->lag_bytes);
 		append_json_number(buf, "lag_seconds", f->lag_seconds);
 		appendStringInfo(buf, ",\"replay_paused\":%s", f->replay_paused ? "true" : "false");
@@ -336,7 +504,7 @@ metrics_body(StringInfo buf, const HttpFacts *f, const HttpCounters *counters)
 		   f->lease_enforced);
 	metric(buf, "repmgr_lease_remaining_seconds", "gauge",
 		   "Time until the write lease of this primary runs out (NaN: no lease enforced).",
-		   f->lease_enforced ? (double) (f->lease_expiry - f->now) / USECS_PER_SEC : NAN);
+		   f->lease_enforced ? (double) (f->lease_expiry - f->mono) / USECS_PER_SEC : NAN);
 
 	metric(buf, "repmgr_failovers_total", "counter", "Promotions of this node by its worker.",
 		   f->worker.promotions);
@@ -361,6 +529,9 @@ metrics_body(StringInfo buf, const HttpFacts *f, const HttpCounters *counters)
 		   counters->timeouts);
 	metric(buf, "repmgr_http_dropped_total", "counter", "Connections closed for want of a free slot.",
 		   counters->dropped);
+	metric(buf, "repmgr_http_refused_total", "counter",
+		   "Connections closed at once: not in repmgr.http_allowlist (or TLS not usable).",
+		   counters->refused);
 	metric(buf, "repmgr_http_connections", "gauge", "Connections open on this HTTP endpoint.",
 		   counters->open);
 
@@ -394,18 +565,84 @@ path_is(const char *path, const char *const *names)
 	return false;
 }
 
+/* a protected path (/cluster, /metrics): may req read it? */
+static bool
+authorized(const HttpRequest *req, HttpResponse *resp)
+{
+	switch (http_access_authorize(req))
+	{
+		case HTTP_ACCESS_OK:
+			return true;
+		case HTTP_ACCESS_DENIED:
+			respond(resp, 401, "application/json");
+			message_body(&resp->body, "authentication required (repmgr.http_auth_file)");
+			return false;
+		case HTTP_ACCESS_UNAVAILABLE:
+			break;
+	}
+	respond(resp, 503, "application/json");
+	message_body(&resp->body, "authentication is required, but repmgr.http_auth_file cannot be read (see the server log)");
+	return false;
+}
+
+/*
+ * /history: the timelines before this node's, from its timeline history
+ * file, as Patroni's [timeline, switch position in bytes, reason, time]
+ * (the time of a switch is not in the file: null).  [] on timeline 1.
+ */
+static void
+history_body(StringInfo buf, TimeLineID tli)
+{
+	char		path[MAXPGPATH];
+	char		line[1024];
+	FILE	   *f;
+	bool		first = true;
+
+	appendStringInfoChar(buf, '[');
+	snprintf(path, sizeof(path), XLOGDIR "/%08X.history", tli);
+	f = tli > 1 ? AllocateFile(path, "r") : NULL;
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+	{
+		unsigned int past;
+		unsigned int hi;
+		unsigned int lo;
+		int			n = 0;
+		char	   *reason;
+		size_t		len;
+
+		if (sscanf(line, "%u\t%X/%X%n", &past, &hi, &lo, &n) != 3)
+			continue;			/* a comment, a blank line */
+		reason = line + n;
+		while (*reason == '\t' || *reason == ' ')
+			reason++;
+		len = strlen(reason);
+		while (len > 0 && (reason[len - 1] == '\n' || reason[len - 1] == '\r'))
+			reason[--len] = '\0';
+		appendStringInfo(buf, "%s[%u," UINT64_FORMAT ",", first ? "" : ",", past,
+						 ((uint64) hi << 32) | lo);
+		escape_json(buf, reason);
+		appendStringInfoString(buf, ",null]");
+		first = false;
+	}
+	if (f != NULL)
+		FreeFile(f);
+	appendStringInfoString(buf, "]\n");
+}
+
 /*
  * The answer to req.  resp->body must be initialized by the caller.
  */
 void
 http_answer(const HttpRequest *req, const HttpCounters *counters, HttpResponse *resp)
 {
-	static const char *const primary_paths[] = {"/primary", "/master", "/leader", "/read-write", NULL};
-	static const char *const health_paths[] = {"/", "/health", NULL};
+	static const char *const primary_paths[] = {"/", "/primary", "/master", "/leader", "/read-write", NULL};
+	static const char *const sync_paths[] = {"/sync", "/synchronous", NULL};
+	static const char *const async_paths[] = {"/async", "/asynchronous", NULL};
 	HttpFacts	f;
-	HttpLagLimit lag = {0};
-	char		lagtext[64];
+	HttpParams	params;
+	const char *error = NULL;
 	const char *path = req->path;
+	bool		ok;
 
 	if (req->method == HTTP_OTHER)
 	{
@@ -413,41 +650,58 @@ http_answer(const HttpRequest *req, const HttpCounters *counters, HttpResponse *
 		message_body(&resp->body, "only GET, HEAD and OPTIONS are served");
 		return;
 	}
-	if (http_query_param(req->query, "lag", lagtext, sizeof(lagtext)) &&
-		!http_parse_lag(lagtext, &lag))
+	if (!parse_params(req->query, &params, &error))
 	{
 		respond(resp, 400, "application/json");
-		message_body(&resp->body, "lag must be a size (16MB, 1024) or a time (1s, 500ms)");
+		message_body(&resp->body, error);
 		return;
 	}
 
 	gather_facts(&f);
 	if (path_is(path, primary_paths))
-		respond(resp, is_writable_primary(&f) ? 200 : 503, "application/json");
+		ok = is_writable_primary(&f);
 	else if (strcmp(path, "/replica") == 0)
-		respond(resp, is_healthy_replica(&f) && within_lag(&f, &lag) ? 200 : 503,
-				"application/json");
+		ok = replica_ok(&f, &params);
 	else if (strcmp(path, "/read-only") == 0)
-		respond(resp, is_writable_primary(&f) ||
-				(is_healthy_replica(&f) && within_lag(&f, &lag)) ? 200 : 503,
-				"application/json");
+		ok = is_writable_primary(&f) || replica_ok(&f, &params);
+	else if (path_is(path, sync_paths))
+		ok = replica_ok(&f, &params) && is_sync_member();
+	else if (strcmp(path, "/read-only-sync") == 0)
+		ok = is_writable_primary(&f) || (replica_ok(&f, &params) && is_sync_member());
+	else if (strcmp(path, "/quorum") == 0)
+		ok = replica_ok(&f, &params) && sync_state() != NULL && strcmp(sync_state(), "quorum") == 0;
+	else if (strcmp(path, "/read-only-quorum") == 0)
+		ok = is_writable_primary(&f) ||
+			(replica_ok(&f, &params) && sync_state() != NULL && strcmp(sync_state(), "quorum") == 0);
+	else if (path_is(path, async_paths))
+		ok = replica_ok(&f, &params) && !is_sync_member();
 	else if (strcmp(path, "/readiness") == 0)
-		respond(resp, is_writable_primary(&f) || is_healthy_replica(&f) ? 200 : 503,
-				"application/json");
-	else if (path_is(path, health_paths))
-		respond(resp, 200, "application/json");
+		ok = is_writable_primary(&f) || (is_healthy_replica(&f) && within_lag(&f, &params));
+	else if (strcmp(path, "/health") == 0)
+		ok = true;
 	else if (strcmp(path, "/liveness") == 0)
-		respond(resp, f.worker_running ? 200 : 503, "application/json");
+		ok = f.worker_running;
+	else if (strcmp(path, "/history") == 0)
+	{
+		respond(resp, 200, "application/json");
+		history_body(&resp->body, f.timeline);
+		return;
+	}
 	else if (strcmp(path, "/metrics") == 0)
 	{
+		if (!authorized(req, resp))
+			return;
 		respond(resp, 200, "text/plain; version=0.0.4; charset=utf-8");
 		metrics_body(&resp->body, &f, counters);
 		return;
 	}
-	else if (strcmp(path, "/cluster") == 0)
+	else if (strcmp(path, "/cluster") == 0 && repmgr_http_cluster)
 	{
-		const HttpClusterCache *cluster = http_cluster_get();
+		const HttpClusterCache *cluster;
 
+		if (!authorized(req, resp))
+			return;
+		cluster = http_cluster_get();
 		if (!cluster->ok)
 		{
 			respond(resp, 503, "application/json");
@@ -464,8 +718,10 @@ http_answer(const HttpRequest *req, const HttpCounters *counters, HttpResponse *
 	else
 	{
 		respond(resp, 404, "application/json");
-		message_body(&resp->body, "no such path");
+		message_body(&resp->body, strcmp(path, "/cluster") == 0 ?
+					 "/cluster is turned off (repmgr.http_cluster)" : "no such path");
 		return;
 	}
+	respond(resp, ok ? 200 : 503, "application/json");
 	health_body(&resp->body, &f);
 }

@@ -4,10 +4,10 @@
  *	  The primary's heartbeats and write lease: every round asks each
  *	  active node to acknowledge this primary's term; each acknowledgement
  *	  renews the lease in shared memory at once (dc_lease_expiry), which
- *	  fence.c's commit check enforces.  A heartbeat refused for a newer
- *	  term tells the primary it was superseded (the fence states are in
- *	  failover.c); one refused by voters of a term that elected nobody makes
- *	  it stand for re-election.  An elected standby arms an empty lease
+ *	  fence.c's commit check enforces.  The answers go to the step
+ *	  (step_primary.c), which decides on them: superseded by a newer
+ *	  primary, a re-election when voters moved to a term that elected
+ *	  nobody, the lease lost.  An elected standby arms an empty lease
  *	  before it promotes, so it commits only once its first round is
  *	  acknowledged (decide.c states why).
  *
@@ -15,6 +15,7 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "access/xlog.h"
 #include "utils/timestamp.h"
 
@@ -23,17 +24,19 @@
 #include "worker.h"
 
 #define HEARTBEAT_SQL \
-	"SELECT accepted, term, is_primary FROM repmgr.heartbeat($1::integer, $2::bigint, $3::pg_lsn)"
+	"SELECT accepted, term, is_primary FROM repmgr.heartbeat($1::integer, $2::bigint, $3::pg_lsn, $4::pg_lsn)"
 
 /* one heartbeat round of the primary, as its answers come in */
 typedef struct HeartbeatRound
 {
 	WorkerCtx  *ctx;
-	TimestampTz sent;
+	MonoTime	sent;
+	int64		term;
 	RemoteOp   *ops;
 	PeerLink  **links;
 	int			n;
 	int			total;
+	bool		strict;			/* a strict majority (decide.c, "Membership") */
 	bool		enforced;		/* the fence is on: keep the lease */
 	DcTiming	timing;
 } HeartbeatRound;
@@ -55,43 +58,90 @@ heartbeat_reply(RemoteOp *op)
 	return r;
 }
 
-/* the lease from the acknowledgements known now (dc_lease_expiry) */
+/*
+ * The lease from the acknowledgements known now (dc_lease_expiry).  While
+ * a transaction claims a change of the membership, a strict majority
+ * (decide.c, "Membership"): once it holds (the claim is armed, and the
+ * change may be written), and from then on until the claim ends; before
+ * that, the usual lease, so that a claim a minority cannot meet costs no
+ * commit.
+ */
+static void
+publish_acks(const dc_ms *acks, int n, int total, bool strict, const DcTiming *timing)
+{
+	dc_ms		expiry;
+
+	expiry = dc_lease_expiry(acks, n, total, strict, timing);
+	if (TransactionIdIsValid(shmem_membership_claim_xid()))
+	{
+		dc_ms		claim = dc_lease_expiry(acks, n, total, true, timing);
+
+		if (shmem_membership_claim_armed() || claim > mono_ms())
+		{
+			expiry = claim;
+			shmem_lease_claim_published();
+		}
+	}
+	shmem_set_lease(true, expiry == 0 ? 0 : (MonoTime) expiry * 1000);
+}
+
 static void
 publish_lease(HeartbeatRound *hr)
 {
 	dc_ms	   *acks = palloc0(sizeof(dc_ms) * Max(hr->n, 1));
-	dc_ms		expiry;
 	int			i;
 
 	for (i = 0; i < hr->n; i++)
 		acks[i] = hr->links[i]->last_ack_sent / 1000;
-	expiry = dc_lease_expiry(acks, hr->n, hr->total, &hr->timing);
-	shmem_set_lease(true, expiry == 0 ? 0 : (TimestampTz) expiry * 1000);
+	publish_acks(acks, hr->n, hr->total, hr->strict, &hr->timing);
 	pfree(acks);
 }
 
-/* must a primary of total active nodes hold a lease to commit? */
-static bool
-lease_enforced(int total)
+/*
+ * A change of the membership reached a majority: the lease from the
+ * acknowledgements known, counted the usual way at once (the next
+ * acknowledgement would come a heartbeat interval later).
+ */
+void
+lease_republish(WorkerCtx *ctx, int total)
 {
-	return repmgr_fence && repmgr_failover_mode != FAILOVER_MANUAL &&
-		dc_lease_acks_needed(total) > 0;
+	bool		enforced;
+	MonoTime	expiry;
+	DcTiming	timing;
+	dc_ms	   *acks;
+	ListCell   *lc;
+	int			n = 0;
+
+	shmem_get_lease(&enforced, &expiry);
+	if (!enforced || total == 0)
+		return;
+	failover_timing(&timing);
+	acks = palloc0(sizeof(dc_ms) * Max(list_length(ctx->nodes), 1));
+	foreach(lc, ctx->nodes)
+	{
+		NodeInfo   *node = (NodeInfo *) lfirst(lc);
+
+		if (node->node_id != repmgr_node_id)
+			acks[n++] = peer_link(ctx, node->node_id)->last_ack_sent / 1000;
+	}
+	publish_acks(acks, n, total, false, &timing);
+	pfree(acks);
 }
 
 /*
- * Before an elected standby promotes: the need of a lease, durably, and no
- * lease yet.  The new primary commits from its first heartbeat round that
- * enough nodes acknowledge (act_promote runs it at once), never before: a
+ * Before an elected standby promotes: the need of a lease (for voters
+ * voting members), durably, and no lease yet.  The new primary commits from its first heartbeat round that
+ * enough nodes acknowledge (the step runs it at once), never before: a
  * candidate whose promotion outlasted a second election finds its
  * heartbeats refused by the voters of the newer term, and never commits.
  * The acknowledgements of older rounds, from a time it was primary, are
  * long expired.
  */
 void
-arm_empty_lease(WorkerCtx *ctx)
+arm_empty_lease(WorkerCtx *ctx, int voters)
 {
-	if (!lease_enforced(nodes_count_active(ctx->nodes)))
-		return;
+	if (voters == 0)
+		return;					/* no lease is enforced (the step decides) */
 	shmem_arm_lease(true);
 	shmem_set_lease(true, 0);
 }
@@ -104,148 +154,40 @@ heartbeat_answered(RemoteOp *op, void *arg)
 	PeerLink   *link = hr->links[op - hr->ops];
 	DcHeartbeatReply r = heartbeat_reply(op);
 
-	if (dc_heartbeat_verdict(&r, hr->ctx->durable.term) != DC_HB_ACK)
+	if (dc_heartbeat_verdict(&r, hr->term) != DC_HB_ACK)
 		return;
 	link->last_ack_sent = hr->sent;
-	link->rejected_since = 0;
 	if (hr->enforced)
 		publish_lease(hr);
 }
 
 /*
- * Rule (i) for a re-election (sim/README.md, SR_REELECT): a primary that
- * published the synchronous set in force holds every commit acknowledged
- * under it; any other needs the votes of dc_sync_needed() members of it,
- * counting also a member that answered from this primary's own timeline
- * whatever its vote (it follows this primary, refusing only because it
- * has not lost it, and holds nothing of an older primary past the fork).
- */
-static bool
-reelection_covers(WorkerCtx *ctx, const VoteCount *count)
-{
-	const DcSyncSet *set = &ctx->sync_own.set;
-	int			ids[2 * REPMGR_MAX_NODES + 1];
-	int			n = 0;
-	int			i;
-
-	if (!ctx->sync_own.exists || dc_sync_needed(set) == 0 ||
-		set->primary == repmgr_node_id)
-		return true;
-	for (i = 0; i < count->nids; i++)
-		ids[n++] = count->ids[i];
-	for (i = 0; i < count->nsame_timeline; i++)
-	{
-		int			id = count->same_timeline[i];
-		int			j;
-
-		for (j = 0; j < n && ids[j] != id; j++)
-			;
-		if (j == n)
-			ids[n++] = id;		/* not counted yet */
-	}
-	if (dc_sync_votes_cover(set, ids, n))
-		return true;
-	worker_set_error(ctx, "re-elected by a majority, but fewer than %d members of the synchronous set %s (version " INT64_FORMAT ", published by node %d) voted or follow this primary: not taking the term",
-					 dc_sync_needed(set), sync_set_text(set), set->version, set->primary);
-	ereport(LOG, (errmsg("repmgr worker: %s", ctx->status.last_error)));
-	return false;
-}
-
-/*
- * Votes in a newer term that elected nobody: the voters refuse this
- * primary's heartbeats from then on.  Once that election is certainly
- * over, stand for re-election in a term above every term seen, by the
- * voters' own rules (dc_decide_vote).  A term is never taken without
- * winning it: two primaries that both took the newer term would both be
- * acknowledged.
- */
-static void
-stand_for_reelection(HeartbeatRound *hr, int64 newer_term)
-{
-	WorkerCtx  *ctx = hr->ctx;
-	RepmgrDurableState durable;
-	DcVoteRequest req;
-	int			votes = 1;
-	int			i;
-	VoteCount	count;
-
-	for (i = 0; i < hr->n; i++)
-		if (hr->links[i]->rejected_since != 0 &&
-			TimestampDifferenceMilliseconds(hr->links[i]->rejected_since, hr->sent) <
-			hr->timing.election_timeout_ms)
-			return;
-
-	/*
-	 * No poll first: it would wait connect_timeout for a node that does not
-	 * answer, with no heartbeat meanwhile, and the lease would lapse (sim/sim
-	 * --reelect-poll).  The vote round needs none: a running primary and a
-	 * voter that heard another primary within the silence refuse, and a
-	 * voter of a newer term refuses too and says so in its next heartbeat
-	 * reply, for the next attempt.
-	 */
-	shmem_get_durable(&durable);
-	memset(&req, 0, sizeof(req));
-	req.term = Max(newer_term, Max(durable.term, durable.voted_term)) + 1;
-	req.candidate = repmgr_node_id;
-	/* a follower may have received more than the iteration's position */
-	local_position(&ctx->position);
-	req.candidate_lsn = ctx->position.lsn;
-	req.candidate_timeline = ctx->position.timeline;
-	/*
-	 * Its own vote is written only if it wins: a running primary grants no
-	 * vote to another candidate, so it cannot vote twice in the term, and a
-	 * term lost must not become the term of its heartbeats.
-	 */
-	/* as short as a heartbeat round, so the lease does not lapse meanwhile */
-	votes += request_votes(ctx, &req, hr->timing.heartbeat_timeout_ms, LOG, &count);
-	/* the next attempt after another election timeout */
-	for (i = 0; i < hr->n; i++)
-		if (hr->links[i]->rejected_since != 0)
-			hr->links[i]->rejected_since = GetCurrentTimestamp();
-	if (!dc_has_quorum(votes, nodes_count_active(ctx->nodes)))
-	{
-		ereport(LOG,
-				(errmsg("repmgr worker: the election of term " INT64_FORMAT " produced no primary; this primary was not re-elected in term " INT64_FORMAT " (%d of %d votes)",
-						newer_term, req.term, votes, nodes_count_active(ctx->nodes))));
-		return;
-	}
-	if (!reelection_covers(ctx, &count))
-		return;
-	if (!shmem_record_own_win(req.term))
-		return;
-	ereport(LOG,
-			(errmsg("repmgr worker: the election of term " INT64_FORMAT " produced no primary; this primary was re-elected in term " INT64_FORMAT,
-					newer_term, req.term)));
-	ctx->durable.term = req.term;
-	notify_peers(ctx, req.term);
-}
-
-/*
- * Send a heartbeat to every active node, record who acknowledged it,
- * renew the lease as the acknowledgements arrive, and tell whether a
- * newer primary exists.
+ * Send a heartbeat of term fx->term to every other active node, renew the
+ * lease as the acknowledgements arrive, and give the step each node's
+ * answer (dc_heartbeat_verdict) for its decisions: superseded, a
+ * re-election, the lease lost.
  */
 void
-primary_heartbeat_round(WorkerCtx *ctx, bool *superseded)
+exec_heartbeats(WorkerCtx *ctx, const WkFx *fx)
 {
 	HeartbeatRound hr;
-	const char *params[3];
+	WkResult   *r = worker_new_result(ctx, FX_HEARTBEATS);
+	const char *params[4];
 	ListCell   *lc;
 	int			i;
-	int64		newer_term = 0;
 
-	*superseded = false;
 	memset(&hr, 0, sizeof(hr));
 	hr.ctx = ctx;
-	hr.sent = GetCurrentTimestamp();
-	hr.total = nodes_count_active(ctx->nodes);
+	hr.sent = mono_now();
+	hr.term = fx->term;
+	hr.total = fx->voters;
+	hr.strict = fx->strict;
 	failover_timing(&hr.timing);
-	hr.enforced = lease_enforced(hr.total);
-	ctx->next_heartbeat = TimestampTzPlusMilliseconds(hr.sent,
-													  hr.timing.heartbeat_interval_ms);
+	hr.enforced = fx->flag;
 	params[0] = psprintf("%d", repmgr_node_id);
-	params[1] = psprintf(INT64_FORMAT, ctx->durable.term);
+	params[1] = psprintf(INT64_FORMAT, fx->term);
 	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(GetFlushRecPtr(NULL)));
+	params[3] = psprintf("%X/%X", LSN_FORMAT_ARGS((XLogRecPtr) fx->lsn));
 
 	hr.ops = palloc0(sizeof(RemoteOp) * Max(list_length(ctx->nodes), 1));
 	hr.links = palloc0(sizeof(PeerLink *) * Max(list_length(ctx->nodes), 1));
@@ -254,7 +196,8 @@ primary_heartbeat_round(WorkerCtx *ctx, bool *superseded)
 		NodeInfo   *node = (NodeInfo *) lfirst(lc);
 		PeerLink   *link;
 
-		if (!node->active || node->node_id == repmgr_node_id)
+		/* every voting member, active or not (step_util.c, wk_voters) */
+		if (node->node_id == repmgr_node_id)
 			continue;
 		link = peer_link(ctx, node->node_id);
 		if (link->conn == NULL)
@@ -262,7 +205,7 @@ primary_heartbeat_round(WorkerCtx *ctx, bool *superseded)
 		hr.ops[hr.n].rc = link->conn;
 		hr.ops[hr.n].conninfo = node->conninfo;
 		hr.ops[hr.n].sql = HEARTBEAT_SQL;
-		hr.ops[hr.n].nparams = 3;
+		hr.ops[hr.n].nparams = 4;
 		hr.ops[hr.n].params = params;
 		hr.links[hr.n] = link;
 		hr.n++;
@@ -274,58 +217,27 @@ primary_heartbeat_round(WorkerCtx *ctx, bool *superseded)
 	}
 	else
 		shmem_arm_lease(true);
-	remote_run_notify(hr.ops, hr.n, hr.timing.heartbeat_timeout_ms,
-					  heartbeat_answered, &hr);
+	remote_run_notify(hr.ops, hr.n, fx->ms, heartbeat_answered, &hr);
 
-	for (i = 0; i < hr.n; i++)
+	r->hb_sent = hr.sent / 1000;
+	for (i = 0; i < hr.n && i < REPMGR_MAX_NODES; i++)
 	{
-		DcHeartbeatReply r = heartbeat_reply(&hr.ops[i]);
+		DcHeartbeatReply reply = heartbeat_reply(&hr.ops[i]);
 
-		switch (dc_heartbeat_verdict(&r, ctx->durable.term))
-		{
-			case DC_HB_SUPERSEDED:
-				*superseded = true;
-				newer_term = Max(newer_term, r.term);
-				ctx->follow_target = hr.links[i]->node_id;
-				break;
-			case DC_HB_VOTED_NEWER:
-				/* it voted in a newer term; until that elects somebody, no ack */
-				if (hr.links[i]->rejected_since == 0)
-					hr.links[i]->rejected_since = hr.sent;
-				newer_term = Max(newer_term, r.term);
-				break;
-			default:
-				break;
-		}
+		r->hb_node[i] = hr.links[i]->node_id;
+		r->hb_verdict[i] = dc_heartbeat_verdict(&reply, fx->term);
+		r->hb_term[i] = reply.term;
+		r->nhb++;
 		PQclear(hr.ops[i].result);
 		hr.ops[i].result = NULL;
 	}
-	if (!*superseded && newer_term > ctx->durable.term)
-		stand_for_reelection(&hr, newer_term);
-	ctx->superseding_term = newer_term;
 	if (hr.enforced)
 		publish_lease(&hr);
 }
 
-/* may this primary commit now (its lease, and no fence)? */
+/* a re-election won: its term and its own vote in it, durably */
 bool
-primary_lease_valid(void)
+exec_own_win(WorkerCtx *ctx, int64 term)
 {
-	bool		fenced;
-
-	return shmem_writes_allowed(GetCurrentTimestamp(), &fenced);
-}
-
-/* the primary's observation (monitor.c's observe_primary) */
-WorkerEvent
-primary_lease_event(WorkerCtx *ctx)
-{
-	bool		superseded;
-
-	primary_heartbeat_round(ctx, &superseded);
-	if (superseded)
-		return EV_SUPERSEDED;
-	if (!primary_lease_valid())
-		return EV_LEASE_LOST;
-	return EV_OK;
+	return shmem_record_own_win(term);
 }

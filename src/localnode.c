@@ -73,22 +73,23 @@ local_position(LocalPosition *pos)
 	{
 		pos->timeline = GetWALInsertionTimeLine();
 		pos->lsn = GetXLogWriteRecPtr();
-		if (pos->timeline > 1)
-		{
-			List	   *history = readTimeLineHistory(pos->timeline);
-			TimeLineHistoryEntry *current = linitial(history);
-
-			/* the newest entry is ours; it began at the switch point */
-			pos->timeline_switch_lsn = current->begin;
-			list_free_deep(history);
-		}
-		return;
 	}
+	else
+	{
+		pos->replay_lsn = GetXLogReplayRecPtr(&pos->timeline);
+		pos->receive_lsn = GetWalRcvFlushRecPtr(NULL, NULL);
+		pos->settled = pos->replay_lsn >= pos->receive_lsn || replay_waits_for_wal();
+		pos->lsn = pos->settled ? pos->replay_lsn : Max(pos->replay_lsn, pos->receive_lsn);
+	}
+	if (pos->timeline > 1)
+	{
+		List	   *history = readTimeLineHistory(pos->timeline);
+		TimeLineHistoryEntry *current = linitial(history);
 
-	pos->replay_lsn = GetXLogReplayRecPtr(&pos->timeline);
-	pos->receive_lsn = GetWalRcvFlushRecPtr(NULL, NULL);
-	pos->settled = pos->replay_lsn >= pos->receive_lsn || replay_waits_for_wal();
-	pos->lsn = pos->settled ? pos->replay_lsn : Max(pos->replay_lsn, pos->receive_lsn);
+		/* the newest entry is its timeline; it began at the switch point */
+		pos->timeline_switch_lsn = current->begin;
+		list_free_deep(history);
+	}
 }
 
 /*
@@ -136,6 +137,7 @@ local_dc_position(const LocalPosition *pos, DcPosition *out)
 	out->replay_lsn = pos->replay_lsn;
 	out->receive_lsn = pos->receive_lsn;
 	out->settled = pos->settled;
+	out->timeline_begin = pos->timeline_switch_lsn;
 }
 
 static const char *

@@ -23,7 +23,7 @@ typedef struct LocalPosition
 	XLogRecPtr	receive_lsn;	/* standby only */
 	XLogRecPtr	replay_lsn;		/* standby only */
 	bool		settled;		/* standby: replay waits for WAL */
-	XLogRecPtr	timeline_switch_lsn;	/* primary on timeline > 1 only */
+	XLogRecPtr	timeline_switch_lsn;	/* where its timeline began (> 1 only) */
 } LocalPosition;
 
 extern void local_position(LocalPosition *pos);

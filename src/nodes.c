@@ -27,6 +27,7 @@
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/pg_lsn.h"
 #include "utils/timestamp.h"
 
@@ -78,22 +79,42 @@ repmgr_extension_ready(void)
 }
 
 /*
- * All node records, ordered by id, palloc'd in the caller's context.
- * Must run inside a transaction.
+ * At most REPMGR_MAX_NODES records are read (the workers keep them in
+ * shared memory): the database refuses more (the trigger of repl_nodes),
+ * but rows can still come in without it (session_replication_role =
+ * replica, a restore).  The ones kept are the active primary, this node,
+ * the active nodes, then the lowest ids; "total" says how many there are.
  */
-List *
-nodes_fetch_all(void)
+#define NODES_SQL \
+	"SELECT " NODE_COLUMNS ", total FROM (" \
+	"SELECT *, pg_catalog.count(*) OVER () AS total FROM repmgr.repl_nodes " \
+	"ORDER BY (type = 'primary' AND active) DESC, id = $1 DESC, active DESC, id " \
+	"LIMIT $2) n ORDER BY id"
+
+/* the number of records this process last warned about */
+static int64 warned_total = 0;
+
+/*
+ * The node records, ordered by id, palloc'd in the caller's context; at
+ * most limit of them (0: all).  Must run inside a transaction.
+ */
+static List *
+fetch_nodes(int limit)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	List	   *result = NIL;
+	Oid			types[2] = {INT4OID, INT8OID};
+	Datum		values[2];
+	int64		total = 0;
 	uint64		i;
 	int			ret;
 
+	values[0] = Int32GetDatum(repmgr_node_id);
+	values[1] = Int64GetDatum(limit > 0 ? limit : PG_INT64_MAX);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	ret = SPI_execute("SELECT " NODE_COLUMNS
-					  " FROM repmgr.repl_nodes ORDER BY id", false, 0);
+	ret = SPI_execute_with_args(NODES_SQL, 2, types, values, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read repmgr.repl_nodes: %s",
 			 SPI_result_code_string(ret));
@@ -118,12 +139,46 @@ nodes_fetch_all(void)
 		n->priority = atoi(SPI_getvalue(tup, desc, 8));
 		n->location = pstrdup(SPI_getvalue(tup, desc, 9));
 		n->active = (strcmp(SPI_getvalue(tup, desc, 10), "t") == 0);
+		total = strtoi64(SPI_getvalue(tup, desc, 11), NULL, 10);
 		result = lappend(result, n);
 		MemoryContextSwitchTo(spi);
 	}
 
 	SPI_finish();
+
+	if (limit > 0 && total > limit && total != warned_total)
+		ereport(WARNING,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("repmgr.repl_nodes holds " INT64_FORMAT " nodes, more than the %d a cluster may have: " INT64_FORMAT " of them are ignored",
+						total, limit, total - limit),
+				 errdetail("The nodes kept are the active primary, this node, the active nodes, then the lowest ids."),
+				 errhint("Unregister the nodes that are gone (repmgr.standby_unregister())."),
+				 errhidecontext(true)));
+	warned_total = total > limit ? total : 0;
 	return result;
+}
+
+/*
+ * The node records, ordered by id, palloc'd in the caller's context: at
+ * most REPMGR_MAX_NODES of them (NODES_SQL says which), with one warning
+ * while there are more.  What the worker and the reports read.  Must run
+ * inside a transaction.
+ */
+List *
+nodes_fetch_all(void)
+{
+	return fetch_nodes(REPMGR_MAX_NODES);
+}
+
+/*
+ * Every node record, however many: for registering and unregistering,
+ * which must see the nodes beyond the limit (to count them, to remove
+ * them).
+ */
+List *
+nodes_fetch_every(void)
+{
+	return fetch_nodes(0);
 }
 
 NodeInfo *
@@ -275,13 +330,11 @@ apply_locally(MetadataBatch *batch)
 static void
 wait_for_local_replay(XLogRecPtr lsn)
 {
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-													   REPMGR_METADATA_WAIT_MS);
+	MonoTime	deadline = MonoPlusMs(mono_now(), REPMGR_METADATA_WAIT_MS);
 
 	while (RecoveryInProgress() && GetXLogReplayRecPtr(NULL) < lsn)
 	{
-		long		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-																deadline);
+		long		remaining = mono_diff_ms(mono_now(), deadline);
 
 		if (remaining <= 0)
 		{
@@ -478,6 +531,7 @@ nodes_replace_all(const char *json_rows)
 {
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
+	char	   *role;
 	int			ret;
 
 	values[0] = CStringGetTextDatum(json_rows);
@@ -491,6 +545,16 @@ nodes_replace_all(const char *json_rows)
 		SPI_finish();
 		return;
 	}
+	/*
+	 * A copy, as replication makes one: the primary checked the rows (the
+	 * node limit, the upstream references), so the ordinary triggers do
+	 * not run again here, for this statement only.
+	 */
+	role = pstrdup(GetConfigOption("session_replication_role", false, false));
+	ret = SPI_execute("SELECT pg_catalog.set_config('session_replication_role', 'replica', true)",
+					  false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not set session_replication_role");
 	ret = SPI_execute("DELETE FROM repmgr.repl_nodes", false, 0);
 	if (ret != SPI_OK_DELETE)
 		elog(ERROR, "could not clear repmgr.repl_nodes");
@@ -500,5 +564,10 @@ nodes_replace_all(const char *json_rows)
 								1, types, values, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not copy repmgr.repl_nodes");
+	values[0] = CStringGetTextDatum(role);
+	ret = SPI_execute_with_args("SELECT pg_catalog.set_config('session_replication_role', $1, true)",
+								1, types, values, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not set session_replication_role");
 	SPI_finish();
 }

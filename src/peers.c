@@ -18,12 +18,13 @@
 #include "guc.h"
 #include "peers.h"
 #include "syncrep.h"
+#include "timelines.h"
 
 #define PEER_STATE_SQL \
 	"SELECT in_recovery, timeline, lsn, timeline_switch_lsn, term, fenced, " \
 	"paused, failover, primary_node_id, primary_visible, worker_state, " \
 	"wal_receiver_streaming, node_id, replay_settled, " \
-	SYNC_AS_TEXT_SQL " FROM repmgr.node_state()"
+	SYNC_AS_TEXT_SQL ", timeline_term, timeline_history FROM repmgr.node_state()"
 
 static XLogRecPtr
 lsn_value(PGresult *res, int col)
@@ -66,6 +67,9 @@ peer_read(PeerState *peer, PGresult *res)
 		atoi(PQgetvalue(res, 0, 12));
 	peer->settled = bool_value(res, 13);
 	sync_parse_text(PQgetisnull(res, 0, 14) ? NULL : PQgetvalue(res, 0, 14), &peer->sync);
+	peer->timeline_term = PQgetisnull(res, 0, 15) ? 0 : strtoll(PQgetvalue(res, 0, 15), NULL, 10);
+	if (!PQgetisnull(res, 0, 16))
+		peer->nhistory = Max(timeline_history_parse(PQgetvalue(res, 0, 16), &peer->history), 0);
 }
 
 /*

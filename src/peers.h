@@ -24,7 +24,10 @@ typedef struct PeerState
 	TimeLineID	timeline;
 	XLogRecPtr	lsn;			/* dc_position_lsn() of it */
 	bool		settled;		/* standby: its replay waits for WAL */
-	XLogRecPtr	switch_lsn;		/* where its timeline began, if a primary */
+	XLogRecPtr	switch_lsn;		/* where its timeline began */
+	int64		timeline_term;	/* the term of the promotion that began it; 0 */
+	DcTimelineEnd *history;		/* its timeline's ancestors, where each ended */
+	int			nhistory;
 	int64		term;
 	bool		fenced;
 	bool		paused;

@@ -13,8 +13,12 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "access/xlog.h"
+#include "fmgr.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "replication/slot.h"
 #include "utils/timestamp.h"
 
@@ -32,6 +36,19 @@
 	"name = EXCLUDED.name, conninfo = EXCLUDED.conninfo, " \
 	"slot_name = EXCLUDED.slot_name, priority = EXCLUDED.priority, " \
 	"location = EXCLUDED.location, active = true"
+
+/*
+ * A change of the membership (a node added or removed) begins, on the
+ * primary, with membership_change_begin(): the lease and the elections
+ * count majorities of memberships that differ by one node at most
+ * (decide.c, "Membership").  The first statement of the batch, so that it
+ * runs where the change is written, in its transaction.
+ */
+static void
+add_membership_guard(MetadataBatch *batch)
+{
+	metadata_add(batch, "SELECT repmgr.membership_change_begin()", 0);
+}
 
 static char *
 int_text(int value)
@@ -149,7 +166,7 @@ register_primary(NodeInfo *node, bool force)
 				 errhint("Run primary_register on the primary; register a standby with standby_register.")));
 	check_local_node_id(node->node_id);
 
-	nodes = nodes_fetch_all();
+	nodes = nodes_fetch_every();
 	if (nodes_local_is_witness(nodes))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -170,6 +187,8 @@ register_primary(NodeInfo *node, bool force)
 	node->slot_name = NULL;
 	node->cluster = repmgr_cluster;
 
+	if (nodes_lookup(nodes, node->node_id) == NULL)
+		add_membership_guard(&batch);
 	add_upsert(&batch, node);
 	apply_with_event(&batch, nodes, node, "primary_register",
 					 psprintf("node %d (\"%s\") registered as primary of cluster \"%s\"",
@@ -193,7 +212,7 @@ register_standby(NodeInfo *node, bool force)
 				 errhint("Run standby_register on the standby; register a primary with primary_register.")));
 	check_local_node_id(node->node_id);
 
-	nodes = nodes_fetch_all();
+	nodes = nodes_fetch_every();
 	primary = nodes_active_primary(nodes);
 
 	/*
@@ -208,7 +227,7 @@ register_standby(NodeInfo *node, bool force)
 		caught_up = nodes_catch_up_with_upstream();
 		if (caught_up)
 		{
-			nodes = nodes_fetch_all();
+			nodes = nodes_fetch_every();
 			primary = nodes_active_primary(nodes);
 		}
 	}
@@ -251,6 +270,8 @@ register_standby(NodeInfo *node, bool force)
 	node->type = NODE_TYPE_STANDBY;
 	node->cluster = primary->cluster;
 
+	if (nodes_lookup(nodes, node->node_id) == NULL)
+		add_membership_guard(&batch);
 	add_upsert(&batch, node);
 	apply_with_event(&batch, nodes, node, "standby_register",
 					 psprintf("standby node %d (\"%s\") registered; upstream node %d (\"%s\")",
@@ -275,7 +296,7 @@ unregister_node(int node_id)
 				 errmsg("the node id of this server is not known"),
 				 errhint("Pass node_id, or set repmgr.node_id in postgresql.conf.")));
 
-	nodes = nodes_fetch_all();
+	nodes = nodes_fetch_every();
 	node = nodes_lookup(nodes, node_id);
 	if (node == NULL)
 		ereport(ERROR,
@@ -300,6 +321,7 @@ unregister_node(int node_id)
 					 errhint("Make its downstream nodes follow another node, or unregister them first.")));
 	}
 
+	add_membership_guard(&batch);
 	metadata_add(&batch, "DELETE FROM repmgr.repl_nodes WHERE id = $1::integer",
 				 1, psprintf("%d", node_id));
 	apply_with_event(&batch, nodes, node, "standby_unregister",
@@ -361,7 +383,7 @@ register_witness(NodeInfo *node, const char *primary_conninfo, bool force)
 
 	/* check against the primary's registry, copied here */
 	nodes_copy_from_primary(primary_conninfo);
-	nodes = nodes_fetch_all();
+	nodes = nodes_fetch_every();
 	check_id_and_name(nodes, node, force);
 	primary = nodes_active_primary(nodes);
 	if (primary == NULL)
@@ -377,6 +399,8 @@ register_witness(NodeInfo *node, const char *primary_conninfo, bool force)
 	node->cluster = primary->cluster;
 
 	batch.primary_conninfo = primary_conninfo;
+	if (nodes_lookup(nodes, node->node_id) == NULL)
+		add_membership_guard(&batch);
 	add_upsert(&batch, node);
 	apply_with_event(&batch, nodes, node, "witness_register",
 					 psprintf("witness node %d (\"%s\") registered with primary node %d (\"%s\")",
@@ -390,4 +414,95 @@ register_witness(NodeInfo *node, const char *primary_conninfo, bool force)
 				 errhint("Set repmgr.node_id = %d in postgresql.conf so the worker knows it is the witness.",
 						 node->node_id)));
 	return node->node_id;
+}
+
+/* the transaction that claimed a change of the membership, in this backend */
+static TransactionId claimed_xid = InvalidTransactionId;
+static bool callback_registered = false;
+
+/*
+ * At its commit, where its commit record ends: the worker's transition
+ * counts the nodes past it (decide.c, "Membership").
+ */
+static void
+membership_xact_callback(XactEvent event, void *arg)
+{
+	if (!TransactionIdIsValid(claimed_xid))
+		return;
+	if (event == XACT_EVENT_COMMIT)
+		shmem_membership_committed(claimed_xid, XactLastCommitEnd);
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT)
+		claimed_xid = InvalidTransactionId;
+}
+
+/* wait a little for a condition, until the deadline; false when it passed */
+static bool
+membership_wait(MonoTime deadline)
+{
+	if (mono_now() >= deadline)
+		return false;
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 10, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+	return true;
+}
+
+/*
+ * repmgr.membership_change_begin(): on the primary, before a change of
+ * the membership is written in this transaction (decide.c,
+ * "Membership").  Waits until the previous change has reached a majority
+ * and no other transaction is about to make one, claims the change for
+ * this transaction, and waits until the lease in force counts it (a
+ * strict majority of the members with one node more); each wait at most
+ * REPMGR_METADATA_WAIT_MS, then an error.  The worker ends the claim once
+ * it sees the change, or this transaction end without one.  Elsewhere,
+ * returns at once.
+ */
+PG_FUNCTION_INFO_V1(repmgr_membership_change_begin);
+
+Datum
+repmgr_membership_change_begin(PG_FUNCTION_ARGS)
+{
+	MonoTime	deadline = MonoPlusMs(mono_now(), REPMGR_METADATA_WAIT_MS);
+	MonoTime	claimed_at;
+	bool		enforced;
+	MonoTime	expiry;
+	WorkerStatus ws;
+
+	/*
+	 * No worker: no lease renewed, nobody to end a claim.  No lease (the
+	 * fence off, manual failover, too few nodes): nothing to keep apart.
+	 */
+	if (RecoveryInProgress() || !shmem_worker_status(&ws) || ws.pid == 0)
+		PG_RETURN_VOID();
+	shmem_get_lease(&enforced, &expiry);
+	if (!enforced)
+		PG_RETURN_VOID();
+	if (!callback_registered)
+	{
+		RegisterXactCallback(membership_xact_callback, NULL);
+		callback_registered = true;
+	}
+	claimed_xid = GetTopTransactionId();
+	while (!shmem_membership_claim_for(claimed_xid, &claimed_at))
+		if (!membership_wait(deadline))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the previous change of the cluster's membership has not reached a majority of the nodes yet"),
+					 errdetail("Nodes are added or removed one at a time: the primary's lease and the elections count majorities of memberships that differ by one node at most."),
+					 errhint("Make sure the standbys stream from the primary, then try again.")));
+	shmem_get_lease(&enforced, &expiry);
+	while (enforced && shmem_lease_claim_published_at() < claimed_at)
+	{
+		if (!membership_wait(deadline))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the primary's lease does not count a change of the membership yet"),
+					 errdetail("A change of the membership is written only under a lease acknowledged by a strict majority of the nodes with the change; no heartbeat round gave one within %d ms.",
+							   REPMGR_METADATA_WAIT_MS),
+					 errhint("Make sure a majority of the nodes reach the primary, then try again.")));
+		shmem_get_lease(&enforced, &expiry);
+	}
+	PG_RETURN_VOID();
 }

@@ -573,8 +573,8 @@ void
 remote_run_notify(RemoteOp *ops, int nops, int timeout_ms,
 				  RemoteOpDone on_done, void *arg)
 {
-	TimestampTz start = GetCurrentTimestamp();
-	TimestampTz deadline = TimestampTzPlusMilliseconds(start, timeout_ms);
+	MonoTime	start = mono_now();
+	MonoTime	deadline = MonoPlusMs(start, timeout_ms);
 	uint32	   *want;
 	bool	   *told;
 	int			i;
@@ -621,7 +621,7 @@ remote_run_notify(RemoteOp *ops, int nops, int timeout_ms,
 		int			pending = 0;
 		int			nevents;
 		long		remaining;
-		TimestampTz now;
+		MonoTime	now;
 
 		for (i = 0; i < nops; i++)
 			if (ops[i].phase != OP_DONE)
@@ -629,8 +629,8 @@ remote_run_notify(RemoteOp *ops, int nops, int timeout_ms,
 		if (pending == 0)
 			break;
 
-		now = GetCurrentTimestamp();
-		remaining = TimestampDifferenceMilliseconds(now, deadline);
+		now = mono_now();
+		remaining = mono_diff_ms(now, deadline);
 		if (remaining <= 0)
 		{
 			for (i = 0; i < nops; i++)
@@ -681,8 +681,7 @@ remote_run_notify(RemoteOp *ops, int nops, int timeout_ms,
 
 	for (i = 0; i < nops; i++)
 	{
-		ops[i].elapsed_ms = TimestampDifferenceMilliseconds(start,
-															GetCurrentTimestamp());
+		ops[i].elapsed_ms = mono_diff_ms(start, mono_now());
 		if (ops[i].rc->status != REMOTE_OK && ops[i].result)
 		{
 			PQclear(ops[i].result);

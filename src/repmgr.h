@@ -19,6 +19,9 @@
 #include "nodes/pg_list.h"
 
 #include "decide.h"
+#include "monoclock.h"
+#include "step.h"
+#include "votemem.h"
 #include "settings.h"			/* REPMGR_MAX_NODES, FailoverMode, SyncMode */
 
 #define REPMGR_SCHEMA			"repmgr"
@@ -64,6 +67,7 @@ typedef struct NodeInfo
 extern const char *node_type_name(RepmgrNodeType type);
 extern RepmgrNodeType node_type_from_name(const char *name);
 extern List *nodes_fetch_all(void);
+extern List *nodes_fetch_every(void);
 extern bool nodes_catch_up_with_upstream(void);
 extern NodeInfo *nodes_lookup(List *nodes, int node_id);
 extern NodeInfo *nodes_lookup_name(List *nodes, const char *name);
@@ -215,28 +219,9 @@ extern void statefile_write(const RepmgrDurableState *state);
 
 /* ----------
  * The worker's state, as daemon_status() shows it (the states and their
- * transitions are the table in fsm.c)
+ * transitions are the table in step.c)
  * ----------
  */
-typedef enum WorkerState
-{
-	WS_NONE = 0,				/* no worker */
-	WS_STARTING,				/* connecting, reading its node record */
-	WS_UNREGISTERED,			/* no record, database or extension yet */
-	WS_PRIMARY,					/* primary: watching downstream, holding the lease */
-	WS_STANDBY,					/* standby: watching its upstream */
-	WS_WITNESS,					/* witness: watching the primary, copying metadata */
-	WS_SUSPECT,					/* upstream not answering: reconnect attempts */
-	WS_DEGRADED,				/* upstream lost; no failover allowed or possible */
-	WS_ELECTION,				/* candidate: asking the others for votes */
-	WS_WAITING_PRIMARY,			/* another node is being promoted */
-	WS_CANNOT_FOLLOW,			/* ahead of the new primary: needs node rejoin */
-	WS_FENCED,					/* primary that lost its majority or was replaced */
-	WS_COUNT
-} WorkerState;
-
-extern const char *worker_state_name(int state);
-
 typedef struct WorkerStatus
 {
 	pid_t		pid;			/* 0: no worker */
@@ -293,30 +278,32 @@ extern void shmem_worker_publish(const WorkerStatus *status);
 extern bool shmem_worker_status(WorkerStatus *out);
 extern void shmem_wake_worker(void);
 extern bool shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn,
-							int64 *our_term);
-extern XLogRecPtr shmem_heard_lsn(void);
+							XLogRecPtr members_lsn, int64 *our_term);
+extern void shmem_get_voter_mem(DcVoterMem *out);
 extern dc_ms shmem_heard_ago_ms(int *primary_id, int64 *term);
-extern bool shmem_refuses_primary(int primary_id);
 extern void shmem_set_follow_notice(int primary_id, int64 term);
-extern int	shmem_take_follow_notice(int64 *term);
-extern void shmem_set_lease(bool enforced, TimestampTz expiry);
+extern void shmem_take_follow_notice(int primary_id);
+extern void shmem_set_lease(bool enforced, MonoTime expiry);
 extern void shmem_arm_lease(bool armed);
-extern void shmem_get_lease(bool *enforced, TimestampTz *expiry);
+extern void shmem_get_lease(bool *enforced, MonoTime *expiry);
+extern void shmem_set_membership_changing(bool changing);
+extern bool shmem_membership_changing(void);
+extern bool shmem_membership_claim_for(TransactionId xid, MonoTime *claimed_at);
+extern TransactionId shmem_membership_claim_xid(void);
+extern TransactionId shmem_membership_claim(XLogRecPtr *commit_lsn);
+extern void shmem_membership_committed(TransactionId xid, XLogRecPtr end);
+extern void shmem_membership_release(void);
+extern void shmem_lease_claim_published(void);
+extern MonoTime shmem_lease_claim_published_at(void);
+extern bool shmem_membership_claim_armed(void);
 extern bool shmem_database_missing(void);
 extern void shmem_set_database_missing(bool missing);
-extern bool shmem_writes_allowed(TimestampTz now, bool *fenced);
+extern bool shmem_writes_allowed(MonoTime now, bool *fenced);
 extern bool shmem_event_push(const QueuedEvent *ev);
 extern int	shmem_event_peek(QueuedEvent *out, int max);
 extern void shmem_event_consume(int n);
 
-/* rule (h): the WAL receiver of a voter (walstop.c) */
-typedef enum RcvStop
-{
-	RCV_STREAMING = 0,			/* not stopped: it may receive */
-	RCV_STOPPING,				/* primary_conninfo cleared, not settled yet */
-	RCV_STOPPED					/* no WAL receiver, and none will start */
-} RcvStop;
-
+/* rule (h): the WAL receiver of a voter (walstop.c; RcvStop is in step.h) */
 extern void shmem_rcv_request_stop(int64 term);
 extern int64 shmem_rcv_stop_pending(void);
 extern void shmem_rcv_set_stopped(const char *saved);

@@ -23,6 +23,7 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
@@ -34,6 +35,7 @@
 
 #include "guc.h"
 #include "repmgr.h"
+#include "votemem.h"
 
 typedef struct RepmgrShared
 {
@@ -49,26 +51,12 @@ typedef struct RepmgrShared
 	Latch	   *worker_latch;
 	WorkerStatus worker;
 
-	/* from peers: the last heartbeat or notice of a primary accepted */
-	int			heartbeat_primary_id;
-	int64		heartbeat_term;
-	TimestampTz heartbeat_at;	/* the server's start until one arrives */
-	TimestampTz other_heard_at; /* (k) the last heartbeat or notice accepted
-								 * from a node other than heartbeat_primary_id:
-								 * the server's start until known, since a
-								 * restarted node may have acknowledged any
-								 * primary just before */
-	int			refused_primary_id; /* the last heartbeat refused: whose */
-	TimestampTz refused_at;		/* ... and when */
-	int			granted_to;		/* last new grant (not durable: see decide.c) */
-	TimestampTz granted_at;
-	XLogRecPtr	heartbeat_lsn;	/* the primary's flush position it carried */
-	int			follow_primary_id;	/* notify_follow(); InvalidNodeId: none */
-	int64		follow_term;
+	/* from peers: heartbeats, notices, grants (votemem.c's rules) */
+	DcVoterMem	mem;
 
 	/* the primary's write lease: commits are refused after it */
 	bool		lease_enforced;
-	TimestampTz lease_expiry;
+	MonoTime	lease_expiry;
 
 	/*
 	 * (h): a member of the synchronous set stops receiving before it votes
@@ -78,12 +66,25 @@ typedef struct RepmgrShared
 	 * Writing primary_conninfo again (a follow, a restore) clears them.
 	 */
 	int64		rcv_stop_term;	/* asked, for a vote in this term; 0: not */
-	TimestampTz rcv_stopped_at; /* cleared and reloaded then; 0: not */
-	TimestampTz rcv_gone_since; /* no WAL receiver seen since; 0: one ran */
+	MonoTime	rcv_stopped_at; /* cleared and reloaded then; 0: not */
+	MonoTime	rcv_gone_since; /* no WAL receiver seen since; 0: one ran */
 	char		rcv_saved_conninfo[MAXCONNINFO];	/* what was cleared */
 
 	/* the worker found repmgr.database missing: wait before connecting */
 	bool		database_missing;
+
+	/* primary: a change of the membership not yet replicated to a majority */
+	bool		membership_changing;
+
+	/*
+	 * Primary: the transaction that is about to change the membership (a
+	 * claim), and when the lease was last published counting it
+	 * (decide.c, "Membership")
+	 */
+	TransactionId membership_claim_xid;
+	XLogRecPtr	membership_commit_lsn;	/* where its commit record ends */
+	MonoTime	membership_claim_at;
+	MonoTime	lease_claim_published;
 
 	/* events waiting for a writable primary */
 	int			event_head;
@@ -123,9 +124,7 @@ shmem_startup(void)
 		/* a primary that needed a lease needs one again before writing */
 		shared->lease_enforced = shared->durable.lease_armed;
 		shared->lease_expiry = 0;
-		/* a restarted node may have acknowledged a primary just before */
-		shared->heartbeat_at = GetCurrentTimestamp();
-		shared->other_heard_at = shared->heartbeat_at;
+		dc_mem_start(&shared->mem, mono_ms());
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -258,42 +257,22 @@ shmem_decide_vote(DcVoter *voter, const DcVoteRequest *req,
 				  const DcTiming *timing)
 {
 	RepmgrDurableState copy;
+	DcBallot	ballot;
 	DcVote		vote;
+	bool		record;
 
 	Assert(shared != NULL);
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	copy = shared->durable;
-	voter->term = copy.term;
-	voter->voted_term = copy.voted_term;
-	voter->voted_for = copy.voted_for;
-	voter->heard_ago_ms = TimestampDifferenceMilliseconds(shared->heartbeat_at,
-														  GetCurrentTimestamp());
-	/* (k)-strict: the one node it heard within the silence, if only one */
-	voter->follows = 0;
-	if (TimestampDifferenceMilliseconds(shared->other_heard_at,
-										GetCurrentTimestamp()) >= timing->silence_ms)
-		voter->follows = shared->heartbeat_primary_id;
-	voter->granted_to = shared->granted_to;
-	voter->granted_ago_ms = TimestampDifferenceMilliseconds(shared->granted_at,
-															GetCurrentTimestamp());
-	vote = dc_decide_vote(voter, req, timing);
-	if (dc_vote_records(vote))
+	ballot.term = copy.term;
+	ballot.voted_term = copy.voted_term;
+	ballot.voted_for = copy.voted_for;
+	vote = dc_mem_vote(&shared->mem, voter, req, timing, mono_ms(), &ballot, &record);
+	if (record)
 	{
-		/*
-		 * A new window only for another candidate (or once it has passed);
-		 * none for its own candidacy, which ends in its promotion or in a
-		 * lost election.
-		 */
-		if (req->candidate != voter->self_id &&
-			(req->candidate != shared->granted_to ||
-			 voter->granted_ago_ms >= timing->silence_ms))
-		{
-			shared->granted_to = req->candidate;
-			shared->granted_at = GetCurrentTimestamp();
-		}
-		copy.term = req->term;
-		copy.voted_term = req->term;
-		copy.voted_for = req->candidate;
+		copy.term = ballot.term;
+		copy.voted_term = ballot.voted_term;
+		copy.voted_for = ballot.voted_for;
 		durable_store(&copy);
 	}
 	LWLockRelease(shared->lock);
@@ -432,78 +411,34 @@ shmem_wake_worker(void)
  */
 
 /*
- * A primary's heartbeat or notice was accepted (caller holds the lock).
- * When it comes from another node than the last one, that node's last
- * heartbeat is the newest heard from a node other than this one (k).
- */
-static void
-heard_primary(int primary_id, int64 term)
-{
-	TimestampTz now = GetCurrentTimestamp();
-
-	if (primary_id != shared->heartbeat_primary_id)
-		shared->other_heard_at = shared->heartbeat_at;
-	shared->heartbeat_primary_id = primary_id;
-	shared->heartbeat_term = term;
-	shared->heartbeat_at = now;
-}
-
-/*
- * A heartbeat from the primary.  Refused when its term is older than a
- * term this node voted in or saw: that primary has been replaced, or is
- * being.  Returns whether it was accepted; *our_term gets our term.
+ * A heartbeat from the primary (dc_mem_heartbeat says when it is
+ * accepted).  Returns whether it was accepted; *our_term gets our term.
  */
 bool
-shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, int64 *our_term)
+shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, XLogRecPtr members_lsn,
+				int64 *our_term)
 {
 	bool		accepted;
 
 	Assert(shared != NULL);
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	accepted = dc_accept_heartbeat(term, shared->durable.term, false);
-	if (accepted)
-	{
-		heard_primary(primary_id, term);
-		shared->heartbeat_lsn = lsn;
-	}
-	else
-	{
-		shared->refused_primary_id = primary_id;
-		shared->refused_at = GetCurrentTimestamp();
-	}
+	accepted = dc_mem_heartbeat(&shared->mem, primary_id, term, lsn, members_lsn,
+								shared->durable.term, mono_ms());
 	*our_term = shared->durable.term;
 	LWLockRelease(shared->lock);
 	return accepted;
 }
 
-/* the flush position the last accepted heartbeat carried; 0: none */
-XLogRecPtr
-shmem_heard_lsn(void)
-{
-	XLogRecPtr	lsn;
-
-	LWLockAcquire(shared->lock, LW_SHARED);
-	lsn = shared->heartbeat_lsn;
-	LWLockRelease(shared->lock);
-	return lsn;
-}
-
 /*
- * Was the last heartbeat of this primary refused (this node voted in a
- * newer term), with none of its accepted since?
+ * What this node remembers of its peers' heartbeats, notices and of its
+ * grants, at this moment (a copy).
  */
-bool
-shmem_refuses_primary(int primary_id)
+void
+shmem_get_voter_mem(DcVoterMem *out)
 {
-	bool		refuses;
-
 	LWLockAcquire(shared->lock, LW_SHARED);
-	refuses = primary_id != InvalidNodeId &&
-		shared->refused_primary_id == primary_id &&
-		(shared->heartbeat_primary_id != primary_id ||
-		 shared->refused_at > shared->heartbeat_at);
+	*out = shared->mem;
 	LWLockRelease(shared->lock);
-	return refuses;
 }
 
 /*
@@ -513,53 +448,39 @@ shmem_refuses_primary(int primary_id)
 dc_ms
 shmem_heard_ago_ms(int *primary_id, int64 *term)
 {
-	TimestampTz at;
+	DcVoterMem	m;
 
-	LWLockAcquire(shared->lock, LW_SHARED);
-	at = shared->heartbeat_at;
+	shmem_get_voter_mem(&m);
 	if (primary_id)
-		*primary_id = shared->heartbeat_primary_id;
+		*primary_id = m.heard_primary;
 	if (term)
-		*term = shared->heartbeat_term;
-	LWLockRelease(shared->lock);
-	return TimestampDifferenceMilliseconds(at, GetCurrentTimestamp());
+		*term = m.heard_term;
+	return dc_mem_heard_ago(&m, mono_ms());
 }
 
-/*
- * A newly promoted primary's notice.  It is evidence of a live primary as
- * much as its heartbeat: a node that has it votes for nobody else within
- * the vote silence.
- */
+/* a newly promoted primary's notice (dc_mem_notice) */
 void
 shmem_set_follow_notice(int primary_id, int64 term)
 {
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	if (term >= shared->follow_term)
-	{
-		shared->follow_primary_id = primary_id;
-		shared->follow_term = term;
-	}
-	if (dc_accept_heartbeat(term, shared->durable.term, false))
-	{
-		heard_primary(primary_id, term);
-		shared->heartbeat_lsn = InvalidXLogRecPtr;	/* a new timeline: not known */
-	}
+	dc_mem_notice(&shared->mem, primary_id, term, shared->durable.term, mono_ms());
 	LWLockRelease(shared->lock);
 	shmem_wake_worker();
 }
 
-/* take (and clear) a pending notice to follow a new primary */
-int
-shmem_take_follow_notice(int64 *term)
+/*
+ * Take (and clear) the pending notice to follow a new primary, if it is
+ * still the one of node primary_id (a newer one that came meanwhile stays).
+ */
+void
+shmem_take_follow_notice(int primary_id)
 {
-	int			id;
+	int64		term;
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	id = shared->follow_primary_id;
-	*term = shared->follow_term;
-	shared->follow_primary_id = InvalidNodeId;
+	if (shared->mem.notice_primary == primary_id)
+		(void) dc_mem_take_notice(&shared->mem, &term);
 	LWLockRelease(shared->lock);
-	return id;
 }
 
 /* ----------
@@ -568,7 +489,7 @@ shmem_take_follow_notice(int64 *term)
  */
 
 void
-shmem_set_lease(bool enforced, TimestampTz expiry)
+shmem_set_lease(bool enforced, MonoTime expiry)
 {
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	shared->lease_enforced = enforced;
@@ -596,12 +517,133 @@ shmem_arm_lease(bool armed)
 
 /* the lease of this primary, for monitoring (the HTTP endpoint) */
 void
-shmem_get_lease(bool *enforced, TimestampTz *expiry)
+shmem_get_lease(bool *enforced, MonoTime *expiry)
 {
 	LWLockAcquire(shared->lock, LW_SHARED);
 	*enforced = shared->lease_enforced;
 	*expiry = shared->lease_expiry;
 	LWLockRelease(shared->lock);
+}
+
+void
+shmem_set_membership_changing(bool changing)
+{
+	if (shared != NULL)
+		shared->membership_changing = changing;
+}
+
+/*
+ * Claim the next change of the membership for transaction xid: false when
+ * a change is still on its way to a majority, or another transaction
+ * holds the claim.
+ */
+bool
+shmem_membership_claim_for(TransactionId xid, MonoTime *claimed_at)
+{
+	bool		ok = false;
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (shared->membership_claim_xid == xid)
+		ok = true;
+	else if (!shared->membership_changing &&
+			 !TransactionIdIsValid(shared->membership_claim_xid))
+	{
+		shared->membership_claim_xid = xid;
+		shared->membership_commit_lsn = InvalidXLogRecPtr;
+		shared->membership_claim_at = mono_now();
+		ok = true;
+	}
+	*claimed_at = shared->membership_claim_at;
+	LWLockRelease(shared->lock);
+	return ok;
+}
+
+/*
+ * The transaction holding the claim (InvalidTransactionId: none), and
+ * where its commit record ends once it committed (else invalid).
+ */
+TransactionId
+shmem_membership_claim(XLogRecPtr *commit_lsn)
+{
+	TransactionId xid;
+
+	if (shared == NULL)
+		return InvalidTransactionId;
+	LWLockAcquire(shared->lock, LW_SHARED);
+	xid = shared->membership_claim_xid;
+	if (commit_lsn != NULL)
+		*commit_lsn = shared->membership_commit_lsn;
+	LWLockRelease(shared->lock);
+	return xid;
+}
+
+TransactionId
+shmem_membership_claim_xid(void)
+{
+	return shmem_membership_claim(NULL);
+}
+
+/* the claiming transaction committed: where its commit record ends */
+void
+shmem_membership_committed(TransactionId xid, XLogRecPtr end)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (shared->membership_claim_xid == xid)
+		shared->membership_commit_lsn = end;
+	LWLockRelease(shared->lock);
+}
+
+/* the worker ends a claim: the change began, or the transaction ended */
+void
+shmem_membership_release(void)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	shared->membership_claim_xid = InvalidTransactionId;
+	LWLockRelease(shared->lock);
+}
+
+/* the lease was published counting the claim (lease.c) */
+void
+shmem_lease_claim_published(void)
+{
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	shared->lease_claim_published = mono_now();
+	LWLockRelease(shared->lock);
+}
+
+/* has the lease counted the claim since it was made? */
+bool
+shmem_membership_claim_armed(void)
+{
+	bool		armed;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	armed = TransactionIdIsValid(shared->membership_claim_xid) &&
+		shared->lease_claim_published >= shared->membership_claim_at;
+	LWLockRelease(shared->lock);
+	return armed;
+}
+
+MonoTime
+shmem_lease_claim_published_at(void)
+{
+	MonoTime	t;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	t = shared->lease_claim_published;
+	LWLockRelease(shared->lock);
+	return t;
+}
+
+/* is a change of the membership on its way to a majority (on a primary)? */
+bool
+shmem_membership_changing(void)
+{
+	WorkerStatus ws;
+
+	if (shared == NULL || !shmem_worker_status(&ws) || ws.pid == 0)
+		return false;
+	return shared->membership_changing;
 }
 
 bool
@@ -622,7 +664,7 @@ shmem_set_database_missing(bool missing)
  * words written by one process, checked on every commit.
  */
 bool
-shmem_writes_allowed(TimestampTz now, bool *fenced)
+shmem_writes_allowed(MonoTime now, bool *fenced)
 {
 	if (shared == NULL)
 		return true;
@@ -733,7 +775,7 @@ void
 shmem_rcv_set_stopped(const char *saved)
 {
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	shared->rcv_stopped_at = GetCurrentTimestamp();
+	shared->rcv_stopped_at = mono_now();
 	shared->rcv_gone_since = 0;
 	strlcpy(shared->rcv_saved_conninfo, saved ? saved : "", MAXCONNINFO);
 	LWLockRelease(shared->lock);
@@ -764,7 +806,7 @@ RcvStop
 shmem_rcv_state(int settle_ms, int *stopped_ms, char *saved)
 {
 	bool		running = WalRcvRunning();
-	TimestampTz now = GetCurrentTimestamp();
+	MonoTime	now = mono_now();
 	RcvStop		state = RCV_STREAMING;
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
@@ -775,10 +817,10 @@ shmem_rcv_state(int settle_ms, int *stopped_ms, char *saved)
 		else if (shared->rcv_gone_since == 0)
 			shared->rcv_gone_since = now;
 		state = (shared->rcv_gone_since != 0 &&
-				 TimestampDifferenceExceeds(shared->rcv_gone_since, now, settle_ms)) ?
+				 mono_exceeds(shared->rcv_gone_since, now, settle_ms)) ?
 			RCV_STOPPED : RCV_STOPPING;
 		if (stopped_ms)
-			*stopped_ms = (int) TimestampDifferenceMilliseconds(shared->rcv_stopped_at, now);
+			*stopped_ms = (int) mono_diff_ms(shared->rcv_stopped_at, now);
 		if (saved)
 			strlcpy(saved, shared->rcv_saved_conninfo, MAXCONNINFO);
 	}

@@ -427,8 +427,9 @@ Datum
 repmgr_node_state(PG_FUNCTION_ARGS)
 {
 	NodeState	st;
-	Datum		values[19];
-	bool		nulls[19];
+	Datum		values[21];
+	bool		nulls[21];
+	char	   *history;
 
 	node_state_collect(&st);
 	memset(nulls, 0, sizeof(nulls));
@@ -469,6 +470,15 @@ repmgr_node_state(PG_FUNCTION_ARGS)
 		values[18] = BoolGetDatum(st.position.settled);
 	else
 		nulls[18] = true;
+	if (st.timeline_term != 0)
+		values[19] = Int64GetDatum(st.timeline_term);
+	else
+		nulls[19] = true;
+	history = local_timeline_history(st.position.timeline);
+	if (history != NULL)
+		values[20] = CStringGetTextDatum(history);
+	else
+		nulls[20] = true;
 
 	PG_RETURN_DATUM(make_result_tuple(fcinfo, values, nulls));
 }

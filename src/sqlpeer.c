@@ -27,6 +27,7 @@
 #include "guc.h"
 #include "voter.h"
 #include "sqlfuncs.h"
+#include "timelines.h"
 
 PG_FUNCTION_INFO_V1(repmgr_heartbeat);
 PG_FUNCTION_INFO_V1(repmgr_request_vote);
@@ -49,8 +50,9 @@ require_args(FunctionCallInfo fcinfo, const char *const *names, int n)
 }
 
 /*
- * heartbeat(primary_id, term, primary_lsn): the primary's heartbeat, with
- * its flush position (repmgr.failover_max_lag).  Accepted unless
+ * heartbeat(primary_id, term, primary_lsn, members_lsn): the primary's
+ * heartbeat, with its flush position (repmgr.failover_max_lag) and the
+ * position of its last change of the membership.  Accepted unless
  * this node is itself a running primary, or knows a newer term
  * (dc_accept_heartbeat).  The reply says whether this node is a running
  * primary, so the sender tells a newer primary from a witness or a
@@ -85,6 +87,8 @@ repmgr_heartbeat(PG_FUNCTION_ARGS)
 	else
 		accepted = shmem_heartbeat(primary_id, term,
 								   PG_ARGISNULL(2) ? InvalidXLogRecPtr : PG_GETARG_LSN(2),
+								   PG_NARGS() < 4 || PG_ARGISNULL(3) ? InvalidXLogRecPtr :
+								   PG_GETARG_LSN(3),
 								   &our_term);
 
 	values[0] = BoolGetDatum(accepted);
@@ -96,50 +100,18 @@ repmgr_heartbeat(PG_FUNCTION_ARGS)
 
 /*
  * candidate_history: where each of the candidate's ancestor timelines
- * ended, "timeline:LSN" pairs separated by commas (as
- * local_timeline_history() writes them).  Returns their number.
+ * ended (timeline_history_parse); an error when it does not parse.
  */
 static int
 parse_candidate_history(const char *text, DcTimelineEnd **out)
 {
-	char	   *copy = pstrdup(text);
-	char	   *item = copy;
-	int			n = 0;
-	int			max = 1;
-	const char *c;
+	int			n = timeline_history_parse(text, out);
 
-	for (c = text; *c; c++)
-		if (*c == ',')
-			max++;
-	*out = palloc0(sizeof(DcTimelineEnd) * max);
-	while (*text != '\0' && item != NULL)
-	{
-		char	   *next = strchr(item, ',');
-		char	   *colon;
-		char	   *end = NULL;
-		unsigned long tli = 0;
-		bool		bad = true;
-		XLogRecPtr	lsn = InvalidXLogRecPtr;
-
-		if (next != NULL)
-			*next++ = '\0';
-		colon = strchr(item, ':');
-		errno = 0;
-		if (colon != NULL && isdigit((unsigned char) item[0]))
-			tli = strtoul(item, &end, 10);
-		if (end == colon && errno == 0 && tli > 0 && tli <= PG_UINT32_MAX)
-			lsn = pg_lsn_in_internal(colon + 1, &bad);
-		if (bad)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid candidate_history: \"%s\"", text),
-					 errdetail("Each entry is a timeline and the LSN where it ended, as in \"1:0/3000060,2:0/5000028\".")));
-		(*out)[n].timeline = (uint32) tli;
-		(*out)[n].end = lsn;
-		n++;
-		item = next;
-	}
-	pfree(copy);
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid candidate_history: \"%s\"", text),
+				 errdetail("Each entry is a timeline and the LSN where it ended, as in \"1:0/3000060,2:0/5000028\".")));
 	return n;
 }
 
@@ -197,6 +169,15 @@ repmgr_request_vote(PG_FUNCTION_ARGS)
 	shmem_get_durable(&d);
 	values[0] = BoolGetDatum(dc_vote_granted(vote));
 	values[1] = Int64GetDatum(d.term);
+	if (vote == DC_DENY_HEARD_TERM)
+	{
+		/* the term to ask above */
+		DcVoterMem	mem;
+
+		shmem_get_voter_mem(&mem);
+		if (mem.heard_term_max > d.term)
+			values[1] = Int64GetDatum(mem.heard_term_max);
+	}
 	values[2] = CStringGetTextDatum(reason);
 	values[3] = CStringGetTextDatum(dc_vote_code(vote));
 	if (RecoveryInProgress())
@@ -301,7 +282,7 @@ repmgr_decide_follow(PG_FUNCTION_ARGS)
 	me.receive_lsn = PG_GETARG_LSN(2);
 	me.settled = PG_GETARG_BOOL(3);
 	PG_RETURN_TEXT_P(cstring_to_text(dc_follow_name(
-		dc_decide_follow(&me, (uint32) PG_GETARG_INT32(4), PG_GETARG_LSN(5)))));
+		dc_decide_follow(&me, (uint32) PG_GETARG_INT32(4), PG_GETARG_LSN(5), 0))));
 }
 
 /*

@@ -26,6 +26,7 @@
 
 #include "guc.h"
 #include "status.h"
+#include "timelines.h"
 #include "syncrep.h"
 
 static int
@@ -153,6 +154,8 @@ node_state_collect(NodeState *st)
 
 	memset(st, 0, sizeof(*st));
 	local_position(&st->position);
+	st->timeline_term = timeline_term_of(st->position.timeline,
+										 st->position.timeline_switch_lsn);
 	st->system_identifier = GetSystemIdentifier();
 	shmem_get_durable(&st->durable);
 	st->walreceiver_streaming = local_walreceiver_streaming();

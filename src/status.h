@@ -50,6 +50,7 @@ typedef struct NodeState
 	bool		primary_visible_known;
 	bool		primary_visible;
 	bool		walreceiver_streaming;
+	int64		timeline_term;	/* repl_timelines: 0 not known */
 } NodeState;
 
 extern void node_status_collect(NodeStatus *st);

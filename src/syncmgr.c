@@ -246,7 +246,7 @@ members_array_text(const SyncSet *s)
 static int
 observe_candidates(WorkerCtx *ctx, SyncCandidate *out)
 {
-	TimestampTz now = GetCurrentTimestamp();
+	MonoTime	now = mono_now();
 	int			n = 0;
 	uint64		i;
 
@@ -290,7 +290,7 @@ observe_candidates(WorkerCtx *ctx, SyncCandidate *out)
 			c->healthy = true;
 		}
 		else
-			c->healthy = TimestampDifferenceMilliseconds(link->sync_target_since, now) <
+			c->healthy = mono_diff_ms(link->sync_target_since, now) <
 				sync_lag_bound_ms();
 	}
 	SPI_finish();
@@ -361,12 +361,12 @@ members_behind(const SyncSet *s, const SyncCandidate *c, int n, XLogRecPtr lsn)
 }
 
 /*
- * Part of the primary's observation: is a change of the synchronous set,
- * or of its publication, due?  What to do is left in ctx for
- * act_sync_apply().
+ * Part of the primary's look at its standbys: is a change of the
+ * synchronous set, or of its publication, due?  What to do is left in ctx
+ * for sync_apply().
  */
 bool
-sync_observe_primary(WorkerCtx *ctx)
+sync_observe_primary(WorkerCtx *ctx, bool fresh)
 {
 	SyncCandidate cands[REPMGR_MAX_NODES];
 	SyncPublished *published = &ctx->sync_own;
@@ -374,6 +374,8 @@ sync_observe_primary(WorkerCtx *ctx)
 	int			n;
 
 	ctx->sync_step = SYNC_STEP_NONE;
+	if (fresh)
+		ctx->sync_known = false;	/* this node just became primary */
 
 	/* not managed, and never was: synchronous_standby_names is the operator's */
 	if (repmgr_synchronous == SYNC_MODE_OFF &&
@@ -504,7 +506,7 @@ covering_set(const SyncSet *a, const SyncSet *b, SyncSet *out)
 }
 
 void
-act_sync_apply(WorkerCtx *ctx)
+sync_apply(WorkerCtx *ctx)
 {
 	SyncSet    *old = &ctx->sync_applied;
 	SyncSet    *want = &ctx->sync_want;

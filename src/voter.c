@@ -105,6 +105,7 @@ gather_voter(DcVoter *v, const DcVoteRequest *req)
 	WorkerStatus ws;
 	RepmgrDurableState durable;
 	LocalPosition me;
+	DcVoterMem	mem;
 
 	memset(v, 0, sizeof(*v));
 	v->worker_running = shmem_worker_status(&ws) && ws.pid != 0;
@@ -112,22 +113,12 @@ gather_voter(DcVoter *v, const DcVoteRequest *req)
 	local_position(&me);
 	v->running_primary = !me.in_recovery && ws.role != NODE_TYPE_WITNESS;
 	v->paused = durable.paused;
-	v->primary_lost = ws.primary_lost;
-
-	/*
-	 * The primary this node follows stands for re-election, and this node
-	 * refuses its heartbeats: it voted in a newer term, in an election that
-	 * elected nobody.  That primary is lost to it: it acknowledges none of
-	 * its heartbeats.  Without this, a candidate that lost that election
-	 * keeps its term for good, refuses the winner's heartbeats, and (h)
-	 * lets it receive nothing from it (sim/README.md, "The re-election of a
-	 * running primary"; sim/sim --voter-as-worker leaves it out).
-	 */
-	if (!v->primary_lost && ws.primary_node_id == req->candidate &&
-		shmem_refuses_primary(req->candidate))
-		v->primary_lost = true;
+	shmem_get_voter_mem(&mem);
+	v->primary_lost = dc_mem_primary_lost(&mem, ws.primary_lost, ws.primary_node_id,
+										  req->candidate);
 	v->self_id = repmgr_node_id;
-	v->standing = v->worker_running && ws.state == WS_ELECTION;
+	v->standing = v->worker_running &&
+		(ws.state == WS_ELECTION || ws.state == WS_PROMOTING);
 	v->has_position = me.in_recovery;
 	v->upstream = me.in_recovery ? ws.upstream_node_id : InvalidNodeId;
 	local_dc_position(&me, &v->position);
@@ -155,7 +146,14 @@ failover_decide_vote(const DcVoteRequest *req, const DcTimelineEnd *history,
 	gather_voter(&v, req);
 	failover_timing(&t);
 	if (nhistory > 0 && v.has_position)
+	{
+		int			i;
+
 		r.candidate_fork_lsn = dc_fork_lsn(history, nhistory, v.position.timeline);
+		/* its timeline began where the newest of its ancestors ended */
+		for (i = 0; i < nhistory; i++)
+			r.candidate_timeline_begin = Max(r.candidate_timeline_begin, history[i].end);
+	}
 	vote = shmem_decide_vote(&v, &r, &t);
 	/* (h): the worker stops the WAL receiver; the candidate asks again */
 	if (vote == DC_DENY_RECEIVING)

@@ -26,7 +26,8 @@
  * the cleared value (walstop_restore): when it finds that upstream back
  * after a failure, and while it monitors it (a worker restarted meanwhile;
  * a server restarted with primary_conninfo still empty and a synchronous
- * set managed counts as stopped, walstop_start_standby).
+ * set managed counts as stopped, walstop_mark_stopped).  The step
+ * (step_monitor.c) decides when; this file only does it.
  *
  * None of this happens unless a synchronous set is in force and this node
  * is one of its members: the asynchronous path never stops its receiver.
@@ -53,29 +54,15 @@ walstop_settle_ms(void)
 }
 
 /*
- * Each iteration of the worker: act on a voter's request to stop the WAL
- * receiver, and look at it (which moves the stop towards final).
+ * A voter asked (for a vote in term): clear primary_conninfo durably and
+ * reload; from then on every look at the WAL receiver moves the stop
+ * towards final.
  */
 void
-walstop_step(WorkerCtx *ctx)
+walstop_stop(WorkerCtx *ctx, int64 term)
 {
-	int64		term = shmem_rcv_stop_pending();
-	const char *current;
+	const char *current = GetConfigOption("primary_conninfo", false, false);
 
-	if (term == 0)
-	{
-		if (shmem_rcv_state(walstop_settle_ms(), NULL, NULL) != RCV_STREAMING &&
-			!ctx->position.in_recovery)
-			shmem_rcv_restored();	/* promoted: nothing to restore */
-		return;
-	}
-	if (!ctx->position.in_recovery)
-	{
-		shmem_rcv_restored();
-		return;
-	}
-
-	current = GetConfigOption("primary_conninfo", false, false);
 	StartTransactionCommand();
 	alter_system_set("primary_conninfo", "");
 	CommitTransactionCommand();
@@ -92,84 +79,45 @@ walstop_step(WorkerCtx *ctx)
 /*
  * The WAL receiver was stopped for a vote, and this node streams from
  * upstream again (the primary it lost, back with a term not older than
- * this node's): write back the primary_conninfo that was cleared (or, if
- * that is unknown, the upstream's connection string) and reload.  Returns
- * whether it did.
+ * this node's: the step decides): write back the primary_conninfo that
+ * was cleared (or, if that is unknown, the upstream's connection string)
+ * and reload.
  */
-bool
-walstop_restore(WorkerCtx *ctx, NodeInfo *upstream)
+void
+walstop_restore(WorkerCtx *ctx, int upstream_id)
 {
+	NodeInfo   *upstream = worker_node(ctx, upstream_id);
 	char		saved[MAXCONNINFO];
 	const char *conninfo;
 
 	saved[0] = '\0';
 	if (shmem_rcv_state(walstop_settle_ms(), NULL, saved) == RCV_STREAMING)
-		return false;
+		return;
 	if (saved[0] != '\0')
 		conninfo = saved;
 	else if (upstream != NULL && ctx->self != NULL)
-		conninfo = follow_conninfo(ctx->self, upstream);
+		conninfo = stream_conninfo(ctx->self, upstream);
 	else
-		return false;
+		return;
 	StartTransactionCommand();
-	alter_system_set("primary_conninfo", conninfo);
+	primary_conninfo_write(conninfo);	/* secrets into the password file */
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(ctx->loop_context);
 	reload_configuration();
 	shmem_rcv_restored();
 	ereport(LOG,
 			(errmsg("repmgr worker: streaming from upstream node %d again: primary_conninfo restored",
-					upstream ? upstream->node_id : ctx->upstream_id)));
-	return true;
+					upstream_id)));
 }
 
 /*
- * A standby monitoring its upstream with its WAL receiver stopped for a
- * vote (the worker restarted, or the server): restore streaming once the
- * upstream is a working primary whose term is not older than this node's,
- * i.e. the election that stopped it elected nobody and that primary was
- * re-elected since.  Asked at most every monitor_interval, with a short
- * deadline.
+ * The worker starts on a standby with a synchronous set managed and
+ * primary_conninfo empty (cleared for a vote before a restart, durably):
+ * the WAL receiver counts as stopped for a vote, restored as the step
+ * decides.
  */
 void
-walstop_restore_if_current(WorkerCtx *ctx, NodeInfo *upstream)
+walstop_mark_stopped(WorkerCtx *ctx)
 {
-	RemoteOp	op;
-	bool		current = false;
-
-	if (upstream == NULL ||
-		shmem_rcv_state(walstop_settle_ms(), NULL, NULL) == RCV_STREAMING)
-		return;
-	memset(&op, 0, sizeof(op));
-	op.conninfo = upstream->conninfo;
-	op.sql = "SELECT in_recovery, term, fenced FROM repmgr.node_state()";
-	remote_run(&op, 1, Min(repmgr_connect_timeout_ms, 250));
-	if (op.rc->status == REMOTE_OK && op.result && PQntuples(op.result) == 1)
-		current = strcmp(PQgetvalue(op.result, 0, 0), "f") == 0 &&
-			strcmp(PQgetvalue(op.result, 0, 2), "f") == 0 &&
-			strtoll(PQgetvalue(op.result, 0, 1), NULL, 10) >= ctx->durable.term;
-	remote_op_release(&op);
-	if (current)
-		(void) walstop_restore(ctx, upstream);
-}
-
-/*
- * The worker starts on a standby: with a synchronous set managed and
- * primary_conninfo empty (cleared for a vote before a restart, durably),
- * the WAL receiver counts as stopped for a vote, so that it is restored
- * as walstop_restore_if_current() says.  Nothing changes otherwise.
- */
-void
-walstop_start_standby(WorkerCtx *ctx)
-{
-	const char *current = GetConfigOption("primary_conninfo", true, false);
-
-	if (repmgr_synchronous == SYNC_MODE_OFF || !ctx->position.in_recovery ||
-		(current != NULL && current[0] != '\0') ||
-		shmem_rcv_state(walstop_settle_ms(), NULL, NULL) != RCV_STREAMING)
-		return;
 	shmem_rcv_set_stopped("");
-	ereport(LOG,
-			(errmsg("repmgr worker: primary_conninfo is empty: taken as cleared for a vote; it is restored once upstream node %d is a primary of term " INT64_FORMAT " or newer",
-					ctx->upstream_id, ctx->durable.term)));
 }

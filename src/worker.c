@@ -71,6 +71,31 @@ peer_link(WorkerCtx *ctx, int node_id)
 	return &ctx->peers[ctx->npeers++];
 }
 
+/*
+ * The persistent connection to the node watched (node_id), made on first
+ * use; one to another node is closed first.
+ */
+RemoteConn *
+worker_upstream_conn(WorkerCtx *ctx, int node_id)
+{
+	if (ctx->upstream_conn != NULL && ctx->upstream_conn_id != node_id)
+		worker_close_upstream(ctx);
+	if (ctx->upstream_conn == NULL)
+	{
+		ctx->upstream_conn = remote_conn_new();
+		ctx->upstream_conn_id = node_id;
+	}
+	return ctx->upstream_conn;
+}
+
+void
+worker_close_upstream(WorkerCtx *ctx)
+{
+	remote_close(ctx->upstream_conn);
+	ctx->upstream_conn = NULL;
+	ctx->upstream_conn_id = InvalidNodeId;
+}
+
 /* close the persistent connections to the other nodes */
 void
 worker_close_peer_links(WorkerCtx *ctx)
@@ -88,8 +113,7 @@ worker_close_peer_links(WorkerCtx *ctx)
 void
 worker_close_links(WorkerCtx *ctx)
 {
-	remote_close(ctx->upstream_conn);
-	ctx->upstream_conn = NULL;
+	worker_close_upstream(ctx);
 	worker_close_peer_links(ctx);
 }
 
@@ -197,15 +221,15 @@ worker_flush_events(WorkerCtx *ctx)
 	 * path, and the primary to write to is unknown), and not again soon
 	 * after a failed attempt: each one can cost a connect timeout.
 	 */
-	if (ctx->state != WS_PRIMARY && ctx->state != WS_STANDBY &&
-		ctx->state != WS_WITNESS && ctx->state != WS_CANNOT_FOLLOW)
+	if (ctx->core.state != WS_PRIMARY && ctx->core.state != WS_STANDBY &&
+		ctx->core.state != WS_WITNESS && ctx->core.state != WS_CANNOT_FOLLOW)
 		return;
-	if (GetCurrentTimestamp() < ctx->next_flush)
+	if (mono_now() < ctx->next_flush)
 		return;
-	ctx->next_flush = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 5000);
+	ctx->next_flush = MonoPlusMs(mono_now(), 5000);
 	params[0] = queued_events_json(evs, n);
 
-	if (ctx->state == WS_PRIMARY && !ctx->position.in_recovery)
+	if (ctx->core.state == WS_PRIMARY && !ctx->position.in_recovery)
 	{
 		Datum		values[1] = {CStringGetTextDatum(params[0])};
 		Oid			types[1] = {TEXTOID};
@@ -238,7 +262,7 @@ worker_flush_events(WorkerCtx *ctx)
 		ctx->next_flush = 0;
 		return;
 	}
-	other = nodes_lookup(ctx->nodes, ctx->follow_primary);
+	other = nodes_lookup(ctx->nodes, ctx->core.follow_primary);
 	if (other != NULL && other != primary && other->node_id != repmgr_node_id &&
 		write_events_on(other, params))
 	{

@@ -117,7 +117,12 @@ $w->safe_psql('repmgr', q{
 my ($state) = sql_error($w, "SELECT * FROM repmgr.request_vote(1, 9, '0/0', 2, '1:0/10')");
 is($state, '42883', 'the witness no longer takes candidate_history');
 
-# the other standby, on timeline 2, needs the witness's vote (2 of 3)
+# the old primary, gone for good, is unregistered (a failed node counts in
+# the majority until then); the other standby, on timeline 2, needs the
+# witness's vote (2 of 3)
+$new->safe_psql('repmgr', 'SELECT repmgr.standby_unregister(1)');
+ok($other->poll_query_until('repmgr', 'SELECT count(*) = 3 FROM repmgr.repl_nodes'),
+	'the unregistration reaches the other standby');
 $new->kill9;
 ok($other->poll_query_until('repmgr', 'SELECT NOT pg_is_in_recovery()'),
 	'second failover: the candidate on timeline 2 is promoted with the witness\'s vote');

@@ -48,6 +48,31 @@ like($out, qr/\[ERROR\] "\S+trusting_hba.conf" allows "trust" authentication \(l
 like($out, qr/\[HINT\] .*--allow-trust/, '... and how to accept it');
 ok(!-e $witness->data_dir . '/PG_VERSION', '... and creates nothing');
 
+# PostgreSQL's reading of the file decides (pg_hba_file_rules), with and
+# without --dry-run: a quoted "trust", trust on a record continued with a
+# backslash, a record PostgreSQL cannot load
+my @hba_cases = (
+	[ 'a quoted "trust"', qq{local all all "trust"\n}, qr/allows "trust" authentication \(line 2\)/ ],
+	[ 'trust on a continued line', qq{local all \\\n    all trust\n}, qr/allows "trust" authentication \(line 2\)/ ],
+	[ 'an unknown method', qq{local all all bogus\n}, qr/cannot be loaded: line 2: invalid authentication method "bogus"/ ],
+);
+foreach my $case (@hba_cases)
+{
+	my ($what, $line, $want) = @$case;
+	my $file = $witness->basedir . '/case_hba.conf';
+	open my $cfh, '>', $file or die "$file: $!";
+	print $cfh "# an operator's file\n$line";
+	close $cfh;
+	foreach my $dry ([ '--dry-run' ], [])
+	{
+		my $mode = @$dry ? 'witness create --dry-run' : 'witness create';
+		$out = repmgr_exit("$mode with $what is refused", 1,
+			'-f', $wconf, @primary, '--hba-file', $file, @$dry, 'witness', 'create');
+		like($out, $want, "... saying so, as PostgreSQL reads the file");
+		ok(!-e $witness->data_dir . '/PG_VERSION', '... and leaves no instance');
+	}
+}
+
 $out = repmgr_ok('witness create', '-f', $wconf, @primary, 'witness', 'create');
 sync_pids($witness);
 like($out, qr/\[NOTICE\] witness node correctly registered for cluster test with id 3/,

@@ -15,6 +15,19 @@
 #    REPMGR_NETNS_SLOT=s (0 to 9) gives every name and address its own
 #    slot (bridge brrpm<s>, namespaces rpm<s>_<i>, network 10.77.(10+s)),
 #    so that two checkouts can run their partition tests side by side.
+#
+#    A node made with faketime => 1 runs its server (pg_ctl, the
+#    postmaster and every process it starts) under Debian's libfaketime:
+#    its wall clock (gettimeofday, time, CLOCK_REALTIME) reads the true
+#    time plus an offset kept in a file of the node (clock_offset => s to
+#    start with another offset than 0), which libfaketime reads at every
+#    call (FAKETIME_NO_CACHE), so step_clock() steps the whole server's
+#    wall clock at once; the monotonic clocks (CLOCK_MONOTONIC,
+#    CLOCK_MONOTONIC_RAW, CLOCK_BOOTTIME) stay true
+#    (FAKETIME_DONT_FAKE_MONOTONIC).  t/faketime_guard.c, preloaded first,
+#    keeps libfaketime from leaving the processes the postmaster starts
+#    from its signal handlers on the true clock.  clock_skews(),
+#    server_clock_skew() and unfaked_processes() check all this.
 
 package NetnsCluster;
 
@@ -23,10 +36,13 @@ use warnings;
 
 use Carp;
 use Exporter 'import';
+use File::Basename qw(dirname);
 use IPC::Run;
+use POSIX ();
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time usleep);
+use Time::HiRes qw(clock_gettime time usleep
+  CLOCK_REALTIME CLOCK_MONOTONIC CLOCK_MONOTONIC_RAW CLOCK_BOOTTIME);
 
 our @EXPORT = qw(netns_available netns_setup);
 
@@ -127,6 +143,13 @@ sub new
 
 	run_or_die('mkdir', '-p', $self->{dir}, "$ENV{TESTDIR}/tmp_check_netns/log");
 	run_or_die('chown', '-R', "$USER:", "$ENV{TESTDIR}/tmp_check_netns");
+	if ($opts{faketime})
+	{
+		croak 'libfaketime.so.1 not found (Debian package libfaketime)' unless faketime_library();
+		$self->{faketime_rc} = "$self->{dir}/faketime.rc";
+		$self->{clock_offset} = $opts{clock_offset} // 0;
+		$self->write_clock_offset;
+	}
 	push @all_nodes, $self;
 	return $self;
 }
@@ -250,7 +273,7 @@ sub init_standby
 sub start
 {
 	my ($self) = @_;
-	$self->in_ns('pg_ctl', '-w', '-D', $self->data_dir, '-l', $self->{logfile}, 'start');
+	$self->in_ns($self->faketime_env, 'pg_ctl', '-w', '-D', $self->data_dir, '-l', $self->{logfile}, 'start');
 	$self->{started} = 1;
 	return;
 }
@@ -341,6 +364,135 @@ sub unblock_path
 	return;
 }
 
+# ---- a faked wall clock (new(..., faketime => 1))
+
+# Debian's libfaketime preload library, or undef
+sub faketime_library
+{
+	my ($lib) = glob('/usr/lib/*/faketime/libfaketime.so.1');
+	return $lib;
+}
+
+# t/faketime_guard.c built for this run (once), preloaded before libfaketime
+my $guard_lib;
+
+sub faketime_guard
+{
+	return $guard_lib if $guard_lib;
+	my $src = dirname(__FILE__) . '/faketime_guard.c';
+	my $lib = "$ENV{TESTDIR}/tmp_check_netns/faketime_guard.so";
+	run_or_die('gcc', '-shared', '-fPIC', '-O2', '-Wall', '-o', $lib, $src, '-ldl');
+	chmod 0755, $lib;
+	$guard_lib = $lib;
+	return $guard_lib;
+}
+
+# the command prefix that runs a program with this node's clock (empty
+# for a node with a true clock)
+sub faketime_env
+{
+	my ($self) = @_;
+	return () unless $self->{faketime_rc};
+	return ('env', 'LD_PRELOAD=' . faketime_guard() . ' ' . faketime_library(),
+		"FAKETIME_TIMESTAMP_FILE=$self->{faketime_rc}", 'FAKETIME_NO_CACHE=1',
+		'FAKETIME_DONT_FAKE_MONOTONIC=1');
+}
+
+# the offset file, replaced in one rename so that no reader sees half of it
+sub write_clock_offset
+{
+	my ($self) = @_;
+	my $tmp = "$self->{faketime_rc}.tmp";
+	open my $fh, '>', $tmp or croak "$tmp: $!";
+	printf $fh "%+d\n", $self->{clock_offset};
+	close $fh or croak "$tmp: $!";
+	chmod 0644, $tmp;
+	rename $tmp, $self->{faketime_rc} or croak "$self->{faketime_rc}: $!";
+	return;
+}
+
+# step the wall clock of the node's server by $delta seconds (forward or
+# back), at once for all its processes; returns the new offset from the
+# true time
+sub step_clock
+{
+	my ($self, $delta) = @_;
+	croak "$self->{name} was not made with faketime => 1" unless $self->{faketime_rc};
+	$self->{clock_offset} += $delta;
+	$self->write_clock_offset;
+	return $self->{clock_offset};
+}
+
+sub clock_offset { return $_[0]->{clock_offset} // 0 }
+
+# How far each clock of a process started like the node's server (in its
+# namespace, as its user, under its libfaketime settings) is from the true
+# one: clock name => seconds, read by Perl's clock_gettime (libc, which
+# libfaketime intercepts) and compared with this process's own clocks read
+# just before and just after it (the uncertainty is the time to start it).
+sub clock_skews
+{
+	my ($self) = @_;
+	my %id = (CLOCK_REALTIME => CLOCK_REALTIME, CLOCK_MONOTONIC => CLOCK_MONOTONIC,
+		CLOCK_MONOTONIC_RAW => CLOCK_MONOTONIC_RAW, CLOCK_BOOTTIME => CLOCK_BOOTTIME);
+	my @clocks = sort keys %id;
+	my $code = join(';', map { "printf qq(%.6f\\n), Time::HiRes::clock_gettime($id{$_})" } @clocks);
+	my @before = map { clock_gettime($id{$_}) } @clocks;
+	my $out = $self->in_ns($self->faketime_env, 'perl', '-MTime::HiRes', '-e', $code);
+	my @after = map { clock_gettime($id{$_}) } @clocks;
+	my @read = split /\n/, $out;
+	my %skew;
+	foreach my $i (0 .. $#clocks)
+	{
+		$skew{ $clocks[$i] } = $read[$i] - ($before[$i] + $after[$i]) / 2;
+	}
+	return \%skew;
+}
+
+# how far the server's own wall clock (clock_timestamp()) is from the true
+# time, in seconds; undef if it does not answer (local => 1: from inside
+# the namespace, when the node is cut off)
+sub server_clock_skew
+{
+	my ($self, %opts) = @_;
+	my $t0 = time();
+	my ($ok, $out) = $self->psql('SELECT extract(epoch FROM clock_timestamp())', %opts, timeout => 10);
+	my $t1 = time();
+	return undef unless $ok && $out =~ /^[\d.]+$/;
+	return $out - ($t0 + $t1) / 2;
+}
+
+# The server's processes (those pg_stat_activity lists) that did not read
+# the faked wall clock when they started: their start by their own clock
+# (backend_start) against their true start (/proc/<pid>/stat, ticks of
+# CLOCK_BOOTTIME since boot) plus the offset.  Meaningful with an offset
+# other than 0 since the server started (clock_offset => s); returns
+# "pid type: skew" for each such process.
+sub unfaked_processes
+{
+	my ($self, %opts) = @_;
+	my $want = $self->clock_offset;
+	my $out = $self->safe_psql('SELECT pid, backend_type, extract(epoch FROM backend_start) '
+		  . 'FROM pg_stat_activity WHERE pid <> pg_backend_pid()', %opts);
+	my $hz = POSIX::sysconf(POSIX::_SC_CLK_TCK());
+	my $boot = time() - clock_gettime(CLOCK_BOOTTIME);
+	my @bad;
+	foreach my $line (split /\n/, $out)
+	{
+		my ($pid, $type, $start) = split /\|/, $line;
+		open my $fh, '<', "/proc/$pid/stat" or next;    # gone meanwhile
+		my $stat = <$fh> // '';
+		close $fh;
+		# the fields after "pid (command) ": state is the 3rd, starttime the 22nd
+		$stat =~ s/^.*\)\s+//s;
+		my @f = split ' ', $stat;
+		next unless defined $f[19];
+		my $skew = $start - ($boot + $f[19] / $hz);
+		push @bad, sprintf('%d %s: %+.3f s', $pid, $type, $skew) if abs($skew - $want) > 1.0;
+	}
+	return @bad;
+}
+
 sub register_primary
 {
 	my ($self, %opts) = @_;
@@ -364,13 +516,16 @@ sub wait_worker_state
 	return $self->poll_query_until("SELECT state IN ($list) FROM repmgr.daemon_status()");
 }
 
-# a write prober, in the root namespace or (ns => $node) inside a node's
+# a write prober, in the root namespace or (ns => $node) inside a node's;
+# table => its table, keep_read_only => ms (bench/prober -R)
 sub start_prober
 {
 	my ($conninfo, %opts) = @_;
 	my $out = "$ENV{TESTDIR}/tmp_check_netns/prober_" . ($opts{tag} // 'p') . '.out';
 	my @cmd = ("$ENV{TESTDIR}/bench/prober", '-c', $conninfo, '-i', $opts{interval} // 5,
 		'-d', 600000, '-o', $out);
+	push @cmd, '-t', $opts{table} if $opts{table};
+	push @cmd, '-R', $opts{keep_read_only} if $opts{keep_read_only};
 	@cmd = ('ip', 'netns', 'exec', $opts{ns}->ns, @cmd) if $opts{ns};
 	my $h = IPC::Run::start(\@cmd, '>', \my $o, '2>', \my $e);
 	return { handle => $h, out => $out };
