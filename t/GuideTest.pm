@@ -75,7 +75,9 @@ sub run_block
 	foreach my $name (@{ $block->{hosts} })
 	{
 		my $host = $hosts->{$name} or croak "README.md: unknown host $name";
+		my $t0 = time();
 		my ($rc, $out, $err) = $host->script(adapt($block->{script}, $layout, $net));
+		note(sprintf('%s on %s took %.1f s', $what, $name, time() - $t0));
 		$all = 0 unless is($rc, 0, "$layout guide, $what on $name")
 		  or diag("script:\n$block->{script}\nstdout:\n$out\nstderr:\n$err");
 	}
@@ -238,6 +240,7 @@ sub run_guide_test
 	$node1->safe_psql('CREATE TABLE guide_t (x int); INSERT INTO guide_t VALUES (1)');
 
 	# ---- kill -9 of the primary: automatic failover
+	my $t_kill = time();
 	$node1->kill9;
 	my $new;
 	ok(poll_until('a standby promoted', 90, sub {
@@ -246,6 +249,7 @@ sub run_guide_test
 				return @p == 1;
 			}),
 		'kill -9 of node1: one standby is promoted');
+	note(sprintf('failover: kill -9 to a writable standby seen in %.2f s', time() - $t_kill));
 	$new //= $node2;
 	my $other = $new == $node2 ? $node3 : $node2;
 	ok($new->poll_query_until(
