@@ -311,6 +311,13 @@ EOF
 	exchange_keys(\%hosts);
 	$node1->start_sshd("$keydir/ssh_host_key");
 
+	# after the failovers, rejoins and switchovers: no worker said it
+	# monitors itself as its upstream
+	is($node2->safe_psql(
+			"SELECT count(*) FROM repmgr.repl_events e JOIN repmgr.repl_nodes n ON n.id = e.node_id "
+			  . "WHERE e.event = 'repmgrd_start' AND e.details LIKE '%upstream node \"' || n.name || '\"%'"),
+		'0', 'no repmgrd_start event names the node itself as its upstream');
+
 	keep_logs(\%hosts, $layout);
 	done_testing();
 	return;
