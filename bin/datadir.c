@@ -676,11 +676,15 @@ conf_file_lines_setting(const char *path, const char *const *names)
 /*
  * The relative paths that the configuration file at path includes
  * (include, include_if_exists, include_dir with a relative path):
- * *files and *dirs, NULL-terminated.  They resolve against the file's own
- * directory, so a copy of the file elsewhere needs them too.
+ * *files and *dirs, NULL-terminated, and for each file whether it is
+ * optional (include_if_exists).  They resolve against the file's own
+ * directory, so a copy of the file elsewhere needs them too.  A path
+ * that leads out of that directory ("..") is not among them: a copy
+ * would be written outside of where the copy of the file is.
  */
 void
-conf_file_relative_includes(const char *path, char ***files, char ***dirs)
+conf_file_relative_includes(const char *path, char ***files, bool **optional,
+							char ***dirs)
 {
 	FILE	   *f = fopen(path, "r");
 	char	   *line = NULL;
@@ -689,6 +693,7 @@ conf_file_relative_includes(const char *path, char ***files, char ***dirs)
 	int			ndirs = 0;
 
 	*files = pg_malloc0(sizeof(char *));
+	*optional = pg_malloc0(sizeof(bool));
 	*dirs = pg_malloc0(sizeof(char *));
 	if (f == NULL)
 		return;
@@ -721,6 +726,11 @@ conf_file_relative_includes(const char *path, char ***files, char ***dirs)
 		}
 		if (value[0] == '\0' || value[0] == '/')
 			continue;
+		if (path_contains_parent_reference(value))
+		{
+			log_warning("\"%s\" of \"%s\" leads out of its directory: not copied", value, path);
+			continue;
+		}
 		if (is_dir)
 		{
 			*dirs = pg_realloc(*dirs, sizeof(char *) * (ndirs + 2));
@@ -730,6 +740,8 @@ conf_file_relative_includes(const char *path, char ***files, char ***dirs)
 		else
 		{
 			*files = pg_realloc(*files, sizeof(char *) * (nfiles + 2));
+			*optional = pg_realloc(*optional, sizeof(bool) * (nfiles + 1));
+			(*optional)[nfiles] = pg_strcasecmp(name, "include_if_exists") == 0;
 			(*files)[nfiles++] = value;
 			(*files)[nfiles] = NULL;
 		}

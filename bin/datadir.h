@@ -38,7 +38,7 @@ extern int	conf_file_neutralize(const char *path, const char *const *names,
 								 const char *append);
 extern char *conf_file_lines_setting(const char *path, const char *const *names);
 extern void conf_file_relative_includes(const char *path, char ***files,
-										char ***dirs);
+										bool **optional, char ***dirs);
 extern int	conf_dir_copy(const char *from_dir, const char *to_dir);
 extern bool path_join(char *buf, size_t size, const char *dir, const char *file);
 

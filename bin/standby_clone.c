@@ -419,11 +419,13 @@ run_rsync_clone(RepmgrContext *ctx, PGconn *conn, Upstream *up, const char *dest
  *	  settings that name this cluster's own files, port and name kept.
  *  - A self-contained destination gets the upstream's files in its data
  *	  directory (unless --ignore-external-config-files), with the files
- *	  their relative include directives name, and the settings pointing
- *	  at the upstream's files commented out.
+ *	  their relative include directives name (none that leads out of the
+ *	  directory with ".."), and the settings pointing at the upstream's
+ *	  files commented out.
  * Either way the result is checked by the server itself (postgres -C,
  * which reads the configuration as a start does and stops there), and a
- * copy that cannot work is not left in place.
+ * copy that cannot work is not left in place (a data directory without
+ * it is kept, as a standby, for a configuration of the DBA's).
  * ----------
  */
 
@@ -512,6 +514,7 @@ copy_into_datadir(RepmgrContext *ctx, Upstream *up, const char *dest, bool *kept
 {
 	const char *neutralize[6];
 	char	  **files;
+	bool	   *optional;
 	char	  **dirs;
 	StringList	copied = {0, NULL};
 	char	   *conf = psprintf("%s/postgresql.conf", dest);
@@ -554,11 +557,23 @@ copy_into_datadir(RepmgrContext *ctx, Upstream *up, const char *dest, bool *kept
 		char	   *updir = pg_strdup(up->files[0]);
 
 		get_parent_directory(updir);
-		conf_file_relative_includes(conf, &files, &dirs);
+		conf_file_relative_includes(conf, &files, &optional, &dirs);
 		for (i = 0; rc == SUCCESS && files[i] != NULL; i++)
 		{
-			rc = fetch_config(ctx, up, psprintf("%s/%s", updir, files[i]),
-							  psprintf("%s/%s", dest, files[i]), false);
+			char	   *from = psprintf("%s/%s", updir, files[i]);
+
+			/* include_if_exists of a file the upstream does not have either */
+			if (optional[i] && up->local && access(from, F_OK) != 0)
+				continue;
+			if (optional[i] && !up->local)
+			{
+				log_notice("copying configuration file \"%s\" of the upstream to \"%s/%s\" if it exists",
+						   from, dest, files[i]);
+				rc = run_rsync(ctx, up, from, psprintf("%s/%s", dest, files[i]),
+							   "--ignore-missing-args");
+			}
+			else
+				rc = fetch_config(ctx, up, from, psprintf("%s/%s", dest, files[i]), false);
 			remember(&copied, psprintf("%s/%s", dest, files[i]));
 		}
 		for (i = 0; rc == SUCCESS && dirs[i] != NULL; i++)
@@ -836,6 +851,13 @@ clone_into(RepmgrContext *ctx, PGconn *conn, Upstream *up, const char *dest,
 		rc = copy_into_datadir(ctx, up, dest, &kept);
 	if (rc == SUCCESS)
 		rc = write_standby_settings(ctx, conn, up, dest);
+	/*
+	 * A data directory kept without the copied configuration is a standby
+	 * all the same: started without standby.signal it would be a second
+	 * primary.  Where that cannot be written, it is not kept.
+	 */
+	else if (kept && write_standby_settings(ctx, conn, up, dest) != SUCCESS)
+		kept = false;
 	if (rc != SUCCESS && !kept)
 	{
 		if (prepared)

@@ -8,7 +8,10 @@
 # a hint naming that cause when it is missing; a clone that fails leaves
 # nothing behind (no -F needed to run it again), and one into a node with a
 # configuration directory of its own keeps it unless
-# --copy-external-config-files.
+# --copy-external-config-files; one of a node whose configuration is outside
+# its data directory into a self-contained one: what the copy includes
+# comes along, except what leads out of the directory, and a copy that does
+# not work is removed again.
 use strict;
 use warnings;
 
@@ -231,5 +234,34 @@ like(slurp_file($a3->data_dir . '/postgresql.conf'),
 	'... nor the pg_hba.conf in it');
 ok(-f $a3->data_dir . '/conf.d/extra.conf', '... and the directory it includes came along');
 is($a3->safe_psql('postgres', 'SHOW work_mem'), '7MB', '... so that it works on its own');
+
+# ---- includes a copy cannot follow: an include_if_exists of a file that
+# is not there is skipped; one that leads out of the directory ("..") is
+# not copied (nothing is written outside the data directory), the copy
+# does not work without it and is removed again; the data directory is
+# kept, as a standby
+write_file($tmp, 'shared-a1.conf', "maintenance_work_mem = '9MB'\n");
+open $fh, '>>', "$tmp/etca1/postgresql.conf" or die;
+print $fh "include_if_exists = 'not-here.conf'\ninclude = '../shared-a1.conf'\n";
+close $fh;
+repmgr_ok('a1 restarted with these includes', '-f', $confa1_outside, 'node', 'service',
+	'--action=restart');
+sync_pids($a1);
+is($a1->safe_psql('postgres', 'SHOW maintenance_work_mem'), '9MB', 'a1 reads ../shared-a1.conf');
+my $a4 = PostgreSQL::Test::Cluster->new('a4');
+my $confa4 = cli_conf($a4, 14);
+$out = repmgr_exit('a clone of it into a self-contained data directory: ERR_BAD_CONFIG', 1,
+	'-h', $a1->host, '-p', $a1->port, '-d', 'repmgr', '-D', $a4->data_dir, '-f', $confa4,
+	'standby', 'clone');
+unlike($out, qr/(?:copying|could not|ERROR)[^\n]*not-here\.conf/,
+	'... the missing include_if_exists file is neither copied nor an error');
+like($out, qr/"\.\.\/shared-a1\.conf" of .* leads out of its directory: not copied/,
+	'... the include that leads out of the directory is not copied');
+ok(!-e $a4->data_dir . '/../shared-a1.conf', '... nothing is written outside the data directory');
+like($out, qr/does not work on this host/, '... the copy does not work without it');
+ok(!-e $a4->data_dir . '/postgresql.conf' && !-e $a4->data_dir . '/conf.d', '... and is removed again');
+ok(-f $a4->data_dir . '/standby.signal', '... the data directory is kept, as a standby');
+like(slurp_file($a4->data_dir . '/postgresql.auto.conf'), qr/^primary_conninfo = /m,
+	'... with its primary_conninfo');
 
 done_testing();
