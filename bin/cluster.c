@@ -39,6 +39,55 @@ csv_code(const char *role, const char *status)
 	return 1;
 }
 
+/*
+ * A running standby that its upstream has no WAL sender for under its node
+ * name (a standby made by "pg_basebackup -R" streams as "walreceiver", or
+ * as its cluster_name): repmgr knows it by that name only.  Said on
+ * stderr, after the table; the upstreams are asked once each.
+ */
+static void
+warn_misnamed_standbys(PGresult *res)
+{
+	int			n = PQntuples(res);
+	int			i;
+	int			j;
+
+	for (i = 0; i < n; i++)
+	{
+		const char *params[1] = {PQgetvalue(res, i, 1)};
+		PGconn	   *conn = NULL;
+		PGresult   *r;
+
+		if (strcmp(PQgetvalue(res, i, 2), "standby") != 0 ||
+			strcmp(PQgetvalue(res, i, 3), "running") != 0 ||
+			PQgetvalue(res, i, 4)[0] == '\0')
+			continue;
+		for (j = 0; j < n && conn == NULL; j++)
+			if (strcmp(PQgetvalue(res, j, 1), PQgetvalue(res, i, 4)) == 0)
+				conn = db_connect_quiet(PQgetvalue(res, j, 6), 2, NULL);
+		if (conn == NULL)
+			continue;
+		r = PQexecParams(conn,
+						 "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_replication "
+						 "WHERE application_name = $1), (SELECT string_agg(format('\"%s\"', "
+						 "application_name), ', ') FROM pg_catalog.pg_stat_replication "
+						 "WHERE application_name NOT IN (SELECT name FROM repmgr.repl_nodes))",
+						 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+			strcmp(PQgetvalue(r, 0, 0), "t") == 0)
+		{
+			log_warning("node \"%s\" runs as a standby, but its upstream \"%s\" has no WAL sender with application_name \"%s\"%s",
+						params[0], PQgetvalue(res, i, 4), params[0],
+						PQgetisnull(r, 0, 1) ? "" :
+						psprintf("; it streams to %s, no node's name", PQgetvalue(r, 0, 1)));
+			log_hint("A standby streams under its node name when primary_conninfo has application_name=%s (\"repmgr standby follow\" writes it).",
+					 params[0]);
+		}
+		PQclear(r);
+		PQfinish(conn);
+	}
+}
+
 /* --json: the columns of cluster_show(), one object per node */
 static int
 cluster_show_json(PGconn *conn)
@@ -106,6 +155,8 @@ do_cluster_show(RepmgrContext *ctx)
 		table_print_result(res, lengthof(sync_headers), sync_headers, stdout);
 	else
 		table_print_result(res, lengthof(headers), headers, stdout);
+	fflush(stdout);
+	warn_misnamed_standbys(res);
 	PQclear(res);
 	return SUCCESS;
 }

@@ -41,6 +41,7 @@ typedef struct RuntimeOptions
 	bool		fast_checkpoint;
 	bool		rsync_only;
 	bool		ignore_external_config_files;
+	bool		copy_external_config_files;
 	char	   *recovery_min_apply_delay;
 	bool		csv;
 	bool		json;			/* the report as JSON (json.c) */
@@ -59,6 +60,7 @@ typedef struct RuntimeOptions
 	bool		siblings_follow;
 	bool		nagios;
 	char	   *action;			/* node service --action */
+	bool		list_actions;	/* node service --list-actions */
 	bool		checkpoint;
 	bool		is_shutdown_cleanly;
 	char	   *only_check;		/* node check --role, --slots, ... */

@@ -109,6 +109,8 @@ static const ConfigSetting settings[] = {
 	"location (data centre) of this node, recorded at registration"},
 	{"data_directory", CONF_STRING, NULL, OFF(data_directory), NOLIMIT, NULL,
 	"this node's data directory (default for -D)"},
+	{"config_directory", CONF_STRING, NULL, OFF(config_directory), NOLIMIT, NULL,
+	"directory of this node's postgresql.conf when it is not the data directory (default: /etc/postgresql/VERSION/NAME for a cluster of postgresql-common)"},
 
 	/* logging */
 	{"loglevel", CONF_ENUM, "NOTICE", OFF(loglevel), 0, 0, log_levels, NULL,
@@ -133,6 +135,18 @@ static const ConfigSetting settings[] = {
 	"OLDDIR=NEWDIR: relocate a tablespace when cloning (may be repeated)"},
 	{"restore_command", CONF_STRING, NULL, OFF(restore_command), NOLIMIT, NULL,
 	"restore_command written for a cloned standby"},
+
+	/* the service manager */
+	{"service_start_command", CONF_STRING, NULL, OFF(service_start_command), NOLIMIT, NULL,
+	"command that starts this node's server (default: pg_ctlcluster, else pg_ctl)"},
+	{"service_stop_command", CONF_STRING, NULL, OFF(service_stop_command), NOLIMIT, NULL,
+	"command that stops this node's server (fast shutdown)"},
+	{"service_restart_command", CONF_STRING, NULL, OFF(service_restart_command), NOLIMIT, NULL,
+	"command that restarts this node's server"},
+	{"service_reload_command", CONF_STRING, NULL, OFF(service_reload_command), NOLIMIT, NULL,
+	"command that makes this node's server reload its configuration"},
+	{"service_promote_command", CONF_STRING, NULL, OFF(service_promote_command), NOLIMIT, NULL,
+	"command of \"node service --action=promote\" (standby promote and switchover promote with repmgr.promote())"},
 
 	/* node check */
 	{"replication_lag_warning", CONF_INT, "300", OFF(replication_lag_warning), INTRANGE(0, INT_MAX), NULL,

@@ -31,6 +31,7 @@ typedef struct RepmgrConfig
 	int			priority;
 	char	   *location;
 	char	   *data_directory;
+	char	   *config_directory;	/* postgresql.conf's, if not data_directory */
 
 	/* logging */
 	char	   *loglevel;
@@ -45,6 +46,13 @@ typedef struct RepmgrConfig
 	char	   *ssh_options;
 	StringList	tablespace_mapping;
 	char	   *restore_command;
+
+	/* how the server is started, stopped, ... (service.c) */
+	char	   *service_start_command;
+	char	   *service_stop_command;
+	char	   *service_restart_command;
+	char	   *service_reload_command;
+	char	   *service_promote_command;
 
 	/* checks of "node check" */
 	int			replication_lag_warning;

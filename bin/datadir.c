@@ -91,6 +91,31 @@ datadir_empty_out(const char *path)
 	return true;
 }
 
+/*
+ * Has process pid exited, not yet reaped by its parent?  A postmaster
+ * killed with SIGKILL stays a zombie until then, and kill(pid, 0) still
+ * finds it.  False when it cannot be told (no /proc).
+ */
+static bool
+process_is_zombie(long pid)
+{
+	char		path[64];
+	char		buf[512];
+	FILE	   *f;
+	char	   *paren;
+	bool		zombie = false;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	/* "pid (comm) state ...": comm may hold spaces and parentheses */
+	if (fgets(buf, sizeof(buf), f) != NULL && (paren = strrchr(buf, ')')) != NULL)
+		zombie = (paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
+	fclose(f);
+	return zombie;
+}
+
 /* Is a postmaster running on datadir (its pid file names a live process)? */
 bool
 postmaster_running(const char *datadir, long *pid)
@@ -110,7 +135,7 @@ postmaster_running(const char *datadir, long *pid)
 	fclose(f);
 	if (p <= 0)
 		return false;
-	if (kill((pid_t) p, 0) == 0 || errno == EPERM)
+	if ((kill((pid_t) p, 0) == 0 || errno == EPERM) && !process_is_zombie(p))
 	{
 		*pid = p;
 		return true;
@@ -119,18 +144,19 @@ postmaster_running(const char *datadir, long *pid)
 }
 
 /*
- * Is the postmaster of datadir running and shutting down?  Its pid file's
- * status line (the eighth) says "stopping" from the shutdown request on.
+ * Is the postmaster of datadir running, and does its pid file's status
+ * line (the eighth) begin with one of the given words?
  */
-bool
-postmaster_stopping(const char *datadir)
+static bool
+postmaster_status_is(const char *datadir, const char *const *words)
 {
 	char		path[MAXPGPATH];
-	char		line[64];
+	char	   *line = NULL;
+	size_t		cap = 0;
 	FILE	   *f;
 	long		pid;
 	int			i;
-	bool		stopping = false;
+	bool		is = false;
 
 	if (!postmaster_running(datadir, &pid) ||
 		!path_join(path, sizeof(path), datadir, "postmaster.pid"))
@@ -138,16 +164,40 @@ postmaster_stopping(const char *datadir)
 	f = fopen(path, "r");
 	if (f == NULL)
 		return false;
-	for (i = 1; fgets(line, sizeof(line), f) != NULL; i++)
+	/* whole lines: the data directory's may be longer than any buffer */
+	for (i = 1; getline(&line, &cap, f) != -1; i++)
 	{
 		if (i == LOCK_FILE_LINE_PM_STATUS)
 		{
-			stopping = strncmp(line, PM_STATUS_STOPPING, strlen(PM_STATUS_STOPPING)) == 0;
+			int			w;
+
+			for (w = 0; words[w] != NULL; w++)
+				if (strncmp(line, words[w], strlen(words[w])) == 0)
+					is = true;
 			break;
 		}
 	}
+	free(line);
 	fclose(f);
-	return stopping;
+	return is;
+}
+
+/* Is it shutting down?  The status says "stopping" from the request on. */
+bool
+postmaster_stopping(const char *datadir)
+{
+	static const char *const stopping[] = {PM_STATUS_STOPPING, NULL};
+
+	return postmaster_status_is(datadir, stopping);
+}
+
+/* Is it up (as pg_ctl -w waits for: ready for connections, or a standby)? */
+bool
+postmaster_ready(const char *datadir)
+{
+	static const char *const up[] = {PM_STATUS_READY, PM_STATUS_STANDBY, NULL};
+
+	return postmaster_status_is(datadir, up);
 }
 
 /* the setting a line of a configuration file sets, or NULL */
@@ -455,6 +505,17 @@ copy_config_files(const char *from_dir, const char *to_dir, int *copied)
 	return rc;
 }
 
+/* copy the *.conf files of from_dir into to_dir (made if missing) */
+int
+conf_dir_copy(const char *from_dir, const char *to_dir)
+{
+	int			copied;
+
+	if (!datadir_create(to_dir))
+		return ERR_BAD_CONFIG;
+	return copy_config_files(from_dir, to_dir, &copied);
+}
+
 /*
  * Copy the configuration files of datadir (*.conf) to a new temporary
  * directory, returned in *archive_dir: pg_rewind overwrites them.
@@ -478,6 +539,39 @@ config_files_archive(const char *datadir, char **archive_dir)
 	return rc;
 }
 
+/*
+ * The configuration files pg_rewind brought from the source that this
+ * data directory did not have (a source whose postgresql.conf is in its
+ * data directory, a node whose configuration is elsewhere): they would
+ * never be read, or worse, be read with the source's settings.
+ */
+static void
+remove_config_files_not_in(const char *archive_dir, const char *datadir)
+{
+	DIR		   *dir = opendir(datadir);
+	struct dirent *de;
+
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL)
+	{
+		char		kept[MAXPGPATH];
+		char		path[MAXPGPATH];
+
+		if (!is_config_file(datadir, de->d_name) ||
+			!path_join(kept, sizeof(kept), archive_dir, de->d_name) ||
+			!path_join(path, sizeof(path), datadir, de->d_name) ||
+			access(kept, F_OK) == 0)
+			continue;
+		if (unlink(path) == 0)
+			log_notice("removed \"%s\", which pg_rewind copied from the primary: this node did not have it",
+					   path);
+		else
+			log_warning("could not remove \"%s\": %m", path);
+	}
+	closedir(dir);
+}
+
 int
 config_files_restore(const char *archive_dir, const char *datadir)
 {
@@ -490,6 +584,7 @@ config_files_restore(const char *archive_dir, const char *datadir)
 		return rc;
 	}
 	log_notice("%d files copied to %s", copied, datadir);
+	remove_config_files_not_in(archive_dir, datadir);
 	if (!rmtree(archive_dir, true))
 		log_warning("could not remove \"%s\"", archive_dir);
 	return SUCCESS;
@@ -497,11 +592,13 @@ config_files_restore(const char *archive_dir, const char *datadir)
 
 /*
  * Comment out the lines of the configuration file at path that set one of
- * names (NULL-terminated): a postgresql.conf copied into a new data
- * directory must not point at the old node's files.
+ * names (NULL-terminated), then append append (NULL: nothing): a
+ * postgresql.conf copied from another node must not point at that node's
+ * files.
  */
 int
-conf_file_neutralize(const char *path, const char *const *names)
+conf_file_neutralize(const char *path, const char *const *names,
+					 const char *append)
 {
 	StringInfoData out;
 	FILE	   *f = fopen(path, "r");
@@ -530,7 +627,125 @@ conf_file_neutralize(const char *path, const char *const *names)
 	}
 	free(line);
 	fclose(f);
+	if (append != NULL && append[0] != '\0')
+	{
+		if (out.len > 0 && out.data[out.len - 1] != '\n')
+			appendStringInfoChar(&out, '\n');
+		appendStringInfoString(&out, append);
+		changed = true;
+	}
 	if (!changed)
 		return SUCCESS;
 	return write_file_atomically(path, out.data, out.len);
+}
+
+/*
+ * The lines of the configuration file at path that set one of names
+ * (NULL-terminated), as they are: what a file that replaces it must keep.
+ */
+char *
+conf_file_lines_setting(const char *path, const char *const *names)
+{
+	StringInfoData out;
+	FILE	   *f = fopen(path, "r");
+	char	   *line = NULL;
+	size_t		cap = 0;
+
+	initStringInfo(&out);
+	if (f == NULL)
+		return out.data;
+	while (getline(&line, &cap, f) != -1)
+	{
+		char	   *name = line_setting_name(line);
+		int			i;
+
+		for (i = 0; name && names[i]; i++)
+			if (pg_strcasecmp(name, names[i]) == 0)
+			{
+				appendStringInfoString(&out, line);
+				if (out.data[out.len - 1] != '\n')
+					appendStringInfoChar(&out, '\n');
+				break;
+			}
+	}
+	free(line);
+	fclose(f);
+	return out.data;
+}
+
+/*
+ * The relative paths that the configuration file at path includes
+ * (include, include_if_exists, include_dir with a relative path):
+ * *files and *dirs, NULL-terminated, and for each file whether it is
+ * optional (include_if_exists).  They resolve against the file's own
+ * directory, so a copy of the file elsewhere needs them too.  A path
+ * that leads out of that directory ("..") is not among them: a copy
+ * would be written outside of where the copy of the file is.
+ */
+void
+conf_file_relative_includes(const char *path, char ***files, bool **optional,
+							char ***dirs)
+{
+	FILE	   *f = fopen(path, "r");
+	char	   *line = NULL;
+	size_t		cap = 0;
+	int			nfiles = 0;
+	int			ndirs = 0;
+
+	*files = pg_malloc0(sizeof(char *));
+	*optional = pg_malloc0(sizeof(bool));
+	*dirs = pg_malloc0(sizeof(char *));
+	if (f == NULL)
+		return;
+	while (getline(&line, &cap, f) != -1)
+	{
+		char	   *name = line_setting_name(line);
+		char	   *p;
+		char	   *value;
+		bool		is_dir;
+
+		if (name == NULL ||
+			(pg_strcasecmp(name, "include") != 0 &&
+			 pg_strcasecmp(name, "include_if_exists") != 0 &&
+			 pg_strcasecmp(name, "include_dir") != 0))
+			continue;
+		is_dir = pg_strcasecmp(name, "include_dir") == 0;
+		p = strstr(line, name) + strlen(name);
+		while (isspace((unsigned char) *p) || *p == '=')
+			p++;
+		if (*p == '\'')
+		{
+			value = pstrdup(p + 1);
+			if (strchr(value, '\'') != NULL)
+				*strchr(value, '\'') = '\0';
+		}
+		else
+		{
+			value = pstrdup(p);
+			value[strcspn(value, " \t\r\n#")] = '\0';
+		}
+		if (value[0] == '\0' || value[0] == '/')
+			continue;
+		if (path_contains_parent_reference(value))
+		{
+			log_warning("\"%s\" of \"%s\" leads out of its directory: not copied", value, path);
+			continue;
+		}
+		if (is_dir)
+		{
+			*dirs = pg_realloc(*dirs, sizeof(char *) * (ndirs + 2));
+			(*dirs)[ndirs++] = value;
+			(*dirs)[ndirs] = NULL;
+		}
+		else
+		{
+			*files = pg_realloc(*files, sizeof(char *) * (nfiles + 2));
+			*optional = pg_realloc(*optional, sizeof(bool) * (nfiles + 1));
+			(*optional)[nfiles] = pg_strcasecmp(name, "include_if_exists") == 0;
+			(*files)[nfiles++] = value;
+			(*files)[nfiles] = NULL;
+		}
+	}
+	free(line);
+	fclose(f);
 }

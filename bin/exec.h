@@ -2,8 +2,8 @@
  *
  * exec.h
  *	  Running other programs from bin/repmgr (exec.c): shell quoting,
- *	  PostgreSQL's programs from pg_bindir, pg_ctl, and commands on
- *	  another host over ssh.
+ *	  PostgreSQL's programs from pg_bindir, pg_ctl's options and
+ *	  deadline, and commands on another host over ssh.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,10 +29,6 @@ extern bool host_valid_for_ssh(const char *host);
 extern char *conninfo_for_command(const char *conninfo, char **secret_file);
 extern void secret_file_remove(char *secret_file);
 extern bool pg_ctl_has_log_option(RepmgrConfig *config);
-extern int	pg_ctl_run(RepmgrConfig *config, const char *datadir,
-					   const char *action, const char *mode);
-extern int	pg_ctl_request_stop(RepmgrConfig *config, const char *datadir,
-								const char *mode);
 extern int	pg_ctl_timeout(void);
 extern int	wait_postmaster_gone(const char *datadir);
 

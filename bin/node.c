@@ -4,10 +4,10 @@
  *	  The node commands about this node: "node status" (the facts of
  *	  repmgr.node_status(), --json, or --is-shutdown-cleanly for a stopped
  *	  server), "node check" (repmgr.node_check(), also as a Nagios plugin
- *	  or --json)
- *	  and "node service" (pg_ctl start/stop/restart, the remote step of a
- *	  switchover; its stop with --is-shutdown-cleanly also prints that
- *	  line).  "node rejoin" is in node_rejoin.c.
+ *	  or --json) and "node service" (start, stop, restart, reload, promote
+ *	  with the service commands, pg_ctlcluster or pg_ctl: service.c; the
+ *	  remote step of a switchover; its stop with --is-shutdown-cleanly also
+ *	  prints that line).  "node rejoin" is in node_rejoin.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,6 +25,7 @@
 #include "helpers.h"
 #include "json.h"
 #include "log.h"
+#include "service.h"
 
 /* ----------
  * node status
@@ -445,6 +446,27 @@ do_node_check(RepmgrContext *ctx)
  */
 
 /*
+ * The stop command left running by service_stop_begin() (0: none): wait
+ * for it, a failure is a warning (the server has stopped by then).
+ */
+static int
+finish_stop(pid_t stopper)
+{
+	bool		done = false;
+	int			status = 0;
+
+	while (stopper != 0 && !done)
+	{
+		status = service_stop_poll(stopper, &done);
+		if (!done)
+			sleep_ms(10);
+	}
+	if (status != 0)
+		log_warning("the stop command exited with status %d", status);
+	return SUCCESS;
+}
+
+/*
  * A switchover's stop (--is-shutdown-cleanly): ask the server to stop,
  * then return as soon as its control file says "shut down", printing the
  * line of "node status --is-shutdown-cleanly" with the end of the
@@ -454,7 +476,8 @@ do_node_check(RepmgrContext *ctx)
  * process left that could commit (see standby_switchover.c).  If the
  * server is gone first, or its control file cannot be read as this tool
  * reads it, the line is printed after its exit, as before.  The deadline
- * is pg_ctl's.
+ * is pg_ctl's.  A stop command of the service manager runs on meanwhile;
+ * it is waited for after the line is printed.
  */
 static int
 stop_until_shutdown_checkpoint(RepmgrContext *ctx, const char *datadir)
@@ -463,9 +486,11 @@ stop_until_shutdown_checkpoint(RepmgrContext *ctx, const char *datadir)
 	double		deadline;
 	ControlInfo info;
 	long		pid;
+	pid_t		stopper;
+	bool		done = false;
 	int			status;
 
-	status = pg_ctl_request_stop(ctx->config, datadir, "fast");
+	status = service_stop_begin(ctx->config, datadir, &stopper);
 	if (status != 0)
 		return status < 0 ? ERR_SYS_FAILURE : ERR_NO_RESTART;
 	started = monotonic_seconds();
@@ -478,7 +503,17 @@ stop_until_shutdown_checkpoint(RepmgrContext *ctx, const char *datadir)
 				   lsn_format(info.checkpoint_lsn), lsn_format(info.checkpoint_end_lsn));
 			/* a pipe's stdout is fully buffered: the switchover reads it now */
 			fflush(stdout);
-			return SUCCESS;
+			return finish_stop(stopper);
+		}
+		status = stopper != 0 ? service_stop_poll(stopper, &done) : 0;
+		if (done && stopper != 0)
+		{
+			stopper = 0;
+			if (status != 0)
+			{
+				log_error("the stop command failed with exit status %d", status);
+				return ERR_NO_RESTART;
+			}
 		}
 		if (monotonic_seconds() >= deadline)
 		{
@@ -488,24 +523,46 @@ stop_until_shutdown_checkpoint(RepmgrContext *ctx, const char *datadir)
 		}
 		poll_pause(started);
 	}
+	status = finish_stop(stopper);
+	if (status != SUCCESS)
+		return status;
 	return print_shutdown_state(ctx, datadir);
+}
+
+/* --list-actions: the command of each action (or of --action's) */
+static void
+list_actions(RepmgrContext *ctx, const char *datadir, const char *only)
+{
+	ServerLayout layout;
+	int			i;
+
+	server_layout(ctx->config, datadir, &layout);
+	for (i = 0; i < SERVICE_NACTIONS; i++)
+	{
+		const char *name = service_action_name((ServiceAction) i);
+
+		if (only != NULL && strcmp(only, name) != 0)
+			continue;
+		printf("%-8s %s\n", name, service_command(ctx->config, &layout, (ServiceAction) i, NULL));
+	}
 }
 
 int
 do_node_service(RepmgrContext *ctx)
 {
-	const char *action = ctx->opts->action;
+	const char *action_name = ctx->opts->action;
+	ServiceAction action = SERVICE_START;
 	PGconn	   *conn = NULL;
 	char	   *datadir;
 	long		pid;
 	int			rc;
 	int			status;
 
-	if (action == NULL ||
-		(strcmp(action, "start") != 0 && strcmp(action, "stop") != 0 &&
-		 strcmp(action, "restart") != 0 && strcmp(action, "status") != 0))
+	if ((action_name == NULL && !ctx->opts->list_actions) ||
+		(action_name != NULL && strcmp(action_name, "status") != 0 &&
+		 !service_action_parse(action_name, &action)))
 	{
-		log_error("node service needs --action=start, stop, restart or status");
+		log_error("node service needs --action=start, stop, restart, reload, promote or status, or --list-actions");
 		return ERR_BAD_CONFIG;
 	}
 	if (ctx->opts->data_dir == NULL && ctx->config->data_directory == NULL &&
@@ -518,7 +575,14 @@ do_node_service(RepmgrContext *ctx)
 		return rc;
 	}
 
-	if (strcmp(action, "status") == 0)
+	if (ctx->opts->list_actions)
+	{
+		PQfinish(conn);
+		list_actions(ctx, datadir,
+					 action_name && strcmp(action_name, "status") != 0 ? action_name : NULL);
+		return SUCCESS;
+	}
+	if (strcmp(action_name, "status") == 0)
 	{
 		PQfinish(conn);
 		if (postmaster_running(datadir, &pid))
@@ -531,11 +595,15 @@ do_node_service(RepmgrContext *ctx)
 	}
 	if (ctx->opts->dry_run)
 	{
+		ServerLayout layout;
+
 		PQfinish(conn);
-		log_notice("would run \"pg_ctl %s\" on data directory \"%s\"", action, datadir);
+		server_layout(ctx->config, datadir, &layout);
+		log_notice("would run '%s' for data directory \"%s\"",
+				   service_command(ctx->config, &layout, action, NULL), datadir);
 		return SUCCESS;
 	}
-	if (ctx->opts->checkpoint && strcmp(action, "start") != 0)
+	if (ctx->opts->checkpoint && (action == SERVICE_STOP || action == SERVICE_RESTART))
 	{
 		if (conn == NULL && ctx->config->conninfo != NULL)
 			conn = db_connect_quiet(ctx->config->conninfo, 0, NULL);
@@ -548,14 +616,13 @@ do_node_service(RepmgrContext *ctx)
 	PQfinish(conn);
 
 	/* a switchover's stop: say at once how it went, from this process */
-	if (ctx->opts->is_shutdown_cleanly && strcmp(action, "stop") == 0)
+	if (ctx->opts->is_shutdown_cleanly && action == SERVICE_STOP)
 		return stop_until_shutdown_checkpoint(ctx, datadir);
 	/* a server still shutting down (a switchover's stop) must be gone first */
-	if (strcmp(action, "start") == 0 && postmaster_stopping(datadir) &&
+	if (action == SERVICE_START && postmaster_stopping(datadir) &&
 		wait_postmaster_gone(datadir) != 0)
 		return ERR_NO_RESTART;
-	status = pg_ctl_run(ctx->config, datadir, action,
-						strcmp(action, "start") == 0 ? NULL : "fast");
+	status = service_run(ctx->config, datadir, action);
 	if (status != 0)
 		return status < 0 ? ERR_SYS_FAILURE : ERR_NO_RESTART;
 	return SUCCESS;

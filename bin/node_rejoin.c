@@ -14,13 +14,18 @@
  * if it shut down cleanly and its WAL ends before the point where the
  * primary's timeline forked from its own.  Otherwise the rejoin is refused
  * unless --force-rewind, which runs pg_rewind (the node's configuration
- * files are kept aside meanwhile, as pg_rewind overwrites them).  With a
+ * files are kept aside meanwhile, as pg_rewind overwrites them, and those
+ * it brings that the node did not have are removed; a configuration
+ * outside the data directory is given with --config-file, which its crash
+ * recovery in single-user mode needs).  With a
  * synchronous set managed, a node that streams as it is must not know a
  * newer term than the primary's (wait_current_term).  Then
  * standby.signal and primary_conninfo are written, the server is started
- * and, once it has replayed what the primary had written (so that its own
- * copy of the metadata knows of the promotion), repmgr.follow() records
- * it as a standby of the primary.  The event node_rejoin is recorded.
+ * (service.c: the service command, pg_ctlcluster or pg_ctl) and, once it
+ * has replayed what the primary had written (so that its own copy of the
+ * metadata knows of the promotion), repmgr.follow() records it as a
+ * standby of the primary, and its worker takes the primary's pause.  The
+ * event node_rejoin is recorded.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,6 +45,7 @@
 #include "exec.h"
 #include "helpers.h"
 #include "log.h"
+#include "service.h"
 
 typedef struct PrimaryInfo
 {
@@ -346,10 +352,43 @@ wait_current_term(RepmgrContext *ctx, const char *datadir, PrimaryInfo *p)
 	}
 }
 
+/*
+ * After a failed pg_rewind: the hint for what its messages say.  It runs
+ * the server in single-user mode to finish a crash recovery, which needs
+ * the server's configuration: pg_rewind looks for postgresql.conf in the
+ * data directory unless it is given --config-file.
+ */
+static void
+hint_rewind_failure(const char *output, const char *config_file)
+{
+	if (strstr(output, "could not access the server configuration file") != NULL ||
+		strstr(output, "contains errors") != NULL ||
+		strstr(output, "postgres single-user mode") != NULL ||
+		strstr(output, "in single-user mode") != NULL)
+	{
+		if (config_file == NULL)
+			log_hint("pg_rewind runs the server in single-user mode to finish its crash recovery, and could not use its configuration: set config_directory in repmgr.conf to the directory of this node's postgresql.conf.");
+		else
+			log_hint("pg_rewind runs the server in single-user mode to finish its crash recovery with \"%s\": check that it works (the server's log, or \"postgres -C data_directory --config-file=%s\" as the owner of the data directory).",
+					 config_file, config_file);
+	}
+	else if (strstr(output, "wal_log_hints") != NULL || strstr(output, "data checksums") != NULL)
+		log_hint("pg_rewind needs wal_log_hints = on (or data checksums) on this node: set it, start and stop the node once, or clone it afresh.");
+	else if (strstr(output, "could not find previous WAL record") != NULL ||
+			 strstr(output, "could not open file") != NULL ||
+			 strstr(output, "could not find common ancestor") != NULL)
+		log_hint("pg_rewind needs the WAL of this node back to the last checkpoint both nodes share: keep it with wal_keep_size, or archive it and set restore_command; otherwise clone this node afresh.");
+	else
+		log_hint("See the messages of pg_rewind above; \"repmgr standby clone --force\" makes this node afresh.");
+}
+
 static int
 run_pg_rewind(RepmgrContext *ctx, const char *datadir, PrimaryInfo *p)
 {
 	StringInfoData cmd;
+	StringInfoData output;
+	ServerLayout layout;
+	char	   *config_file;
 	char	   *archive;
 	char	   *conninfo;
 	char	   *secret_file;
@@ -380,19 +419,30 @@ run_pg_rewind(RepmgrContext *ctx, const char *datadir, PrimaryInfo *p)
 		secret_file_remove(secret_file);
 		return rc;
 	}
+	server_layout(ctx->config, datadir, &layout);
+	config_file = server_config_file(&layout);
 	initStringInfo(&cmd);
 	appendStringInfo(&cmd, "%s -D ", pg_program(ctx->config, "pg_rewind"));
 	append_shell_quoted(&cmd, datadir);
+	/* the configuration its crash recovery in single-user mode needs */
+	if (config_file != NULL)
+	{
+		appendStringInfoString(&cmd, " --config-file=");
+		append_shell_quoted(&cmd, config_file);
+	}
 	appendStringInfoString(&cmd, " --source-server=");
 	append_shell_quoted(&cmd, conninfo);
+	appendStringInfoString(&cmd, " 2>&1");
 	log_notice("executing pg_rewind on this node");
-	status = run_command(cmd.data, NULL);
+	initStringInfo(&output);
+	status = run_command(cmd.data, &output);
 	secret_file_remove(secret_file);
+	fputs(output.data, stderr);
 	rc = config_files_restore(archive, datadir);
 	if (status != 0)
 	{
 		log_error("pg_rewind failed with exit status %d", status);
-		log_hint("pg_rewind needs wal_log_hints = on (or data checksums) and the WAL of this node back to the last checkpoint both nodes share: keep it with wal_keep_size, or archive it and set restore_command.");
+		hint_rewind_failure(output.data, config_file);
 		return ERR_BAD_RSYNC;
 	}
 	return rc;
@@ -451,8 +501,41 @@ drop_stale_slots(PGconn *conn, int node_id)
 }
 
 /*
+ * The pause of the workers is cluster-wide, but kept in each data
+ * directory: a node that was down when the others were unpaused (an old
+ * primary after a switchover that failed part-way) comes back paused, and
+ * one down during a pause comes back unpaused.  A rejoined node takes the
+ * primary's: during a switchover that is paused (the switchover unpauses
+ * every node at its end), otherwise what the cluster runs with.
+ */
+static void
+adopt_pause(PGconn *conn, PrimaryInfo *p)
+{
+	const char *sql = "SELECT paused FROM repmgr.daemon_status()";
+	const char *params[1];
+	char	   *mine = NULL;
+	char	   *theirs = NULL;
+
+	if (db_query_value(p->conn, &theirs, sql, 0, NULL) != SUCCESS ||
+		db_query_value(conn, &mine, sql, 0, NULL) != SUCCESS ||
+		mine == NULL || theirs == NULL || strcmp(mine, theirs) == 0)
+		return;
+	params[0] = theirs;
+	if (db_command(conn, "SELECT repmgr.daemon_set_paused($1::boolean)", 1, params) != SUCCESS)
+	{
+		log_warning("could not %s the worker of this node as the primary's is",
+					strcmp(theirs, "t") == 0 ? "pause" : "unpause");
+		log_hint("Run \"repmgr daemon %s\".", strcmp(theirs, "t") == 0 ? "pause" : "unpause");
+		return;
+	}
+	log_notice("the worker of this node was %s (kept in its data directory): %s, as the primary's is",
+			   strcmp(mine, "t") == 0 ? "paused" : "not paused",
+			   strcmp(theirs, "t") == 0 ? "paused" : "unpaused");
+}
+
+/*
  * Started as a standby: record it (re-registered if it needs a slot) as a
- * standby of the primary, named by id.
+ * standby of the primary, named by id, and give it the primary's pause.
  */
 static int
 attach_to_primary(RepmgrContext *ctx, PrimaryInfo *p, const char *slot, bool reregister)
@@ -504,6 +587,8 @@ attach_to_primary(RepmgrContext *ctx, PrimaryInfo *p, const char *slot, bool rer
 	}
 	if (rc == SUCCESS)
 		drop_stale_slots(conn, config->node_id);
+	if (rc == SUCCESS)
+		adopt_pause(conn, p);
 	PQfinish(conn);
 	return rc;
 }
@@ -536,7 +621,7 @@ rejoin(RepmgrContext *ctx, const char *datadir, PrimaryInfo *p, bool rewind)
 	if (rc != SUCCESS)
 		return rc;
 
-	if (pg_ctl_run(config, datadir, "start", NULL) != 0)
+	if (service_run(config, datadir, SERVICE_START) != 0)
 		return ERR_NO_RESTART;
 	rc = attach_to_primary(ctx, p, slot, reregister);
 	if (rc != SUCCESS)

@@ -77,8 +77,11 @@ static const Command commands[] = {
 		"repmgr.node_id and the repmgr.* settings of the in-server worker given in\n"
 		"repmgr.conf (\"repmgr --help\" lists them: failover, monitor_interval_secs,\n"
 		"synchronous, synchronous_count, ...).\n"
-		"Configuration files outside the upstream's data directory are copied into\n"
-		"the new one.  Records the event standby_clone.\n"
+		"Configuration files outside the upstream's data directory: a node with a\n"
+		"configuration of its own outside its data directory (a cluster of\n"
+		"postgresql-common, or config_directory) keeps it; a self-contained one\n"
+		"gets them copied into its data directory.  A clone that fails removes what\n"
+		"it wrote.  Records the event standby_clone.\n"
 		"\n"
 		"Usage:\n"
 		"  repmgr -h UPSTREAM -U USER -d DBNAME -D DATADIR [-f repmgr.conf] standby clone [UPSTREAM]\n"
@@ -93,6 +96,9 @@ static const Command commands[] = {
 		"  --ignore-external-config-files\n"
 		"                           do not copy configuration files located outside\n"
 		"                           the upstream's data directory\n"
+		"  --copy-external-config-files\n"
+		"                           copy them over this node's own configuration\n"
+		"                           directory (keeping its paths, port and name)\n"
 		"  --recovery-min-apply-delay=VALUE\n"
 		"                           set recovery_min_apply_delay on the new standby\n"
 		"  -R, --remote-user=USER   user for ssh/rsync to the upstream host\n"
@@ -254,11 +260,14 @@ static const Command commands[] = {
 		"  --dry-run                check the prerequisites and say what would be done\n"},
 	{"node", "service", do_node_service, need_nothing,
 		"starts, stops or restarts this node's server",
-		"Runs pg_ctl on this node's data directory (with pg_ctl_options); used by\n"
-		"\"standby switchover\" on the other host.\n"
+		"Runs the command of the action for this node's server: service_ACTION_command\n"
+		"of repmgr.conf, else pg_ctlcluster for a cluster of postgresql-common, else\n"
+		"pg_ctl (with pg_ctl_options; a log file: -l there, else log/startup.log in\n"
+		"the data directory); used by \"standby switchover\" on the other host.\n"
 		"\n"
 		"Options:\n"
-		"  --action=ACTION          start, stop, restart or status\n"
+		"  --action=ACTION          start, stop, restart, reload, promote or status\n"
+		"  --list-actions           show the command of each action (of --action's)\n"
 		"  --checkpoint             CHECKPOINT before stopping\n"
 		"  --is-shutdown-cleanly    after a stop, print the line of \"node status\n"
 		"                           --is-shutdown-cleanly\"\n"
@@ -320,6 +329,8 @@ enum
 	OPT_CHECK_WORKER,
 	OPT_HBA_FILE,
 	OPT_ALLOW_TRUST,
+	OPT_COPY_EXTERNAL,
+	OPT_LIST_ACTIONS,
 	OPT_JSON
 };
 
@@ -345,6 +356,8 @@ static const struct option long_options[] = {
 	{"fast-checkpoint", no_argument, NULL, 'c'},
 	{"rsync-only", no_argument, NULL, 'r'},
 	{"ignore-external-config-files", no_argument, NULL, OPT_IGNORE_EXTERNAL},
+	{"copy-external-config-files", no_argument, NULL, OPT_COPY_EXTERNAL},
+	{"list-actions", no_argument, NULL, OPT_LIST_ACTIONS},
 	{"recovery-min-apply-delay", required_argument, NULL, OPT_RECOVERY_MIN_APPLY_DELAY},
 	{"csv", no_argument, NULL, OPT_CSV},
 	{"json", no_argument, NULL, OPT_JSON},
@@ -421,6 +434,8 @@ usage(void)
 	printf("  -r, --rsync-only                    (standby clone) use only rsync, not pg_basebackup\n");
 	printf("  --ignore-external-config-files      (standby clone) don't copy configuration files located\n"
 		   "                                        outside the data directory\n");
+	printf("  --copy-external-config-files        (standby clone) copy them over this node's own\n"
+		   "                                        configuration directory\n");
 	printf("  --recovery-min-apply-delay=VALUE    (standby clone) set recovery_min_apply_delay\n");
 	printf("  --upstream-node-id=ID               (standby follow, node rejoin) node to follow (default: the primary)\n");
 	printf("  -C, --remote-config-file=PATH       (standby switchover) path to the configuration file on\n"
@@ -444,7 +459,8 @@ usage(void)
 	printf("  --nagios                            (node check) Nagios output and exit codes\n");
 	printf("  --force-rewind                      (node rejoin) run pg_rewind if the timelines diverged\n");
 	printf("  --is-shutdown-cleanly               (node status, node service) did the stopped server shut down cleanly\n");
-	printf("  --action=ACTION                     (node service) start, stop, restart or status\n");
+	printf("  --action=ACTION                     (node service) start, stop, restart, reload, promote or status\n");
+	printf("  --list-actions                      (node service) show the command of each action\n");
 	printf("  --checkpoint                        (node service) CHECKPOINT before stopping\n");
 	printf("\nrepmgr performs some tasks like clone a node, promote it or making follow\n"
 		   "another node and then exits.\n");
@@ -612,6 +628,12 @@ parse_options(int argc, char **argv, RuntimeOptions *opts)
 				break;
 			case OPT_IGNORE_EXTERNAL:
 				opts->ignore_external_config_files = true;
+				break;
+			case OPT_COPY_EXTERNAL:
+				opts->copy_external_config_files = true;
+				break;
+			case OPT_LIST_ACTIONS:
+				opts->list_actions = true;
 				break;
 			case OPT_RECOVERY_MIN_APPLY_DELAY:
 				opts->recovery_min_apply_delay = pg_strdup(optarg);

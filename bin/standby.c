@@ -21,6 +21,7 @@
 #include "exec.h"
 #include "helpers.h"
 #include "log.h"
+#include "service.h"
 
 /* refuse unless the server of conn is (or is not) in recovery */
 static int
@@ -52,6 +53,60 @@ require_extension(PGconn *conn)
 	log_error("the repmgr extension is not installed in database \"%s\"", PQdb(conn));
 	log_hint("Register the primary first (\"repmgr primary register\"); the extension reaches the standbys by replication.");
 	return ERR_BAD_CONFIG;
+}
+
+/*
+ * The application_name this standby's WAL receiver connects with: the
+ * running WAL receiver's (its connection in pg_stat_wal_receiver:
+ * application_name, else fallback_application_name), else the one of
+ * primary_conninfo, else cluster_name, else "walreceiver" (PostgreSQL
+ * 15's fallback).  Its upstream knows it by that name only.
+ */
+static int
+walreceiver_application_name(PGconn *conn, char **name)
+{
+	PGresult   *res;
+	char	   *app = NULL;
+	int			rc;
+
+	rc = db_query(conn, &res,
+				  "SELECT pg_catalog.current_setting('primary_conninfo'), "
+				  "pg_catalog.current_setting('cluster_name'), "
+				  "(SELECT conninfo FROM pg_catalog.pg_stat_wal_receiver)", 0, NULL);
+	if (rc != SUCCESS)
+		return rc;
+	if (!PQgetisnull(res, 0, 2))
+	{
+		app = conninfo_get(PQgetvalue(res, 0, 2), "application_name");
+		if (app == NULL || app[0] == '\0')
+			app = conninfo_get(PQgetvalue(res, 0, 2), "fallback_application_name");
+	}
+	if (app == NULL || app[0] == '\0')
+		app = conninfo_get(PQgetvalue(res, 0, 0), "application_name");
+	if (app != NULL && app[0] != '\0')
+		*name = app;
+	else if (PQgetvalue(res, 0, 1)[0] != '\0')
+		*name = pg_strdup(PQgetvalue(res, 0, 1));
+	else
+		*name = pstrdup("walreceiver");
+	PQclear(res);
+	return SUCCESS;
+}
+
+/* a standby that its upstream does not know by its node name: say so */
+static void
+warn_application_name(PGconn *conn, RepmgrConfig *config)
+{
+	char	   *name = NULL;
+
+	if (walreceiver_application_name(conn, &name) != SUCCESS ||
+		strcmp(name, config->node_name) == 0)
+		return;
+	log_warning("this standby streams with application_name \"%s\", not with its node name \"%s\"",
+				name, config->node_name);
+	log_detail("repmgr knows a standby on its upstream by its node name: switchover and rejoin wait for it by that name, node check does not count it as attached, and with repmgr.synchronous the primary cannot make it synchronous.");
+	log_hint("Add application_name=%s to primary_conninfo (ALTER SYSTEM SET primary_conninfo = '...'; SELECT pg_reload_conf(); no restart), or run \"repmgr standby follow\", which writes primary_conninfo with it.",
+			 config->node_name);
 }
 
 /* "standby register" */
@@ -115,11 +170,15 @@ do_standby_register(RepmgrContext *ctx)
 					"location => $6, slot_name => $7, force => $8::boolean)",
 					8, params);
 	hint_force_if_registered(ctx, rc);
-	PQfinish(conn);
 	if (rc != SUCCESS)
+	{
+		PQfinish(conn);
 		return rc;
+	}
 	log_notice("standby node correctly registered for cluster %s with id %d (conninfo: %s)",
 			   config->cluster, config->node_id, conninfo_mask(config->conninfo));
+	warn_application_name(conn, config);
+	PQfinish(conn);
 	return SUCCESS;
 }
 
@@ -337,7 +396,7 @@ ensure_streaming(RepmgrContext *ctx, PGconn **conn, const char *target_id)
 		return rc;
 	PQfinish(*conn);
 	*conn = NULL;
-	if (pg_ctl_run(ctx->config, datadir, "restart", "fast") != 0)
+	if (service_run(ctx->config, datadir, SERVICE_RESTART) != 0)
 		return ERR_NO_RESTART;
 	rc = connect_local_node(ctx, conn);
 	if (rc != SUCCESS)

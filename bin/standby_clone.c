@@ -12,7 +12,10 @@
  * upstream first, so that it retains the WAL the clone needs.  The new
  * data directory gets standby.signal and, in postgresql.auto.conf,
  * primary_conninfo (application_name = node_name), primary_slot_name,
- * repmgr.node_id and the worker's settings of repmgr.conf.  The event
+ * repmgr.node_id and the worker's settings of repmgr.conf; the
+ * configuration files outside the upstream's data directory are handled
+ * as the section "The configuration files" below says.  A clone that
+ * fails removes what it wrote and the slot it created.  The event
  * standby_clone is recorded on the upstream.
  *
  *-------------------------------------------------------------------------
@@ -33,6 +36,7 @@
 #include "exec.h"
 #include "helpers.h"
 #include "log.h"
+#include "service.h"
 
 /* what the tool learns about the upstream before copying anything */
 typedef struct Upstream
@@ -179,7 +183,8 @@ check_upstream(RepmgrContext *ctx, PGconn *conn, Upstream *up)
 
 /* the destination: missing, empty, or non-empty with -F and no server */
 static int
-check_destination(RepmgrContext *ctx, Upstream *up, const char *dest)
+check_destination(RepmgrContext *ctx, Upstream *up, const char *dest,
+				  const ServerLayout *layout)
 {
 	long		pid;
 
@@ -209,8 +214,12 @@ check_destination(RepmgrContext *ctx, Upstream *up, const char *dest)
 	if (!ctx->opts->force)
 	{
 		log_error("destination directory \"%s\" exists and is not empty", dest);
-		log_hint("Use -F/--force to overwrite it%s.",
-				 ctx->opts->rsync_only ? " (rsync updates it in place)" : "");
+		if (layout->pgc_version != NULL)
+			log_hint("It is the data directory of cluster %s/%s of postgresql-common: empty it (\"find %s -mindepth 1 -delete\" as its owner, the cluster stopped), or use -F/--force, which empties it; its configuration in \"%s\" is kept.",
+					 layout->pgc_version, layout->pgc_name, dest, layout->config_dir);
+		else
+			log_hint("Use -F/--force to overwrite it%s.",
+					 ctx->opts->rsync_only ? " (rsync updates it in place)" : "");
 		return ERR_BAD_CONFIG;
 	}
 	log_notice("destination directory \"%s\" is not empty and will be %s", dest,
@@ -396,54 +405,277 @@ run_rsync_clone(RepmgrContext *ctx, PGconn *conn, Upstream *up, const char *dest
 					 psprintf("%s/pg_wal/", dest), "--exclude='archive_status/*'");
 }
 
+/* ----------
+ * The configuration files
+ *
+ * postgresql.conf, pg_hba.conf and pg_ident.conf of the upstream may live
+ * outside its data directory (a cluster of postgresql-common: in
+ * /etc/postgresql/VERSION/NAME), where pg_basebackup does not copy them.
+ *  - A destination with a configuration of its own outside the data
+ *	  directory (a cluster of postgresql-common on this host, or
+ *	  config_directory of repmgr.conf) keeps it: the DBA prepares it like
+ *	  the upstream's, and nothing is copied (no ssh needed).  With
+ *	  --copy-external-config-files the upstream's files replace it, the
+ *	  settings that name this cluster's own files, port and name kept.
+ *  - A self-contained destination gets the upstream's files in its data
+ *	  directory (unless --ignore-external-config-files), with the files
+ *	  their relative include directives name (none that leads out of the
+ *	  directory with ".."), and the settings pointing at the upstream's
+ *	  files commented out.
+ * Either way the result is checked by the server itself (postgres -C,
+ * which reads the configuration as a start does and stops there), and a
+ * copy that cannot work is not left in place (a data directory without
+ * it is kept, as a standby, for a configuration of the DBA's).
+ * ----------
+ */
+
+static const char *const default_names[3] = {"postgresql.conf", "pg_hba.conf", "pg_ident.conf"};
+
+/* settings of a postgresql.conf that belong to the cluster, not the node */
+static const char *const own_cluster_settings[] = {
+	"data_directory", "hba_file", "ident_file", "external_pid_file",
+	"cluster_name", "port", NULL
+};
+
+/* is the upstream's file i outside its data directory? */
+static bool
+is_external(Upstream *up, int i)
+{
+	char	   *prefix = psprintf("%s/", up->datadir);
+
+	return strncmp(up->files[i], prefix, strlen(prefix)) != 0;
+}
+
+static bool
+any_external(Upstream *up)
+{
+	return is_external(up, 0) || is_external(up, 1) || is_external(up, 2);
+}
+
+/* copy one file (or with is_dir the *.conf of a directory) of the upstream's host */
+static int
+fetch_config(RepmgrContext *ctx, Upstream *up, const char *from, const char *to,
+			 bool is_dir)
+{
+	log_notice("copying %s \"%s\" of the upstream to \"%s\"",
+			   is_dir ? "configuration directory" : "configuration file", from, to);
+	if (up->local)
+		return is_dir ? conf_dir_copy(from, to) : file_copy(from, to);
+	if (is_dir)
+		return run_rsync(ctx, up, psprintf("%s/", from), psprintf("%s/", to),
+						 "--include='*.conf' --exclude='*'");
+	return run_rsync(ctx, up, from, to, NULL);
+}
+
 /*
- * postgresql.conf, pg_hba.conf and pg_ident.conf of the upstream that live
- * outside its data directory are copied into the new one, and the copied
- * postgresql.conf no longer points at the upstream's files.
+ * Does the configuration found from dir (postgresql.conf there, and the
+ * files it includes) work on its own?  postgres -C reads it as a start
+ * does.  PostgreSQL refuses to run as root: not checked then.
  */
 static int
-copy_external_config_files(RepmgrContext *ctx, Upstream *up, const char *dest)
+check_config_works(RepmgrContext *ctx, const char *dir)
 {
-	static const char *const defaults[3] = {"postgresql.conf", "pg_hba.conf", "pg_ident.conf"};
-	const char *neutralize[5];
-	int			n = 0;
-	char		conf[MAXPGPATH];
-	char	   *prefix = psprintf("%s/", up->datadir);
-	int			i;
-	int			rc;
+	StringInfoData cmd;
+	StringInfoData out;
 
-	for (i = 0; i < 3; i++)
+	if (geteuid() == 0)
 	{
-		char		target[MAXPGPATH];
+		log_warning("the configuration in \"%s\" is not checked: PostgreSQL does not run as root",
+					dir);
+		return SUCCESS;
+	}
+	initStringInfo(&cmd);
+	appendStringInfo(&cmd, "%s -D ", pg_program(ctx->config, "postgres"));
+	append_shell_quoted(&cmd, dir);
+	appendStringInfoString(&cmd, " -C data_directory 2>&1");
+	initStringInfo(&out);
+	if (run_command(cmd.data, &out) == 0)
+		return SUCCESS;
+	log_error("the configuration copied to \"%s\" does not work on this host", dir);
+	log_detail("%s", out.data);
+	return ERR_BAD_CONFIG;
+}
 
-		if (strncmp(up->files[i], prefix, strlen(prefix)) == 0)
+static void
+remember(StringList *l, char *path)
+{
+	l->items = pg_realloc(l->items, sizeof(char *) * (l->count + 1));
+	l->items[l->count++] = path;
+}
+
+/*
+ * A self-contained destination: the upstream's external files into the
+ * data directory, with what their relative includes name.  *kept: the
+ * copy failed the check and was removed, the data directory is otherwise
+ * complete (the caller keeps it).
+ */
+static int
+copy_into_datadir(RepmgrContext *ctx, Upstream *up, const char *dest, bool *kept)
+{
+	const char *neutralize[6];
+	char	  **files;
+	bool	   *optional;
+	char	  **dirs;
+	StringList	copied = {0, NULL};
+	char	   *conf = psprintf("%s/postgresql.conf", dest);
+	int			n = 0;
+	int			i;
+	int			rc = SUCCESS;
+
+	*kept = false;
+	for (i = 0; i < 3 && rc == SUCCESS; i++)
+	{
+		char	   *target = psprintf("%s/%s", dest, default_names[i]);
+
+		if (!is_external(up, i))
 			continue;
-		if (ctx->opts->ignore_external_config_files)
+		rc = fetch_config(ctx, up, up->files[i], target, false);
+		remember(&copied, target);
+		if (i > 0 && !is_external(up, 0))
+			neutralize[n++] = file_settings[i];
+	}
+
+	/*
+	 * In a postgresql.conf of the upstream's, the paths of its files: in
+	 * the data directory now, where the server looks by default
+	 */
+	if (is_external(up, 0))
+	{
+		neutralize[n++] = "data_directory";
+		neutralize[n++] = "external_pid_file";
+		neutralize[n++] = "hba_file";
+		neutralize[n++] = "ident_file";
+		neutralize[n++] = "config_file";
+	}
+	neutralize[n] = NULL;
+	if (rc == SUCCESS)
+		rc = conf_file_neutralize(conf, neutralize, NULL);
+
+	/* a relative include resolves in the data directory now */
+	if (rc == SUCCESS && is_external(up, 0))
+	{
+		char	   *updir = pg_strdup(up->files[0]);
+
+		get_parent_directory(updir);
+		conf_file_relative_includes(conf, &files, &optional, &dirs);
+		for (i = 0; rc == SUCCESS && files[i] != NULL; i++)
 		{
-			log_notice("not copying \"%s\" (outside the data directory): --ignore-external-config-files",
-					   up->files[i]);
-			continue;
+			char	   *from = psprintf("%s/%s", updir, files[i]);
+
+			/* include_if_exists of a file the upstream does not have either */
+			if (optional[i] && up->local && access(from, F_OK) != 0)
+				continue;
+			if (optional[i] && !up->local)
+			{
+				log_notice("copying configuration file \"%s\" of the upstream to \"%s/%s\" if it exists",
+						   from, dest, files[i]);
+				rc = run_rsync(ctx, up, from, psprintf("%s/%s", dest, files[i]),
+							   "--ignore-missing-args");
+			}
+			else
+				rc = fetch_config(ctx, up, from, psprintf("%s/%s", dest, files[i]), false);
+			remember(&copied, psprintf("%s/%s", dest, files[i]));
 		}
-		if (!path_join(target, sizeof(target), dest, defaults[i]))
-			return ERR_STR_OVERFLOW;
-		log_notice("copying external configuration file \"%s\" to \"%s\"", up->files[i], target);
-		rc = up->local ? file_copy(up->files[i], target)
-			: run_rsync(ctx, up, up->files[i], target, NULL);
-		if (rc != SUCCESS)
-			return rc;
-		neutralize[n++] = file_settings[i];
-		if (i == 0)
+		for (i = 0; rc == SUCCESS && dirs[i] != NULL; i++)
 		{
-			neutralize[n++] = "data_directory";
-			neutralize[n++] = "external_pid_file";
+			rc = fetch_config(ctx, up, psprintf("%s/%s", updir, dirs[i]),
+							  psprintf("%s/%s", dest, dirs[i]), true);
+			remember(&copied, psprintf("%s/%s", dest, dirs[i]));
 		}
 	}
-	if (n == 0)
+	if (rc != SUCCESS)
+		return rc;
+	rc = check_config_works(ctx, dest);
+	if (rc == SUCCESS)
 		return SUCCESS;
-	neutralize[n] = NULL;
-	if (!path_join(conf, sizeof(conf), dest, "postgresql.conf"))
-		return ERR_STR_OVERFLOW;
-	return conf_file_neutralize(conf, neutralize);
+
+	for (i = 0; i < copied.count; i++)
+	{
+		if (unlink(copied.items[i]) != 0 && (errno == EISDIR || errno == EPERM))
+			(void) rmtree(copied.items[i], true);
+	}
+	*kept = true;
+	log_detail("The copied files are removed again; the data directory \"%s\" is complete otherwise.",
+			   dest);
+	log_hint("Put a postgresql.conf (and pg_hba.conf) that works on this host into \"%s\" and start the server; or clone again with -F and --ignore-external-config-files and your own files.",
+			 dest);
+	return rc;
+}
+
+/*
+ * A destination with its own configuration directory, and
+ * --copy-external-config-files: the upstream's files replace this
+ * cluster's, which keep the settings naming this cluster's own files,
+ * port and name.  Done before the copy of the data: a copy that does not
+ * work is undone, and the clone stops before it began.
+ */
+static int
+copy_into_config_dir(RepmgrContext *ctx, Upstream *up, const ServerLayout *layout)
+{
+	char	   *conf = psprintf("%s/postgresql.conf", layout->config_dir);
+	char	   *keep = conf_file_lines_setting(conf, own_cluster_settings);
+	char	   *before[3] = {NULL, NULL, NULL};
+	int			i;
+	int			rc = SUCCESS;
+
+	for (i = 0; i < 3 && rc == SUCCESS; i++)
+	{
+		char	   *target = psprintf("%s/%s", layout->config_dir, default_names[i]);
+
+		if (!is_external(up, i))
+			continue;
+		if (access(target, F_OK) == 0 && (rc = file_read(target, &before[i])) != SUCCESS)
+			break;
+		rc = fetch_config(ctx, up, up->files[i], target, false);
+	}
+	if (rc == SUCCESS && is_external(up, 0))
+		rc = conf_file_neutralize(conf, own_cluster_settings,
+								  psprintf("# this cluster's own, kept by repmgr standby clone:\n%s",
+										   keep));
+	if (rc == SUCCESS)
+		rc = check_config_works(ctx, layout->config_dir);
+	if (rc == SUCCESS)
+		return SUCCESS;
+
+	for (i = 0; i < 3; i++)
+		if (before[i] != NULL)
+			(void) file_write(psprintf("%s/%s", layout->config_dir, default_names[i]), before[i]);
+	log_detail("The previous configuration files of \"%s\" are restored.", layout->config_dir);
+	log_hint("Prepare the configuration of this cluster by hand, and clone without --copy-external-config-files.");
+	return rc;
+}
+
+/* what happens to the upstream's external files, for the log and --dry-run */
+static void
+say_config_plan(RepmgrContext *ctx, Upstream *up, const ServerLayout *layout)
+{
+	int			i;
+
+	if (!any_external(up))
+		return;
+	if (layout->config_dir != NULL && !ctx->opts->copy_external_config_files)
+	{
+		log_notice("keeping this node's own configuration in \"%s\"%s", layout->config_dir,
+				   layout->pgc_version ? psprintf(" (cluster %s/%s of postgresql-common)",
+												  layout->pgc_version, layout->pgc_name) : "");
+		log_detail("The upstream's configuration files outside its data directory are not copied; --copy-external-config-files copies them.");
+		return;
+	}
+	for (i = 0; i < 3; i++)
+		if (is_external(up, i) && ctx->opts->ignore_external_config_files)
+			log_notice("not copying \"%s\" (outside the data directory): --ignore-external-config-files",
+					   up->files[i]);
+}
+
+/* does this clone copy configuration files from the upstream's host? */
+static bool
+copies_config(RepmgrContext *ctx, Upstream *up, const ServerLayout *layout)
+{
+	if (!any_external(up))
+		return false;
+	if (layout->config_dir != NULL)
+		return ctx->opts->copy_external_config_files;
+	return !ctx->opts->ignore_external_config_files;
 }
 
 /* ----------
@@ -531,11 +763,16 @@ clone_details(RepmgrContext *ctx, Upstream *up)
 					ctx->opts->force ? "Y" : "N");
 }
 
+/*
+ * The destination before the copy: was it there (kept, emptied on a
+ * failure), and must it be emptied first (-F)?
+ */
 static int
-prepare_destination(RepmgrContext *ctx, const char *dest)
+prepare_destination(RepmgrContext *ctx, const char *dest, bool *existed)
 {
 	DirState	state = datadir_state(dest);
 
+	*existed = (state != DIR_MISSING);
 	if (state == DIR_NOT_EMPTY && !ctx->opts->rsync_only && !datadir_empty_out(dest))
 		return ERR_BAD_CONFIG;
 	if (!datadir_create(dest))
@@ -554,22 +791,80 @@ create_slot(PGconn *conn, int node_id)
 					  1, params);
 }
 
-static int
-clone_into(RepmgrContext *ctx, PGconn *conn, Upstream *up, const char *dest)
+/*
+ * After a failure: what this clone made goes again, so that running it
+ * again needs no -F - the destination emptied (removed, if it made it),
+ * the slot it created dropped.  An rsync into a directory kept (-F with
+ * --rsync-only) stays: the next rsync goes on from there.
+ */
+static void
+undo_clone(RepmgrContext *ctx, PGconn *conn, const char *dest, bool existed,
+		   bool slot_created)
 {
+	if (dest == NULL)
+		;
+	else if (ctx->opts->rsync_only && ctx->opts->force && existed)
+		log_hint("Run the same command again: rsync updates \"%s\" in place.", dest);
+	else if (!existed ? rmtree(dest, true) : rmtree(dest, false))
+		log_notice("removed what the clone had written into \"%s\"%s", dest,
+				   existed ? "" : ", and the directory");
+	else
+		log_warning("could not empty \"%s\": empty it before cloning again", dest);
+	if (slot_created)
+	{
+		const char *params[1] = {slot_name_for(ctx->config->node_id)};
+
+		if (db_command(conn, "SELECT pg_catalog.pg_drop_replication_slot($1) "
+					   "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND NOT active",
+					   1, params) == SUCCESS)
+			log_notice("dropped replication slot \"%s\" on the upstream node", params[0]);
+	}
+}
+
+static int
+clone_into(RepmgrContext *ctx, PGconn *conn, Upstream *up, const char *dest,
+		   const ServerLayout *layout)
+{
+	bool		slot_created = false;
+	bool		existed = true;
+	bool		kept = false;
+	bool		prepared = false;
 	int			rc = SUCCESS;
 
-	if (ctx->config->use_replication_slots && !up->slot_exists)
+	/* this cluster's own configuration, replaced before any data is copied */
+	if (layout->config_dir != NULL && copies_config(ctx, up, layout))
+		rc = copy_into_config_dir(ctx, up, layout);
+	if (rc == SUCCESS && ctx->config->use_replication_slots && !up->slot_exists)
+	{
 		rc = create_slot(conn, ctx->config->node_id);
+		slot_created = (rc == SUCCESS);
+	}
 	if (rc == SUCCESS)
-		rc = prepare_destination(ctx, dest);
+	{
+		rc = prepare_destination(ctx, dest, &existed);
+		prepared = (rc == SUCCESS);
+	}
 	if (rc == SUCCESS)
 		rc = ctx->opts->rsync_only ? run_rsync_clone(ctx, conn, up, dest)
 			: run_pg_basebackup(ctx, up, dest);
-	if (rc == SUCCESS)
-		rc = copy_external_config_files(ctx, up, dest);
+	if (rc == SUCCESS && layout->config_dir == NULL && copies_config(ctx, up, layout))
+		rc = copy_into_datadir(ctx, up, dest, &kept);
 	if (rc == SUCCESS)
 		rc = write_standby_settings(ctx, conn, up, dest);
+	/*
+	 * A data directory kept without the copied configuration is a standby
+	 * all the same: started without standby.signal it would be a second
+	 * primary.  Where that cannot be written, it is not kept.
+	 */
+	else if (kept && write_standby_settings(ctx, conn, up, dest) != SUCCESS)
+		kept = false;
+	if (rc != SUCCESS && !kept)
+	{
+		if (prepared)
+			undo_clone(ctx, conn, dest, existed, slot_created);
+		else if (slot_created)
+			undo_clone(ctx, conn, NULL, true, true);
+	}
 	return rc;
 }
 
@@ -579,6 +874,7 @@ do_standby_clone(RepmgrContext *ctx)
 	RuntimeOptions *opts = ctx->opts;
 	RepmgrConfig *config = ctx->config;
 	Upstream	up;
+	ServerLayout layout;
 	PGconn	   *conn;
 	char	   *dest;
 	int			rc;
@@ -597,6 +893,11 @@ do_standby_clone(RepmgrContext *ctx)
 	{
 		log_error("no upstream server given");
 		log_hint("Use -h/--host (and -p, -U, -d) or name the host after \"standby clone\".");
+		return ERR_BAD_CONFIG;
+	}
+	if (opts->copy_external_config_files && opts->ignore_external_config_files)
+	{
+		log_error("--copy-external-config-files and --ignore-external-config-files contradict each other");
 		return ERR_BAD_CONFIG;
 	}
 	if (config->use_replication_slots && config->node_id <= 0)
@@ -619,15 +920,25 @@ do_standby_clone(RepmgrContext *ctx)
 		rc = resolve_data_directory(ctx, NULL, &dest);
 	}
 	if (rc == SUCCESS)
-		rc = check_destination(ctx, &up, dest);
-	if (rc == SUCCESS && opts->rsync_only && !up.local)
+	{
+		server_layout(config, dest, &layout);
+		rc = check_destination(ctx, &up, dest, &layout);
+	}
+	/* ssh to the upstream's host: checked before anything is copied */
+	if (rc == SUCCESS && !up.local && (opts->rsync_only || copies_config(ctx, &up, &layout)))
+	{
 		rc = ssh_check(config, up.host, opts->remote_user);
+		if (rc != SUCCESS && !opts->rsync_only)
+			log_hint("ssh is needed to copy the upstream's configuration files outside its data directory; --ignore-external-config-files does without them%s.",
+					 layout.config_dir ? ", as without --copy-external-config-files" : "");
+	}
 	if (rc != SUCCESS)
 	{
 		PQfinish(conn);
 		return rc;
 	}
 	log_notice("destination directory '%s' provided", dest);
+	say_config_plan(ctx, &up, &layout);
 
 	if (opts->dry_run)
 	{
@@ -640,7 +951,7 @@ do_standby_clone(RepmgrContext *ctx)
 		return SUCCESS;
 	}
 
-	rc = clone_into(ctx, conn, &up, dest);
+	rc = clone_into(ctx, conn, &up, dest, &layout);
 	if (up.has_extension && config->node_id > 0)
 		(void) record_event(conn, config->node_id, "standby_clone", rc == SUCCESS,
 							clone_details(ctx, &up));
@@ -650,7 +961,7 @@ do_standby_clone(RepmgrContext *ctx)
 
 	log_notice("standby clone (using %s) complete", opts->rsync_only ? "rsync" : "pg_basebackup");
 	log_notice("you can now start your PostgreSQL server");
-	log_hint("for example : pg_ctl -D %s start", dest);
+	log_hint("for example: %s", service_command(config, &layout, SERVICE_START, NULL));
 	if (config->node_id > 0)
 		log_hint("then register it with \"repmgr%s%s standby register\"",
 				 config->config_file ? " -f " : "",

@@ -699,6 +699,8 @@ report_unfinished(RepmgrContext *ctx, PGconn *conn, int my_id, OldPrimary *old,
 				   node_now(conn, old->name, old->conninfo, my_id));
 		log_hint("Finish with, on the host of node %d: repmgr -f %s %s", old->node_id,
 				 old->config_file, rejoin_args(ctx, my_id));
+		log_detail("The worker of node %d was paused with the others and could not be unpaused while it is down; the rejoin unpauses it (it takes the pause of the primary).",
+				   old->node_id);
 	}
 	for (i = 0; i < nsiblings; i++)
 	{
@@ -778,7 +780,11 @@ stop_and_promote(RepmgrContext *ctx, PGconn *conn, OldPrimary *old, int my_id)
 		/* the start on its host waits for a shutdown still running to end */
 		log_notice("restarting the old primary, node %d", old->node_id);
 		if (run_on_old_primary(ctx, old, "node service --action=start", NULL) != SUCCESS)
-			log_warning("the old primary could not be restarted");
+		{
+			log_warning("the old primary could not be restarted: no node is the primary now");
+			log_hint("Start it on the host of node %d (repmgr -f %s node service --action=start), then run \"repmgr daemon unpause\": its worker is still paused.",
+					 old->node_id, old->config_file);
+		}
 	}
 	return rc;
 }

@@ -48,6 +48,7 @@
 #include "exec.h"
 #include "helpers.h"
 #include "log.h"
+#include "service.h"
 
 typedef struct Witness
 {
@@ -773,7 +774,7 @@ create_witness(RepmgrContext *ctx, Witness *w, PGconn *pconn, const char *primar
 		*refused = true;
 		return rc;
 	}
-	if (pg_ctl_run(ctx->config, w->datadir, "start", NULL) != 0)
+	if (service_run(ctx->config, w->datadir, SERVICE_START) != 0)
 		return ERR_NO_RESTART;
 
 	superconn = local_conninfo(w, w->superuser, "postgres");

@@ -12,7 +12,7 @@ PACKAGES=(
 	postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-contrib
 	libpq-dev libipc-run-perl
 	rsync openssh-server openssh-client iproute2 procps iptables libfaketime
-	haproxy prometheus curl
+	haproxy prometheus curl sudo
 )
 
 as_root() {

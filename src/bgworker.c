@@ -337,11 +337,34 @@ wait_for_database(void)
 	proc_exit(1);
 }
 
-/* a connection attempt that ends in FATAL remembers the database is missing */
+/*
+ * A first connection attempt to a database that does not exist yet (a new
+ * cluster, before "createdb repmgr") ends in FATAL; the worker is started
+ * again after bgw_restart_time and waits for it, connected to no database,
+ * saying once what it waits for (wait_for_database).  That FATAL is
+ * expected: it is not logged.
+ */
+static emit_log_hook_type prev_emit_log_hook = NULL;
+static bool database_found_missing = false;
+
+static void
+quiet_missing_database(ErrorData *edata)
+{
+	if (!connected && edata->elevel == FATAL &&
+		edata->sqlerrcode == ERRCODE_UNDEFINED_DATABASE)
+	{
+		edata->output_to_server = false;
+		database_found_missing = true;
+	}
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}
+
+/* a connection attempt that found the database missing remembers it */
 static void
 note_missing_database(int code, Datum arg)
 {
-	if (!connected)
+	if (!connected && database_found_missing)
 		shmem_set_database_missing(true);
 }
 
@@ -362,8 +385,11 @@ repmgr_worker_main(Datum main_arg)
 		wait_for_database();
 
 	before_shmem_exit(note_missing_database, (Datum) 0);
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = quiet_missing_database;
 	BackgroundWorkerInitializeConnection(repmgr_database, NULL, 0);
 	connected = true;
+	emit_log_hook = prev_emit_log_hook;
 
 	/*
 	 * None of the worker's own writes may wait for a synchronous standby:

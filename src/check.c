@@ -12,10 +12,13 @@
 #include "access/xlog.h"
 #include "access/xlogrecovery.h"
 #include "executor/spi.h"
+#include "replication/walreceiver.h"
+#include "storage/spin.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "check.h"
+#include "conninfo.h"
 #include "guc.h"
 #include "status.h"
 #include "syncrep.h"
@@ -82,6 +85,45 @@ check_role(List **checks, NodeStatus *st)
 		add_check(checks, "role", CHECK_OK, psprintf("node is %s", st->role));
 }
 
+/*
+ * The application_name this standby's WAL receiver connects with: the
+ * running WAL receiver's own (its connection as pg_stat_wal_receiver shows
+ * it: application_name, else fallback_application_name); with none
+ * running, the one it would take, as PostgreSQL 15 chooses it:
+ * primary_conninfo's, else PGAPPNAME of the server's environment, else
+ * cluster_name, else "walreceiver".  Its upstream, and the primary's
+ * synchronous_standby_names, know it by that name only.
+ */
+const char *
+walreceiver_application_name(void)
+{
+	char		shown[MAXCONNINFO];
+	char	   *app = NULL;
+	bool		ready;
+
+	SpinLockAcquire(&WalRcv->mutex);
+	ready = WalRcv->ready_to_display;
+	strlcpy(shown, (char *) WalRcv->conninfo, sizeof(shown));
+	SpinLockRelease(&WalRcv->mutex);
+	if (ready && shown[0] != '\0')
+	{
+		app = conninfo_get(shown, "application_name");
+		if (app == NULL || app[0] == '\0')
+			app = conninfo_get(shown, "fallback_application_name");
+		if (app != NULL && app[0] != '\0')
+			return app;
+	}
+	if (PrimaryConnInfo != NULL && PrimaryConnInfo[0] != '\0')
+		app = conninfo_get(PrimaryConnInfo, "application_name");
+	if (app != NULL && app[0] != '\0')
+		return app;
+	if (getenv("PGAPPNAME") != NULL && getenv("PGAPPNAME")[0] != '\0')
+		return getenv("PGAPPNAME");
+	if (cluster_name != NULL && cluster_name[0] != '\0')
+		return cluster_name;
+	return "walreceiver";
+}
+
 static void
 check_upstream_and_lag(List **checks, NodeStatus *st, int lag_warning,
 					   int lag_critical)
@@ -92,10 +134,18 @@ check_upstream_and_lag(List **checks, NodeStatus *st, int lag_warning,
 		return;
 
 	if (st->walreceiver_state != NULL && strcmp(st->walreceiver_state, "streaming") == 0)
-		add_check(checks, "upstream", CHECK_OK,
-				  st->upstream_name ?
-				  psprintf("streaming from node \"%s\"", st->upstream_name) :
-				  pstrdup("streaming"));
+	{
+		const char *app = walreceiver_application_name();
+		char	   *from = st->upstream_name ?
+			psprintf("streaming from node \"%s\"", st->upstream_name) : pstrdup("streaming");
+
+		if (st->node != NULL && strcmp(app, st->node->name) != 0)
+			add_check(checks, "upstream", CHECK_WARNING,
+					  psprintf("%s, but with application_name \"%s\", not the node name \"%s\": the upstream does not know it as this node (add application_name=%s to primary_conninfo)",
+							   from, app, st->node->name, st->node->name));
+		else
+			add_check(checks, "upstream", CHECK_OK, from);
+	}
 	else
 		add_check(checks, "upstream", CHECK_CRITICAL,
 				  psprintf("WAL receiver is not streaming (%s)",
@@ -136,6 +186,8 @@ check_downstream(List **checks, NodeStatus *st)
 
 	if (st->node == NULL)
 		return;
+	/* in the caller's memory: SPI_finish frees SPI's */
+	initStringInfo(&missing);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT n.name, EXISTS (SELECT 1 FROM pg_catalog.pg_stat_replication r "
@@ -146,7 +198,6 @@ check_downstream(List **checks, NodeStatus *st)
 							  NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the downstream nodes");
 
-	initStringInfo(&missing);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
@@ -157,6 +208,24 @@ check_downstream(List **checks, NodeStatus *st)
 			attached++;
 		else
 			appendStringInfo(&missing, "%s%s", missing.len ? ", " : "", name);
+	}
+
+	/* streaming under a name that is no node's: a standby misnamed? */
+	if (missing.len > 0)
+	{
+		if (SPI_execute("SELECT string_agg(format('\"%s\" (%s)', r.application_name, "
+						"coalesce(host(r.client_addr), 'local')), ', ') "
+						"FROM pg_catalog.pg_stat_replication r WHERE r.state = 'streaming' "
+						"AND NOT EXISTS (SELECT 1 FROM repmgr.repl_nodes n "
+						"WHERE n.name = r.application_name)", true, 1) == SPI_OK_SELECT &&
+			SPI_processed == 1)
+		{
+			char	   *others = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+			if (others != NULL)
+				appendStringInfo(&missing, "; streaming under an application_name that is no node's name: %s",
+								 others);
+		}
 	}
 	SPI_finish();
 

@@ -26,6 +26,7 @@ typedef struct NodeCheck
 } NodeCheck;
 
 extern const char *check_status_name(CheckStatus status);
+extern const char *walreceiver_application_name(void);
 extern List *node_checks(int lag_warning, int lag_critical,
 						 int archive_warning, int archive_critical);
 

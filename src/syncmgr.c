@@ -60,6 +60,7 @@
 #include "utils/timestamp.h"
 
 #include "actions.h"
+#include "check.h"
 #include "guc.h"
 #include "worker.h"
 
@@ -560,7 +561,24 @@ sync_apply(WorkerCtx *ctx)
 void
 sync_observe_standby(WorkerCtx *ctx)
 {
+	static char misnamed[NAMEDATALEN] = "";
 	char	   *difference = sync_setting_difference(&ctx->sync_own);
+	const char *app = walreceiver_application_name();
+
+	/* the primary names standbys by node name: say once if that is not ours */
+	if (ctx->self == NULL || strcmp(app, ctx->self->name) == 0 ||
+		(repmgr_synchronous == SYNC_MODE_OFF &&
+		 (!ctx->sync_own.exists || ctx->sync_own.mode == SYNC_MODE_OFF)))
+		misnamed[0] = '\0';
+	else if (strcmp(app, misnamed) != 0)
+	{
+		strlcpy(misnamed, app, sizeof(misnamed));
+		ereport(WARNING,
+				(errmsg("repmgr worker: this standby streams with application_name \"%s\", not its node name \"%s\": the primary cannot make it synchronous",
+						app, ctx->self->name),
+				 errhint("Add application_name=%s to primary_conninfo and reload, or run \"repmgr standby follow\".",
+						 ctx->self->name)));
+	}
 
 	if (difference == NULL)
 	{

@@ -31,6 +31,9 @@ my $pid_before = $node->safe_psql('postgres',
 	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'repmgr worker'");
 ok($pid_before ne '', 'the worker waits, connected to no database');
 $node->safe_psql('postgres', 'SELECT pg_sleep(0)');
+is(count_in_log($node, qr/FATAL:  database "repmgr" does not exist/), 0,
+	'... and logs no FATAL for it');
+is(count_in_log($node, qr/database "repmgr" does not exist; waiting/), 1, '... saying it once');
 
 # the database appears: the worker connects and says the extension is missing
 $node->safe_psql('postgres', 'CREATE DATABASE repmgr');
