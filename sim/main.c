@@ -538,6 +538,7 @@ static void
 crash_test(void)
 {
 	int			p = current_primary(true);
+	CatRow		cat[MAXN + 1];
 	Event	   *e;
 
 	if (p == 0 || !may_commit(&W.nodes[p], W.now))
@@ -568,12 +569,19 @@ crash_test(void)
 		if (m->retired || !m->registered)
 			return;
 	}
+	cat_of(&W.nodes[p], cat);
 	for (int i = 1; i <= W.n; i++)
 	{
 		const Node *x = &W.nodes[i];
 
-		if (i == p || x->retired || !x->registered)
+		/*
+		 * the members are the primary's: a node stopped for good whose
+		 * unregistration a failover threw away still counts
+		 */
+		if (i == p || (cat[i].type == 0 && (x->retired || !x->registered)))
 			continue;
+		if (x->retired)
+			return;
 		if (!x->up || (x->role == ROLE_WITNESS ? x->core.state != WS_WITNESS ||
 					   x->core.upstream_id != p :
 					   x->core.state != WS_STANDBY || x->conninfo != p ||

@@ -85,6 +85,7 @@ gather(Node *n, WkFacts *f, WkNode *nodes)
 	f->heard_lsn = n->mem.heard_lsn;
 	f->members_lsn = n->mem.members_lsn;
 	f->refused_primary = n->mem.refused_newest;
+	f->refused_term = n->mem.refused_newest_term;
 	f->refused_ago_ms = f->now > n->mem.refused_newest_at ? f->now - n->mem.refused_newest_at : 0;
 	f->heard_primary = n->mem.heard_primary;
 	f->heard_term = n->mem.heard_term_max;

@@ -173,6 +173,7 @@ worker_gather_facts(WorkerCtx *ctx)
 	f->heard_lsn = mem.heard_lsn;
 	f->members_lsn = mem.members_lsn;
 	f->refused_primary = mem.refused_newest;
+	f->refused_term = mem.refused_newest_term;
 	f->refused_ago_ms = f->now > mem.refused_newest_at ? f->now - mem.refused_newest_at : 0;
 	f->heard_primary = mem.heard_primary;
 	f->heard_term = mem.heard_term_max;

@@ -350,6 +350,7 @@ typedef struct WkFacts
 	dc_lsn		members_lsn;	/* the newest change of the membership a
 								 * heartbeat told of */
 	int			refused_primary;	/* the refused primary of the newest term */
+	int64_t		refused_term;	/* ... its term */
 	dc_ms		refused_ago_ms; /* ... since its last refused heartbeat */
 	int			notice_primary; /* a notice to follow; 0: none */
 	int64_t		notice_term;

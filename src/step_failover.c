@@ -327,12 +327,15 @@ decide_failover(Step *st, const WkResult *r)
 
 	/*
 	 * A node this node's copy of the metadata does not know sends it
-	 * heartbeats, refused for their term: a primary registered and elected
-	 * beyond what this node replayed.  Standing against it cannot win
-	 * (it holds its lease) and keeps it from being re-elected with this
-	 * node's vote, which would let this node accept its heartbeats again.
+	 * heartbeats, refused for their term, which is newer than any primary
+	 * this node accepted: a primary registered and elected beyond what
+	 * this node replayed (an old primary unregistered since has an older
+	 * term).  Standing against it cannot win (it holds its lease) and
+	 * keeps it from being re-elected with this node's vote, which would let
+	 * this node accept its heartbeats again.
 	 */
 	if (f->refused_primary != 0 && wk_node(f, f->refused_primary) == NULL &&
+		f->refused_term > f->heard_term &&
 		f->refused_ago_ms < f->timing.silence_ms)
 	{
 		wk_say_reason(st, WK_LOG, "node %d, unknown to this node's copy of the metadata, sends heartbeats as a primary: not standing against it",

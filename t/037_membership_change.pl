@@ -40,6 +40,13 @@ $p->safe_psql('repmgr', 'INSERT INTO t VALUES (1)');
 $s1->stop('fast');
 $s2->stop('fast');
 ok(wait_worker_state($p, 30, 'monitoring as primary'), 'the primary keeps its lease with 2 of 4');
+# (the acknowledgements the two gave before they stopped count for one
+# lease more: until they expire, a strict majority still holds; a claim
+# alone, in a transaction that changes nothing, says when it no longer
+# does, after its wait)
+ok(poll_until('the strict majority gone', 90,
+		sub { (sql_error($p, 'SELECT repmgr.membership_change_begin()'))[0] eq '55000' }),
+	'a claim alone is refused once the two are gone');
 my $t0 = time();
 my ($out, $err) = ('', '');
 my $unreg = IPC::Run::start(
