@@ -921,7 +921,7 @@ act_follow(Step *st)
 		s->upstream_id = target->id;
 		wk_fx(st, FX_COPY_METADATA)->node = target->id;
 	}
-	else if (self->upstream == target->id && f->walreceiver_streaming)
+	else if (self != NULL && self->upstream == target->id && f->walreceiver_streaming)
 	{
 		/* a follow made elsewhere (repmgr.follow(), the command line) */
 		wk_log(st, WK_LOG, "node %d already follows node %d", f->self_id, target->id);
