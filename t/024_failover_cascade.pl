@@ -46,6 +46,14 @@ is($node3->safe_psql('postgres', 'SELECT sender_port FROM pg_stat_wal_receiver')
 is($node3->safe_psql('repmgr', "SELECT count(*) FROM repmgr.repl_events WHERE node_id = 3 AND event LIKE '%follow'"),
 	'0', 'node3 did not re-point');
 
+# (the new primary counts its direct standbys toward the end of the
+# transition it begins in; node3 moving under node4 before that would
+# leave it one short of the two it needs, and node4's death below would
+# then cost it the strict majority of that transition)
+ok(poll_until('the new primary\'s transition ended', 30,
+		sub { slurp_file($node2->logfile) =~ /the membership of 4 nodes has reached a majority/ }),
+	'the new primary\'s membership reached its standbys');
+
 # the middle node dies: node3 (upstream node4 now) ... make node4 the middle
 is($node3->safe_psql('repmgr', 'SELECT repmgr.follow(4)'), '4', 'node3 cascades from node4');
 ok($node4->poll_query_until('postgres',
