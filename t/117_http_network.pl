@@ -90,6 +90,8 @@ while (time() - $t0 < 6)
 	$slowest = $took if $took > $slowest;
 	$checks++;
 	$failures++ if $status != 200;
+	# the checker's own cadence (one check every 50 ms, as a load
+	# balancer's), not a wait for a condition: the flood runs meanwhile
 	my $rest = 0.05 - (time() - $t);
 	usleep($rest * 1e6) if $rest > 0;
 }
