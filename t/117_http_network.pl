@@ -58,6 +58,10 @@ sub get_from
 my $flood = <<'PERL';
 use strict; use Socket; use Time::HiRes qw(time);
 my ($port, $source, $seconds) = @ARGV;
+# lowest CPU priority: the flood contends for the server's slots, not for
+# its CPU (a flood that outruns the server's accept rate fills the kernel's
+# accept queue, which only a firewall can stop: README, "The HTTP endpoint")
+setpriority(0, 0, 19);
 my $t0 = time(); my @held; my $opened = 0;
 while (time() - $t0 < $seconds) {
 	socket(my $s, PF_INET, SOCK_STREAM, 0) or do { shift(@held); next };
@@ -81,6 +85,7 @@ for my $i (0 .. 3)
 		'>', \$out, '2>', \my $err);
 }
 my ($checks, $failures, $slowest) = (0, 0, 0);
+my @failed;
 my $t0 = time();
 while (time() - $t0 < 6)
 {
@@ -89,7 +94,11 @@ while (time() - $t0 < 6)
 	my $took = time() - $t;
 	$slowest = $took if $took > $slowest;
 	$checks++;
-	$failures++ if $status != 200;
+	if ($status != 200)
+	{
+		$failures++;
+		push @failed, sprintf('%s after %.3f s at +%.3f s', $status, $took, $t - $t0);
+	}
 	# the checker's own cadence (one check every 50 ms, as a load
 	# balancer's), not a wait for a condition: the flood runs meanwhile
 	my $rest = 0.05 - (time() - $t);
@@ -100,9 +109,10 @@ my $opened = 0;
 $opened += $$_ foreach @flood_out;
 note(sprintf('%d health checks during a flood of %d connections: %d failed, slowest %.3f s',
 		$checks, $opened, $failures, $slowest));
-ok($opened > 2000, "the flood opened $opened connections from 127.0.0.2");
+ok($opened > 1000, "the flood opened $opened connections from 127.0.0.2 (the slots: 64)");
 ok($checks >= 40, "$checks health checks from 127.0.0.1, one every 50 ms");
-is($failures, 0, 'no health check failed during the flood (1 s timeout each)');
+is($failures, 0, 'no health check failed during the flood (1 s timeout each)')
+  or diag('failed checks: ' . join('; ', @failed));
 my (undef, $metrics) = http_get($node, '/metrics');
 like($metrics, qr/^repmgr_http_dropped_total [1-9]\d*$/m, 'the flood\'s connections were evicted');
 is(http_worker_pid($node), $http_pid, 'the HTTP worker is the same process');
