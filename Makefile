@@ -194,7 +194,8 @@ sim/sim: $(SIM_SRCS) $(SIM_HDRS)
 simulate: sim/sim
 	sim/sim --seeds $(SEEDS) --first $(FIRST) $(SIM_ARGS)
 
-# what make test runs: the regression seeds, 100,000 schedules, 10,000 --sync
+# what make test runs: the regression seeds, 100,000 schedules, 10,000 --sync,
+# 10,000 --aim
 simulate-check: sim/sim
 	bash sim/check.sh
 

@@ -209,6 +209,28 @@ streaming_standbys(const Node *P, const CatRow *cat)
 }
 
 /*
+ * registered witnesses that P reached over a healthy network since
+ * "since" and that were told of its change of the membership
+ */
+static int
+told_witnesses(const Node *P, const CatRow *cat, simtime since)
+{
+	int			k = 0;
+
+	for (int i = 1; i <= W.n; i++)
+	{
+		const Node *x = &W.nodes[i];
+
+		if (x != P && cat[i].type == WK_NODE_WITNESS && x->up && x->bad_since <= since &&
+			W.link[P->id][i] == LINK_OK && W.link[i][P->id] == LINK_OK &&
+			W.link_bad[P->id][i] <= since && W.link_bad[i][P->id] <= since &&
+			x->term <= P->term && x->mem.members_lsn >= P->core.change_lsn)
+			k++;
+	}
+	return k;
+}
+
+/*
  * Availability: a primary whose heartbeats reach a majority of its nodes
  * over a healthy network for a whole window (no loss, no slow delivery,
  * no crash, freeze or partition among them, its own term unchanged) may
@@ -270,11 +292,13 @@ check_availability(void)
 		}
 		/*
 		 * A change of the membership not yet replicated: a strict majority,
-		 * until enough standbys streaming from it have it (that must end)
+		 * until enough standbys streaming from it, or witnesses told of it,
+		 * have it, one standby at least (that must end)
 		 */
 		if (P->core.transition && P->core.state == WS_PRIMARY &&
-			transition_since[p] != 0 &&
-			streaming_standbys(P, cat) >= cat_count_voters(cat) / 2)
+			transition_since[p] != 0 && streaming_standbys(P, cat) >= 1 &&
+			streaming_standbys(P, cat) + told_witnesses(P, cat, since) >=
+			cat_count_voters(cat) / 2)
 		{
 			if (replicated_since[p] == 0)
 				replicated_since[p] = W.now;
@@ -283,9 +307,9 @@ check_availability(void)
 			replicated_since[p] = 0;
 		if (replicated_since[p] != 0 &&
 			W.now - replicated_since[p] > MS(2 * W.s.monitor_interval_ms + W.t.heartbeat_timeout_ms + 100))
-			violation("availability: primary %d counts a change of the membership for %lld ms although %d standbys stream from it",
+			violation("availability: primary %d counts a change of the membership for %lld ms although %d standbys stream from it and %d witnesses were told of it",
 					  p, (long long) ((W.now - transition_since[p]) / 1000),
-					  streaming_standbys(P, cat));
+					  streaming_standbys(P, cat), told_witnesses(P, cat, since));
 		/* a change of the membership claimed, and the lease counts it */
 		if (healthy >= dc_lease_acks_needed(cat_count_voters(cat), P->core.transition ||
 											(P->claim && P->lease_claim_published >= P->claim_at)) &&

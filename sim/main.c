@@ -9,6 +9,7 @@
  *	  sim [--seeds N] [--first S] [--settings default|tight|both]
  *		  [--time SECONDS] [--drift RHO] [--keep-going] [--progress N]
  *		  [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS]
+ *		  [--aim]
  *	  sim --seed S [--settings ...] [-v|-vv|-vvv]	one, traced
  *	  sim --regress FILE		the recorded seeds (sim/regress.txt)
  *
@@ -52,6 +53,7 @@ typedef struct Options
 #define E_CRASH_TEST	(-3)	/* E_FAULT arg: crash the settled primary */
 #define E_BOUND_CHECK	(-4)	/* E_FAULT arg: the failover bound is reached */
 #define E_MEMBERSHIP_WRITE (-5)	/* E_FAULT arg: the operator's change goes on */
+#define E_AIMED_PARTITION (-6)	/* E_FAULT arg: --aim's partition */
 #define REPMGR_METADATA_WAIT_MS_SIM 10000	/* membership_change_begin()'s wait */
 
 static int	link_gen[MAXN + 1][MAXN + 1];
@@ -286,6 +288,24 @@ membership_write(void)
 		P->claim_ended = true;
 		P->claim_commit_lsn = P->write_lsn;
 		W.op_primary = 0;
+		if (W.aim && !W.healed)
+		{
+			CatRow		cat[MAXN + 1];
+
+			/* the members before the change: the catalog less its row */
+			cat_of(P, cat);
+			cat[X->id] = row.type == 0 ? (CatRow) {WK_NODE_STANDBY, 0, true} : (CatRow) {0};
+			W.aim_primary = P->id;
+			W.aim_inc = P->inc;
+			W.aim_tl = P->tl;
+			W.aim_lsn = P->claim_commit_lsn;
+			W.aim_voters = cat_count_voters(cat);
+			/* moments after, while standbys replay it, or up to a silence */
+			e = ev_new(W.now + (rnd01() < 0.5 ? rnd_range(0, MS(300)) :
+								rnd_range(0, MS(W.t.silence_ms))), E_FAULT, 0);
+			e->arg = E_AIMED_PARTITION;
+			ev_push(e);
+		}
 		return;
 	}
 	if (W.now >= W.op_deadline)
@@ -298,6 +318,78 @@ membership_write(void)
 	e = ev_new(W.now + MS(10), E_FAULT, 0);
 	e->arg = E_MEMBERSHIP_WRITE;
 	ev_push(e);
+}
+
+/*
+ * --aim: a partition aimed at a change of the membership that committed
+ * moments ago, where the proof of "Membership" (decide.c) is tight: the
+ * primary with the nodes that hold the change against those that do not,
+ * or the other way round, or the primary with just the ceil(N/2) - 1
+ * other members its usual lease rests on (N: the members before the
+ * change).  Symmetric, silent or refused, 1 to 10 s.
+ */
+static void
+aimed_partition(void)
+{
+	Node	   *P = &W.nodes[W.aim_primary];
+	bool		side[MAXN + 1] = {false};
+	int			mode = (int) rnd_range(0, 2);
+	int			others[MAXN];
+	int			k = 0;
+	LinkState	s = rnd01() < 0.5 ? LINK_SILENT : LINK_REFUSED;
+	simtime		dur = rnd_range(MS(1000), MS(10000));
+
+	if (W.aim_primary == 0 || W.healed || P->inc != W.aim_inc || !P->up)
+		return;
+	side[P->id] = true;
+	for (int i = 1; i <= W.n; i++)
+	{
+		const Node *n = &W.nodes[i];
+		bool		holds;
+
+		if (i == P->id || n->retired)
+			continue;
+		if (n->role == ROLE_WITNESS)
+			holds = n->mem.members_lsn >= W.aim_lsn;
+		else
+			holds = n->in_recovery && !wal_diverged(n, W.aim_tl) && n->replay >= W.aim_lsn;
+		if (mode == 0)
+			side[i] = holds;
+		else if (mode == 1)
+			side[i] = !holds;
+		else
+			others[k++] = i;
+	}
+	if (mode == 2)
+	{
+		int			want = (W.aim_voters + 1) / 2 - 1;
+
+		/* a random choice of want of them */
+		for (int j = 0; j < want && j < k; j++)
+		{
+			int			r = (int) rnd_range(j, k - 1);
+			int			t = others[j];
+
+			others[j] = others[r];
+			others[r] = t;
+			side[others[j]] = true;
+		}
+	}
+	trace(1, "FAULT aimed partition (%s, %s) for %lld ms:%s%s%s%s%s%s%s | rest",
+		  mode == 0 ? "the primary and the holders of the change" :
+		  mode == 1 ? "the primary and the nodes without the change" :
+		  "the primary and its usual lease", link_name(s), (long long) (dur / 1000),
+		  side[1] ? " 1" : "", W.n >= 2 && side[2] ? " 2" : "",
+		  W.n >= 3 && side[3] ? " 3" : "", W.n >= 4 && side[4] ? " 4" : "",
+		  W.n >= 5 && side[5] ? " 5" : "", W.n >= 6 && side[6] ? " 6" : "",
+		  W.n >= 7 && side[7] ? " 7" : "");
+	for (int i = 1; i <= W.n; i++)
+		for (int j = 1; j <= W.n; j++)
+			if (side[i] && !side[j])
+			{
+				set_link(i, j, s, dur);
+				set_link(j, i, s, dur);
+			}
 }
 
 static bool
@@ -339,6 +431,9 @@ random_fault(void)
 	int			kind = (int) rnd_range(0, W.membership ? 15 : 14);
 	simtime		dur = rnd_range(MS(500), MS(10000));
 
+	/* --aim: a quarter of the faults are changes of the membership */
+	if (W.aim && rnd01() < 0.25)
+		kind = 15;
 	switch (kind)
 	{
 		case 0:
@@ -680,7 +775,8 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 		W.promote_max_ms = 3000;
 	}
 	W.promote_command = rnd01() < 0.25;
-	W.membership = !W.fixed_membership && rnd01() < 0.5;
+	W.membership = !W.fixed_membership && (rnd01() < 0.5 || W.aim);
+	W.aim_primary = 0;
 
 	W.n = (int) rnd_range(3, MAXN);
 	witness = rnd01() < 0.5;
@@ -780,6 +876,8 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 					check_failover_bound();
 				else if (ev.arg == E_MEMBERSHIP_WRITE)
 					membership_write();
+				else if (ev.arg == E_AIMED_PARTITION)
+					aimed_partition();
 				break;
 			case E_LINK_HEAL:
 				{
@@ -874,9 +972,9 @@ run_many(const Options *o)
 			{
 				printf("--- trace of seed %llu ---\n", (unsigned long long) s);
 				run_schedule(s, o->settings, o->drift, o->verbose > 0 ? o->verbose : 1);
-				printf("--- rerun: sim --seed %llu --settings %s%s\n",
+				printf("--- rerun: sim --seed %llu --settings %s%s%s\n",
 					   (unsigned long long) s, W.tight ? "tight" : "default",
-					   W.sync_mode ? " --sync" : "");
+					   W.sync_mode ? " --sync" : "", W.aim ? " --aim" : "");
 				break;
 			}
 		}
@@ -893,11 +991,11 @@ run_many(const Options *o)
 	}
 	el = seconds() - t0;
 	cpu = (double) (clock() - c0) / CLOCKS_PER_SEC;
-	printf("sim: %llu schedules (%llu default, %llu tight settings; seeds %llu to %llu%s), %llu with a violation\n",
+	printf("sim: %llu schedules (%llu default, %llu tight settings; seeds %llu to %llu%s%s), %llu with a violation\n",
 		   (unsigned long long) done, (unsigned long long) (done - tight),
 		   (unsigned long long) tight, (unsigned long long) o->first,
 		   (unsigned long long) (o->first + done - 1), W.sync_mode ? "; synchronous" : "",
-		   (unsigned long long) failed);
+		   W.aim ? "; aimed at changes of the membership" : "", (unsigned long long) failed);
 	printf("sim: %.1f s wall, %.1f s CPU: %.0f schedules/s of CPU (%.0f/s wall); %.1f M events, %llu elections, %llu promotions; final crash tested in %llu\n",
 		   el, cpu, done / (cpu > 0 ? cpu : 1), done / (el > 0 ? el : 1), events / 1e6,
 		   (unsigned long long) elections, (unsigned long long) promotions,
@@ -917,6 +1015,7 @@ run_regress(const char *path, double drift)
 	int			bad = 0;
 	int			n = 0;
 	bool		fixed = W.fixed_membership;
+	bool		aim = W.aim;
 
 	if (f == NULL)
 	{
@@ -934,8 +1033,10 @@ run_regress(const char *path, double drift)
 		if (line[0] == '#' ||
 			sscanf(line, "%63s %llu %15s %15s", name, &seed, settings, mode) < 3)
 			continue;
-		W.sync_mode = strcmp(mode, "sync") == 0 || strcmp(mode, "sync-fixed") == 0;
+		W.sync_mode = strcmp(mode, "sync") == 0 || strcmp(mode, "sync-fixed") == 0 ||
+			strcmp(mode, "sync-aim") == 0;
 		W.fixed_membership = fixed || strcmp(mode, "sync-fixed") == 0;
+		W.aim = aim || strcmp(mode, "aim") == 0 || strcmp(mode, "sync-aim") == 0;
 		ok = run_schedule(seed, parse_settings(settings), drift, 0);
 		n++;
 		printf("%-12s seed %-10llu %-7s %s%s\n", name, seed, settings,
@@ -988,6 +1089,8 @@ main(int argc, char **argv)
 			W.unique_tli = true;
 		else if (strcmp(a, "--fixed-membership") == 0)
 			W.fixed_membership = true;
+		else if (strcmp(a, "--aim") == 0)
+			W.aim = true;
 		else if (strcmp(a, "--commit-delay") == 0)
 			W.commit_delay = MS(atof(v)), i++;
 		else if (strcmp(a, "--progress") == 0)
@@ -1000,7 +1103,7 @@ main(int argc, char **argv)
 			o.verbose = 3;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS] [--aim] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}

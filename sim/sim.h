@@ -351,6 +351,14 @@ typedef struct World
 	bool		membership;		/* faults change the membership (half the
 								 * schedules, unless fixed_membership) */
 	bool		fixed_membership;
+	bool		aim;			/* --aim: every schedule changes the
+								 * membership, and a partition is aimed at
+								 * each change that commits */
+	int			aim_primary;	/* ...the primary that committed it */
+	int			aim_inc;
+	uint32_t	aim_tl;
+	dc_lsn		aim_lsn;		/* ...where its commit ends */
+	int			aim_voters;		/* ...the members before it */
 	bool		wall_steps;		/* faults step wall clocks */
 } World;
 
