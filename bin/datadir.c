@@ -4,7 +4,8 @@
  *	  What bin/repmgr does inside a data directory: whether it is empty or
  *	  has a running postmaster, the settings it writes into
  *	  postgresql.auto.conf (primary_conninfo, repmgr.node_id, ...),
- *	  standby.signal, and keeping the configuration files safe while
+ *	  standby.signal, and keeping the configuration files and repmgr's own
+ *	  files (its state, the WAL receiver's password file) safe while
  *	  pg_rewind overwrites them.  Its control file: controlfile.c.
  *
  *-------------------------------------------------------------------------
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/file_perm.h"
+#include "common/file_utils.h"
 #include "lib/stringinfo.h"
 #include "utils/pidfile.h"
 
@@ -475,8 +477,50 @@ is_config_file(const char *dir, const char *name)
 	return S_ISREG(st.st_mode);
 }
 
+/*
+ * The files repmgr keeps in a data directory, which are the node's own:
+ * its durable state (src/statefile.c: term, the vote granted in it, pause,
+ * fence) and the WAL receiver's password file (receiver.c).  pg_rewind
+ * copies every file of its source that is not a relation file (it
+ * excludes only PostgreSQL's own, such as postmaster.pid) and removes
+ * those the source does not have: rewound, a node would otherwise take
+ * the source's vote as its own, and could vote a second time in a term;
+ * or forget a newer term it had voted in.
+ */
+static const char *const repmgr_files[] = {
+	"repmgr.state",
+	RECEIVER_PASSFILE,
+	NULL
+};
+
+static bool
+is_repmgr_file(const char *dir, const char *name)
+{
+	char		path[MAXPGPATH];
+	struct stat st;
+	int			i;
+
+	for (i = 0; repmgr_files[i] != NULL; i++)
+		if (strcmp(name, repmgr_files[i]) == 0)
+			break;
+	if (repmgr_files[i] == NULL)
+		return false;
+	if (!path_join(path, sizeof(path), dir, name) || stat(path, &st) != 0)
+		return false;
+	return S_ISREG(st.st_mode);
+}
+
+/* what a rewind keeps of a data directory: configuration, repmgr's files */
+static bool
+is_kept_file(const char *dir, const char *name, bool with_repmgr_files)
+{
+	return is_config_file(dir, name) ||
+		(with_repmgr_files && is_repmgr_file(dir, name));
+}
+
 static int
-copy_config_files(const char *from_dir, const char *to_dir, int *copied)
+copy_kept_files(const char *from_dir, const char *to_dir,
+				bool with_repmgr_files, int *copied)
 {
 	DIR		   *dir = opendir(from_dir);
 	struct dirent *de;
@@ -493,7 +537,7 @@ copy_config_files(const char *from_dir, const char *to_dir, int *copied)
 		char		from[MAXPGPATH];
 		char		to[MAXPGPATH];
 
-		if (!is_config_file(from_dir, de->d_name))
+		if (!is_kept_file(from_dir, de->d_name, with_repmgr_files))
 			continue;
 		if (!path_join(from, sizeof(from), from_dir, de->d_name) ||
 			!path_join(to, sizeof(to), to_dir, de->d_name))
@@ -513,12 +557,14 @@ conf_dir_copy(const char *from_dir, const char *to_dir)
 
 	if (!datadir_create(to_dir))
 		return ERR_BAD_CONFIG;
-	return copy_config_files(from_dir, to_dir, &copied);
+	return copy_kept_files(from_dir, to_dir, false, &copied);
 }
 
 /*
- * Copy the configuration files of datadir (*.conf) to a new temporary
- * directory, returned in *archive_dir: pg_rewind overwrites them.
+ * Copy the files of datadir that pg_rewind would replace with its
+ * source's, but that are this node's own, to a new temporary directory,
+ * returned in *archive_dir: the configuration files (*.conf) and repmgr's
+ * files (repmgr_files).
  */
 int
 config_files_archive(const char *datadir, char **archive_dir)
@@ -533,20 +579,22 @@ config_files_archive(const char *datadir, char **archive_dir)
 		return ERR_SYS_FAILURE;
 	}
 	*archive_dir = pg_strdup(templ);
-	rc = copy_config_files(datadir, *archive_dir, &copied);
+	rc = copy_kept_files(datadir, *archive_dir, true, &copied);
 	if (rc == SUCCESS)
 		log_notice("%d files copied to %s", copied, *archive_dir);
 	return rc;
 }
 
 /*
- * The configuration files pg_rewind brought from the source that this
- * data directory did not have (a source whose postgresql.conf is in its
- * data directory, a node whose configuration is elsewhere): they would
- * never be read, or worse, be read with the source's settings.
+ * The files pg_rewind brought from the source that this data directory
+ * did not have: configuration files (a source whose postgresql.conf is in
+ * its data directory, a node whose configuration is elsewhere) would
+ * never be read, or worse, be read with the source's settings; repmgr's
+ * would be the source's state, not this node's (a node without a state
+ * file is one that never voted, was never paused or fenced).
  */
 static void
-remove_config_files_not_in(const char *archive_dir, const char *datadir)
+remove_kept_files_not_in(const char *archive_dir, const char *datadir)
 {
 	DIR		   *dir = opendir(datadir);
 	struct dirent *de;
@@ -558,7 +606,7 @@ remove_config_files_not_in(const char *archive_dir, const char *datadir)
 		char		kept[MAXPGPATH];
 		char		path[MAXPGPATH];
 
-		if (!is_config_file(datadir, de->d_name) ||
+		if (!is_kept_file(datadir, de->d_name, true) ||
 			!path_join(kept, sizeof(kept), archive_dir, de->d_name) ||
 			!path_join(path, sizeof(path), datadir, de->d_name) ||
 			access(kept, F_OK) == 0)
@@ -572,19 +620,32 @@ remove_config_files_not_in(const char *archive_dir, const char *datadir)
 	closedir(dir);
 }
 
+/*
+ * Put back what config_files_archive() kept, and remove what pg_rewind
+ * brought in their place that this node did not have; then make the
+ * directory's entries durable, as pg_rewind made the copies it replaces:
+ * the state file holds a vote.
+ */
 int
 config_files_restore(const char *archive_dir, const char *datadir)
 {
 	int			copied;
-	int			rc = copy_config_files(archive_dir, datadir, &copied);
+	int			rc = copy_kept_files(archive_dir, datadir, true, &copied);
 
 	if (rc != SUCCESS)
 	{
-		log_hint("The configuration files are kept in \"%s\".", archive_dir);
+		log_hint("The configuration files and the state of repmgr are kept in \"%s\".",
+				 archive_dir);
 		return rc;
 	}
 	log_notice("%d files copied to %s", copied, datadir);
-	remove_config_files_not_in(archive_dir, datadir);
+	remove_kept_files_not_in(archive_dir, datadir);
+	if (fsync_fname(datadir, true) != 0)
+	{
+		log_hint("The configuration files and the state of repmgr are kept in \"%s\".",
+				 archive_dir);
+		return ERR_BAD_CONFIG;
+	}
 	if (!rmtree(archive_dir, true))
 		log_warning("could not remove \"%s\"", archive_dir);
 	return SUCCESS;

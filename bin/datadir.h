@@ -3,7 +3,7 @@
  * datadir.h
  *	  Data directories and the files in them (datadir.c): their state,
  *	  the postmaster's pid file, postgresql.auto.conf, standby.signal,
- *	  and the configuration files kept across a rejoin.
+ *	  and the configuration files and repmgr's files kept across a rewind.
  *
  *-------------------------------------------------------------------------
  */

@@ -14,12 +14,13 @@
  * if it shut down cleanly and its WAL ends before the point where the
  * primary's timeline forked from its own.  Otherwise the rejoin is refused
  * unless --force-rewind, which runs pg_rewind (the node's configuration
- * files are kept aside meanwhile, as pg_rewind overwrites them, and those
+ * files and repmgr's files, its state and password file, are kept aside
+ * meanwhile, as pg_rewind overwrites them with the primary's, and those
  * it brings that the node did not have are removed; a configuration
  * outside the data directory is given with --config-file, which its crash
- * recovery in single-user mode needs).  With a
- * synchronous set managed, a node that streams as it is must not know a
- * newer term than the primary's (wait_current_term).  Then
+ * recovery in single-user mode needs).  With a synchronous set managed,
+ * the node must not know a newer term than the primary's
+ * (wait_current_term), rewound or not: it keeps its own.  Then
  * standby.signal and primary_conninfo are written, the server is started
  * (service.c: the service command, pg_ctlcluster or pg_ctl) and, once it
  * has replayed what the primary had written (so that its own copy of the
@@ -309,8 +310,9 @@ stopped_node_term(const char *datadir)
  * node streams only from a primary whose heartbeats it accepts: one whose
  * term is not older than its own (src/failover.c, follow_event).  A node
  * that voted in a newer term, in an election that elected nobody, waits
- * until --timeout for the primary's re-election in a newer term.  Not
- * asked when pg_rewind runs: it copies the primary's state file.
+ * until --timeout for the primary's re-election in a newer term.  Asked
+ * also when pg_rewind runs: the node keeps its own state file (datadir.c,
+ * config_files_archive), its term and its vote with it.
  */
 static int
 wait_current_term(RepmgrContext *ctx, const char *datadir, PrimaryInfo *p)
@@ -685,8 +687,6 @@ do_node_rejoin(RepmgrContext *ctx)
 	}
 	if (rc == SUCCESS)
 		rc = rewind_needed(&me, &primary, &rewind, &reason);
-	if (rc == SUCCESS && !rewind)
-		rc = wait_current_term(ctx, datadir, &primary);
 	if (rc == SUCCESS && rewind && !ctx->opts->force_rewind)
 	{
 		log_error("node %d cannot attach to node %d (\"%s\") without a rewind",
@@ -695,6 +695,8 @@ do_node_rejoin(RepmgrContext *ctx)
 		log_hint("Use --force-rewind to run pg_rewind, or clone the node afresh.");
 		rc = ERR_BAD_CONFIG;
 	}
+	if (rc == SUCCESS)
+		rc = wait_current_term(ctx, datadir, &primary);
 	if (rc != SUCCESS || ctx->opts->dry_run)
 	{
 		if (rc == SUCCESS)

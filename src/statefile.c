@@ -8,9 +8,12 @@
  *
  * The file is replaced atomically (write a temporary file, fsync, rename,
  * fsync the directory), and read whole or not at all: a file that is not
- * as written here is refused with an error, never read as zeros.  It travels with the data directory, so a clone or
- * a pg_rewind inherits the term of its source, which is what we want:
- * terms only grow.
+ * as written here is refused with an error, never read as zeros.  It
+ * travels with the data directory, so a clone inherits the term of its
+ * source, which is what we want: terms only grow.  A rewind does not:
+ * pg_rewind would copy the source's file over the node's own, its vote
+ * with it, and "repmgr node rejoin" puts the node's own back
+ * (bin/datadir.c).
  *
  *-------------------------------------------------------------------------
  */

@@ -3,7 +3,9 @@
 # re-points node3 without a restart, "node rejoin" brings the old primary
 # back as a standby (no pg_rewind after a clean shutdown), a cascaded
 # follow by -h/-p, and a diverged old primary: refused without
-# --force-rewind, rewound with it.
+# --force-rewind, rewound with it, keeping its own repmgr state (pg_rewind
+# copies the primary's: a vote granted in the primary's term would be
+# forgotten, and could be granted again).
 use strict;
 use warnings;
 
@@ -120,6 +122,13 @@ system_or_bail('pg_ctl', '-D', $node1->data_dir, '-w', 'promote');
 system_or_bail('psql', @alone, '-c', 'INSERT INTO t SELECT 999 FROM generate_series(1, 1000)');
 system_or_bail('pg_ctl', '-D', $node1->data_dir, '-m', 'fast', '-w', 'stop');
 
+# node1's state: a vote for node3 in the term of node2 (an election of
+# that term, say), which the rewind must not replace by node2's state
+my $term2 = $node2->safe_psql('repmgr', 'SELECT term FROM repmgr.daemon_status()');
+write_file($node1->data_dir, 'repmgr.state',
+	"term=$term2\nvoted_term=$term2\nvoted_for=3\npaused=false\nfenced=false\n"
+	  . "fenced_term=0\nlease_armed=false\nmembers_lsn=0\n");
+
 $out = repmgr_exit('node rejoin of a diverged node is refused without --force-rewind', 1,
 	'-f', $conf1, '-d', cli_conninfo($node2), 'node', 'rejoin');
 like($out, qr/node 1 cannot attach to node 2 \("node2"\) without a rewind/, '... saying why');
@@ -137,6 +146,8 @@ ok($node1->poll_query_until('repmgr', 'SELECT count(*) = 103 FROM t'), 'node1 re
 is($node1->safe_psql('repmgr', 'SELECT count(*) FROM t WHERE x = 999'), '0',
 	'the diverged rows are gone');
 is($node1->safe_psql('postgres', 'SHOW port'), $node1->port, 'node1 kept its own settings');
+is($node1->safe_psql('repmgr', 'SELECT term, voted_for FROM repmgr.daemon_status()'),
+	"$term2|3", 'node1 kept its own repmgr state: its vote in the term of node2');
 
 # ---- a standby that cannot stream from its new upstream is restarted once
 my $hba2 = $node1->data_dir . '/pg_hba.conf';
