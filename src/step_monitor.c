@@ -420,6 +420,15 @@ look_at_record(Step *st)
 
 	if (s->record_written == self->upstream)
 		s->record_written = 0;
+	/*
+	 * a paused worker leaves the record to whoever paused it (a switchover
+	 * or a rejoin re-points the node and writes it with repmgr.follow())
+	 */
+	if (f->paused)
+	{
+		s->record_stale_since = 0;
+		return;
+	}
 	/* a record that names another upstream, or not an active standby */
 	if (from == 0 || ((from == choose_upstream(st) || from == s->record_written) &&
 					  (record_ok || s->record_written != 0)))
