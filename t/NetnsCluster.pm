@@ -34,6 +34,9 @@ package NetnsCluster;
 use strict;
 use warnings;
 
+use parent -norequire, 'NetnsNode';
+use NetnsNode;
+
 use Carp;
 use Exporter 'import';
 use File::Basename qw(dirname);
@@ -308,28 +311,6 @@ sub psql
 		IPC::Run::timeout($opts{timeout} // 60));
 	chomp($out);
 	return ($ok, $out, $err);
-}
-
-sub safe_psql
-{
-	my ($self, $sql, %opts) = @_;
-	my ($ok, $out, $err) = $self->psql($sql, %opts);
-	croak "psql failed on $self->{name}: $sql\n$err" unless $ok;
-	return $out;
-}
-
-sub poll_query_until
-{
-	my ($self, $sql, %opts) = @_;
-	my $deadline = time() + ($opts{timeout} // 120);
-	while (time() < $deadline)
-	{
-		my ($ok, $out) = $self->psql($sql, %opts, timeout => 10);
-		return 1 if $ok && $out eq 't';
-		usleep(100_000);
-	}
-	diag("$self->{name}: timed out waiting for: $sql");
-	return 0;
 }
 
 # cut the node off the network (and back)

@@ -24,6 +24,9 @@ package NetnsHosts;
 use strict;
 use warnings;
 
+use parent -norequire, 'NetnsNode';
+use NetnsNode;
+
 use Carp;
 use Exporter 'import';
 use IPC::Run;
@@ -281,31 +284,6 @@ sub psql
 		'-c', $sql, { timeout => $opts{timeout} // 30 });
 	chomp $out;
 	return ($rc == 0, $out, $err);
-}
-
-sub safe_psql
-{
-	my ($self, $sql, %opts) = @_;
-	my ($ok, $out, $err) = $self->psql($sql, %opts);
-	croak "psql failed on $self->{name}: $sql\n$err" unless $ok;
-	return $out;
-}
-
-sub poll_query_until
-{
-	my ($self, $sql, %opts) = @_;
-	my $deadline = time() + ($opts{timeout} // 120);
-	my $expected = $opts{expected} // 't';
-	my $last = '';
-	while (time() < $deadline)
-	{
-		my ($ok, $out, $err) = $self->psql($sql, timeout => 10);
-		return 1 if $ok && $out eq $expected;
-		$last = $ok ? $out : $err;
-		usleep(100_000);
-	}
-	diag("$self->{name}: timed out waiting for: $sql (last: $last)");
-	return 0;
 }
 
 # the data directory of the host's cluster, as the test sees it
