@@ -1,5 +1,5 @@
 # Who is promoted: among equal LSNs the higher priority; never a node with
-# priority 0, never a node with repmgr.failover = manual.
+# priority 0, never a node with repmgr.failover = manual (which says so).
 use strict;
 use warnings;
 
@@ -44,6 +44,19 @@ foreach my $n ($node2, $node3, $node4)
 }
 is($node5->safe_psql('repmgr', "SELECT count(*) FROM repmgr.repl_events WHERE event = 'standby_promote'"),
 	'1', 'exactly one promotion');
-like(slurp_file($node4->logfile), qr/failover is manual/, 'node4 (manual) said it would not promote');
+unlike(slurp_file($node4->logfile), qr/node 4 is candidate/, 'node4 (manual) never stood for election');
+
+# The manual node says why it does not promote whenever it decides.  With
+# node3 stopped, the only standbys left after the new primary's crash are
+# node2 (priority 0) and node4 (manual): nothing may be promoted, and
+# node4, once degraded, says it is manual.
+$node3->stop;
+$node5->kill9;
+ok(poll_until('the manual refusal', 30,
+		sub { slurp_file($node4->logfile) =~ /repmgr\.failover is manual: not promoting/ }),
+	'node4 (manual) said it would not promote');
+ok(wait_worker_state($node2, 30, 'degraded monitoring'), 'node2 (priority 0) is degraded too');
+is($node2->safe_psql('repmgr', 'SELECT pg_is_in_recovery()') . $node4->safe_psql('repmgr', 'SELECT pg_is_in_recovery()'),
+	'tt', 'neither priority 0 nor manual was promoted');
 
 done_testing();
