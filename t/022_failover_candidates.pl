@@ -52,8 +52,7 @@ unlike(slurp_file($node4->logfile), qr/node 4 is candidate/, 'node4 (manual) nev
 # node4, once degraded, says it is manual.
 $node3->stop;
 $node5->kill9;
-ok(poll_until('the manual refusal', 30,
-		sub { slurp_file($node4->logfile) =~ /repmgr\.failover is manual: not promoting/ }),
+ok(log_matches($node4, qr/repmgr\.failover is manual: not promoting/),
 	'node4 (manual) said it would not promote');
 ok(wait_worker_state($node2, 30, 'degraded monitoring'), 'node2 (priority 0) is degraded too');
 is($node2->safe_psql('repmgr', 'SELECT pg_is_in_recovery()') . $node4->safe_psql('repmgr', 'SELECT pg_is_in_recovery()'),

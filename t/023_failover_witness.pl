@@ -47,7 +47,7 @@ is($w1->safe_psql('repmgr', 'SELECT voted_for, term FROM repmgr.daemon_status()'
 start_after_kill($p1);
 ok($p1->poll_query_until('repmgr', 'SELECT fenced FROM repmgr.daemon_status()'),
 	'the old primary fences itself when it meets the new one');
-like(slurp_file($p1->logfile), qr/node 2 is primary in term 1; this node is fenced/,
+ok(log_matches($p1, qr/node 2 is primary in term 1; this node is fenced/),
 	'it names node 2 as the newer primary');
 unlike(slurp_file($p1->logfile), qr/node 3 is primary in term/, 'it never takes the witness for a primary');
 

@@ -31,8 +31,7 @@ sub monitoring
 	monitoring($p, $s2, $s3);
 	$s2->safe_psql('repmgr', 'SELECT * FROM repmgr.daemon_pause()');
 	$p->kill9;
-	ok(poll_until('the paused refusal', 30,
-			sub { slurp_file($s2->logfile) =~ /this node is paused: not promoting/ }),
+	ok(log_matches($s2, qr/this node is paused: not promoting/),
 		'a paused standby does not promote, and says so');
 	ok(wait_worker_state($s3, 30, 'degraded monitoring'), 'the other standby is degraded too');
 	is($s2->safe_psql('repmgr', 'SELECT pg_is_in_recovery()') . $s3->safe_psql('repmgr', 'SELECT pg_is_in_recovery()'),
@@ -100,7 +99,7 @@ sub monitoring
 	my ($other) = grep { $_ != $winner } ($s2, $s4);
 	my ($wid) = ($winner->name =~ /(\d)$/);
 	ok(wait_worker_state($s3, 30, 'cannot follow'), 'node 3 cannot follow it');
-	like(slurp_file($s3->logfile), qr/this node cannot follow node $wid.*\n.*DETAIL:  this node has replayed WAL up to .* beyond .* where timeline 2 of the new upstream began/,
+	ok(log_matches($s3, qr/this node cannot follow node $wid.*\n.*DETAIL:  this node has replayed WAL up to .* beyond .* where timeline 2 of the new upstream began/),
 		'and says why');
 	like(slurp_file($s3->logfile), qr/refused: the candidate is behind this node/,
 		'it refused its vote to a candidate behind it');

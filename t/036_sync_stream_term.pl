@@ -86,7 +86,7 @@ foreach my $n ($s1, $s2)
 }
 ok($p->poll_query_until('repmgr', 'SELECT term > 50 FROM repmgr.daemon_status()'),
 	'the primary is re-elected in a term above 50');
-like(slurp_file($p->logfile, $log_offset), qr/this primary was re-elected in term \d+/,
+ok(log_matches($p, qr/this primary was re-elected in term \d+/, 30, $log_offset),
 	'... by an election, as its log says');
 is(join(',', map { $_->safe_psql('postgres', 'SELECT pg_is_in_recovery()') } ($p, $s1, $s2)),
 	'f,t,t', 'no promotion: the same primary, two standbys');

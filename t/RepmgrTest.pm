@@ -20,7 +20,7 @@ our @EXPORT = qw(
   new_primary new_standby new_witness repmgr_conf conninfo
   sql_error poll_until register_primary register_standby
   worker_state wait_worker_state start_prober stop_prober prober_results
-  start_after_kill write_file streams_from monitored_cluster
+  start_after_kill write_file streams_from monitored_cluster log_matches
 );
 
 # write text to dir/name (the directory must exist); returns the path
@@ -197,6 +197,17 @@ sub poll_until
 	}
 	diag("timed out after ${timeout}s waiting for: $what");
 	return 0;
+}
+
+# Wait until a node's log (from byte offset on, if given) matches a pattern.
+# The worker writes a log line after it publishes the state a test may have
+# polled for (its step's effects run in order), so a line that follows a
+# state is polled for too, never read once.
+sub log_matches
+{
+	my ($node, $re, $timeout, $offset) = @_;
+	return poll_until("/$re/ in the log of " . $node->name, $timeout // 30,
+		sub { slurp_file($node->logfile, $offset // 0) =~ $re });
 }
 
 # Start a node stopped by kill9 once its old postmaster is gone: until the
