@@ -542,6 +542,8 @@ CREATE FUNCTION heartbeat(
 	term bigint,
 	primary_lsn pg_lsn DEFAULT NULL,
 	members_lsn pg_lsn DEFAULT NULL,
+	members_timeline integer DEFAULT NULL,
+	members_timeline_begin pg_lsn DEFAULT NULL,
 	OUT accepted boolean,
 	OUT term bigint,
 	OUT in_recovery boolean,
@@ -550,8 +552,8 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'repmgr_heartbeat'
 LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION heartbeat(integer, bigint, pg_lsn, pg_lsn) IS
-	'the primary''s heartbeat, with its flush position and where its last change of the membership is; refused by a node that knows a newer term';
+COMMENT ON FUNCTION heartbeat(integer, bigint, pg_lsn, pg_lsn, integer, pg_lsn) IS
+	'the primary''s heartbeat, with its flush position and where its last change of the membership is (a position on its timeline, which began at members_timeline_begin); refused by a node that knows a newer term';
 
 CREATE FUNCTION request_vote(
 	term bigint,

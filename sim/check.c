@@ -224,7 +224,8 @@ told_witnesses(const Node *P, const CatRow *cat, simtime since)
 		if (x != P && cat[i].type == WK_NODE_WITNESS && x->up && x->bad_since <= since &&
 			W.link[P->id][i] == LINK_OK && W.link[i][P->id] == LINK_OK &&
 			W.link_bad[P->id][i] <= since && W.link_bad[i][P->id] <= since &&
-			x->term <= P->term && x->mem.members_lsn >= P->core.change_lsn)
+			x->term <= P->term && x->mem.members.lsn >= P->core.change_lsn &&
+			x->mem.members.timeline == W.tls[P->tl].tli)
 			k++;
 	}
 	return k;

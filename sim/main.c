@@ -9,7 +9,7 @@
  *	  sim [--seeds N] [--first S] [--settings default|tight|both]
  *		  [--time SECONDS] [--drift RHO] [--keep-going] [--progress N]
  *		  [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS]
- *		  [--aim]
+ *		  [--aim] [--cascade]
  *	  sim --seed S [--settings ...] [-v|-vv|-vvv]	one, traced
  *	  sim --regress FILE		the recorded seeds (sim/regress.txt)
  *
@@ -350,7 +350,8 @@ aimed_partition(void)
 		if (i == P->id || n->retired)
 			continue;
 		if (n->role == ROLE_WITNESS)
-			holds = n->mem.members_lsn >= W.aim_lsn;
+			holds = n->mem.members.lsn >= W.aim_lsn &&
+				n->mem.members.timeline == W.tls[W.aim_tl].tli;
 		else
 			holds = n->in_recovery && !wal_diverged(n, W.aim_tl) && n->replay >= W.aim_lsn;
 		if (mode == 0)
@@ -422,6 +423,33 @@ needs_rejoin(const Node *n)
 		 (n->core.state == WS_DEGRADED && W.now >= W.heal_at + MS(6000)));
 }
 
+/*
+ * --cascade: the primary loses its links to the standbys that do not
+ * stream from it, and to nobody else: their WAL still flows through the
+ * standby they cascade from, its heartbeats do not reach them.
+ */
+static void
+cascade_cut(simtime dur)
+{
+	int			p = current_primary(false);
+	LinkState	s = rnd01() < 0.5 ? LINK_SILENT : LINK_REFUSED;
+
+	if (p == 0)
+		return;
+	for (int i = 1; i <= W.n; i++)
+	{
+		const Node *x = &W.nodes[i];
+
+		if (i == p || x->role != ROLE_STANDBY || !x->in_recovery ||
+			x->conninfo == 0 || x->conninfo == p)
+			continue;
+		trace(1, "FAULT node %d (cascading from node %d) cut from the primary %d (%s) for %lld ms",
+			  i, x->conninfo, p, link_name(s), (long long) (dur / 1000));
+		set_link(p, i, s, dur);
+		set_link(i, p, s, dur);
+	}
+}
+
 static void
 random_fault(void)
 {
@@ -434,6 +462,9 @@ random_fault(void)
 	/* --aim: a quarter of the faults are changes of the membership */
 	if (W.aim && rnd01() < 0.25)
 		kind = 15;
+	/* --cascade: a quarter of the others cut the primary from its cascades */
+	else if (W.cascade && rnd01() < 0.25)
+		kind = 16;
 	switch (kind)
 	{
 		case 0:
@@ -553,6 +584,9 @@ random_fault(void)
 			return;
 		case 15:
 			change_membership();
+			return;
+		case 16:
+			cascade_cut(dur);
 			return;
 	}
 }
@@ -797,6 +831,15 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 		W.nodes[last].registered = false;
 		memset(&W.cat0[last], 0, sizeof(CatRow));
 	}
+	/* --cascade: each later standby streams from node 2 or from the primary */
+	for (int i = 3; W.cascade && i <= W.n; i++)
+		if (W.nodes[i].role == ROLE_STANDBY && rnd01() < 0.5)
+		{
+			W.nodes[i].conninfo = W.nodes[i].upstream = 2;
+			if (W.cat0[i].type != 0)
+				W.cat0[i].upstream = 2;
+			trace(1, "node %d cascades from node 2", i);
+		}
 	for (int i = 1; i <= W.n; i++)
 		memcpy(W.nodes[i].wcat, W.cat0, sizeof(W.cat0));
 	/* --sync: ANY k of the standbys, k from the seed (the RNG stays as it was) */
@@ -972,9 +1015,10 @@ run_many(const Options *o)
 			{
 				printf("--- trace of seed %llu ---\n", (unsigned long long) s);
 				run_schedule(s, o->settings, o->drift, o->verbose > 0 ? o->verbose : 1);
-				printf("--- rerun: sim --seed %llu --settings %s%s%s\n",
+				printf("--- rerun: sim --seed %llu --settings %s%s%s%s\n",
 					   (unsigned long long) s, W.tight ? "tight" : "default",
-					   W.sync_mode ? " --sync" : "", W.aim ? " --aim" : "");
+					   W.sync_mode ? " --sync" : "", W.aim ? " --aim" : "",
+					   W.cascade ? " --cascade" : "");
 				break;
 			}
 		}
@@ -991,11 +1035,12 @@ run_many(const Options *o)
 	}
 	el = seconds() - t0;
 	cpu = (double) (clock() - c0) / CLOCKS_PER_SEC;
-	printf("sim: %llu schedules (%llu default, %llu tight settings; seeds %llu to %llu%s%s), %llu with a violation\n",
+	printf("sim: %llu schedules (%llu default, %llu tight settings; seeds %llu to %llu%s%s%s), %llu with a violation\n",
 		   (unsigned long long) done, (unsigned long long) (done - tight),
 		   (unsigned long long) tight, (unsigned long long) o->first,
 		   (unsigned long long) (o->first + done - 1), W.sync_mode ? "; synchronous" : "",
-		   W.aim ? "; aimed at changes of the membership" : "", (unsigned long long) failed);
+		   W.aim ? "; aimed at changes of the membership" : "",
+		   W.cascade ? "; cascades" : "", (unsigned long long) failed);
 	printf("sim: %.1f s wall, %.1f s CPU: %.0f schedules/s of CPU (%.0f/s wall); %.1f M events, %llu elections, %llu promotions; final crash tested in %llu\n",
 		   el, cpu, done / (cpu > 0 ? cpu : 1), done / (el > 0 ? el : 1), events / 1e6,
 		   (unsigned long long) elections, (unsigned long long) promotions,
@@ -1016,6 +1061,7 @@ run_regress(const char *path, double drift)
 	int			n = 0;
 	bool		fixed = W.fixed_membership;
 	bool		aim = W.aim;
+	bool		cascade = W.cascade;
 
 	if (f == NULL)
 	{
@@ -1036,7 +1082,9 @@ run_regress(const char *path, double drift)
 		W.sync_mode = strcmp(mode, "sync") == 0 || strcmp(mode, "sync-fixed") == 0 ||
 			strcmp(mode, "sync-aim") == 0;
 		W.fixed_membership = fixed || strcmp(mode, "sync-fixed") == 0;
-		W.aim = aim || strcmp(mode, "aim") == 0 || strcmp(mode, "sync-aim") == 0;
+		W.aim = aim || strcmp(mode, "aim") == 0 || strcmp(mode, "sync-aim") == 0 ||
+			strcmp(mode, "cascade") == 0;
+		W.cascade = cascade || strcmp(mode, "cascade") == 0;
 		ok = run_schedule(seed, parse_settings(settings), drift, 0);
 		n++;
 		printf("%-12s seed %-10llu %-7s %s%s\n", name, seed, settings,
@@ -1091,6 +1139,8 @@ main(int argc, char **argv)
 			W.fixed_membership = true;
 		else if (strcmp(a, "--aim") == 0)
 			W.aim = true;
+		else if (strcmp(a, "--cascade") == 0)
+			W.cascade = true;
 		else if (strcmp(a, "--commit-delay") == 0)
 			W.commit_delay = MS(atof(v)), i++;
 		else if (strcmp(a, "--progress") == 0)
@@ -1103,7 +1153,7 @@ main(int argc, char **argv)
 			o.verbose = 3;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS] [--aim] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS] [--aim] [--cascade] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}

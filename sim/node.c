@@ -31,7 +31,7 @@ node_init(Node *n, int id, Role role, int priority)
 	n->tl = 1;
 	/* WAL never starts at 0: 0 is "no position" (InvalidXLogRecPtr) */
 	n->write_lsn = n->recv = n->replay = WAL_START;
-	dc_mem_start(&n->mem, (dc_ms) now_local(n), 0);
+	dc_mem_start(&n->mem, (dc_ms) now_local(n), &n->members);
 	n->conninfo = n->upstream = role == ROLE_STANDBY ? 1 : 0;
 	n->primary_since = 0;
 	W.cat0[id].type = role == ROLE_PRIMARY ? WK_NODE_PRIMARY :
@@ -140,7 +140,7 @@ node_restart(Node *n)
 	n->replay_pending = false;
 	n->promoting = false;
 	/* shared memory is new; the durable state and postgresql.auto.conf stay */
-	dc_mem_start(&n->mem, (dc_ms) now_local(n), n->members_lsn);
+	dc_mem_start(&n->mem, (dc_ms) now_local(n), &n->members);
 	n->rcv_stop_term = 0;
 	n->rcv_stopped_at = n->rcv_gone_since = 0;
 	n->rcv_saved = 0;

@@ -260,10 +260,9 @@ serve_request(Node *n, const Msg *m)
 			if (!running_primary(n))
 			{
 				rep.accepted = dc_mem_heartbeat(&n->mem, m->from, m->term, m->lsn,
-												m->fork_lsn, n->term, now);
+												&m->mark, n->term, now);
 				/* on disk before the acknowledgement, as shmem_heartbeat() */
-				if (n->mem.members_lsn > n->members_lsn)
-					n->members_lsn = n->mem.members_lsn;
+				n->members = n->mem.members;
 			}
 			rep.term = n->term;
 			rep.in_recovery = n->in_recovery;

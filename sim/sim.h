@@ -104,8 +104,8 @@ typedef struct Msg
 	dc_lsn		switch_lsn;		/* where a primary's timeline began */
 	int64_t		tl_term;		/* ... in a promotion of this term (repl_timelines) */
 	dc_lsn		fork_lsn;		/* M_VOTE: where the candidate left the
-								 * voter's timeline; M_HB: the last change
-								 * of the membership; M_STREAM: unused */
+								 * voter's timeline; M_STREAM: unused */
+	DcMark		mark;			/* M_HB: the last change of the membership */
 	/* ground truth when sent, for the checks only */
 	bool		truth_primary;
 	int64_t		truth_lead_term;
@@ -198,7 +198,7 @@ typedef struct Node
 	bool		fenced;
 	int64_t		fenced_term;
 	bool		lease_armed;
-	dc_lsn		members_lsn;	/* the newest change of the membership acked */
+	DcMark		members;		/* the newest change of the membership acked */
 	/* shared memory */
 	DcVoterMem	mem;
 	bool		lease_enforced;
@@ -359,6 +359,9 @@ typedef struct World
 	uint32_t	aim_tl;
 	dc_lsn		aim_lsn;		/* ...where its commit ends */
 	int			aim_voters;		/* ...the members before it */
+	bool		cascade;		/* --cascade: standbys cascading from node
+								 * 2, and faults that cut the primary from
+								 * them alone (their WAL still flows) */
 	bool		wall_steps;		/* faults step wall clocks */
 } World;
 

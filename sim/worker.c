@@ -83,7 +83,7 @@ gather(Node *n, WkFacts *f, WkNode *nodes)
 	f->claim_commit_lsn = n->claim ? n->claim_commit_lsn : 0;
 	f->heard_ago_ms = dc_mem_heard_ago(&n->mem, f->now);
 	f->heard_lsn = n->mem.heard_lsn;
-	f->members_lsn = n->mem.members_lsn;
+	f->members = n->mem.members;
 	f->refused_primary = n->mem.refused_newest;
 	f->refused_term = n->mem.refused_newest_term;
 	f->refused_ago_ms = f->now > n->mem.refused_newest_at ? f->now - n->mem.refused_newest_at : 0;
@@ -683,7 +683,7 @@ execute_fx(Node *n, const WkFx *fx)
 			m.kind = M_HB;
 			m.term = fx->term;
 			m.lsn = n->write_lsn;
-			m.fork_lsn = fx->lsn;	/* M_HB: the last change of the membership */
+			m.mark = fx->mark;
 			round_begin(n, FX_HEARTBEATS, fx->ms);
 			n->r.term = fx->term;
 			n->r.voters = fx->flag ? fx->voters : 0;

@@ -129,11 +129,14 @@
  * primary, and floor((N-1)/2) + floor(N/2) + 1 = N > N - 1.  The
  * transition ends when floor(N'/2) registered standbys that stream from
  * the primary have flushed the change, or acknowledged a heartbeat that
- * told of it (a witness: heartbeats carry the position where the last
- * change's commit record ends, and a witness, which has no WAL to compare
- * by (d), refuses a candidate behind the newest such position it was
- * told, and writes it to its state file before it acknowledges, so that
- * a restart does not forget it): each of them refuses a candidate that is
+ * told of it (a witness: heartbeats carry the mark of the last change,
+ * where its commit record ends on the primary's timeline, and a witness,
+ * which has no WAL to compare by (d), refuses a candidate that does not
+ * hold the newest mark it was told of (dc_mark_held: its line at or past
+ * the position, or a newer timeline that left it there; a position alone
+ * would let an old primary's timeline that went further pass), and
+ * writes the mark to its state file before it acknowledges, so that a
+ * restart does not forget it): each of them refuses a candidate that is
  * not past the change, and a standby's copy of the catalog holds
  * everything up to the position it stands with (the worker reads its
  * position before the snapshot that reads the catalog).  While any
@@ -320,6 +323,33 @@ dc_same_timeline(const DcPosition *me, uint32_t timeline, dc_lsn begin,
 	return timeline == me->timeline &&
 		(begin == 0 || me->timeline_begin == 0 || begin == me->timeline_begin) &&
 		(term == 0 || me->timeline_term == 0 || term == me->timeline_term);
+}
+
+/*
+ * Does WAL that ends at lsn on this timeline (which began at
+ * timeline_begin) hold the mark?  Only its own line, at or past it, or a
+ * newer timeline that left a line at or past it: a timeline ID is higher
+ * than every ID of its history, and switch points never go back along it,
+ * so a newer timeline that began before the mark left the mark's line
+ * before it (or was never on it), and a lower ID is not a descendant.  A
+ * timeline not known (0) is compared by position alone.  Comparing
+ * positions alone would take the longer WAL of an old primary's timeline
+ * for the newer primary's change.
+ */
+bool
+dc_mark_held(const DcMark *mark, dc_lsn lsn, uint32_t timeline,
+			 dc_lsn timeline_begin)
+{
+	if (lsn < mark->lsn)
+		return false;
+	if (mark->lsn == 0 || mark->timeline == 0 || timeline == 0)
+		return true;
+	if (timeline < mark->timeline)
+		return false;
+	if (timeline == mark->timeline)
+		return timeline_begin == 0 || mark->timeline_begin == 0 ||
+			timeline_begin == mark->timeline_begin;
+	return timeline_begin == 0 || timeline_begin >= mark->lsn;
 }
 
 DcFollow
@@ -530,7 +560,9 @@ dc_decide_vote(const DcVoter *v, const DcVoteRequest *r, const DcTiming *t)
 	 * candidate behind the last change of the membership counts the
 	 * members before it ("Membership")
 	 */
-	if (!v->has_position && v->members_lsn != 0 && r->candidate_lsn < v->members_lsn)
+	if (!v->has_position &&
+		!dc_mark_held(&v->members, r->candidate_lsn, r->candidate_timeline,
+					  r->candidate_timeline_begin))
 		return DC_DENY_MEMBERS;
 	if (v->has_position)
 	{

@@ -111,6 +111,23 @@ extern bool dc_same_timeline(const DcPosition *me, uint32_t timeline, dc_lsn beg
 							 int64_t term);
 extern const char *dc_follow_name(DcFollow f);
 
+/*
+ * A point on one line of WAL: where a change of the membership ends, on
+ * the timeline of the primary that wrote it.  A witness keeps the newest
+ * one its heartbeats told of and grants no candidate that lacks it.
+ */
+typedef struct DcMark
+{
+	dc_lsn		lsn;			/* 0: none */
+	uint32_t	timeline;		/* its timeline ID; 0: not known */
+	dc_lsn		timeline_begin; /* where that timeline began; 0: the first,
+								 * or not known */
+	int64_t		term;			/* the term of the heartbeat that told of it */
+} DcMark;
+
+extern bool dc_mark_held(const DcMark *mark, dc_lsn lsn, uint32_t timeline,
+						 dc_lsn timeline_begin);
+
 /* where one of a node's ancestor timelines ended (its timeline history) */
 typedef struct DcTimelineEnd
 {
@@ -174,7 +191,7 @@ typedef struct DcVoter
 								 * last accepted (since start if never) */
 	int64_t		heard_term;		/* the newest term of a primary whose
 								 * heartbeat or notice it accepted */
-	dc_lsn		members_lsn;	/* the newest change of the membership its
+	DcMark		members;		/* the newest change of the membership its
 								 * heartbeats told of */
 	int64_t		term;			/* durable */
 	int64_t		voted_term;		/* durable */

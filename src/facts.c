@@ -171,7 +171,7 @@ worker_gather_facts(WorkerCtx *ctx)
 
 	f->heard_ago_ms = dc_mem_heard_ago(&mem, f->now);
 	f->heard_lsn = mem.heard_lsn;
-	f->members_lsn = mem.members_lsn;
+	f->members = mem.members;
 	f->refused_primary = mem.refused_newest;
 	f->refused_term = mem.refused_newest_term;
 	f->refused_ago_ms = f->now > mem.refused_newest_at ? f->now - mem.refused_newest_at : 0;

@@ -24,7 +24,7 @@
 #include "worker.h"
 
 #define HEARTBEAT_SQL \
-	"SELECT accepted, term, is_primary FROM repmgr.heartbeat($1::integer, $2::bigint, $3::pg_lsn, $4::pg_lsn)"
+	"SELECT accepted, term, is_primary FROM repmgr.heartbeat($1::integer, $2::bigint, $3::pg_lsn, $4::pg_lsn, $5::integer, $6::pg_lsn)"
 
 /* one heartbeat round of the primary, as its answers come in */
 typedef struct HeartbeatRound
@@ -172,7 +172,7 @@ exec_heartbeats(WorkerCtx *ctx, const WkFx *fx)
 {
 	HeartbeatRound hr;
 	WkResult   *r = worker_new_result(ctx, FX_HEARTBEATS);
-	const char *params[4];
+	const char *params[6];
 	ListCell   *lc;
 	int			i;
 
@@ -187,7 +187,9 @@ exec_heartbeats(WorkerCtx *ctx, const WkFx *fx)
 	params[0] = psprintf("%d", repmgr_node_id);
 	params[1] = psprintf(INT64_FORMAT, fx->term);
 	params[2] = psprintf("%X/%X", LSN_FORMAT_ARGS(GetFlushRecPtr(NULL)));
-	params[3] = psprintf("%X/%X", LSN_FORMAT_ARGS((XLogRecPtr) fx->lsn));
+	params[3] = psprintf("%X/%X", LSN_FORMAT_ARGS((XLogRecPtr) fx->mark.lsn));
+	params[4] = psprintf("%u", fx->mark.timeline);
+	params[5] = psprintf("%X/%X", LSN_FORMAT_ARGS((XLogRecPtr) fx->mark.timeline_begin));
 
 	hr.ops = palloc0(sizeof(RemoteOp) * Max(list_length(ctx->nodes), 1));
 	hr.links = palloc0(sizeof(PeerLink *) * Max(list_length(ctx->nodes), 1));
@@ -205,7 +207,7 @@ exec_heartbeats(WorkerCtx *ctx, const WkFx *fx)
 		hr.ops[hr.n].rc = link->conn;
 		hr.ops[hr.n].conninfo = node->conninfo;
 		hr.ops[hr.n].sql = HEARTBEAT_SQL;
-		hr.ops[hr.n].nparams = 4;
+		hr.ops[hr.n].nparams = 6;
 		hr.ops[hr.n].params = params;
 		hr.links[hr.n] = link;
 		hr.n++;

@@ -212,9 +212,9 @@ typedef struct RepmgrDurableState
 	bool		fenced;			/* old primary: never accept writes */
 	int64		fenced_term;	/* the newer term that fenced it */
 	bool		lease_armed;	/* primary: writes need a lease, also after a restart */
-	uint64		members_lsn;	/* the newest change of the membership a
+	DcMark		members;		/* the newest change of the membership a
 								 * heartbeat told this node (a witness
-								 * refuses candidates behind it) */
+								 * refuses candidates without it) */
 } RepmgrDurableState;
 
 extern void statefile_read(RepmgrDurableState *state);
@@ -281,7 +281,7 @@ extern void shmem_worker_publish(const WorkerStatus *status);
 extern bool shmem_worker_status(WorkerStatus *out);
 extern void shmem_wake_worker(void);
 extern bool shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn,
-							XLogRecPtr members_lsn, int64 *our_term);
+							const DcMark *members, int64 *our_term);
 extern void shmem_get_voter_mem(DcVoterMem *out);
 extern dc_ms shmem_heard_ago_ms(int *primary_id, int64 *term);
 extern void shmem_set_follow_notice(int primary_id, int64 term);

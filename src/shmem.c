@@ -124,7 +124,7 @@ shmem_startup(void)
 		/* a primary that needed a lease needs one again before writing */
 		shared->lease_enforced = shared->durable.lease_armed;
 		shared->lease_expiry = 0;
-		dc_mem_start(&shared->mem, mono_ms(), shared->durable.members_lsn);
+		dc_mem_start(&shared->mem, mono_ms(), &shared->durable.members);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -415,21 +415,24 @@ shmem_wake_worker(void)
  * accepted).  Returns whether it was accepted; *our_term gets our term.
  */
 bool
-shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, XLogRecPtr members_lsn,
+shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, const DcMark *members,
 				int64 *our_term)
 {
 	bool		accepted;
 
 	Assert(shared != NULL);
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	accepted = dc_mem_heartbeat(&shared->mem, primary_id, term, lsn, members_lsn,
+	accepted = dc_mem_heartbeat(&shared->mem, primary_id, term, lsn, members,
 								shared->durable.term, mono_ms());
-	if (shared->mem.members_lsn > shared->durable.members_lsn)
+	if (shared->mem.members.lsn != shared->durable.members.lsn ||
+		shared->mem.members.timeline != shared->durable.members.timeline ||
+		shared->mem.members.timeline_begin != shared->durable.members.timeline_begin ||
+		shared->mem.members.term != shared->durable.members.term)
 	{
 		RepmgrDurableState copy = shared->durable;
 
 		/* on disk before the acknowledgement leaves (votemem.c) */
-		copy.members_lsn = shared->mem.members_lsn;
+		copy.members = shared->mem.members;
 		durable_store(&copy);
 	}
 	*our_term = shared->durable.term;

@@ -50,9 +50,11 @@ require_args(FunctionCallInfo fcinfo, const char *const *names, int n)
 }
 
 /*
- * heartbeat(primary_id, term, primary_lsn, members_lsn): the primary's
- * heartbeat, with its flush position (repmgr.failover_max_lag) and the
- * position of its last change of the membership.  Accepted unless
+ * heartbeat(primary_id, term, primary_lsn, members_lsn, members_timeline,
+ * members_timeline_begin): the primary's heartbeat, with its flush
+ * position (repmgr.failover_max_lag) and where its last change of the
+ * membership is: a position on its timeline, which began at
+ * members_timeline_begin.  Accepted unless
  * this node is itself a running primary, or knows a newer term
  * (dc_accept_heartbeat).  The reply says whether this node is a running
  * primary, so the sender tells a newer primary from a witness or a
@@ -85,11 +87,28 @@ repmgr_heartbeat(PG_FUNCTION_ARGS)
 		our_term = d.term;
 	}
 	else
+	{
+		DcMark		members;
+
+		memset(&members, 0, sizeof(members));
+		if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
+			members.lsn = PG_GETARG_LSN(3);
+		if (PG_NARGS() > 4 && !PG_ARGISNULL(4))
+		{
+			int32		tli = PG_GETARG_INT32(4);
+
+			if (tli < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("members_timeline must not be negative")));
+			members.timeline = (uint32) tli;
+		}
+		if (PG_NARGS() > 5 && !PG_ARGISNULL(5))
+			members.timeline_begin = PG_GETARG_LSN(5);
 		accepted = shmem_heartbeat(primary_id, term,
 								   PG_ARGISNULL(2) ? InvalidXLogRecPtr : PG_GETARG_LSN(2),
-								   PG_NARGS() < 4 || PG_ARGISNULL(3) ? InvalidXLogRecPtr :
-								   PG_GETARG_LSN(3),
-								   &our_term);
+								   &members, &our_term);
+	}
 
 	values[0] = BoolGetDatum(accepted);
 	values[1] = Int64GetDatum(our_term);

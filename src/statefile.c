@@ -41,7 +41,10 @@ typedef enum StateKey
 	SK_FENCED,
 	SK_FENCED_TERM,
 	SK_LEASE_ARMED,
-	SK_MEMBERS_LSN,				/* optional: files of older versions lack it */
+	SK_MEMBERS_LSN,				/* optional from here: files of older */
+	SK_MEMBERS_TIMELINE,		/* versions lack them */
+	SK_MEMBERS_TIMELINE_BEGIN,
+	SK_MEMBERS_TERM,
 	SK_COUNT
 } StateKey;
 
@@ -54,6 +57,9 @@ static const char *const state_keys[SK_COUNT] = {
 	[SK_FENCED_TERM] = "fenced_term",
 	[SK_LEASE_ARMED] = "lease_armed",
 	[SK_MEMBERS_LSN] = "members_lsn",
+	[SK_MEMBERS_TIMELINE] = "members_timeline",
+	[SK_MEMBERS_TIMELINE_BEGIN] = "members_timeline_begin",
+	[SK_MEMBERS_TERM] = "members_term",
 };
 
 /* a whole non-negative decimal number no larger than max */
@@ -102,7 +108,7 @@ refuse_state_file(int lineno, const char *why)
 			 lineno > 0 ? errcontext("line %d of \"%s\"", lineno, STATE_FILE) : 0,
 			 errdetail("The file holds this node's electoral term, its vote and whether it is paused or fenced: read in part, the node could vote twice in a term or forget its fence."),
 			 errhint("Restore the file, or write it as repmgr does (every key once: %s); removing it makes the node one that never voted, paused or fenced.",
-					 "term, voted_term, voted_for, paused, fenced, fenced_term, lease_armed, members_lsn")));
+					 "term, voted_term, voted_for, paused, fenced, fenced_term, lease_armed, members_lsn, members_timeline, members_timeline_begin, members_term")));
 }
 
 /* one "key=value" line of the file into state */
@@ -134,10 +140,17 @@ parse_state_line(char *line, int lineno, bool *seen, RepmgrDurableState *state)
 		case SK_VOTED_TERM:
 		case SK_FENCED_TERM:
 		case SK_MEMBERS_LSN:
+		case SK_MEMBERS_TIMELINE_BEGIN:
+		case SK_MEMBERS_TERM:
 		case SK_VOTED_FOR:
-			if (!parse_count(value, key == SK_VOTED_FOR ? PG_INT32_MAX : PG_INT64_MAX, &n))
-				refuse_state_file(lineno, psprintf("the value of \"%s\" is not a whole number of %s, but \"%s\"",
-												   line, key == SK_VOTED_FOR ? "0 to 2147483647" : "0 or more", value));
+		case SK_MEMBERS_TIMELINE:
+			{
+				bool		small = key == SK_VOTED_FOR || key == SK_MEMBERS_TIMELINE;
+
+				if (!parse_count(value, small ? PG_INT32_MAX : PG_INT64_MAX, &n))
+					refuse_state_file(lineno, psprintf("the value of \"%s\" is not a whole number of %s, but \"%s\"",
+													   line, small ? "0 to 2147483647" : "0 or more", value));
+			}
 			break;
 		case SK_PAUSED:
 		case SK_FENCED:
@@ -173,7 +186,16 @@ parse_state_line(char *line, int lineno, bool *seen, RepmgrDurableState *state)
 			state->lease_armed = flag;
 			break;
 		case SK_MEMBERS_LSN:
-			state->members_lsn = (uint64) n;
+			state->members.lsn = (uint64) n;
+			break;
+		case SK_MEMBERS_TIMELINE:
+			state->members.timeline = (uint32) n;
+			break;
+		case SK_MEMBERS_TIMELINE_BEGIN:
+			state->members.timeline_begin = (uint64) n;
+			break;
+		case SK_MEMBERS_TERM:
+			state->members.term = n;
 			break;
 		case SK_COUNT:
 			break;
@@ -183,7 +205,7 @@ parse_state_line(char *line, int lineno, bool *seen, RepmgrDurableState *state)
 /*
  * Read the state; a missing file means a node that never voted.  A file
  * that is not exactly what statefile_write() writes (every key once, but
- * members_lsn may be missing from the file of an older version; each
+ * the members_ keys may be missing from the file of an older version; each
  * value well-formed; comment lines allowed) is refused with an ERROR: in
  * the postmaster, which reads it at start, that stops the server, with
  * the reason in its log.
@@ -242,7 +264,7 @@ statefile_read(RepmgrDurableState *state)
 		line = end + 1;
 	}
 	for (key = 0; key < SK_COUNT; key++)
-		if (!seen[key] && key != SK_MEMBERS_LSN)
+		if (!seen[key] && key < SK_MEMBERS_LSN)
 			refuse_state_file(0, psprintf("key \"%s\" is missing", state_keys[key]));
 }
 
@@ -266,13 +288,17 @@ statefile_write(const RepmgrDurableState *state)
 				   "fenced=%s\n"
 				   "fenced_term=" INT64_FORMAT "\n"
 				   "lease_armed=%s\n"
-				   "members_lsn=" UINT64_FORMAT "\n",
+				   "members_lsn=" UINT64_FORMAT "\n"
+				   "members_timeline=%u\n"
+				   "members_timeline_begin=" UINT64_FORMAT "\n"
+				   "members_term=" INT64_FORMAT "\n",
 				   state->term, state->voted_term, state->voted_for,
 				   state->paused ? "true" : "false",
 				   state->fenced ? "true" : "false",
 				   state->fenced_term,
 				   state->lease_armed ? "true" : "false",
-				   state->members_lsn);
+				   (uint64) state->members.lsn, state->members.timeline,
+				   (uint64) state->members.timeline_begin, state->members.term);
 
 	fd = OpenTransientFile(STATE_FILE_TMP, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
 	if (fd < 0)

@@ -230,6 +230,8 @@ typedef struct WkFx
 								 * FX_DOWNSTREAM: the first look since this
 								 * node became primary */
 	const char *name;			/* FX_EVENT: the event; FX_LOG: a hint */
+	DcMark		mark;			/* FX_HEARTBEATS: the last change of the
+								 * membership, on this primary's timeline */
 	DcVoteRequest req;
 	char		text[WK_TEXT_LEN];
 	char		detail[WK_TEXT_LEN];	/* FX_LOG */
@@ -347,7 +349,7 @@ typedef struct WkFacts
 	int			heard_primary;	/* whose: 0 none */
 	int64_t		heard_term;		/* the newest term of a primary heard */
 	dc_lsn		heard_lsn;		/* the position the last heartbeat carried */
-	dc_lsn		members_lsn;	/* the newest change of the membership a
+	DcMark		members;		/* the newest change of the membership a
 								 * heartbeat told of */
 	int			refused_primary;	/* the refused primary of the newest term */
 	int64_t		refused_term;	/* ... its term */

@@ -652,7 +652,7 @@ wk_catalog_source(const WkFacts *f, const WkResult *r)
 		if (!p->reachable || !p->in_recovery)
 			continue;
 		/* its catalog lacks a change of the membership this node was told of */
-		if (p->lsn < f->members_lsn)
+		if (!dc_mark_held(&f->members, p->lsn, p->timeline, 0))
 			continue;
 		if (best == NULL || p->timeline > best->timeline ||
 			(p->timeline == best->timeline && p->lsn > best->lsn))

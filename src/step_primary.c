@@ -169,7 +169,11 @@ act_heartbeat_round(Step *st)
 	fx->flag = lease_enforced(f, s->transition);
 	fx->voters = fx->flag ? wk_voters(f) : 0;
 	fx->strict = s->transition;
-	fx->lsn = s->change_lsn;	/* a witness refuses a candidate behind it */
+	/* a witness refuses a candidate without it */
+	fx->mark.lsn = s->change_lsn;
+	fx->mark.timeline = f->position.timeline;
+	fx->mark.timeline_begin = f->position.timeline_begin;
+	fx->mark.term = f->term;
 	s->hb_round_lsn = s->change_lsn;
 	fx->ms = f->timing.heartbeat_timeout_ms;
 	wk_round(st, FX_HEARTBEATS);

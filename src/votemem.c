@@ -13,14 +13,14 @@
 #include <string.h>
 
 void
-dc_mem_start(DcVoterMem *m, dc_ms now, dc_lsn members_lsn)
+dc_mem_start(DcVoterMem *m, dc_ms now, const DcMark *members)
 {
 	memset(m, 0, sizeof(*m));
 	/* a restarted node may have acknowledged a primary just before */
 	m->heard_at = now;
 	m->other_heard_at = now;
 	/* durable: a witness counted toward a change keeps refusing behind it */
-	m->members_lsn = members_lsn;
+	m->members = *members;
 }
 
 /*
@@ -43,13 +43,16 @@ heard(DcVoterMem *m, int primary, int64_t term, dc_ms now)
 /*
  * A heartbeat from a primary: refused when its term is older than a term
  * this node voted in or saw (that primary has been replaced, or is being).
- * When it raises members_lsn, the caller writes the new value to disk
- * before the acknowledgement leaves: the primary may count this node
- * toward the change from then on, also after a restart of this node.
+ * When it changes the mark of the membership, the caller writes the new
+ * one to disk before the acknowledgement leaves: the primary may count
+ * this node toward the change from then on, also after a restart of this
+ * node.  The mark of a newer term replaces the one kept, whatever the
+ * positions (it may be on another line: that primary's membership is the
+ * one a candidate must hold); in one term, the furthest is kept.
  */
 bool
 dc_mem_heartbeat(DcVoterMem *m, int primary, int64_t term, dc_lsn lsn,
-				 dc_lsn members_lsn, int64_t my_term, dc_ms now)
+				 const DcMark *members, int64_t my_term, dc_ms now)
 {
 	if (!dc_accept_heartbeat(term, my_term, false))
 	{
@@ -66,8 +69,13 @@ dc_mem_heartbeat(DcVoterMem *m, int primary, int64_t term, dc_lsn lsn,
 	}
 	heard(m, primary, term, now);
 	m->heard_lsn = lsn;
-	if (members_lsn > m->members_lsn)
-		m->members_lsn = members_lsn;
+	if (members->lsn != 0 &&
+		(term > m->members.term ||
+		 (term == m->members.term && members->lsn > m->members.lsn)))
+	{
+		m->members = *members;
+		m->members.term = term;
+	}
 	return true;
 }
 
@@ -157,7 +165,7 @@ dc_mem_vote(DcVoterMem *m, DcVoter *v, const DcVoteRequest *req,
 	v->voted_for = ballot->voted_for;
 	v->heard_ago_ms = dc_mem_heard_ago(m, now);
 	v->heard_term = m->heard_term_max;
-	v->members_lsn = m->members_lsn;
+	v->members = m->members;
 	/* (k)-strict: the one node it heard within the silence, if only one */
 	v->follows = (now - m->other_heard_at >= t->silence_ms) ? m->heard_primary : 0;
 	v->granted_to = m->granted_to;

@@ -25,9 +25,9 @@ typedef struct DcVoterMem
 	int64_t		heard_term;
 	int64_t		heard_term_max; /* the newest term of a primary accepted since
 								 * the start: no vote in a term not above it */
-	dc_lsn		members_lsn;	/* the newest change of the membership a
+	DcMark		members;		/* the newest change of the membership a
 								 * primary's heartbeat told of (a witness
-								 * refuses a candidate behind it) */
+								 * refuses a candidate without it) */
 	dc_ms		heard_at;		/* the start until one arrives */
 	dc_ms		other_heard_at; /* (k) the last one accepted from a node other
 								 * than heard_primary: the start until known,
@@ -54,9 +54,9 @@ typedef struct DcBallot
 	int			voted_for;
 } DcBallot;
 
-extern void dc_mem_start(DcVoterMem *m, dc_ms now, dc_lsn members_lsn);
+extern void dc_mem_start(DcVoterMem *m, dc_ms now, const DcMark *members);
 extern bool dc_mem_heartbeat(DcVoterMem *m, int primary, int64_t term, dc_lsn lsn,
-							 dc_lsn members_lsn, int64_t my_term, dc_ms now);
+							 const DcMark *members, int64_t my_term, dc_ms now);
 extern void dc_mem_notice(DcVoterMem *m, int primary, int64_t term,
 						  int64_t my_term, dc_ms now);
 extern int	dc_mem_take_notice(DcVoterMem *m, int64_t *term);

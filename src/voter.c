@@ -146,11 +146,12 @@ failover_decide_vote(const DcVoteRequest *req, const DcTimelineEnd *history,
 
 	gather_voter(&v, req);
 	failover_timing(&t);
-	if (nhistory > 0 && v.has_position)
+	if (nhistory > 0)
 	{
 		int			i;
 
-		r.candidate_fork_lsn = dc_fork_lsn(history, nhistory, v.position.timeline);
+		if (v.has_position)
+			r.candidate_fork_lsn = dc_fork_lsn(history, nhistory, v.position.timeline);
 		/* its timeline began where the newest of its ancestors ended */
 		for (i = 0; i < nhistory; i++)
 			r.candidate_timeline_begin = Max(r.candidate_timeline_begin, history[i].end);

@@ -65,14 +65,16 @@ $node->start;
 is($node->safe_psql('repmgr', 'SELECT paused FROM repmgr.daemon_status()'), 't',
 	'the well-formed file is read: the node is still paused');
 
-# the file of an older version, without members_lsn: read as it is
+# the file of an older version, without the members_ keys: read as it is
 $node->stop;
-like($good, qr/^members_lsn=\d+$/m, 'the state file holds the newest change of the membership heard of');
-(my $older = $good) =~ s/^members_lsn=\d+\n//m;
+like($good, qr/^members_lsn=\d+\nmembers_timeline=\d+\nmembers_timeline_begin=\d+\nmembers_term=\d+$/m,
+	'the state file holds the newest change of the membership heard of, with its timeline');
+(my $older = $good) =~ s/^members_\w+=\d+\n//mg;
+unlike($older, qr/members_/, '(the older file has no members_ key)');
 write_file($node->data_dir, 'repmgr.state', $older);
 $node->start;
 is($node->safe_psql('repmgr', 'SELECT paused FROM repmgr.daemon_status()'), 't',
-	'a file without members_lsn (an older version) is read');
+	'a file without the members_ keys (an older version) is read');
 
 # a missing file is a node that never voted
 $node->stop;
