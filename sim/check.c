@@ -170,7 +170,7 @@ static int64_t seen_term[MAXN + 1];
 static simtime term_at[MAXN + 1];
 static simtime transition_since[MAXN + 1];
 static simtime replicated_since[MAXN + 1];
-static int	seen_voters[MAXN + 1];
+static unsigned seen_voters[MAXN + 1];	/* the voting members, a bit each */
 static simtime voters_at[MAXN + 1];
 
 void
@@ -265,17 +265,28 @@ check_availability(void)
 
 		if (!P->up || !running_primary(P) || P->fenced || P->promoting)
 			continue;
+		cat_of(P, cat);
+		/*
+		 * a change of the membership: the lease counts it from the next round
+		 * (the members themselves: one removed and another added are a
+		 * change; tracked before any other reason to skip this primary)
+		 */
+		{
+			unsigned	voters = 0;
+
+			for (int i = 1; i <= W.n; i++)
+				if (cat[i].type != 0)
+					voters |= 1u << i;
+			if (voters != seen_voters[p])
+			{
+				seen_voters[p] = voters;
+				voters_at[p] = W.now;
+			}
+		}
 		if (P->primary_since > since || P->bad_since > since || term_at[p] > since)
 			continue;
-		cat_of(P, cat);
 		if (cat[p].type != WK_NODE_PRIMARY || !cat[p].active)
 			continue;			/* not the primary of its own metadata */
-		/* a change of the membership: the lease counts it from the next round */
-		if (cat_count_voters(cat) != seen_voters[p])
-		{
-			seen_voters[p] = cat_count_voters(cat);
-			voters_at[p] = W.now;
-		}
 		if (voters_at[p] > since)
 			continue;
 		for (int j = 1; j <= W.n; j++)

@@ -9,9 +9,10 @@
 #    with a managed synchronous set (--sync), then SIM_AIM_SEEDS (default
 #    10,000) with partitions aimed at changes of the membership (--aim),
 #    then SIM_CASCADE_SEEDS (default 10,000) of those with standbys that
-#    cascade and the primary cut from them alone (--aim --cascade), each
-#    split over SIM_JOBS processes (default 2); any violation fails, with
-#    its seed.
+#    cascade, the primary cut from them alone, and stateful firewalls that
+#    let the established WAL streams through (--aim --cascade --firewall),
+#    each split over SIM_JOBS processes (default 2); any violation fails,
+#    with its seed.
 #
 # Exits non-zero when anything fails.
 set -euo pipefail
@@ -55,8 +56,8 @@ status=0
 run_range "$seeds" || status=1
 [ "$sync_seeds" -gt 0 ] && { run_range "$sync_seeds" --sync || status=1; }
 [ "$aim_seeds" -gt 0 ] && { run_range "$aim_seeds" --aim || status=1; }
-[ "$cascade_seeds" -gt 0 ] && { run_range "$cascade_seeds" --aim --cascade || status=1; }
+[ "$cascade_seeds" -gt 0 ] && { run_range "$cascade_seeds" --aim --cascade --firewall || status=1; }
 end=$(date +%s.%N)
-awk -v s="$start" -v e="$end" -v n="$seeds" -v y="$sync_seeds" -v a="$aim_seeds" -v c="$cascade_seeds" -v j="$jobs" 'BEGIN { printf "sim: %d + %d (--sync) + %d (--aim) + %d (--aim --cascade) schedules in %.1f s (wall clock) with %d processes\n", n, y, a, c, e - s, j }'
+awk -v s="$start" -v e="$end" -v n="$seeds" -v y="$sync_seeds" -v a="$aim_seeds" -v c="$cascade_seeds" -v j="$jobs" 'BEGIN { printf "sim: %d + %d (--sync) + %d (--aim) + %d (--aim --cascade --firewall) schedules in %.1f s (wall clock) with %d processes\n", n, y, a, c, e - s, j }'
 [ "$status" -eq 0 ] && echo "sim: no violation" || echo "sim: VIOLATION (trace above)" >&2
 exit "$status"

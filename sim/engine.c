@@ -223,6 +223,19 @@ net_send(const Msg *m, bool request)
 	}
 	if (l == LINK_SILENT)
 		return;
+	if (l == LINK_STREAM_ONLY)
+	{
+		/* only a WAL receiver's connection made before the firewall passes */
+		const Node *rcv = m->kind == M_STREAM ? &W.nodes[m->from] :
+			m->kind == M_STREAM_REP ? &W.nodes[m->to] : NULL;
+		int			sender = m->kind == M_STREAM ? m->to : m->from;
+
+		if (rcv == NULL || rcv->conn_from != sender ||
+			rcv->conn_inc != W.nodes[sender].inc ||
+			rcv->conn_at > W.link_bad[m->from][m->to] ||
+			W.now - rcv->conn_reply_at > CONN_KEEP)
+			return;
+	}
 	if (W.loss > 0 && rnd01() < W.loss)
 		return;
 	if (m->kind == M_NOTIFY && W.notify_loss > 0 && rnd01() < W.notify_loss)

@@ -9,7 +9,7 @@
  *	  sim [--seeds N] [--first S] [--settings default|tight|both]
  *		  [--time SECONDS] [--drift RHO] [--keep-going] [--progress N]
  *		  [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS]
- *		  [--aim] [--cascade]
+ *		  [--aim] [--cascade] [--firewall]
  *	  sim --seed S [--settings ...] [-v|-vv|-vvv]	one, traced
  *	  sim --regress FILE		the recorded seeds (sim/regress.txt)
  *
@@ -54,6 +54,7 @@ typedef struct Options
 #define E_BOUND_CHECK	(-4)	/* E_FAULT arg: the failover bound is reached */
 #define E_MEMBERSHIP_WRITE (-5)	/* E_FAULT arg: the operator's change goes on */
 #define E_AIMED_PARTITION (-6)	/* E_FAULT arg: --aim's partition */
+#define E_FIREWALLED_CHANGE (-7)	/* E_FAULT arg: --firewall's change */
 #define REPMGR_METADATA_WAIT_MS_SIM 10000	/* membership_change_begin()'s wait */
 
 static int	link_gen[MAXN + 1][MAXN + 1];
@@ -96,7 +97,8 @@ set_link(int a, int b, LinkState s, simtime heal_after)
 static const char *
 link_name(LinkState s)
 {
-	return s == LINK_OK ? "ok" : s == LINK_SILENT ? "silent" : "refused";
+	return s == LINK_OK ? "ok" : s == LINK_SILENT ? "silent" :
+		s == LINK_REFUSED ? "refused" : "established WAL streams only";
 }
 
 /*
@@ -166,6 +168,56 @@ rejoin(Node *n)
 static void membership_write(void);
 
 /*
+ * --firewall, before a change of the membership: the primary keeps
+ * ceil(N/2) - 1 of its N voting members, what its usual lease rests on; a
+ * stateful firewall between them and every other node (the node being
+ * added among them) lets only the WAL streams established before it
+ * through.  The others hear no heartbeat, see nobody who sees the primary,
+ * but get the change, and with it count the new members: where the claim
+ * of membership_change_begin() (a strict lease before the write) is
+ * needed.
+ */
+static void
+firewall_aimed(const Node *P, const CatRow *cat, simtime after)
+{
+	int			voters[MAXN];
+	int			k = 0;
+	int			want = (cat_count_voters(cat) + 1) / 2 - 1;
+	bool		keep[MAXN + 1] = {false};
+	simtime		dur = after + rnd_range(MS(2000), MS(6000));
+
+	for (int i = 1; i <= W.n; i++)
+		if (i != P->id && cat[i].type != 0)
+			voters[k++] = i;
+	for (int j = 0; j < want && j < k; j++)
+	{
+		int			r = (int) rnd_range(j, k - 1);
+		int			t = voters[j];
+
+		voters[j] = voters[r];
+		voters[r] = t;
+		keep[voters[j]] = true;
+	}
+	keep[P->id] = true;
+	W.fw_keep = 0;
+	for (int i = 1; i <= W.n; i++)
+		if (keep[i])
+			W.fw_keep |= 1u << i;
+	trace(1, "FAULT firewall (established WAL streams only) for %lld ms, aimed at the next change:%s%s%s%s%s%s%s | rest",
+		  (long long) (dur / 1000), keep[1] ? " 1" : "", W.n >= 2 && keep[2] ? " 2" : "",
+		  W.n >= 3 && keep[3] ? " 3" : "", W.n >= 4 && keep[4] ? " 4" : "",
+		  W.n >= 5 && keep[5] ? " 5" : "", W.n >= 6 && keep[6] ? " 6" : "",
+		  W.n >= 7 && keep[7] ? " 7" : "");
+	for (int i = 1; i <= W.n; i++)
+		for (int j = 1; j <= W.n; j++)
+			if (keep[i] && !keep[j])
+			{
+				set_link(i, j, LINK_STREAM_ONLY, dur);
+				set_link(j, i, LINK_STREAM_ONLY, dur);
+			}
+}
+
+/*
  * The operator adds a node (standby_register of a clone that streams
  * already) or removes one (stops it for good, then standby_unregister):
  * written on the primary by a session, so only while it may commit, and
@@ -197,13 +249,49 @@ change_membership(void)
 	if (!may_commit(P, W.now) || P->membership_changing || P->claim)
 		return;
 	cat_of(P, cat);
+	/*
+	 * --firewall: half of the changes come after a firewall aimed at them,
+	 * once the nodes behind it have lost the primary (their workers' checks
+	 * have failed) and been silent for longer than a vote silence
+	 */
+	if (W.firewall && !W.healed && !W.op_firewalled && rnd01() < 0.5)
+	{
+		int			lost_ms = W.s.monitor_interval_ms +
+			W.s.reconnect_attempts * W.s.reconnect_interval_ms;
+		simtime		after = MS(lost_ms > W.t.silence_ms ? lost_ms : W.t.silence_ms) +
+			rnd_range(MS(100), MS(1500));
+		Event	   *e = ev_new(W.now + after, E_FAULT, 0);
+
+		firewall_aimed(P, cat, after);
+		W.op_firewalled = true;
+		e->arg = E_FIREWALLED_CHANGE;
+		ev_push(e);
+		return;
+	}
+	/*
+	 * behind the firewall, with an even number of members, the removal of
+	 * one the primary keeps: the others then count a membership whose
+	 * majority they are (an addition from an odd number leaves them one
+	 * short whatever the lease)
+	 */
+	if (W.op_firewalled && cat_count_voters(cat) % 2 == 0 && cat_count_voters(cat) > 3)
+	{
+		for (int i = 1; i <= W.n; i++)
+			if (i != p && (W.fw_keep & (1u << i)) && cat[i].type == WK_NODE_STANDBY &&
+				W.nodes[i].role == ROLE_STANDBY)
+				candidates[k++] = i;
+		if (k > 0)
+			x = candidates[rnd_range(0, k - 1)];
+		k = 0;
+	}
 	for (int i = 1; i <= W.n && x == 0; i++)
 		/*
 		 * a clone not registered yet, or a node whose registration was
 		 * written on a line of WAL that a failover threw away
 		 */
 		if (!W.nodes[i].retired && cat[i].type == 0 && W.nodes[i].role == ROLE_STANDBY &&
-			W.nodes[i].up && net_ok(i, p) && walreceiver_streaming(&W.nodes[i]) &&
+			W.nodes[i].up && (net_ok(i, p) || W.link[i][p] == LINK_STREAM_ONLY) &&
+			walreceiver_streaming(&W.nodes[i]) &&
 			!wal_diverged(&W.nodes[i], P->tl) &&
 			cat[W.nodes[i].conninfo].type != 0 && cat[W.nodes[i].conninfo].active)
 		{
@@ -211,14 +299,15 @@ change_membership(void)
 			x = i;
 			add = true;
 		}
-	if (x == 0 && cat_count_voters(cat) > 3)
+	if ((x == 0 || !add) && cat_count_voters(cat) > 3)
 	{
-		for (int i = 1; i <= W.n; i++)
+		for (int i = 1; i <= W.n && x == 0; i++)
 			if (i != p && cat[i].type == WK_NODE_STANDBY && W.nodes[i].role == ROLE_STANDBY)
 				candidates[k++] = i;
-		if (k == 0)
+		if (x == 0 && k == 0)
 			return;
-		x = candidates[rnd_range(0, k - 1)];
+		if (x == 0)
+			x = candidates[rnd_range(0, k - 1)];
 
 		/*
 		 * nobody streams from it (unregister refuses an upstream of others;
@@ -239,10 +328,12 @@ change_membership(void)
 	W.op_node = x;
 	W.op_add = add;
 	W.op_deadline = W.now + MS(REPMGR_METADATA_WAIT_MS_SIM);
+	W.op_no_aim = W.op_firewalled;
 	P->claim = true;
 	P->claim_ended = false;
 	P->claim_commit_lsn = 0;
 	P->claim_at = now_local(P) + 1e-6;	/* publications from now on */
+	/* --firewall: half of the changes begin behind a firewall aimed at them */
 	membership_write();
 }
 
@@ -288,7 +379,8 @@ membership_write(void)
 		P->claim_ended = true;
 		P->claim_commit_lsn = P->write_lsn;
 		W.op_primary = 0;
-		if (W.aim && !W.healed)
+		/* (a change behind an aimed firewall has its fault already) */
+		if (W.aim && !W.healed && !W.op_no_aim)
 		{
 			CatRow		cat[MAXN + 1];
 
@@ -450,6 +542,29 @@ cascade_cut(simtime dur)
 	}
 }
 
+/*
+ * --firewall: between the primary and some of the other nodes, a stateful
+ * firewall that drops new connections: the WAL streams established before
+ * it go on (changes of the membership with them), heartbeats, polls and
+ * votes do not pass.
+ */
+static void
+firewall_cut(simtime dur)
+{
+	int			p = current_primary(false);
+
+	if (p == 0)
+		return;
+	for (int i = 1; i <= W.n; i++)
+		if (i != p && rnd01() < 0.5)
+		{
+			trace(1, "FAULT firewall between the primary %d and node %d (established WAL streams only) for %lld ms",
+				  p, i, (long long) (dur / 1000));
+			set_link(p, i, LINK_STREAM_ONLY, dur);
+			set_link(i, p, LINK_STREAM_ONLY, dur);
+		}
+}
+
 static void
 random_fault(void)
 {
@@ -465,6 +580,9 @@ random_fault(void)
 	/* --cascade: a quarter of the others cut the primary from its cascades */
 	else if (W.cascade && rnd01() < 0.25)
 		kind = 16;
+	/* --firewall: a quarter of the others, a stateful firewall */
+	else if (W.firewall && rnd01() < 0.25)
+		kind = 17;
 	switch (kind)
 	{
 		case 0:
@@ -587,6 +705,9 @@ random_fault(void)
 			return;
 		case 16:
 			cascade_cut(dur);
+			return;
+		case 17:
+			firewall_cut(dur);
 			return;
 	}
 }
@@ -811,6 +932,7 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 	W.promote_command = rnd01() < 0.25;
 	W.membership = !W.fixed_membership && (rnd01() < 0.5 || W.aim);
 	W.aim_primary = 0;
+	W.op_firewalled = W.op_no_aim = false;
 
 	W.n = (int) rnd_range(3, MAXN);
 	witness = rnd01() < 0.5;
@@ -919,6 +1041,11 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 					check_failover_bound();
 				else if (ev.arg == E_MEMBERSHIP_WRITE)
 					membership_write();
+				else if (ev.arg == E_FIREWALLED_CHANGE)
+				{
+					change_membership();
+					W.op_firewalled = false;
+				}
 				else if (ev.arg == E_AIMED_PARTITION)
 					aimed_partition();
 				break;
@@ -1015,10 +1142,10 @@ run_many(const Options *o)
 			{
 				printf("--- trace of seed %llu ---\n", (unsigned long long) s);
 				run_schedule(s, o->settings, o->drift, o->verbose > 0 ? o->verbose : 1);
-				printf("--- rerun: sim --seed %llu --settings %s%s%s%s\n",
+				printf("--- rerun: sim --seed %llu --settings %s%s%s%s%s\n",
 					   (unsigned long long) s, W.tight ? "tight" : "default",
 					   W.sync_mode ? " --sync" : "", W.aim ? " --aim" : "",
-					   W.cascade ? " --cascade" : "");
+					   W.cascade ? " --cascade" : "", W.firewall ? " --firewall" : "");
 				break;
 			}
 		}
@@ -1035,12 +1162,13 @@ run_many(const Options *o)
 	}
 	el = seconds() - t0;
 	cpu = (double) (clock() - c0) / CLOCKS_PER_SEC;
-	printf("sim: %llu schedules (%llu default, %llu tight settings; seeds %llu to %llu%s%s%s), %llu with a violation\n",
+	printf("sim: %llu schedules (%llu default, %llu tight settings; seeds %llu to %llu%s%s%s%s), %llu with a violation\n",
 		   (unsigned long long) done, (unsigned long long) (done - tight),
 		   (unsigned long long) tight, (unsigned long long) o->first,
 		   (unsigned long long) (o->first + done - 1), W.sync_mode ? "; synchronous" : "",
 		   W.aim ? "; aimed at changes of the membership" : "",
-		   W.cascade ? "; cascades" : "", (unsigned long long) failed);
+		   W.cascade ? "; cascades" : "", W.firewall ? "; firewalls" : "",
+		   (unsigned long long) failed);
 	printf("sim: %.1f s wall, %.1f s CPU: %.0f schedules/s of CPU (%.0f/s wall); %.1f M events, %llu elections, %llu promotions; final crash tested in %llu\n",
 		   el, cpu, done / (cpu > 0 ? cpu : 1), done / (el > 0 ? el : 1), events / 1e6,
 		   (unsigned long long) elections, (unsigned long long) promotions,
@@ -1062,6 +1190,7 @@ run_regress(const char *path, double drift)
 	bool		fixed = W.fixed_membership;
 	bool		aim = W.aim;
 	bool		cascade = W.cascade;
+	bool		firewall = W.firewall;
 
 	if (f == NULL)
 	{
@@ -1083,8 +1212,9 @@ run_regress(const char *path, double drift)
 			strcmp(mode, "sync-aim") == 0;
 		W.fixed_membership = fixed || strcmp(mode, "sync-fixed") == 0;
 		W.aim = aim || strcmp(mode, "aim") == 0 || strcmp(mode, "sync-aim") == 0 ||
-			strcmp(mode, "cascade") == 0;
-		W.cascade = cascade || strcmp(mode, "cascade") == 0;
+			strcmp(mode, "cascade") == 0 || strcmp(mode, "firewall") == 0;
+		W.cascade = cascade || strcmp(mode, "cascade") == 0 || strcmp(mode, "firewall") == 0;
+		W.firewall = firewall || strcmp(mode, "firewall") == 0;
 		ok = run_schedule(seed, parse_settings(settings), drift, 0);
 		n++;
 		printf("%-12s seed %-10llu %-7s %s%s\n", name, seed, settings,
@@ -1141,6 +1271,8 @@ main(int argc, char **argv)
 			W.aim = true;
 		else if (strcmp(a, "--cascade") == 0)
 			W.cascade = true;
+		else if (strcmp(a, "--firewall") == 0)
+			W.firewall = true;
 		else if (strcmp(a, "--commit-delay") == 0)
 			W.commit_delay = MS(atof(v)), i++;
 		else if (strcmp(a, "--progress") == 0)
@@ -1153,7 +1285,7 @@ main(int argc, char **argv)
 			o.verbose = 3;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS] [--aim] [--cascade] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS] [--aim] [--cascade] [--firewall] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}

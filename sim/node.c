@@ -147,6 +147,7 @@ node_restart(Node *n)
 	n->rcv_dies_at = 0;
 	n->upstream = n->conninfo;
 	n->stream_ok_at = 0;
+	n->conn_from = 0;
 	n->lease_enforced = n->lease_armed;
 	set_lease(n, 0);
 	n->membership_changing = false;

@@ -393,6 +393,14 @@ stream_reply(Node *n, const Msg *m)
 	if (!walreceiver_streaming(n))
 		n->stream_since = W.now;
 	n->stream_ok_at = now_local(n);
+	if (n->conn_from != m->from || n->conn_inc != W.nodes[m->from].inc ||
+		W.now - n->conn_reply_at > CONN_KEEP)
+	{
+		n->conn_from = m->from;
+		n->conn_inc = W.nodes[m->from].inc;
+		n->conn_at = W.now;
+	}
+	n->conn_reply_at = W.now;
 	/* a chunk, and half of what it lacks: catching up is fast */
 	want = n->recv + rnd_range(1, 2 * REC * 15);
 	if (m->lsn > want)

@@ -61,7 +61,10 @@ typedef enum LinkState
 {
 	LINK_OK,
 	LINK_SILENT,				/* packets dropped: the sender times out */
-	LINK_REFUSED				/* REJECT: the sender gets an error at once */
+	LINK_REFUSED,				/* REJECT: the sender gets an error at once */
+	LINK_STREAM_ONLY			/* a stateful firewall that drops new
+								 * connections: a WAL stream established
+								 * before it goes on, the rest is dropped */
 } LinkState;
 
 typedef enum MsgKind
@@ -242,6 +245,12 @@ typedef struct Node
 	int			conninfo;		/* primary_conninfo's node; 0: empty */
 	int			upstream;		/* the running WAL receiver's; 0: none */
 	double		stream_ok_at;	/* local ms of the last stream reply */
+	int			conn_from;		/* the WAL receiver's connection: to whom
+								 * (0: none), which incarnation of it, */
+	int			conn_inc;
+	simtime		conn_at;		/* ...since when, */
+	simtime		conn_reply_at;	/* ...its last reply (TCP keeps it through
+								 * losses and stalls of up to CONN_KEEP) */
 	simtime		stream_since;	/* streaming since (for the checks) */
 	simtime		rcv_dies_at;	/* after a stop: it still runs until then */
 	/* WAL */
@@ -362,10 +371,18 @@ typedef struct World
 	bool		cascade;		/* --cascade: standbys cascading from node
 								 * 2, and faults that cut the primary from
 								 * them alone (their WAL still flows) */
+	bool		firewall;		/* --firewall: faults that let only the
+								 * established WAL streams through */
+	bool		op_firewalled;	/* ...one aimed at the next change */
+	unsigned	fw_keep;		/* ...the nodes on the primary's side */
+	bool		op_no_aim;		/* the change under way has one: no --aim
+								 * partition after it */
 	bool		wall_steps;		/* faults step wall clocks */
 } World;
 
 extern World W;
+
+#define CONN_KEEP	MS(5000)
 
 /* engine.c */
 extern uint64_t rnd(void);
