@@ -264,6 +264,8 @@ serve_request(Node *n, const Msg *m)
 				/* on disk before the acknowledgement, as shmem_heartbeat() */
 				n->members = n->mem.members;
 			}
+			else
+				dc_mem_refused(&n->mem, m->from, m->term, now);
 			rep.term = n->term;
 			rep.in_recovery = n->in_recovery;
 			rep.is_primary = running_primary(n);

@@ -282,6 +282,7 @@ extern bool shmem_worker_status(WorkerStatus *out);
 extern void shmem_wake_worker(void);
 extern bool shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn,
 							const DcMark *members, int64 *our_term);
+extern void shmem_heartbeat_refused(int primary_id, int64 term);
 extern void shmem_get_voter_mem(DcVoterMem *out);
 extern dc_ms shmem_heard_ago_ms(int *primary_id, int64 *term);
 extern void shmem_set_follow_notice(int primary_id, int64 term);

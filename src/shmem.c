@@ -441,6 +441,19 @@ shmem_heartbeat(int primary_id, int64 term, XLogRecPtr lsn, const DcMark *member
 }
 
 /*
+ * A heartbeat that this node, a running primary, refuses: its worker
+ * fences itself when the sender's term is newer (step_primary.c).
+ */
+void
+shmem_heartbeat_refused(int primary_id, int64 term)
+{
+	Assert(shared != NULL);
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	dc_mem_refused(&shared->mem, primary_id, term, mono_ms());
+	LWLockRelease(shared->lock);
+}
+
+/*
  * What this node remembers of its peers' heartbeats, notices and of its
  * grants, at this moment (a copy).
  */

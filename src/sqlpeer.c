@@ -85,6 +85,9 @@ repmgr_heartbeat(PG_FUNCTION_ARGS)
 		/* not preloaded, or a primary ourselves: the sender compares terms */
 		shmem_get_durable(&d);
 		our_term = d.term;
+		/* ... and so does our worker, which may be unknown to the sender */
+		if (shmem_available() && primary_id != repmgr_node_id)
+			shmem_heartbeat_refused(primary_id, term);
 	}
 	else
 	{

@@ -387,9 +387,26 @@ static int
 read_primary_round(Step *st, bool *superseded)
 {
 	WkState    *s = st->s;
+	const WkFacts *f = st->f;
 	const WkResult *r;
 
 	*superseded = false;
+	/*
+	 * A primary of a newer term sends this one its heartbeats: one whose
+	 * copy of the metadata does not know this node never asks it, and
+	 * learns nothing from this node's refusals, so this node must (else
+	 * both keep failing re-elections against each other, each counting
+	 * its own members: sim/sim --seed 14505 --aim --cascade --firewall)
+	 */
+	if (f->refused_primary != 0 && f->refused_primary != f->self_id &&
+		f->refused_term > f->term && f->refused_ago_ms < f->timing.silence_ms &&
+		!f->fenced)
+	{
+		*superseded = true;
+		s->follow_target = f->refused_primary;
+		s->superseding_term = f->refused_term;
+		return EV_OK;
+	}
 	if ((r = wk_answers(st, FX_HEARTBEATS)) != NULL)
 		return read_heartbeats(st, r, superseded);
 	if ((r = wk_answers(st, FX_VOTES)) != NULL && s->reelect_term != 0)

@@ -41,6 +41,26 @@ heard(DcVoterMem *m, int primary, int64_t term, dc_ms now)
 }
 
 /*
+ * A heartbeat this node refused: it is older than a term this node knows,
+ * or this node is a running primary itself (which then learns of a primary
+ * of a newer term that does not know it, and whose heartbeats it never
+ * answers as a voter).
+ */
+void
+dc_mem_refused(DcVoterMem *m, int primary, int64_t term, dc_ms now)
+{
+	m->refused_primary = primary;
+	m->refused_at = now;
+	if (primary == m->refused_newest || term > m->refused_newest_term ||
+		now - m->refused_newest_at > 1000)
+	{
+		m->refused_newest = primary;
+		m->refused_newest_term = term;
+		m->refused_newest_at = now;
+	}
+}
+
+/*
  * A heartbeat from a primary: refused when its term is older than a term
  * this node voted in or saw (that primary has been replaced, or is being).
  * When it changes the mark of the membership, the caller writes the new
@@ -56,15 +76,7 @@ dc_mem_heartbeat(DcVoterMem *m, int primary, int64_t term, dc_lsn lsn,
 {
 	if (!dc_accept_heartbeat(term, my_term, false))
 	{
-		m->refused_primary = primary;
-		m->refused_at = now;
-		if (primary == m->refused_newest || term > m->refused_newest_term ||
-			now - m->refused_newest_at > 1000)
-		{
-			m->refused_newest = primary;
-			m->refused_newest_term = term;
-			m->refused_newest_at = now;
-		}
+		dc_mem_refused(m, primary, term, now);
 		return false;
 	}
 	heard(m, primary, term, now);

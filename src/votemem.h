@@ -57,6 +57,7 @@ typedef struct DcBallot
 extern void dc_mem_start(DcVoterMem *m, dc_ms now, const DcMark *members);
 extern bool dc_mem_heartbeat(DcVoterMem *m, int primary, int64_t term, dc_lsn lsn,
 							 const DcMark *members, int64_t my_term, dc_ms now);
+extern void dc_mem_refused(DcVoterMem *m, int primary, int64_t term, dc_ms now);
 extern void dc_mem_notice(DcVoterMem *m, int primary, int64_t term,
 						  int64_t my_term, dc_ms now);
 extern int	dc_mem_take_notice(DcVoterMem *m, int64_t *term);
