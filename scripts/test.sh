@@ -15,7 +15,8 @@
 #    simulate-check, sim/check.sh): its regression seeds, then 100,000
 #    schedules; SIM_ONLY=1 runs just this step, SIM=0 skips it.
 #
-# Exits non-zero when anything fails.  TEST_FILTER="t/010_*.pl" limits the
+# Exits non-zero when anything fails; a run that passes removes its
+# servers' directories (tmp_check*), a failed one keeps them for its logs.  TEST_FILTER="t/010_*.pl" limits the
 # TAP tests run (and skips t/netns unless NETNS_FILTER="t/netns/031*" is
 # given too); TAP_ONLY=1 / REGRESS_ONLY=1 skip the other half; NETNS_ONLY=1
 # runs only the partition tests.
@@ -77,6 +78,8 @@ elif [ "${REGRESS_ONLY:-0}" != 1 ] && [ -z "${TEST_FILTER:-}" ]; then
 fi
 
 if [ "$status" -eq 0 ]; then
+	# a passing run's servers are of no more use (a whole run leaves GBs)
+	rm -rf "$workdir/tmp_check" "$workdir/tmp_check_netns"
 	echo "test.sh: all tests passed"
 else
 	echo "test.sh: tests FAILED (logs above; work tree: $workdir)" >&2
