@@ -102,6 +102,31 @@ link_name(LinkState s)
 }
 
 /*
+ * A partition: every link from a node of side to a node not of it (and
+ * back, unless one way) in state s for dur, traced as "what (state) for
+ * N ms: the side | rest".
+ */
+static void
+cut_sides(const bool *side, LinkState s, bool oneway, simtime dur, const char *what)
+{
+	char		list[4 * MAXN + 1] = "";
+
+	for (int i = 1; i <= W.n; i++)
+		if (side[i])
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), " %d", i);
+	trace(1, "FAULT %s (%s) for %lld ms:%s | rest", what, link_name(s),
+		  (long long) (dur / 1000), list);
+	for (int i = 1; i <= W.n; i++)
+		for (int j = 1; j <= W.n; j++)
+			if (side[i] && !side[j])
+			{
+				set_link(i, j, s, dur);
+				if (!oneway)
+					set_link(j, i, s, dur);
+			}
+}
+
+/*
  * The primary of the highest term, or 0: a running primary not fenced for
  * good (its lease may have lapsed); working: monitoring as primary.
  */
@@ -203,18 +228,7 @@ firewall_aimed(const Node *P, const CatRow *cat, simtime after)
 	for (int i = 1; i <= W.n; i++)
 		if (keep[i])
 			W.fw_keep |= 1u << i;
-	trace(1, "FAULT firewall (established WAL streams only) for %lld ms, aimed at the next change:%s%s%s%s%s%s%s | rest",
-		  (long long) (dur / 1000), keep[1] ? " 1" : "", W.n >= 2 && keep[2] ? " 2" : "",
-		  W.n >= 3 && keep[3] ? " 3" : "", W.n >= 4 && keep[4] ? " 4" : "",
-		  W.n >= 5 && keep[5] ? " 5" : "", W.n >= 6 && keep[6] ? " 6" : "",
-		  W.n >= 7 && keep[7] ? " 7" : "");
-	for (int i = 1; i <= W.n; i++)
-		for (int j = 1; j <= W.n; j++)
-			if (keep[i] && !keep[j])
-			{
-				set_link(i, j, LINK_STREAM_ONLY, dur);
-				set_link(j, i, LINK_STREAM_ONLY, dur);
-			}
+	cut_sides(keep, LINK_STREAM_ONLY, false, dur, "firewall aimed at the next change");
 }
 
 /*
@@ -468,21 +482,10 @@ aimed_partition(void)
 			side[others[j]] = true;
 		}
 	}
-	trace(1, "FAULT aimed partition (%s, %s) for %lld ms:%s%s%s%s%s%s%s | rest",
-		  mode == 0 ? "the primary and the holders of the change" :
-		  mode == 1 ? "the primary and the nodes without the change" :
-		  "the primary and its usual lease", link_name(s), (long long) (dur / 1000),
-		  side[1] ? " 1" : "", W.n >= 2 && side[2] ? " 2" : "",
-		  W.n >= 3 && side[3] ? " 3" : "", W.n >= 4 && side[4] ? " 4" : "",
-		  W.n >= 5 && side[5] ? " 5" : "", W.n >= 6 && side[6] ? " 6" : "",
-		  W.n >= 7 && side[7] ? " 7" : "");
-	for (int i = 1; i <= W.n; i++)
-		for (int j = 1; j <= W.n; j++)
-			if (side[i] && !side[j])
-			{
-				set_link(i, j, s, dur);
-				set_link(j, i, s, dur);
-			}
+	cut_sides(side, s, false, dur,
+			  mode == 0 ? "aimed partition, the primary and the holders of the change" :
+			  mode == 1 ? "aimed partition, the primary and the nodes without the change" :
+			  "aimed partition, the primary and its usual lease");
 }
 
 static bool
@@ -616,20 +619,7 @@ random_fault(void)
 
 				for (int i = 1; i <= n; i++)
 					side[i] = rnd01() < 0.5;
-				trace(1, "FAULT partition%s (%s) for %lld ms:%s%s%s%s%s%s%s | rest",
-					  oneway ? " one-way" : "", link_name(s), (long long) (dur / 1000),
-					  side[1] ? " 1" : "", n >= 2 && side[2] ? " 2" : "",
-					  n >= 3 && side[3] ? " 3" : "", n >= 4 && side[4] ? " 4" : "",
-					  n >= 5 && side[5] ? " 5" : "", n >= 6 && side[6] ? " 6" : "",
-					  n >= 7 && side[7] ? " 7" : "");
-				for (int i = 1; i <= n; i++)
-					for (int j = 1; j <= n; j++)
-						if (side[i] && !side[j])
-						{
-							set_link(i, j, s, dur);
-							if (!oneway)
-								set_link(j, i, s, dur);
-						}
+				cut_sides(side, s, oneway, dur, oneway ? "partition one-way" : "partition");
 				return;
 			}
 		case 8:
