@@ -521,7 +521,8 @@ CREATE FUNCTION node_state(
 	OUT wal_receiver_streaming boolean,
 	OUT replay_settled boolean,
 	OUT timeline_term bigint,
-	OUT timeline_history text)
+	OUT timeline_history text,
+	OUT upstream_node_id integer)
 RETURNS record
 AS 'MODULE_PATHNAME', 'repmgr_node_state'
 LANGUAGE C VOLATILE;

@@ -235,6 +235,7 @@ fill_state(const Node *n, Msg *m)
 	m->paused = false;
 	m->worker = n->worker_up;
 	m->primary_node_id = n->pub_primary;
+	m->upstream_id = n->in_recovery ? n->pub_upstream : 0;
 	m->primary_visible = n->pub_primary_visible;
 	m->switch_lsn = tl_begin(n->tl);
 	m->tl_term = timeline_term_known(n);

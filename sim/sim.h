@@ -103,6 +103,7 @@ typedef struct Msg
 	bool		paused;
 	bool		worker;			/* its worker runs */
 	int			primary_node_id;	/* its worker's */
+	int			upstream_id;	/* its worker's, in recovery */
 	bool		primary_visible;
 	dc_lsn		switch_lsn;		/* where a primary's timeline began */
 	int64_t		tl_term;		/* ... in a promotion of this term (repl_timelines) */

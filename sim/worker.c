@@ -357,6 +357,7 @@ peer_of(const Msg *m, int id, uint8_t st, WkPeer *p, DcTimelineEnd *hist)
 	p->paused = m->paused;
 	p->automatic = true;
 	p->primary_node_id = m->primary_node_id;
+	p->upstream_id = m->upstream_id;
 	p->primary_visible_known = m->worker;
 	p->primary_visible = m->primary_visible;
 	sync_copy(m->tlk, &p->sync);

@@ -78,6 +78,7 @@ exec_poll(WorkerCtx *ctx, const WkFx *fx)
 		w->paused = p->paused;
 		w->automatic = p->automatic;
 		w->primary_node_id = p->primary_node_id;
+		w->upstream_id = p->upstream_node_id;
 		w->primary_visible_known = p->primary_visible_known;
 		w->primary_visible = p->primary_visible;
 		w->sync = p->sync;

@@ -24,7 +24,8 @@
 	"SELECT in_recovery, timeline, lsn, timeline_switch_lsn, term, fenced, " \
 	"paused, failover, primary_node_id, primary_visible, worker_state, " \
 	"wal_receiver_streaming, node_id, replay_settled, " \
-	SYNC_AS_TEXT_SQL ", timeline_term, timeline_history FROM repmgr.node_state()"
+	SYNC_AS_TEXT_SQL ", timeline_term, timeline_history, upstream_node_id " \
+	"FROM repmgr.node_state()"
 
 static XLogRecPtr
 lsn_value(PGresult *res, int col)
@@ -70,6 +71,8 @@ peer_read(PeerState *peer, PGresult *res)
 	peer->timeline_term = PQgetisnull(res, 0, 15) ? 0 : strtoll(PQgetvalue(res, 0, 15), NULL, 10);
 	if (!PQgetisnull(res, 0, 16))
 		peer->nhistory = Max(timeline_history_parse(PQgetvalue(res, 0, 16), &peer->history), 0);
+	peer->upstream_node_id = PQgetisnull(res, 0, 17) ? InvalidNodeId :
+		atoi(PQgetvalue(res, 0, 17));
 }
 
 /*

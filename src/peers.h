@@ -33,6 +33,7 @@ typedef struct PeerState
 	bool		paused;
 	bool		automatic;		/* repmgr.failover = automatic */
 	int			primary_node_id;	/* whom its worker sees as primary */
+	int			upstream_node_id;	/* standby: whom its worker watches */
 	bool		primary_visible_known;
 	bool		primary_visible;
 	bool		streaming;		/* WAL receiver streaming */

@@ -427,8 +427,8 @@ Datum
 repmgr_node_state(PG_FUNCTION_ARGS)
 {
 	NodeState	st;
-	Datum		values[21];
-	bool		nulls[21];
+	Datum		values[22];
+	bool		nulls[22];
 	char	   *history;
 
 	node_state_collect(&st);
@@ -479,6 +479,7 @@ repmgr_node_state(PG_FUNCTION_ARGS)
 		values[20] = CStringGetTextDatum(history);
 	else
 		nulls[20] = true;
+	SET_INT(21, st.upstream_node_id != InvalidNodeId, st.upstream_node_id);
 
 	PG_RETURN_DATUM(make_result_tuple(fcinfo, values, nulls));
 }

@@ -163,6 +163,8 @@ node_state_collect(NodeState *st)
 	{
 		st->worker_state = worker_state_name(ws.state);
 		st->primary_node_id = ws.primary_node_id;
+		if (st->position.in_recovery)
+			st->upstream_node_id = ws.upstream_node_id;
 		st->primary_last_seen = ws.primary_last_seen;
 		st->primary_visible_known = true;
 		st->primary_visible = ws.primary_visible;

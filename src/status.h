@@ -46,6 +46,7 @@ typedef struct NodeState
 	RepmgrDurableState durable;
 	const char *worker_state;	/* NULL: no worker */
 	int			primary_node_id;
+	int			upstream_node_id;	/* whom its worker watches as upstream */
 	TimestampTz primary_last_seen;
 	bool		primary_visible_known;
 	bool		primary_visible;

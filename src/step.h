@@ -155,6 +155,7 @@ typedef struct WkPeer
 	bool		paused;
 	bool		automatic;
 	int			primary_node_id;	/* whom its worker sees as primary */
+	int			upstream_id;	/* standby: whom its worker watches; 0 */
 	bool		primary_visible_known;
 	bool		primary_visible;
 	DcSyncSet	sync;

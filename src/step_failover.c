@@ -432,11 +432,34 @@ decide_failover(Step *st, const WkResult *r)
 }
 
 /*
- * A standby that follows the primary it hears from, unknown here: the
+ * Does peer p stream from primary_id, directly or through standbys that
+ * answered, none of them this node?  A standby cascading from this node
+ * hears the same primary but would close a cycle.
+ */
+static bool
+streams_from(const WkResult *r, const WkPeer *p, int primary_id, int self_id)
+{
+	int			hops;
+
+	for (hops = 0; hops <= r->npeers; hops++)
+	{
+		if (p->upstream_id == primary_id)
+			return true;
+		if (p->upstream_id == 0 || p->upstream_id == self_id)
+			return false;
+		p = wk_find_peer(r, p->upstream_id);
+		if (p == NULL || !p->reachable || !p->in_recovery)
+			return false;
+	}
+	return false;
+}
+
+/*
+ * A standby that streams from the primary it hears from, unknown here: the
  * reachable one furthest ahead.  NULL: none.
  */
 static const WkPeer *
-peer_following(const WkResult *r, int primary_id)
+peer_following(const WkResult *r, int primary_id, int self_id)
 {
 	const WkPeer *best = NULL;
 	int			i;
@@ -446,6 +469,7 @@ peer_following(const WkResult *r, int primary_id)
 		const WkPeer *p = &r->peers[i];
 
 		if (p->reachable && p->in_recovery && p->primary_node_id == primary_id &&
+			streams_from(r, p, primary_id, self_id) &&
 			(best == NULL || p->lsn > best->lsn))
 			best = p;
 	}
@@ -474,7 +498,7 @@ decide_degraded(Step *st, const WkResult *r)
 		wk_node(f, f->heard_primary) == NULL &&
 		f->heard_ago_ms < f->timing.silence_ms)
 	{
-		const WkPeer *via = peer_following(r, f->heard_primary);
+		const WkPeer *via = peer_following(r, f->heard_primary, f->self_id);
 
 		if (via != NULL)
 		{

@@ -27,6 +27,10 @@ foreach my $n ($node1, $node2, $node3, $node4)
 }
 is($node3->safe_psql('repmgr', 'SELECT upstream_node_id FROM repmgr.daemon_status()'), '2',
 	'node3 watches node2, its upstream');
+is($node3->safe_psql('repmgr', 'SELECT upstream_node_id FROM repmgr.node_state()'), '2',
+	'node_state() tells peers that node3 cascades from node2');
+is($node1->safe_psql('repmgr', 'SELECT upstream_node_id IS NULL FROM repmgr.node_state()'), 't',
+	'node_state() of the primary names no upstream');
 
 # the primary dies: node2 is promoted; node3 stays with node2
 $node1->safe_psql('repmgr', 'CREATE TABLE t (x int)');
