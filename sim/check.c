@@ -346,6 +346,37 @@ check_vote(int64_t term, int voter, int candidate)
 		violation("node %d voted twice in term %lld: for %d, then for %d",
 				  voter, (long long) term, W.voted[term][voter], candidate);
 	W.voted[term][voter] = (int8_t) candidate;
+	W.vote_tl[term][voter] = W.nodes[voter].tl;
+	W.vote_lsn[term][voter] = wal_held(&W.nodes[voter]);
+}
+
+/*
+ * No write a voter holds is lost: a node promoted in a term begins its
+ * timeline at or after the WAL that each node that granted it its vote
+ * held when it granted it, on the same line (parent_tl: the line it was
+ * promoted from; n->replay: where the new one begins).
+ */
+void
+check_promotion(const Node *n, uint32_t parent_tl, int64_t term)
+{
+	if (term < 0 || term >= MAXTERM)
+		return;
+	for (int v = 1; v <= W.n; v++)
+	{
+		dc_lsn		held = W.vote_lsn[term][v];
+		dc_lsn		kept;
+
+		if (v == n->id || W.voted[term][v] != n->id)
+			continue;
+		kept = common_prefix(W.vote_tl[term][v], parent_tl);
+		if (n->replay < kept)
+			kept = n->replay;
+		if (held > kept)
+			violation("lost WAL: node %d granted node %d its vote in term %lld holding %llu on timeline %u; node %d's timeline begins at %llu on timeline %u, which keeps %llu of it",
+					  v, n->id, (long long) term, (unsigned long long) held,
+					  W.vote_tl[term][v], n->id, (unsigned long long) n->replay,
+					  parent_tl, (unsigned long long) kept);
+	}
 }
 
 void

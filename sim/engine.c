@@ -430,6 +430,17 @@ sync_copy(uint32_t tl, DcSyncSet *out)
 }
 
 /* has n's WAL really diverged from timeline tl? */
+/* the WAL a node holds for good: replayed, or received as whole records */
+dc_lsn
+wal_held(const Node *n)
+{
+	dc_lsn		whole = (n->recv / REC) * REC;
+
+	if (!n->in_recovery)
+		return n->write_lsn;
+	return n->replay > whole ? n->replay : whole;
+}
+
 bool
 wal_diverged(const Node *n, uint32_t tl)
 {

@@ -879,6 +879,8 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 	memset(W.link_bad, 0, sizeof(W.link_bad));
 	memset(W.winner, 0, sizeof(W.winner));
 	memset(W.voted, 0, sizeof(W.voted));
+	memset(W.vote_tl, 0, sizeof(W.vote_tl));
+	memset(W.vote_lsn, 0, sizeof(W.vote_lsn));
 	memset(W.cat0, 0, sizeof(W.cat0));
 	memset(link_gen, 0, sizeof(link_gen));
 	W.ncat = 0;

@@ -335,6 +335,9 @@ typedef struct World
 	/* terms */
 	int			winner[MAXTERM];
 	int8_t		voted[MAXTERM][MAXN + 1];
+	/* the WAL each voter held when it granted its vote in a term */
+	uint16_t	vote_tl[MAXTERM][MAXN + 1];
+	dc_lsn		vote_lsn[MAXTERM][MAXN + 1];
 	int			next_rid;
 	/* the queue */
 	Event	   *ev;
@@ -405,6 +408,7 @@ extern bool tl_ancestor(uint32_t a, uint32_t b);
 extern dc_lsn tl_begin(uint32_t k);
 extern bool may_commit(const Node *n, simtime t);
 extern void sync_copy(uint32_t tl, DcSyncSet *out);
+extern dc_lsn wal_held(const Node *n);
 extern bool wal_diverged(const Node *n, uint32_t tl);
 extern void cat_write(Node *writer, int node, const CatRow *row);
 extern void cat_of(const Node *n, CatRow *out);
@@ -450,6 +454,7 @@ extern void check_step(void);
 extern void check_availability(void);
 extern void check_vote(int64_t term, int voter, int candidate);
 extern void check_winner(int64_t term, int node);
+extern void check_promotion(const Node *n, uint32_t parent_tl, int64_t term);
 extern void check_follow(const Node *n, uint32_t target_tl, int target);
 extern void check_liveness(void);
 extern void check_failover_bound(void);

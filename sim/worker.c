@@ -557,6 +557,7 @@ worker_promoted(Node *n)
 	}
 	/* replay ends at the last complete record received: the switch point */
 	n->replay = (n->recv / REC) * REC;
+	check_promotion(n, n->tl, n->promote_term);
 	tl = ++W.ntl;
 	W.tls[tl].parent = n->tl;
 	W.tls[tl].fork = n->replay;
