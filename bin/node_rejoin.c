@@ -205,32 +205,139 @@ find_primary(RepmgrContext *ctx, PrimaryInfo *p)
 	return SUCCESS;
 }
 
-/* where the primary's history left timeline tli (false if it never did) */
+/* the primary's history file (of its own timeline), or NULL on timeline 1 */
 static int
-timeline_fork_point(PrimaryInfo *p, unsigned int tli, bool *found, uint64 *fork)
+primary_history(PrimaryInfo *p, char **history)
 {
 	const char *params[1] = {psprintf("pg_wal/%08X.history", p->timeline)};
-	char	   *history;
+
+	*history = NULL;
+	if (p->timeline < 2)
+		return SUCCESS;
+	return db_query_value(p->conn, history, "SELECT pg_catalog.pg_read_file($1)", 1, params);
+}
+
+/*
+ * A history file's text (the file of timeline file_tli): where timeline
+ * tli ended (*end: tli is an ancestor) and where it began (*begin: the end
+ * of the entry before it, or of the last one when tli is file_tli itself).
+ * false: tli is not on that line.
+ */
+static bool
+history_span(const char *text, unsigned int file_tli, unsigned int tli,
+			 uint64 *begin, uint64 *end)
+{
+	char	   *copy = pg_strdup(text ? text : "");
 	char	   *line;
 	char	   *save;
-	int			rc;
+	uint64		prev_end = 0;
+	bool		found = false;
 
-	*found = false;
-	rc = db_query_value(p->conn, &history, "SELECT pg_catalog.pg_read_file($1)", 1, params);
-	if (rc != SUCCESS || history == NULL)
-		return rc;
-	for (line = strtok_r(history, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+	*end = 0;
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 	{
 		unsigned int parent;
 		unsigned int hi;
 		unsigned int lo;
 
-		if (sscanf(line, "%u %X/%X", &parent, &hi, &lo) == 3 && parent == tli)
+		if (sscanf(line, "%u %X/%X", &parent, &hi, &lo) != 3)
+			continue;
+		if (parent == tli)
 		{
-			*found = true;
-			*fork = ((uint64) hi << 32) | lo;
+			*begin = prev_end;
+			*end = ((uint64) hi << 32) | lo;
+			found = true;
+			break;
 		}
+		prev_end = ((uint64) hi << 32) | lo;
 	}
+	if (!found && file_tli == tli)
+	{
+		*begin = prev_end;
+		found = true;
+	}
+	pg_free(copy);
+	return found;
+}
+
+/* where the primary's history left timeline tli (false if it never did) */
+static int
+timeline_fork_point(PrimaryInfo *p, unsigned int tli, bool *found, uint64 *fork)
+{
+	char	   *history;
+	uint64		begin;
+	int			rc;
+
+	*found = false;
+	rc = primary_history(p, &history);
+	if (rc != SUCCESS || history == NULL)
+		return rc;
+	*found = history_span(history, p->timeline, tli, &begin, fork) && tli != p->timeline;
+	return SUCCESS;
+}
+
+/*
+ * PostgreSQL numbers a promotion's timeline one above the newest in the
+ * promoted node's history, so two standbys of one timeline that are both
+ * promoted begin two lines of WAL with the same ID (the workers' rule (j)
+ * makes it rare, not impossible: src/decide.c).  Streaming and pg_rewind
+ * know a timeline by its ID and where it began only, and would take the
+ * two for one.  Is this node's timeline such a twin of the one of the
+ * same ID on the primary's line?  They differ where they began (the
+ * history files), or, for the node that was the primary of its timeline,
+ * in who began it (repl_timelines on the primary).  *why says how.
+ */
+static int
+timeline_twin(const char *datadir, ControlInfo *me, int self_id, PrimaryInfo *p,
+			  char **why)
+{
+	unsigned int tli = me->checkpoint_tli;
+	char		path[MAXPGPATH];
+	char	   *mine = NULL;
+	char	   *theirs = NULL;
+	uint64		my_begin = 0;
+	uint64		their_begin = 0;
+	uint64		end;
+	const char *params[1];
+	PGresult   *res;
+	bool		was_primary;
+	bool		promoted_here = false;
+	int			rc;
+	int			i;
+
+	*why = NULL;
+	if (tli < 2 || tli > p->timeline)
+		return SUCCESS;
+	rc = primary_history(p, &theirs);
+	if (rc != SUCCESS || !history_span(theirs, p->timeline, tli, &their_begin, &end))
+		return rc;
+	if (path_join(path, sizeof(path), datadir, psprintf("pg_wal/%08X.history", tli)) &&
+		access(path, F_OK) == 0 && file_read(path, &mine) == SUCCESS &&
+		history_span(mine, tli, tli, &my_begin, &end) && my_begin != their_begin)
+	{
+		*why = psprintf("this node's timeline %u began at %s, the primary's timeline %u at %s",
+						tli, lsn_format(my_begin), tli, lsn_format(their_begin));
+		return SUCCESS;
+	}
+
+	/* the node ran as the primary of its timeline: its own promotion began it */
+	was_primary = strcmp(me->state, "shut down") == 0 || strcmp(me->state, "in production") == 0;
+	if (!was_primary)
+		return SUCCESS;
+	/* (its rows are of its own line: IDs grow along a line) */
+	params[0] = psprintf("%u", tli);
+	rc = db_query(p->conn, &res,
+				  "SELECT node_id, term FROM repmgr.repl_timelines "
+				  "WHERE timeline = $1 ORDER BY term",
+				  1, params);
+	if (rc != SUCCESS)
+		return rc;
+	for (i = 0; i < PQntuples(res); i++)
+		promoted_here |= (atoi(PQgetvalue(res, i, 0)) == self_id);
+	if (PQntuples(res) > 0 && !promoted_here)
+		*why = psprintf("this node ran as the primary of its timeline %u, but the primary's timeline %u was begun by the promotion of node %s in term %s",
+						tli, tli, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+	PQclear(res);
 	return SUCCESS;
 }
 
@@ -683,6 +790,17 @@ do_node_rejoin(RepmgrContext *ctx)
 		log_error("this node (system identifier %s) is not a copy of the primary (%s)",
 				  me.system_identifier, primary.system_identifier);
 		log_hint("Clone it afresh with \"repmgr standby clone\".");
+		rc = ERR_BAD_CONFIG;
+	}
+	if (rc == SUCCESS)
+		rc = timeline_twin(datadir, &me, config->node_id, &primary, &reason);
+	if (rc == SUCCESS && reason != NULL)
+	{
+		log_error("timeline %u of node %d is not the timeline %u of node %d (\"%s\"): two promotions gave one ID to two lines of WAL",
+				  me.checkpoint_tli, config->node_id, me.checkpoint_tli,
+				  primary.node_id, primary.name);
+		log_detail("%s", reason);
+		log_hint("Neither streaming nor pg_rewind can tell the two apart (they know a timeline by its ID and where it began): clone this node afresh with \"repmgr standby clone --force\".");
 		rc = ERR_BAD_CONFIG;
 	}
 	if (rc == SUCCESS)
