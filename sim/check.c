@@ -348,13 +348,16 @@ check_vote(int64_t term, int voter, int candidate)
 	W.voted[term][voter] = (int8_t) candidate;
 	W.vote_tl[term][voter] = W.nodes[voter].tl;
 	W.vote_lsn[term][voter] = wal_held(&W.nodes[voter]);
+	W.vote_inc[term][voter] = W.nodes[candidate].inc;
 }
 
 /*
- * No write a voter holds is lost: a node promoted in a term begins its
- * timeline at or after the WAL that each node that granted it its vote
- * held when it granted it, on the same line (parent_tl: the line it was
- * promoted from; n->replay: where the new one begins).
+ * Voters can follow their winner, and lose nothing: a node promoted in a
+ * term begins its timeline at or after the WAL that each node that
+ * granted it its vote held when it granted it, on the same line (parent_tl: the line it was
+ * promoted from; n->replay: where the new one begins).  The votes of its
+ * current incarnation only: a grant before a crash or a rejoin was for
+ * the WAL it had then (a failed re-election of an old primary, say).
  */
 void
 check_promotion(const Node *n, uint32_t parent_tl, int64_t term)
@@ -366,13 +369,13 @@ check_promotion(const Node *n, uint32_t parent_tl, int64_t term)
 		dc_lsn		held = W.vote_lsn[term][v];
 		dc_lsn		kept;
 
-		if (v == n->id || W.voted[term][v] != n->id)
+		if (v == n->id || W.voted[term][v] != n->id || W.vote_inc[term][v] != n->inc)
 			continue;
 		kept = common_prefix(W.vote_tl[term][v], parent_tl);
 		if (n->replay < kept)
 			kept = n->replay;
 		if (held > kept)
-			violation("lost WAL: node %d granted node %d its vote in term %lld holding %llu on timeline %u; node %d's timeline begins at %llu on timeline %u, which keeps %llu of it",
+			violation("a voter cannot follow its winner: node %d granted node %d its vote in term %lld holding %llu on timeline %u; node %d's timeline begins at %llu on timeline %u, which keeps %llu of it",
 					  v, n->id, (long long) term, (unsigned long long) held,
 					  W.vote_tl[term][v], n->id, (unsigned long long) n->replay,
 					  parent_tl, (unsigned long long) kept);

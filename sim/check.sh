@@ -11,6 +11,10 @@
 #    then SIM_CASCADE_SEEDS (default 10,000) of those with standbys that
 #    cascade, the primary cut from them alone, and stateful firewalls that
 #    let the established WAL streams through (--aim --cascade --firewall),
+#    then SIM_STAGGER_SEEDS (default 10,000) where the primary loses one
+#    standby, then a vote silence's margin later every other node, with
+#    backends that commit up to 240 ms after their lease check (--stagger
+#    --commit-delay 240: the margin, at least 250 ms, must cover it),
 #    each split over SIM_JOBS processes (default 2); any violation fails,
 #    with its seed.
 #
@@ -23,6 +27,7 @@ seeds=${SIM_SEEDS:-100000}
 sync_seeds=${SIM_SYNC_SEEDS:-10000}
 aim_seeds=${SIM_AIM_SEEDS:-10000}
 cascade_seeds=${SIM_CASCADE_SEEDS:-10000}
+stagger_seeds=${SIM_STAGGER_SEEDS:-10000}
 jobs=${SIM_JOBS:-2}
 
 "$sim" --regress "$here/regress.txt"
@@ -57,7 +62,8 @@ run_range "$seeds" || status=1
 [ "$sync_seeds" -gt 0 ] && { run_range "$sync_seeds" --sync || status=1; }
 [ "$aim_seeds" -gt 0 ] && { run_range "$aim_seeds" --aim || status=1; }
 [ "$cascade_seeds" -gt 0 ] && { run_range "$cascade_seeds" --aim --cascade --firewall || status=1; }
+[ "$stagger_seeds" -gt 0 ] && { run_range "$stagger_seeds" --stagger --commit-delay 240 || status=1; }
 end=$(date +%s.%N)
-awk -v s="$start" -v e="$end" -v n="$seeds" -v y="$sync_seeds" -v a="$aim_seeds" -v c="$cascade_seeds" -v j="$jobs" 'BEGIN { printf "sim: %d + %d (--sync) + %d (--aim) + %d (--aim --cascade --firewall) schedules in %.1f s (wall clock) with %d processes\n", n, y, a, c, e - s, j }'
+awk -v s="$start" -v e="$end" -v n="$seeds" -v y="$sync_seeds" -v a="$aim_seeds" -v c="$cascade_seeds" -v g="$stagger_seeds" -v j="$jobs" 'BEGIN { printf "sim: %d + %d (--sync) + %d (--aim) + %d (--aim --cascade --firewall) + %d (--stagger) schedules in %.1f s (wall clock) with %d processes\n", n, y, a, c, g, e - s, j }'
 [ "$status" -eq 0 ] && echo "sim: no violation" || echo "sim: VIOLATION (trace above)" >&2
 exit "$status"

@@ -55,6 +55,7 @@ typedef struct Options
 #define E_MEMBERSHIP_WRITE (-5)	/* E_FAULT arg: the operator's change goes on */
 #define E_AIMED_PARTITION (-6)	/* E_FAULT arg: --aim's partition */
 #define E_FIREWALLED_CHANGE (-7)	/* E_FAULT arg: --firewall's change */
+#define E_STAGGER_REST	(-8)	/* E_FAULT arg: --stagger's second cut */
 #define REPMGR_METADATA_WAIT_MS_SIM 10000	/* membership_change_begin()'s wait */
 
 static int	link_gen[MAXN + 1][MAXN + 1];
@@ -568,6 +569,62 @@ firewall_cut(simtime dur)
 		}
 }
 
+/*
+ * --stagger: the primary loses its nodes one after the other where the
+ * margin of the vote silence is tight (decide.c, "Why one writer"): one
+ * standby first (silent, both ways), then, the margin later, every other
+ * node (refused: their workers lose it at once).  That standby's own
+ * silence ends first, and it can stand as soon as the others' ends; the
+ * primary's lease rests on the others up to the second cut.
+ */
+static void
+staggered_cut(simtime dur)
+{
+	int			p = current_primary(true);
+	int			cands[MAXN];
+	int			k = 0;
+	int			c;
+	Event	   *e;
+
+	if (p == 0 || W.stagger_primary != 0)
+		return;
+	for (int i = 1; i <= W.n; i++)
+		if (i != p && W.nodes[i].up && W.nodes[i].in_recovery && !W.nodes[i].retired)
+			cands[k++] = i;
+	if (k == 0)
+		return;
+	c = cands[rnd_range(0, k - 1)];
+	dur = rnd_range(MS(1000), MS(5000));
+	trace(1, "FAULT staggered: node %d loses the primary %d (silent) for %lld ms",
+		  c, p, (long long) (dur / 1000));
+	set_link(p, c, LINK_SILENT, dur);
+	set_link(c, p, LINK_SILENT, dur);
+	W.stagger_primary = p;
+	W.stagger_dur = dur;
+	e = ev_new(W.now + MS(W.t.margin_ms) + rnd_range(0, MS(W.t.heartbeat_interval_ms)),
+			   E_FAULT, 0);
+	e->arg = E_STAGGER_REST;
+	ev_push(e);
+}
+
+/* --stagger's second cut: the primary isolated, refused */
+static void
+staggered_rest(void)
+{
+	int			p = W.stagger_primary;
+
+	W.stagger_primary = 0;
+	if (p == 0 || W.healed)
+		return;
+	trace(1, "FAULT staggered: the primary %d isolated (refused) for %lld ms", p,
+		  (long long) (W.stagger_dur / 1000));
+	for (int j = 1; j <= W.n; j++)
+	{
+		set_link(p, j, LINK_REFUSED, W.stagger_dur);
+		set_link(j, p, LINK_REFUSED, W.stagger_dur);
+	}
+}
+
 static void
 random_fault(void)
 {
@@ -586,6 +643,9 @@ random_fault(void)
 	/* --firewall: a quarter of the others, a stateful firewall */
 	else if (W.firewall && rnd01() < 0.25)
 		kind = 17;
+	/* --stagger: a quarter of the others, a staggered loss of the primary */
+	else if (W.stagger && rnd01() < 0.25)
+		kind = 18;
 	switch (kind)
 	{
 		case 0:
@@ -695,6 +755,9 @@ random_fault(void)
 			return;
 		case 16:
 			cascade_cut(dur);
+			return;
+		case 18:
+			staggered_cut(dur);
 			return;
 		case 17:
 			firewall_cut(dur);
@@ -881,9 +944,11 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 	memset(W.voted, 0, sizeof(W.voted));
 	memset(W.vote_tl, 0, sizeof(W.vote_tl));
 	memset(W.vote_lsn, 0, sizeof(W.vote_lsn));
+	memset(W.vote_inc, 0, sizeof(W.vote_inc));
 	memset(W.cat0, 0, sizeof(W.cat0));
 	memset(link_gen, 0, sizeof(link_gen));
 	W.ncat = 0;
+	W.stagger_primary = 0;
 	W.seed = seed;
 	W.rng = splitmix64(seed ^ UINT64_C(0x5245504d47520002)) | 1;
 	W.verbose = verbose;
@@ -1040,6 +1105,8 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 				}
 				else if (ev.arg == E_AIMED_PARTITION)
 					aimed_partition();
+				else if (ev.arg == E_STAGGER_REST)
+					staggered_rest();
 				break;
 			case E_LINK_HEAL:
 				{
@@ -1134,10 +1201,11 @@ run_many(const Options *o)
 			{
 				printf("--- trace of seed %llu ---\n", (unsigned long long) s);
 				run_schedule(s, o->settings, o->drift, o->verbose > 0 ? o->verbose : 1);
-				printf("--- rerun: sim --seed %llu --settings %s%s%s%s%s\n",
+				printf("--- rerun: sim --seed %llu --settings %s%s%s%s%s%s\n",
 					   (unsigned long long) s, W.tight ? "tight" : "default",
 					   W.sync_mode ? " --sync" : "", W.aim ? " --aim" : "",
-					   W.cascade ? " --cascade" : "", W.firewall ? " --firewall" : "");
+					   W.cascade ? " --cascade" : "", W.firewall ? " --firewall" : "",
+				   W.stagger ? " --stagger" : "");
 				break;
 			}
 		}
@@ -1154,12 +1222,13 @@ run_many(const Options *o)
 	}
 	el = seconds() - t0;
 	cpu = (double) (clock() - c0) / CLOCKS_PER_SEC;
-	printf("sim: %llu schedules (%llu default, %llu tight settings; seeds %llu to %llu%s%s%s%s), %llu with a violation\n",
+	printf("sim: %llu schedules (%llu default, %llu tight settings; seeds %llu to %llu%s%s%s%s%s), %llu with a violation\n",
 		   (unsigned long long) done, (unsigned long long) (done - tight),
 		   (unsigned long long) tight, (unsigned long long) o->first,
 		   (unsigned long long) (o->first + done - 1), W.sync_mode ? "; synchronous" : "",
 		   W.aim ? "; aimed at changes of the membership" : "",
 		   W.cascade ? "; cascades" : "", W.firewall ? "; firewalls" : "",
+		   W.stagger ? "; staggered losses" : "",
 		   (unsigned long long) failed);
 	printf("sim: %.1f s wall, %.1f s CPU: %.0f schedules/s of CPU (%.0f/s wall); %.1f M events, %llu elections, %llu promotions; final crash tested in %llu\n",
 		   el, cpu, done / (cpu > 0 ? cpu : 1), done / (el > 0 ? el : 1), events / 1e6,
@@ -1265,6 +1334,8 @@ main(int argc, char **argv)
 			W.cascade = true;
 		else if (strcmp(a, "--firewall") == 0)
 			W.firewall = true;
+		else if (strcmp(a, "--stagger") == 0)
+			W.stagger = true;
 		else if (strcmp(a, "--commit-delay") == 0)
 			W.commit_delay = MS(atof(v)), i++;
 		else if (strcmp(a, "--progress") == 0)
@@ -1277,7 +1348,7 @@ main(int argc, char **argv)
 			o.verbose = 3;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS] [--aim] [--cascade] [--firewall] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS] [--aim] [--cascade] [--firewall] [--stagger] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}

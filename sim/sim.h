@@ -338,6 +338,7 @@ typedef struct World
 	/* the WAL each voter held when it granted its vote in a term */
 	uint16_t	vote_tl[MAXTERM][MAXN + 1];
 	dc_lsn		vote_lsn[MAXTERM][MAXN + 1];
+	int			vote_inc[MAXTERM][MAXN + 1];	/* the candidate's incarnation */
 	int			next_rid;
 	/* the queue */
 	Event	   *ev;
@@ -375,6 +376,10 @@ typedef struct World
 	bool		cascade;		/* --cascade: standbys cascading from node
 								 * 2, and faults that cut the primary from
 								 * them alone (their WAL still flows) */
+	bool		stagger;		/* --stagger: the primary loses one standby,
+								 * then a margin later all the others */
+	int			stagger_primary;
+	simtime		stagger_dur;
 	bool		firewall;		/* --firewall: faults that let only the
 								 * established WAL streams through */
 	bool		op_firewalled;	/* ...one aimed at the next change */
