@@ -352,12 +352,30 @@ check_vote(int64_t term, int voter, int candidate)
 }
 
 /*
+ * Do the two lines hold twins: two timelines of one ID that began at one
+ * point (two promotions of one parent, rule (j) of decide.c)?  Neither
+ * PostgreSQL nor a voter that does not know the term of its own can tell
+ * them apart.
+ */
+static bool
+lines_hold_twins(uint32_t a, uint32_t b)
+{
+	for (uint32_t x = a; x != 0; x = W.tls[x].parent)
+		for (uint32_t y = b; y != 0; y = W.tls[y].parent)
+			if (x != y && W.tls[x].tli == W.tls[y].tli && tl_begin(x) == tl_begin(y))
+				return true;
+	return false;
+}
+
+/*
  * Voters can follow their winner, and lose nothing: a node promoted in a
  * term begins its timeline at or after the WAL that each node that
  * granted it its vote held when it granted it, on the same line (parent_tl: the line it was
  * promoted from; n->replay: where the new one begins).  The votes of its
  * current incarnation only: a grant before a crash or a rejoin was for
- * the WAL it had then (a failed re-election of an old primary, say).
+ * the WAL it had then (a failed re-election of an old primary, say).  Not
+ * across twins (lines_hold_twins): the loser of two promotions of one
+ * parent is cloned again, as decide.c says.
  */
 void
 check_promotion(const Node *n, uint32_t parent_tl, int64_t term)
@@ -369,7 +387,8 @@ check_promotion(const Node *n, uint32_t parent_tl, int64_t term)
 		dc_lsn		held = W.vote_lsn[term][v];
 		dc_lsn		kept;
 
-		if (v == n->id || W.voted[term][v] != n->id || W.vote_inc[term][v] != n->inc)
+		if (v == n->id || W.voted[term][v] != n->id || W.vote_inc[term][v] != n->inc ||
+			lines_hold_twins(W.vote_tl[term][v], parent_tl))
 			continue;
 		kept = common_prefix(W.vote_tl[term][v], parent_tl);
 		if (n->replay < kept)
@@ -461,6 +480,43 @@ streams_from_primary(const Node *x, int primary)
 		x = &W.nodes[x->upstream];
 	}
 	return false;
+}
+
+/*
+ * Convergence without the operator: three quarters of the settling time
+ * after healing, before the operator rejoins any old primary, with one
+ * primary that may commit, every registered standby whose WAL has not
+ * diverged from the primary's timeline streams from it, directly or
+ * through a cascade (not from a fenced old primary, say).
+ */
+void
+check_convergence(void)
+{
+	int			count;
+	int			primary = the_primary(&count);
+	const Node *P;
+
+	if (count != 1 || !may_commit(&W.nodes[primary], W.now))
+		return;
+	P = &W.nodes[primary];
+	for (int i = 1; i <= W.n; i++)
+	{
+		const Node *x = &W.nodes[i];
+
+		if (i == primary || !x->up || x->retired || !x->registered ||
+			!x->in_recovery || x->role == ROLE_WITNESS)
+			continue;
+		/* (its row not in its copy yet: the operator registers it again) */
+		if (x->core.state == WS_UNREGISTERED)
+			continue;
+		if (streams_from_primary(x, primary) || wal_diverged(x, P->tl))
+			continue;
+		violation("convergence: node %d is %s (upstream %d, tl %u, replay %llu) %.1f s after healing, before the operator rejoins an old primary; primary %d (tl %u)",
+				  i, worker_state_name(x->core.state), x->conninfo, x->tl,
+				  (unsigned long long) x->replay, (double) (W.now - W.heal_at) / 1e6,
+				  primary, P->tl);
+		return;
+	}
 }
 
 void

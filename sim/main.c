@@ -56,6 +56,7 @@ typedef struct Options
 #define E_AIMED_PARTITION (-6)	/* E_FAULT arg: --aim's partition */
 #define E_FIREWALLED_CHANGE (-7)	/* E_FAULT arg: --firewall's change */
 #define E_STAGGER_REST	(-8)	/* E_FAULT arg: --stagger's second cut */
+#define E_CONVERGE		(-9)	/* E_FAULT arg: the convergence check */
 #define REPMGR_METADATA_WAIT_MS_SIM 10000	/* membership_change_begin()'s wait */
 
 static int	link_gen[MAXN + 1][MAXN + 1];
@@ -497,7 +498,10 @@ needs_rejoin(const Node *n)
 
 	if (!n->up || n->retired || n->role == ROLE_WITNESS)
 		return false;
-	if ((running_primary(n) && n->fenced) || n->core.state == WS_CANNOT_FOLLOW)
+	/* an old primary: after healing, once the convergence check has run */
+	if (running_primary(n) && n->fenced)
+		return !W.healed || W.now >= W.converge_at;
+	if (n->core.state == WS_CANNOT_FOLLOW)
 		return true;
 
 	/*
@@ -1056,6 +1060,10 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 	e = ev_new(fault_end, E_HEAL, 0);
 	ev_push(e);
 	settle = W.tight ? MS(LIVENESS_TIGHT_MS) / 2 : MS(LIVENESS_DEFAULT_MS) / 2;
+	W.converge_at = fault_end + settle * 3 / 4;
+	e = ev_new(W.converge_at, E_FAULT, 0);
+	e->arg = E_CONVERGE;
+	ev_push(e);
 	e = ev_new(fault_end + settle, E_FAULT, 0);
 	e->arg = E_CRASH_TEST;
 	ev_push(e);
@@ -1107,6 +1115,11 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 					aimed_partition();
 				else if (ev.arg == E_STAGGER_REST)
 					staggered_rest();
+				else if (ev.arg == E_CONVERGE)
+				{
+					check_convergence();
+					operator_rejoins();
+				}
 				break;
 			case E_LINK_HEAL:
 				{

@@ -379,6 +379,7 @@ typedef struct World
 	bool		stagger;		/* --stagger: the primary loses one standby,
 								 * then a margin later all the others */
 	int			stagger_primary;
+	simtime		converge_at;	/* the convergence check (after healing) */
 	simtime		stagger_dur;
 	bool		firewall;		/* --firewall: faults that let only the
 								 * established WAL streams through */
@@ -462,6 +463,7 @@ extern void check_winner(int64_t term, int node);
 extern void check_promotion(const Node *n, uint32_t parent_tl, int64_t term);
 extern void check_follow(const Node *n, uint32_t target_tl, int target);
 extern void check_liveness(void);
+extern void check_convergence(void);
 extern void check_failover_bound(void);
 extern void check_sync_acked(void);
 

@@ -945,9 +945,16 @@ act_follow(Step *st)
 		s->upstream_id = target->id;
 		wk_fx(st, FX_COPY_METADATA)->node = target->id;
 	}
-	else if (self != NULL && self->upstream == target->id && f->walreceiver_streaming)
+	else if (self != NULL && f->walreceiver_streaming &&
+			 (f->streams_from == target->id ||
+			  (f->streams_from == 0 && self->upstream == target->id)))
 	{
-		/* a follow made elsewhere (repmgr.follow(), the command line) */
+		/*
+		 * a follow made elsewhere (repmgr.follow(), the command line): the
+		 * WAL receiver streams from the target, by primary_conninfo (or, if
+		 * that is not written as a follow writes it, by the record); not
+		 * a record that names it while the stream comes from another node
+		 */
 		wk_log(st, WK_LOG, "node %d already follows node %d", f->self_id, target->id);
 		s->upstream_id = target->id;
 	}
