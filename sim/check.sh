@@ -10,7 +10,9 @@
 #    10,000) with partitions aimed at changes of the membership (--aim),
 #    then SIM_CASCADE_SEEDS (default 10,000) of those with standbys that
 #    cascade, the primary cut from them alone, and stateful firewalls that
-#    let the established WAL streams through (--aim --cascade --firewall),
+#    let the established WAL streams through, the operator rejoining no old
+#    primary before the convergence check (--aim --cascade --firewall
+#    --late-rejoin),
 #    then SIM_STAGGER_SEEDS (default 10,000) where the primary loses one
 #    standby, then a vote silence's margin later every other node, with
 #    backends that commit up to 240 ms after their lease check (--stagger
@@ -61,9 +63,9 @@ status=0
 run_range "$seeds" || status=1
 [ "$sync_seeds" -gt 0 ] && { run_range "$sync_seeds" --sync || status=1; }
 [ "$aim_seeds" -gt 0 ] && { run_range "$aim_seeds" --aim || status=1; }
-[ "$cascade_seeds" -gt 0 ] && { run_range "$cascade_seeds" --aim --cascade --firewall || status=1; }
+[ "$cascade_seeds" -gt 0 ] && { run_range "$cascade_seeds" --aim --cascade --firewall --late-rejoin || status=1; }
 [ "$stagger_seeds" -gt 0 ] && { run_range "$stagger_seeds" --stagger --commit-delay 240 || status=1; }
 end=$(date +%s.%N)
-awk -v s="$start" -v e="$end" -v n="$seeds" -v y="$sync_seeds" -v a="$aim_seeds" -v c="$cascade_seeds" -v g="$stagger_seeds" -v j="$jobs" 'BEGIN { printf "sim: %d + %d (--sync) + %d (--aim) + %d (--aim --cascade --firewall) + %d (--stagger) schedules in %.1f s (wall clock) with %d processes\n", n, y, a, c, g, e - s, j }'
+awk -v s="$start" -v e="$end" -v n="$seeds" -v y="$sync_seeds" -v a="$aim_seeds" -v c="$cascade_seeds" -v g="$stagger_seeds" -v j="$jobs" 'BEGIN { printf "sim: %d + %d (--sync) + %d (--aim) + %d (--aim --cascade --firewall --late-rejoin) + %d (--stagger) schedules in %.1f s (wall clock) with %d processes\n", n, y, a, c, g, e - s, j }'
 [ "$status" -eq 0 ] && echo "sim: no violation" || echo "sim: VIOLATION (trace above)" >&2
 exit "$status"

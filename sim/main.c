@@ -498,9 +498,9 @@ needs_rejoin(const Node *n)
 
 	if (!n->up || n->retired || n->role == ROLE_WITNESS)
 		return false;
-	/* an old primary: after healing, once the convergence check has run */
+	/* --late-rejoin: an old primary, after healing, only from the convergence check */
 	if (running_primary(n) && n->fenced)
-		return !W.healed || W.now >= W.converge_at;
+		return !W.late_rejoin || !W.healed || W.now >= W.converge_at;
 	if (n->core.state == WS_CANNOT_FOLLOW)
 		return true;
 
@@ -1118,7 +1118,8 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 				else if (ev.arg == E_CONVERGE)
 				{
 					check_convergence();
-					operator_rejoins();
+					if (W.late_rejoin)
+						operator_rejoins();
 				}
 				break;
 			case E_LINK_HEAL:
@@ -1214,11 +1215,11 @@ run_many(const Options *o)
 			{
 				printf("--- trace of seed %llu ---\n", (unsigned long long) s);
 				run_schedule(s, o->settings, o->drift, o->verbose > 0 ? o->verbose : 1);
-				printf("--- rerun: sim --seed %llu --settings %s%s%s%s%s%s\n",
+				printf("--- rerun: sim --seed %llu --settings %s%s%s%s%s%s%s\n",
 					   (unsigned long long) s, W.tight ? "tight" : "default",
 					   W.sync_mode ? " --sync" : "", W.aim ? " --aim" : "",
 					   W.cascade ? " --cascade" : "", W.firewall ? " --firewall" : "",
-				   W.stagger ? " --stagger" : "");
+				   W.stagger ? " --stagger" : "", W.late_rejoin ? " --late-rejoin" : "");
 				break;
 			}
 		}
@@ -1235,13 +1236,13 @@ run_many(const Options *o)
 	}
 	el = seconds() - t0;
 	cpu = (double) (clock() - c0) / CLOCKS_PER_SEC;
-	printf("sim: %llu schedules (%llu default, %llu tight settings; seeds %llu to %llu%s%s%s%s%s), %llu with a violation\n",
+	printf("sim: %llu schedules (%llu default, %llu tight settings; seeds %llu to %llu%s%s%s%s%s%s), %llu with a violation\n",
 		   (unsigned long long) done, (unsigned long long) (done - tight),
 		   (unsigned long long) tight, (unsigned long long) o->first,
 		   (unsigned long long) (o->first + done - 1), W.sync_mode ? "; synchronous" : "",
 		   W.aim ? "; aimed at changes of the membership" : "",
 		   W.cascade ? "; cascades" : "", W.firewall ? "; firewalls" : "",
-		   W.stagger ? "; staggered losses" : "",
+		   W.stagger ? "; staggered losses" : "", W.late_rejoin ? "; late rejoins" : "",
 		   (unsigned long long) failed);
 	printf("sim: %.1f s wall, %.1f s CPU: %.0f schedules/s of CPU (%.0f/s wall); %.1f M events, %llu elections, %llu promotions; final crash tested in %llu\n",
 		   el, cpu, done / (cpu > 0 ? cpu : 1), done / (el > 0 ? el : 1), events / 1e6,
@@ -1265,6 +1266,7 @@ run_regress(const char *path, double drift)
 	bool		aim = W.aim;
 	bool		cascade = W.cascade;
 	bool		firewall = W.firewall;
+	bool		late = W.late_rejoin;
 
 	if (f == NULL)
 	{
@@ -1286,9 +1288,10 @@ run_regress(const char *path, double drift)
 			strcmp(mode, "sync-aim") == 0;
 		W.fixed_membership = fixed || strcmp(mode, "sync-fixed") == 0;
 		W.aim = aim || strcmp(mode, "aim") == 0 || strcmp(mode, "sync-aim") == 0 ||
-			strcmp(mode, "cascade") == 0 || strcmp(mode, "firewall") == 0;
-		W.cascade = cascade || strcmp(mode, "cascade") == 0 || strcmp(mode, "firewall") == 0;
-		W.firewall = firewall || strcmp(mode, "firewall") == 0;
+			strcmp(mode, "cascade") == 0 || strncmp(mode, "firewall", 8) == 0;
+		W.cascade = cascade || strcmp(mode, "cascade") == 0 || strncmp(mode, "firewall", 8) == 0;
+		W.firewall = firewall || strncmp(mode, "firewall", 8) == 0;
+		W.late_rejoin = late || strcmp(mode, "firewall-late") == 0;
 		ok = run_schedule(seed, parse_settings(settings), drift, 0);
 		n++;
 		printf("%-12s seed %-10llu %-7s %s%s\n", name, seed, settings,
@@ -1349,6 +1352,8 @@ main(int argc, char **argv)
 			W.firewall = true;
 		else if (strcmp(a, "--stagger") == 0)
 			W.stagger = true;
+		else if (strcmp(a, "--late-rejoin") == 0)
+			W.late_rejoin = true;
 		else if (strcmp(a, "--commit-delay") == 0)
 			W.commit_delay = MS(atof(v)), i++;
 		else if (strcmp(a, "--progress") == 0)
@@ -1361,7 +1366,7 @@ main(int argc, char **argv)
 			o.verbose = 3;
 		else
 		{
-			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS] [--aim] [--cascade] [--firewall] [--stagger] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
+			fprintf(stderr, "usage: %s [--seeds N] [--first S] [--settings default|tight|both] [--time S] [--drift RHO] [--keep-going] [--progress N] [--sync] [--unique-tli] [--fixed-membership] [--commit-delay MS] [--aim] [--cascade] [--firewall] [--stagger] [--late-rejoin] | --seed S [-v|-vv|-vvv] | --regress FILE\n",
 					argv[0]);
 			return 2;
 		}

@@ -380,6 +380,8 @@ typedef struct World
 								 * then a margin later all the others */
 	int			stagger_primary;
 	simtime		converge_at;	/* the convergence check (after healing) */
+	bool		late_rejoin;	/* --late-rejoin: the operator rejoins no old
+								 * primary before it */
 	simtime		stagger_dur;
 	bool		firewall;		/* --firewall: faults that let only the
 								 * established WAL streams through */
