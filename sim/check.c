@@ -34,6 +34,8 @@
 #include <stdio.h>
 #include <string.h>
 
+static int	the_primary(int *count);
+
 /*
  * May node n write a commit record now?  If it may commit; or, with
  * --commit-delay D, if a backend of its running incarnation passed the
@@ -64,6 +66,18 @@ check_step(void)
 {
 	int			writers = 0;
 	int			a = 0;
+	int			count;
+	int			p = the_primary(&count);
+
+	/* since when the one working primary has been that node in that term */
+	if (count != 1)
+		p = 0;
+	if (p != W.work_primary || (p != 0 && W.nodes[p].term != W.work_term))
+	{
+		W.work_primary = p;
+		W.work_term = p != 0 ? W.nodes[p].term : 0;
+		W.work_since = W.now;
+	}
 
 	for (int i = 1; i <= W.n; i++)
 	{
@@ -487,18 +501,26 @@ streams_from_primary(const Node *x, int primary)
  * after healing, before the operator rejoins any old primary, with one
  * primary that may commit, every registered standby whose WAL has not
  * diverged from the primary's timeline streams from it, directly or
- * through a cascade (not from a fenced old primary, say).
+ * through a cascade (not from a fenced old primary, say).  A primary
+ * working (the one, in its term) for less than the time a standby needs
+ * to follow it (three monitoring
+ * intervals, a connection timeout and a second: a notice may be lost, and
+ * a degraded standby polls every interval) is given that time first.
+ * Returns when to look again (0: done).
  */
-void
+simtime
 check_convergence(void)
 {
 	int			count;
 	int			primary = the_primary(&count);
 	const Node *P;
+	simtime		follow = MS(3 * W.s.monitor_interval_ms + W.s.connect_timeout_ms + 1000);
 
 	if (count != 1 || !may_commit(&W.nodes[primary], W.now))
-		return;
+		return 0;
 	P = &W.nodes[primary];
+	if (primary != W.work_primary || W.now - W.work_since < follow)
+		return (primary == W.work_primary ? W.work_since : W.now) + follow;
 	for (int i = 1; i <= W.n; i++)
 	{
 		const Node *x = &W.nodes[i];
@@ -511,12 +533,13 @@ check_convergence(void)
 			continue;
 		if (streams_from_primary(x, primary) || wal_diverged(x, P->tl))
 			continue;
-		violation("convergence: node %d is %s (upstream %d, tl %u, replay %llu) %.1f s after healing, before the operator rejoins an old primary; primary %d (tl %u)",
+		violation("convergence: node %d is %s (upstream %d, tl %u, replay %llu) %.1f s after healing and %.1f s after primary %d (tl %u) began to work in its term, before the operator rejoins an old primary",
 				  i, worker_state_name(x->core.state), x->conninfo, x->tl,
 				  (unsigned long long) x->replay, (double) (W.now - W.heal_at) / 1e6,
-				  primary, P->tl);
-		return;
+				  (double) (W.now - W.work_since) / 1e6, primary, P->tl);
+		return 0;
 	}
+	return 0;
 }
 
 void

@@ -500,7 +500,7 @@ needs_rejoin(const Node *n)
 		return false;
 	/* --late-rejoin: an old primary, after healing, only from the convergence check */
 	if (running_primary(n) && n->fenced)
-		return !W.late_rejoin || !W.healed || W.now >= W.converge_at;
+		return !W.late_rejoin || !W.healed || W.converged;
 	if (n->core.state == WS_CANNOT_FOLLOW)
 		return true;
 
@@ -953,6 +953,10 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 	memset(link_gen, 0, sizeof(link_gen));
 	W.ncat = 0;
 	W.stagger_primary = 0;
+	W.work_primary = 0;
+	W.converged = false;
+	W.work_term = 0;
+	W.work_since = 0;
 	W.seed = seed;
 	W.rng = splitmix64(seed ^ UINT64_C(0x5245504d47520002)) | 1;
 	W.verbose = verbose;
@@ -1061,6 +1065,7 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 	ev_push(e);
 	settle = W.tight ? MS(LIVENESS_TIGHT_MS) / 2 : MS(LIVENESS_DEFAULT_MS) / 2;
 	W.converge_at = fault_end + settle * 3 / 4;
+	W.crash_test_at = fault_end + settle;
 	e = ev_new(W.converge_at, E_FAULT, 0);
 	e->arg = E_CONVERGE;
 	ev_push(e);
@@ -1117,9 +1122,21 @@ run_schedule(uint64_t seed, int settings, double drift, int verbose)
 					staggered_rest();
 				else if (ev.arg == E_CONVERGE)
 				{
-					check_convergence();
-					if (W.late_rejoin)
-						operator_rejoins();
+					simtime		again = check_convergence();
+
+					/* a primary too young: again when it is old enough, before the crash test */
+					if (again != 0 && again < W.crash_test_at)
+					{
+						e = ev_new(again, E_FAULT, 0);
+						e->arg = E_CONVERGE;
+						ev_push(e);
+					}
+					else
+					{
+						W.converged = true;
+						if (W.late_rejoin)
+							operator_rejoins();
+					}
 				}
 				break;
 			case E_LINK_HEAL:

@@ -380,6 +380,11 @@ typedef struct World
 								 * then a margin later all the others */
 	int			stagger_primary;
 	simtime		converge_at;	/* the convergence check (after healing) */
+	simtime		crash_test_at;	/* the final crash test */
+	bool		converged;		/* the convergence check has run */
+	int			work_primary;	/* the one working primary (the_primary()) */
+	int64_t		work_term;		/* ...its term */
+	simtime		work_since;		/* ...since */
 	bool		late_rejoin;	/* --late-rejoin: the operator rejoins no old
 								 * primary before it */
 	simtime		stagger_dur;
@@ -465,7 +470,7 @@ extern void check_winner(int64_t term, int node);
 extern void check_promotion(const Node *n, uint32_t parent_tl, int64_t term);
 extern void check_follow(const Node *n, uint32_t target_tl, int target);
 extern void check_liveness(void);
-extern void check_convergence(void);
+extern simtime check_convergence(void);
 extern void check_failover_bound(void);
 extern void check_sync_acked(void);
 
