@@ -20,12 +20,18 @@
 #include "syncrep.h"
 #include "timelines.h"
 
+/*
+ * node_state() of a peer.  Its upstream is read by name, so that a peer
+ * whose catalog has the node_state() of before that column answers NULL
+ * there instead of an error.
+ */
 #define PEER_STATE_SQL \
 	"SELECT in_recovery, timeline, lsn, timeline_switch_lsn, term, fenced, " \
 	"paused, failover, primary_node_id, primary_visible, worker_state, " \
 	"wal_receiver_streaming, node_id, replay_settled, " \
-	SYNC_AS_TEXT_SQL ", timeline_term, timeline_history, upstream_node_id " \
-	"FROM repmgr.node_state()"
+	SYNC_AS_TEXT_SQL ", timeline_term, timeline_history, " \
+	"(pg_catalog.to_jsonb(ns) OPERATOR(pg_catalog.->>) 'upstream_node_id')::integer " \
+	"FROM repmgr.node_state() ns"
 
 static XLogRecPtr
 lsn_value(PGresult *res, int col)
